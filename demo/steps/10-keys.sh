@@ -1,0 +1,3 @@
+# Key inventory: create keys, list them, describe one.
+section "Key inventory"
+step key list

@@ -1,0 +1,57 @@
+import {Args} from '@oclif/core'
+
+import {KmsctlCommand} from '../../lib/base-command.js'
+import {type KeyDetails, describeKey, rotationText} from '../../lib/inventory.js'
+import {formatDate, renderFields} from '../../lib/output.js'
+
+export type KeyDescribeResult = KeyDetails
+
+export default class KeyDescribe extends KmsctlCommand<typeof KeyDescribe> {
+  static override args = {
+    key: Args.string({description: 'Key ID, key ARN, alias name (alias/x) or alias ARN.', required: true}),
+  }
+
+  static override description = `Describe one key in full: metadata, every alias, tags, rotation status and next rotation, policy names, number of grants, deletion date (or pending window), and the replicas of a multi-Region key.`
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> alias/payments',
+    '<%= config.bin %> <%= command.id %> 1234abcd-12ab-34cd-56ef-1234567890ab --json',
+  ]
+
+  async run(): Promise<KeyDescribeResult> {
+    const kms = await this.aws.kms()
+    const d = await describeKey(kms, this.args.key)
+    if (!this.jsonEnabled()) {
+      const m = d.metadata
+      const rotation =
+        d.rotation.status === 'on'
+          ? `${rotationText(d.rotation)}${d.rotation.nextRotationDate ? `, next ${formatDate(d.rotation.nextRotationDate)}` : ''}`
+          : `${d.rotation.status}${d.rotation.reason ? ` (${d.rotation.reason})` : ''}`
+      this.log(
+        renderFields([
+          ['Key ID', d.keyId],
+          ['ARN', d.arn],
+          ['Aliases', d.aliases.join(', ') || '(none)'],
+          ['State', d.state],
+          ['Deletion', d.deletionDate ? `${formatDate(d.deletionDate)} (${d.daysLeft} days left)` : d.pendingWindowInDays ? `pending window ${d.pendingWindowInDays} days, starts when the last replica is deleted` : undefined],
+          ['Description', d.description || '(none)'],
+          ['Manager', d.manager],
+          ['Spec', d.keySpec],
+          ['Usage', d.keyUsage],
+          ['Origin', m.Origin],
+          ['Created', formatDate(d.creationDate)],
+          ['Rotation', rotation],
+          ['Multi-Region', d.multiRegion ? `yes (${m.MultiRegionConfiguration?.MultiRegionKeyType?.toLowerCase() ?? ''})` : 'no'],
+          ['Primary', d.primary && d.primary.arn !== d.arn ? `${d.primary.arn}` : undefined],
+          ['Replicas', d.replicas.length > 0 ? d.replicas.map((r) => `${r.region}  ${r.arn}`).join('\n') : undefined],
+          ['Tags', Object.keys(d.tags).length > 0 ? Object.entries(d.tags).map(([k, v]) => `${k}=${v}`).join(', ') : '(none)'],
+          ['Policies', d.policyNames.join(', ') || undefined],
+          ['Grants', d.grantCount === undefined ? undefined : String(d.grantCount)],
+          ['Unavailable', Object.keys(d.unavailable).length > 0 ? Object.values(d.unavailable).join('\n') : undefined],
+        ]),
+      )
+    }
+
+    return d
+  }
+}

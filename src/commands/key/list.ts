@@ -1,0 +1,88 @@
+import {Flags} from '@oclif/core'
+
+import {KmsctlCommand} from '../../lib/base-command.js'
+import {usageError} from '../../lib/errors.js'
+import {parsePairs, splitList} from '../../lib/flags.js'
+import {type KeySummary, listKeys, rotationText} from '../../lib/inventory.js'
+import {Progress, chalk, formatDay, renderTable} from '../../lib/output.js'
+
+export type KeyListResult = KeySummary[]
+
+const STATES = ['Enabled', 'Disabled', 'PendingDeletion', 'PendingImport', 'PendingReplicaDeletion', 'Unavailable', 'Creating', 'Updating']
+
+export default class KeyList extends KmsctlCommand<typeof KeyList> {
+  static override description = `List the KMS keys of the region: aliases, state, spec/usage, manager, rotation, multi-Region, creation date and description in one table.
+Reads every page of ListKeys and ListAliases, then describes the keys concurrently, paced below KMS's request quotas (DescribeKey, GetKeyRotationStatus, ListResourceTags 100/s).`
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %>', description: 'Every key of the region'},
+    {command: '<%= config.bin %> <%= command.id %> --manager CUSTOMER --state Enabled', description: 'Customer-managed keys in use'},
+    {command: '<%= config.bin %> <%= command.id %> --tag team=payments --alias "alias/pay-*"', description: 'Keys tagged team=payments whose alias matches a glob'},
+    {command: '<%= config.bin %> <%= command.id %> --state PendingDeletion', description: 'Keys about to be deleted, with the date and days left'},
+    {command: '<%= config.bin %> <%= command.id %> --json | jq ".[].keyId"', description: 'Full metadata as JSON'},
+  ]
+
+  static override flags = {
+    alias: Flags.string({description: 'Only keys with an alias starting with this prefix, or matching this glob (alias/app-*).'}),
+    concurrency: Flags.integer({default: 32, description: 'Most requests in flight at once.', min: 1, max: 256}),
+    manager: Flags.string({description: 'Only keys managed by AWS or by you.', multiple: true, options: ['AWS', 'CUSTOMER']}),
+    spec: Flags.string({description: 'Only keys of this spec (SYMMETRIC_DEFAULT, RSA_2048, ECC_NIST_P256, HMAC_256, ...); comma-separated or repeated.', multiple: true}),
+    state: Flags.string({description: 'Only keys in this state; comma-separated or repeated.', multiple: true}),
+    tag: Flags.string({description: 'Only customer-managed keys with this tag (k=v); repeat for several (all must match).', multiple: true}),
+  }
+
+  async run(): Promise<KeyListResult> {
+    const {flags} = this
+    const states = splitList(flags.state).map((s) => {
+      const match = STATES.find((x) => x.toLowerCase() === s.toLowerCase())
+      if (!match) throw usageError(`--state "${s}" is not a key state.`, `Try this: one of ${STATES.join(', ')}`)
+      return match
+    })
+    const tags = parsePairs(flags.tag, 'tag')
+    const kms = await this.aws.kms()
+    const progress = new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
+    const keys = await listKeys(kms, {
+      alias: flags.alias,
+      concurrency: flags.concurrency,
+      manager: flags.manager,
+      onProgress: (done, total) => progress.update(`Describing keys: ${done}/${total}`),
+      spec: splitList(flags.spec),
+      state: states,
+      tags,
+    })
+    progress.done()
+    if (!this.jsonEnabled()) this.render(keys)
+    return keys
+  }
+
+  private render(keys: KeySummary[]): void {
+    if (keys.length === 0) {
+      this.note('No keys match.')
+      return
+    }
+
+    const pending = keys.some((k) => k.state === 'PendingDeletion' || k.state === 'PendingReplicaDeletion')
+    const stateText = (k: KeySummary) => {
+      const s = k.state === 'Enabled' ? chalk.green(k.state) : k.state === 'PendingDeletion' ? chalk.red(k.state) : k.state === 'Disabled' ? chalk.yellow(k.state) : k.state
+      return s
+    }
+
+    this.log(
+      renderTable(keys, [
+        {get: (k) => k.aliases.join('\n'), header: 'Alias'},
+        {get: (k) => k.keyId, header: 'Key ID', shrink: false},
+        {get: stateText, header: 'State', shrink: false},
+        {get: (k) => `${k.keySpec}\n${k.keyUsage}`, header: 'Spec/usage'},
+        {get: (k) => k.manager, header: 'Manager', shrink: false},
+        {get: (k) => rotationText(k.rotation), header: 'Rotation'},
+        {get: (k) => (k.multiRegion ? 'yes' : 'no'), header: 'Multi-Region', minWidth: 3},
+        ...(pending
+          ? [{get: (k: KeySummary) => (k.deletionDate ? `${formatDay(k.deletionDate)} (${k.daysLeft} d left)` : k.state === 'PendingReplicaDeletion' ? 'after replicas' : ''), header: 'Deletion'}]
+          : []),
+        {get: (k) => formatDay(k.creationDate), header: 'Created', shrink: false},
+        {get: (k) => k.description, header: 'Description'},
+      ]),
+    )
+    this.note(`${keys.length} key${keys.length === 1 ? '' : 's'}`)
+  }
+}

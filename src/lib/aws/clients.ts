@@ -1,0 +1,188 @@
+// One client factory for every command: shared region, credentials, retries, user agent and
+// endpoint; clients are built on first use so that commands that need none never load the SDK.
+import type {CloudTrailClient} from '@aws-sdk/client-cloudtrail'
+import type {KMSClient} from '@aws-sdk/client-kms'
+import type {STSClient} from '@aws-sdk/client-sts'
+import type {AwsCredentialIdentityProvider} from '@smithy/types'
+
+import {DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, SANDBOX_REGION} from '../../sandbox/constants.js'
+import {KmsctlError, fromAwsError} from '../errors.js'
+import {defaultSandboxDir} from '../home.js'
+import {cloudtrailSdk, kmsSdk, stsSdk} from './sdk.js'
+
+export interface AwsSettings {
+  /** --endpoint-url: one endpoint for every service (a sandbox, a VPC endpoint, a proxy). */
+  endpointUrl?: string
+  env?: NodeJS.ProcessEnv
+  /** --max-attempts / AWS_MAX_ATTEMPTS; default 3 (the SDK's). */
+  maxAttempts?: number
+  profile?: string
+  region?: string
+  /** --sandbox: route every call to the in-process sandbox. */
+  sandbox?: boolean
+  sandboxDir?: string
+  /** kmsctl's version, for the user agent. */
+  version?: string
+}
+
+export interface CallerIdentity {
+  account: string
+  arn: string
+  userId: string
+}
+
+export type Service = 'cloudtrail' | 'kms' | 'sts'
+
+const ENDPOINT_ENV: Record<Service, string> = {
+  cloudtrail: 'AWS_ENDPOINT_URL_CLOUDTRAIL',
+  kms: 'AWS_ENDPOINT_URL_KMS',
+  sts: 'AWS_ENDPOINT_URL_STS',
+}
+
+/** The endpoint for one service: the flag, else the service's own variable, else AWS_ENDPOINT_URL. */
+export function endpointFor(service: Service, settings: AwsSettings): string | undefined {
+  const env = settings.env ?? process.env
+  if (settings.endpointUrl) return settings.endpointUrl
+  const specific = env[ENDPOINT_ENV[service]]
+  if (specific) return specific
+  return env.AWS_ENDPOINT_URL || undefined
+}
+
+/**
+ * Region, in the order the AWS CLI uses: --region, AWS_REGION, AWS_DEFAULT_REGION, then the
+ * profile's `region` in the shared config file. None is an error with a hint, never a silent default.
+ */
+export async function resolveRegion(settings: AwsSettings): Promise<string> {
+  const env = settings.env ?? process.env
+  if (settings.region) return validateRegion(settings.region)
+  if (env.AWS_REGION) return validateRegion(env.AWS_REGION)
+  if (env.AWS_DEFAULT_REGION) return validateRegion(env.AWS_DEFAULT_REGION)
+  if (settings.sandbox) return SANDBOX_REGION
+  const profile = settings.profile ?? env.AWS_PROFILE ?? 'default'
+  try {
+    const {loadSharedConfigFiles} = await import('@smithy/shared-ini-file-loader')
+    const files = await loadSharedConfigFiles({ignoreCache: true})
+    const region = files.configFile?.[profile]?.region ?? files.credentialsFile?.[profile]?.region
+    if (region) return validateRegion(region)
+  } catch {
+    // An unreadable config file is the same as no region for the purpose of this message.
+  }
+
+  throw new KmsctlError('NO_REGION', `No AWS region found (looked at --region, AWS_REGION, AWS_DEFAULT_REGION and profile "${profile}").`, {
+    remedy: 'Try this: --region us-east-1, or export AWS_REGION=us-east-1, or set region in ~/.aws/config.',
+  })
+}
+
+function validateRegion(region: string): string {
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+    throw new KmsctlError('USAGE', `"${region}" is not an AWS region name.`, {remedy: 'Try this: --region us-east-1'})
+  }
+
+  return region
+}
+
+export class AwsClients {
+  readonly settings: AwsSettings
+  private caller?: Promise<CallerIdentity>
+  private readonly clients = new Map<Service, Promise<unknown>>()
+  private credentials?: AwsCredentialIdentityProvider
+  private regionPromise?: Promise<string>
+
+  constructor(settings: AwsSettings) {
+    this.settings = settings
+  }
+
+  /** The caller's identity (STS GetCallerIdentity), fetched once. */
+  callerIdentity(): Promise<CallerIdentity> {
+    this.caller ??= (async () => {
+      const sts = await this.sts()
+      const {GetCallerIdentityCommand} = await stsSdk()
+      try {
+        const out = await sts.send(new GetCallerIdentityCommand({}))
+        return {account: out.Account ?? '', arn: out.Arn ?? '', userId: out.UserId ?? ''}
+      } catch (error) {
+        throw fromAwsError(error, {operation: 'GetCallerIdentity', profile: this.settings.profile})
+      }
+    })()
+    return this.caller
+  }
+
+  cloudtrail(): Promise<CloudTrailClient> {
+    return this.client('cloudtrail', async (config) => {
+      const {CloudTrailClient} = await cloudtrailSdk()
+      return new CloudTrailClient(config)
+    })
+  }
+
+  kms(): Promise<KMSClient> {
+    return this.client('kms', async (config) => {
+      const {KMSClient} = await kmsSdk()
+      return new KMSClient(config)
+    })
+  }
+
+  region(): Promise<string> {
+    this.regionPromise ??= resolveRegion(this.settings)
+    return this.regionPromise
+  }
+
+  sts(): Promise<STSClient> {
+    return this.client('sts', async (config) => {
+      const {STSClient} = await stsSdk()
+      return new STSClient(config)
+    })
+  }
+
+  private client<T>(service: Service, make: (config: Record<string, unknown>) => Promise<T>): Promise<T> {
+    let existing = this.clients.get(service) as Promise<T> | undefined
+    if (!existing) {
+      existing = (async () => make(await this.sharedConfig(service)))()
+      this.clients.set(service, existing)
+    }
+
+    return existing
+  }
+
+  private async credentialProvider(): Promise<AwsCredentialIdentityProvider> {
+    if (this.credentials) return this.credentials
+    const env = this.settings.env ?? process.env
+    if (this.settings.sandbox && !env.AWS_ACCESS_KEY_ID) {
+      const fixed = {accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY}
+      this.credentials = async () => fixed
+      return this.credentials
+    }
+
+    const {fromNodeProviderChain} = await import('@aws-sdk/credential-providers')
+    const chain = fromNodeProviderChain(this.settings.profile ? {profile: this.settings.profile} : {})
+    const profile = this.settings.profile
+    this.credentials = async () => {
+      try {
+        return await chain()
+      } catch (error) {
+        throw fromAwsError(error, {profile})
+      }
+    }
+
+    return this.credentials
+  }
+
+  private async sharedConfig(service: Service): Promise<Record<string, unknown>> {
+    const region = await this.region()
+    const config: Record<string, unknown> = {
+      credentials: await this.credentialProvider(),
+      customUserAgent: [['kmsctl', this.settings.version ?? '0.0.0']],
+      maxAttempts: this.settings.maxAttempts ?? 3,
+      region,
+      retryMode: 'adaptive',
+    }
+    if (this.settings.sandbox) {
+      const {createSandboxRequestHandler} = await import('../../sandbox/inprocess.js')
+      config.requestHandler = await createSandboxRequestHandler({dir: this.settings.sandboxDir ?? defaultSandboxDir(this.settings.env)})
+    } else {
+      const endpoint = endpointFor(service, this.settings)
+      if (endpoint) config.endpoint = endpoint
+    }
+
+    return config
+  }
+}

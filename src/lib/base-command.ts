@@ -1,0 +1,151 @@
+// The one base command: global flags, the AWS client factory, JSON output and the one catch().
+import {Command, Errors, Flags, Interfaces} from '@oclif/core'
+import createDebug from 'debug'
+
+import {AwsClients} from './aws/clients.js'
+import {ExitCode, KmsctlError, fromAwsError} from './errors.js'
+import {chalk, configureColour} from './output.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KmsctlCommand)['baseFlags'] & T['flags']>
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+const GLOBAL = 'GLOBAL'
+
+export abstract class KmsctlCommand<T extends typeof Command> extends Command {
+  static override baseFlags = {
+    debug: Flags.boolean({
+      description: 'Show stack traces and SDK details on errors (also DEBUG=kmsctl*).',
+      helpGroup: GLOBAL,
+    }),
+    'endpoint-url': Flags.string({
+      description: 'Send requests to this endpoint (also AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL_CLOUDTRAIL, AWS_ENDPOINT_URL).',
+      helpGroup: GLOBAL,
+    }),
+    'max-attempts': Flags.integer({
+      description: 'Attempts per AWS request, with adaptive retry (default 3).',
+      env: 'AWS_MAX_ATTEMPTS',
+      helpGroup: GLOBAL,
+      min: 1,
+    }),
+    profile: Flags.string({
+      description: 'AWS profile from the shared config files.',
+      env: 'AWS_PROFILE',
+      helpGroup: GLOBAL,
+    }),
+    region: Flags.string({
+      description: 'AWS region (else AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region).',
+      helpGroup: GLOBAL,
+    }),
+    sandbox: Flags.boolean({
+      description: 'Use the embedded KMS + CloudTrail sandbox instead of AWS (env KMSCTL_SANDBOX=1).',
+      env: 'KMSCTL_SANDBOX',
+      helpGroup: GLOBAL,
+    }),
+    'sandbox-dir': Flags.string({
+      description: 'State directory of the sandbox (env KMSCTL_SANDBOX_DIR; default ~/.kmsctl/sandbox).',
+      env: 'KMSCTL_SANDBOX_DIR',
+      helpGroup: GLOBAL,
+    }),
+  }
+
+  static override enableJsonFlag = true
+
+  protected args!: BaseArgs<T>
+  protected flags!: BaseFlags<T>
+  protected log$ = createDebug('kmsctl')
+  private awsClients?: AwsClients
+
+  /** The shared AWS client factory for this invocation (nothing is loaded until a client is asked for). */
+  protected get aws(): AwsClients {
+    this.awsClients ??= new AwsClients({
+      endpointUrl: this.flags['endpoint-url'],
+      maxAttempts: this.flags['max-attempts'],
+      profile: this.flags.profile,
+      region: this.flags.region,
+      sandbox: this.flags.sandbox,
+      sandboxDir: this.flags['sandbox-dir'],
+      version: this.config.version,
+    })
+    return this.awsClients
+  }
+
+  override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    // this.exit() and oclif's own exits pass through untouched.
+    if (error instanceof Errors.ExitError) throw error
+    const err = toKmsctlError(error)
+    process.exitCode = err.exitCode
+    const showStack = this.debugEnabled()
+    if (this.jsonEnabled()) {
+      this.logJson({error: err.toJSON()})
+    } else {
+      const lines = [`${chalk.red('Error:')} ${err.message}`]
+      if (err.remedy) lines.push(err.remedy.startsWith('Try this') ? err.remedy : `Try this: ${err.remedy}`)
+      process.stderr.write(lines.join('\n') + '\n')
+    }
+
+    if (showStack) {
+      const cause = (err.cause as Error | undefined) ?? error
+      process.stderr.write((cause?.stack ?? String(cause)) + '\n')
+      if (cause !== error && error.stack) process.stderr.write(error.stack + '\n')
+    }
+
+    return undefined
+  }
+
+  override async init(): Promise<void> {
+    await super.init()
+    configureColour()
+    const {args, flags} = await this.parse({
+      args: this.ctor.args,
+      baseFlags: (super.ctor as typeof KmsctlCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      flags: this.ctor.flags,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as BaseFlags<T>
+    this.args = args as BaseArgs<T>
+    if (this.flags.debug) createDebug.enable('kmsctl*')
+  }
+
+  /** One JSON document on stdout, uncoloured, so that pipes to jq always work. */
+  override logJson(json: unknown): void {
+    process.stdout.write(JSON.stringify(json, null, 2) + '\n')
+  }
+
+  /** A line on stderr (warnings, notes, progress summaries): never mixed with results. */
+  protected note(message: string): void {
+    if (!this.jsonEnabled()) process.stderr.write(message + '\n')
+  }
+
+  /** A warning on stderr, also shown under --json (stderr is not the JSON document). */
+  protected warnLine(message: string): void {
+    process.stderr.write(`${chalk.yellow('Warning:')} ${message}\n`)
+  }
+
+  private debugEnabled(): boolean {
+    return Boolean(this.flags?.debug) || createDebug.enabled('kmsctl') || /(^|,)\s*kmsctl/.test(process.env.DEBUG ?? '')
+  }
+}
+
+/** Normalises anything thrown inside a command to a KmsctlError (oclif parse errors become usage errors). */
+export function toKmsctlError(error: unknown): KmsctlError {
+  if (error instanceof KmsctlError) return error
+  const e = error as Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}
+  // oclif's flag and argument parsing errors (unknown flag, missing argument, invalid option).
+  if (e?.constructor?.name?.endsWith('Error') && (e as {parse?: unknown}).parse !== undefined) {
+    return new KmsctlError('USAGE', firstLine(e.message), {exitCode: ExitCode.USAGE, remedy: 'See --help for the accepted flags and arguments.'})
+  }
+
+  if (error instanceof Errors.CLIError) {
+    const exit = e.oclif?.exit ?? ExitCode.FAILED
+    return new KmsctlError(exit === ExitCode.USAGE ? 'USAGE' : 'FAILED', firstLine(e.message), {exitCode: exit})
+  }
+
+  const aws = fromAwsError(error)
+  return aws
+}
+
+function firstLine(message: string): string {
+  // oclif parse messages can carry a "See more help with --help" trailer: keep the message itself.
+  return message.split('\n').filter((l) => l.trim() && !/^See more help with/.test(l.trim()))[0]?.trim() ?? message
+}

@@ -1,0 +1,82 @@
+// Confirmation of destructive actions: the operator types the key ID or alias (not "y"),
+// or passes --confirm with the same text; --yes skips the prompt where the action allows it.
+// Never a prompt without a TTY or under --json: that is an error naming the flag to pass.
+import {KmsctlError, usageError} from './errors.js'
+import {chalk} from './output.js'
+
+export interface ConfirmOptions {
+  /** Texts the operator may type: key ID, alias name(s), key ARN. The first is shown in the prompt. */
+  accepted: readonly string[]
+  /** What will happen, shown above the prompt (may be several lines). */
+  summary?: string
+  /** The action in a few words, e.g. "disable 3 keys". */
+  action: string
+  /** --confirm value. */
+  confirm?: string
+  /** --yes given. */
+  yes?: boolean
+  /** false where --yes alone is not enough (key deletion). Default true. */
+  allowYes?: boolean
+  /** --json in effect: never prompt. */
+  json?: boolean
+  /** Injected for tests; defaults to whether stdin and stderr are terminals. */
+  interactive?: boolean
+  /** Injected for tests: reads one line from the operator. */
+  ask?: (message: string) => Promise<string>
+  /** Where notes go (default stderr). */
+  write?: (line: string) => void
+}
+
+export type ConfirmedBy = 'confirm-flag' | 'prompt' | 'yes'
+
+export async function confirmAction(options: ConfirmOptions): Promise<ConfirmedBy> {
+  const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'))
+  const accepted = options.accepted.filter(Boolean)
+  const allowYes = options.allowYes ?? true
+
+  if (options.confirm !== undefined) {
+    if (accepted.includes(options.confirm)) return 'confirm-flag'
+    throw usageError(`--confirm "${options.confirm}" does not match; expected ${describeAccepted(accepted)}.`, `Try this: --confirm ${accepted[0]}`)
+  }
+
+  if (options.yes) {
+    if (!allowYes) {
+      throw usageError(`--yes is not enough to ${options.action}.`, `Try this: --confirm ${accepted[0]} (type the key ID or alias)`)
+    }
+
+    write(`Confirmed with --yes: ${options.action}.`)
+    return 'yes'
+  }
+
+  const interactive = options.interactive ?? (Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY))
+  if (options.json || !interactive) {
+    const how = allowYes ? `--confirm ${accepted[0]} or --yes` : `--confirm ${accepted[0]}`
+    throw new KmsctlError('CONFIRMATION_REQUIRED', `Confirmation required to ${options.action}, and there is no terminal to ask on.`, {
+      remedy: `Try this: ${how}`,
+    })
+  }
+
+  if (options.summary) write(options.summary)
+  const ask = options.ask ?? defaultAsk
+  const answer = (await ask(`To ${options.action}, type ${chalk.bold(accepted[0])}${accepted.length > 1 ? ' (or its alias)' : ''}:`)).trim()
+  if (accepted.includes(answer)) return 'prompt'
+  throw new KmsctlError('DECLINED', answer ? `"${answer}" does not match; nothing was changed.` : 'Not confirmed; nothing was changed.')
+}
+
+function describeAccepted(accepted: readonly string[]): string {
+  return accepted.map((a) => `"${a}"`).join(' or ')
+}
+
+async function defaultAsk(message: string): Promise<string> {
+  const {input} = await import('@inquirer/prompts')
+  try {
+    return await input({message}, {output: process.stderr})
+  } catch (error) {
+    // Ctrl-C or Ctrl-D at the prompt.
+    if ((error as Error)?.name === 'ExitPromptError' || (error as Error)?.name === 'AbortPromptError') {
+      throw new KmsctlError('DECLINED', 'Not confirmed; nothing was changed.')
+    }
+
+    throw error
+  }
+}

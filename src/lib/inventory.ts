@@ -1,0 +1,273 @@
+// Key inventory: every key of the region in one view (state, aliases, manager, rotation), and
+// one key in full. Calls are paced below KMS's per-operation quotas with bounded concurrency.
+import type {KMSClient, KeyMetadata, Tag} from '@aws-sdk/client-kms'
+
+import picomatch from 'picomatch'
+
+import {kmsSdk} from './aws/sdk.js'
+import {fromAwsError} from './errors.js'
+import {aliasesOf, listAllAliases, resolveKey} from './key-ref.js'
+import {Pacer} from './pacing.js'
+
+export interface RotationInfo {
+  /** 'on' | 'off' | 'n/a' (cannot rotate) | 'unknown' (not allowed to ask). */
+  status: 'n/a' | 'off' | 'on' | 'unknown'
+  periodDays?: number
+  nextRotationDate?: string
+  reason?: string
+}
+
+export interface KeySummary {
+  keyId: string
+  arn: string
+  aliases: string[]
+  state: string
+  keySpec: string
+  keyUsage: string
+  manager: string
+  rotation: RotationInfo
+  multiRegion: boolean
+  creationDate?: string
+  description: string
+  deletionDate?: string
+  /** Whole days until deletion, for keys pending deletion. */
+  daysLeft?: number
+  tags?: Record<string, string>
+  metadata: KeyMetadata
+}
+
+export interface ListFilters {
+  state?: string[]
+  manager?: string[]
+  spec?: string[]
+  /** Alias prefix or glob (alias/app-*). */
+  alias?: string
+  tags?: Record<string, string>
+}
+
+export interface ListOptions extends ListFilters {
+  pacer?: Pacer
+  concurrency?: number
+  onProgress?: (done: number, total: number) => void
+  now?: Date
+}
+
+/** Why a key cannot have automatic rotation, or undefined when it can. */
+export function rotationNotApplicable(m: KeyMetadata): string | undefined {
+  if (m.KeySpec && m.KeySpec !== 'SYMMETRIC_DEFAULT') {
+    return m.KeySpec.startsWith('HMAC') ? 'HMAC keys cannot rotate' : 'asymmetric keys cannot rotate'
+  }
+
+  if (m.Origin === 'EXTERNAL') return 'keys with imported material rotate on demand only'
+  if (m.Origin === 'AWS_CLOUDHSM' || m.Origin === 'EXTERNAL_KEY_STORE' || m.CustomKeyStoreId) return 'keys in a custom key store cannot rotate'
+  return undefined
+}
+
+export function aliasMatcher(pattern: string): (alias: string) => boolean {
+  const full = pattern.startsWith('alias/') ? pattern : `alias/${pattern}`
+  if (/[*?[\]{}]/.test(full)) return picomatch(full, {dot: true})
+  return (alias) => alias.startsWith(full)
+}
+
+function daysUntil(date: Date | undefined, now: Date): number | undefined {
+  if (!date) return undefined
+  return Math.max(0, Math.ceil((date.getTime() - now.getTime()) / 86_400_000))
+}
+
+function summarise(m: KeyMetadata, aliases: string[], rotation: RotationInfo, now: Date, tags?: Record<string, string>): KeySummary {
+  return {
+    aliases,
+    arn: m.Arn ?? '',
+    creationDate: m.CreationDate?.toISOString(),
+    daysLeft: m.KeyState === 'PendingDeletion' ? daysUntil(m.DeletionDate, now) : undefined,
+    deletionDate: m.DeletionDate?.toISOString(),
+    description: m.Description ?? '',
+    keyId: m.KeyId ?? '',
+    keySpec: m.KeySpec ?? m.CustomerMasterKeySpec ?? '',
+    keyUsage: m.KeyUsage ?? '',
+    manager: m.KeyManager ?? '',
+    metadata: m,
+    multiRegion: Boolean(m.MultiRegion),
+    rotation,
+    state: m.KeyState ?? '',
+    tags,
+  }
+}
+
+async function rotationOf(kms: KMSClient, m: KeyMetadata, pacer: Pacer): Promise<RotationInfo> {
+  const reason = rotationNotApplicable(m)
+  if (reason) return {reason, status: 'n/a'}
+  const {GetKeyRotationStatusCommand} = await kmsSdk()
+  try {
+    const out = await pacer.run('GetKeyRotationStatus', () => kms.send(new GetKeyRotationStatusCommand({KeyId: m.KeyId})))
+    return out.KeyRotationEnabled
+      ? {nextRotationDate: out.NextRotationDate?.toISOString(), periodDays: out.RotationPeriodInDays, status: 'on'}
+      : {status: 'off'}
+  } catch (error) {
+    const name = (error as Error).name
+    if (name === 'AccessDeniedException') return {reason: 'not allowed: kms:GetKeyRotationStatus', status: 'unknown'}
+    if (name === 'KMSInvalidStateException') return {reason: `key is ${m.KeyState}`, status: 'unknown'}
+    if (name === 'UnsupportedOperationException') return {reason: 'not supported for this key', status: 'n/a'}
+    throw fromAwsError(error, {key: m.KeyId, operation: 'GetKeyRotationStatus'})
+  }
+}
+
+async function tagsOf(kms: KMSClient, keyId: string, pacer: Pacer): Promise<Record<string, string>> {
+  const {ListResourceTagsCommand} = await kmsSdk()
+  const tags: Tag[] = []
+  let marker: string | undefined
+  do {
+    const m = marker
+    // eslint-disable-next-line no-await-in-loop
+    const page = await pacer.run('ListResourceTags', () => kms.send(new ListResourceTagsCommand({KeyId: keyId, Limit: 50, Marker: m})))
+    tags.push(...(page.Tags ?? []))
+    marker = page.Truncated ? page.NextMarker : undefined
+  } while (marker)
+  return Object.fromEntries(tags.map((t) => [t.TagKey ?? '', t.TagValue ?? '']))
+}
+
+/** Every key ID and ARN of the region (all pages of ListKeys). */
+export async function listAllKeyIds(kms: KMSClient, pacer: Pacer = new Pacer()): Promise<Array<{KeyId: string; KeyArn: string}>> {
+  const {ListKeysCommand} = await kmsSdk()
+  const keys: Array<{KeyId: string; KeyArn: string}> = []
+  let marker: string | undefined
+  do {
+    const m = marker
+    // eslint-disable-next-line no-await-in-loop
+    const page = await pacer.run('ListKeys', () => kms.send(new ListKeysCommand({Limit: 1000, Marker: m})))
+    for (const k of page.Keys ?? []) if (k.KeyId) keys.push({KeyArn: k.KeyArn ?? '', KeyId: k.KeyId})
+    marker = page.Truncated ? page.NextMarker : undefined
+  } while (marker)
+  return keys
+}
+
+function matchesFilters(m: KeyMetadata, f: ListFilters): boolean {
+  const eq = (list: string[] | undefined, v: string | undefined) => !list || list.length === 0 || list.some((x) => x.toLowerCase() === (v ?? '').toLowerCase())
+  return eq(f.state, m.KeyState) && eq(f.manager, m.KeyManager) && eq(f.spec, m.KeySpec)
+}
+
+/** The inventory: every key that passes the filters, in ListKeys order. */
+export async function listKeys(kms: KMSClient, options: ListOptions = {}): Promise<KeySummary[]> {
+  const pacer = options.pacer ?? new Pacer({concurrency: options.concurrency ?? 32})
+  const now = options.now ?? new Date()
+  const [keys, aliases] = await Promise.all([
+    listAllKeyIds(kms, pacer).catch((error) => {
+      throw fromAwsError(error, {operation: 'ListKeys'})
+    }),
+    listAllAliases(kms).catch((error) => {
+      throw fromAwsError(error, {operation: 'ListAliases'})
+    }),
+  ])
+  const byKey = new Map<string, string[]>()
+  for (const a of aliases) {
+    if (!a.TargetKeyId || !a.AliasName) continue
+    byKey.set(a.TargetKeyId, [...(byKey.get(a.TargetKeyId) ?? []), a.AliasName])
+  }
+
+  let candidates = keys
+  if (options.alias) {
+    const match = aliasMatcher(options.alias)
+    candidates = keys.filter((k) => (byKey.get(k.KeyId) ?? []).some((a) => match(a)))
+  }
+
+  const {DescribeKeyCommand} = await kmsSdk()
+  const wantTags = options.tags && Object.keys(options.tags).length > 0
+  let done = 0
+  const results = await Promise.all(
+    candidates.map(async (k): Promise<KeySummary | undefined> => {
+      let m: KeyMetadata | undefined
+      try {
+        m = (await pacer.run('DescribeKey', () => kms.send(new DescribeKeyCommand({KeyId: k.KeyId})))).KeyMetadata
+      } catch (error) {
+        throw fromAwsError(error, {key: k.KeyId, operation: 'DescribeKey'})
+      } finally {
+        options.onProgress?.(++done, candidates.length)
+      }
+
+      if (!m || !matchesFilters(m, options)) return undefined
+      let tags: Record<string, string> | undefined
+      if (wantTags) {
+        if (m.KeyManager !== 'CUSTOMER') return undefined
+        try {
+          tags = await tagsOf(kms, k.KeyId, pacer)
+        } catch (error) {
+          throw fromAwsError(error, {key: k.KeyId, operation: 'ListResourceTags'})
+        }
+
+        for (const [tk, tv] of Object.entries(options.tags ?? {})) if (tags[tk] !== tv) return undefined
+      }
+
+      const rotation = await rotationOf(kms, m, pacer)
+      return summarise(m, (byKey.get(k.KeyId) ?? []).sort(), rotation, now, tags)
+    }),
+  )
+  return results.filter((r): r is KeySummary => r !== undefined)
+}
+
+export interface KeyDetails extends KeySummary {
+  tags: Record<string, string>
+  policyNames: string[]
+  grantCount?: number
+  /** Sub-calls that failed (e.g. not allowed), by operation. */
+  unavailable: Record<string, string>
+  replicas: Array<{arn: string; region: string}>
+  primary?: {arn: string; region: string}
+  pendingWindowInDays?: number
+}
+
+/** One key in full: metadata, aliases, tags, rotation, policy names, grants, deletion, replicas. */
+export async function describeKey(kms: KMSClient, ref: string, now: Date = new Date()): Promise<KeyDetails> {
+  const resolved = await resolveKey(kms, ref)
+  const m = resolved.metadata
+  const sdk = await kmsSdk()
+  const pacer = new Pacer()
+  const unavailable: Record<string, string> = {}
+  const soft = async <T>(op: string, fn: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await fn()
+    } catch (error) {
+      const e = fromAwsError(error, {key: resolved.keyId, operation: op})
+      unavailable[op] = e.code === 'ACCESS_DENIED' ? `not allowed: kms:${op}` : e.message
+      return fallback
+    }
+  }
+
+  const [aliases, tags, rotation, policyNames, grantCount] = await Promise.all([
+    soft('ListAliases', async () => (await listAllAliases(kms, resolved.keyId)).map((a) => a.AliasName ?? '').filter(Boolean).sort(), [] as string[]),
+    m.KeyManager === 'CUSTOMER' ? soft('ListResourceTags', () => tagsOf(kms, resolved.keyId, pacer), {} as Record<string, string>) : Promise.resolve({}),
+    soft('GetKeyRotationStatus', () => rotationOf(kms, m, pacer), {status: 'unknown'} as RotationInfo),
+    soft('ListKeyPolicies', async () => (await kms.send(new sdk.ListKeyPoliciesCommand({KeyId: resolved.keyId}))).PolicyNames ?? [], [] as string[]),
+    soft(
+      'ListGrants',
+      async () => {
+        let count = 0
+        let marker: string | undefined
+        do {
+          // eslint-disable-next-line no-await-in-loop
+          const page = await kms.send(new sdk.ListGrantsCommand({KeyId: resolved.keyId, Limit: 100, Marker: marker}))
+          count += page.Grants?.length ?? 0
+          marker = page.Truncated ? page.NextMarker : undefined
+        } while (marker)
+        return count as number | undefined
+      },
+      undefined as number | undefined,
+    ),
+  ])
+  const mr = m.MultiRegionConfiguration
+  return {
+    ...summarise(m, aliases, rotation, now, tags),
+    grantCount,
+    pendingWindowInDays: m.PendingDeletionWindowInDays,
+    policyNames,
+    primary: mr?.PrimaryKey?.Arn ? {arn: mr.PrimaryKey.Arn, region: mr.PrimaryKey.Region ?? ''} : undefined,
+    replicas: (mr?.ReplicaKeys ?? []).map((r) => ({arn: r.Arn ?? '', region: r.Region ?? ''})),
+    tags,
+    unavailable,
+  }
+}
+
+/** "on (365 d)", "off", "n/a" for tables. */
+export function rotationText(r: RotationInfo): string {
+  if (r.status === 'on') return r.periodDays ? `on (${r.periodDays} d)` : 'on'
+  return r.status
+}

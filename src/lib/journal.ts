@@ -1,0 +1,173 @@
+// The journal: every mutating command appends what it is about to overwrite *before* it changes
+// anything, then the outcome. Append-only JSON lines, one file a day under $KMSCTL_HOME/journal/,
+// each line fsync'ed, so a crash mid-batch leaves every entry written so far readable.
+import {randomBytes} from 'node:crypto'
+import {closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, writeSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {journalDir} from './home.js'
+
+export type JournalAction =
+  | 'alias.create'
+  | 'alias.delete'
+  | 'alias.update'
+  | 'grant.create'
+  | 'grant.retire'
+  | 'grant.revoke'
+  | 'incident.contain'
+  | 'incident.restore'
+  | 'key.cancel-deletion'
+  | 'key.create'
+  | 'key.disable'
+  | 'key.enable'
+  | 'key.rotation'
+  | 'key.schedule-deletion'
+  | 'policy.put'
+  | 'policy.restore'
+  | 'undo'
+  | (string & {})
+
+export interface JournalKey {
+  keyId: string
+  arn?: string
+  /** The reference as the user gave it. */
+  ref?: string
+  aliases?: string[]
+}
+
+export interface JournalEntryInput {
+  action: JournalAction
+  region: string
+  account?: string
+  /** The caller's ARN (STS GetCallerIdentity). */
+  caller?: string
+  /** The command line, as typed (argv after the binary). */
+  command?: string[]
+  key?: JournalKey
+  /** The state this change is about to overwrite: enough to put it back. */
+  before: unknown
+  /** What is about to be sent. */
+  request?: unknown
+  /** Groups the entries of one bulk command. */
+  batch?: string
+  /** An entry this one reverses (undo). */
+  reverses?: string
+}
+
+export interface JournalEntry extends JournalEntryInput {
+  id: string
+  time: string
+}
+
+export type JournalStatus = 'failed' | 'ok' | 'partial' | 'skipped'
+
+export interface JournalOutcomeInput {
+  status: JournalStatus
+  error?: {code: string; message: string}
+  /** The state after the change, when known (e.g. new grant IDs). */
+  after?: unknown
+}
+
+export interface JournalOutcome extends JournalOutcomeInput {
+  id: string
+  time: string
+}
+
+export interface JournalRecord extends JournalEntry {
+  /** Absent when the process stopped before the outcome was known. */
+  outcome?: JournalOutcome
+}
+
+type Line = ({type: 'entry'} & JournalEntry) | ({type: 'outcome'} & JournalOutcome)
+
+export function newJournalId(now: Date = new Date()): string {
+  const stamp = now.toISOString().replaceAll(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')
+  return `j-${stamp}-${randomBytes(3).toString('hex')}`
+}
+
+export class Journal {
+  readonly dir: string
+  private readonly now: () => Date
+
+  constructor(options: {dir?: string; now?: () => Date} = {}) {
+    this.dir = options.dir ?? journalDir()
+    this.now = options.now ?? (() => new Date())
+  }
+
+  /** Appends an entry (durably) and returns its ID. Call before changing anything. */
+  begin(input: JournalEntryInput): JournalEntry {
+    const time = this.now()
+    const entry: JournalEntry = {id: newJournalId(time), time: time.toISOString(), ...input}
+    this.append({type: 'entry', ...entry})
+    return entry
+  }
+
+  /** Records the outcome of an entry (durably). */
+  finish(id: string, outcome: JournalOutcomeInput): JournalOutcome {
+    const record: JournalOutcome = {id, time: this.now().toISOString(), ...outcome}
+    this.append({type: 'outcome', ...record})
+    return record
+  }
+
+  /** One entry with its outcome, or undefined. Accepts a unique prefix of the ID. */
+  get(id: string): JournalRecord | undefined {
+    const all = this.readAll()
+    const exact = all.find((r) => r.id === id)
+    if (exact) return exact
+    const matches = all.filter((r) => r.id.startsWith(id))
+    return matches.length === 1 ? matches[0] : undefined
+  }
+
+  /** Entries, oldest first, filtered by key (ID or ARN) and time. */
+  list(filter: {keyId?: string; since?: Date; action?: string; batch?: string} = {}): JournalRecord[] {
+    return this.readAll().filter((r) => {
+      if (filter.keyId && r.key?.keyId !== filter.keyId && r.key?.arn !== filter.keyId) return false
+      if (filter.since && new Date(r.time) < filter.since) return false
+      if (filter.action && r.action !== filter.action) return false
+      if (filter.batch && r.batch !== filter.batch) return false
+      return true
+    })
+  }
+
+  /** Every record in the journal. Lines that cannot be parsed (a torn last line) are skipped. */
+  readAll(): JournalRecord[] {
+    if (!existsSync(this.dir)) return []
+    const files = readdirSync(this.dir).filter((f) => f.endsWith('.jsonl')).sort()
+    const entries = new Map<string, JournalRecord>()
+    const outcomes = new Map<string, JournalOutcome>()
+    for (const f of files) {
+      for (const line of readFileSync(join(this.dir, f), 'utf8').split('\n')) {
+        if (!line.trim()) continue
+        let parsed: Line
+        try {
+          parsed = JSON.parse(line) as Line
+        } catch {
+          continue
+        }
+
+        if (parsed.type === 'entry') {
+          const {type: _type, ...entry} = parsed
+          entries.set(entry.id, entry)
+        } else if (parsed.type === 'outcome') {
+          const {type: _type, ...outcome} = parsed
+          outcomes.set(outcome.id, outcome)
+        }
+      }
+    }
+
+    const records = [...entries.values()].map((e) => (outcomes.has(e.id) ? {...e, outcome: outcomes.get(e.id)} : e))
+    return records.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id))
+  }
+
+  private append(line: Line): void {
+    mkdirSync(this.dir, {mode: 0o700, recursive: true})
+    const file = join(this.dir, `${line.time.slice(0, 10)}.jsonl`)
+    const fd = openSync(file, 'a', 0o600)
+    try {
+      writeSync(fd, JSON.stringify(line) + '\n')
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+  }
+}

@@ -1,0 +1,118 @@
+// Client-side pacing: keep each KMS operation under its per-account, per-region request quota,
+// with bounded concurrency, so that bulk work finishes as fast as the quota allows without
+// a storm of ThrottlingException (the SDK's adaptive retry handles what still gets through).
+import pLimit from 'p-limit'
+import pThrottle from 'p-throttle'
+
+/**
+ * KMS request quotas (requests per second, per account and region) from AWS's published table.
+ * Live values come from Service Quotas; --rate overrides them per command.
+ */
+export const KMS_QUOTAS: Readonly<Record<string, number>> = {
+  CancelKeyDeletion: 5,
+  ConnectCustomKeyStore: 5,
+  CreateAlias: 5,
+  CreateGrant: 50,
+  CreateKey: 5,
+  Decrypt: 5500,
+  DeleteAlias: 5,
+  DescribeKey: 100,
+  DisableKey: 5,
+  DisableKeyRotation: 5,
+  EnableKey: 5,
+  EnableKeyRotation: 5,
+  Encrypt: 5500,
+  GenerateDataKey: 5500,
+  GenerateDataKeyWithoutPlaintext: 5500,
+  GenerateMac: 5500,
+  GetKeyLastUsage: 100,
+  GetKeyPolicy: 30,
+  GetKeyRotationStatus: 100,
+  GetPublicKey: 5500,
+  ListAliases: 100,
+  ListGrants: 100,
+  ListKeyPolicies: 100,
+  ListKeyRotations: 100,
+  ListKeys: 100,
+  ListResourceTags: 100,
+  ListRetirableGrants: 5,
+  PutKeyPolicy: 5,
+  ReEncrypt: 5500,
+  ReplicateKey: 5,
+  RetireGrant: 15,
+  RevokeGrant: 15,
+  RotateKeyOnDemand: 5,
+  ScheduleKeyDeletion: 5,
+  Sign: 5500,
+  TagResource: 5,
+  UntagResource: 5,
+  UpdateAlias: 5,
+  UpdateKeyDescription: 5,
+  Verify: 5500,
+  VerifyMac: 5500,
+}
+
+/** CloudTrail LookupEvents: 2 requests per second per account and region. */
+export const LOOKUP_EVENTS_RATE = 2
+
+export interface PacerOptions {
+  /** Per-operation rates overriding KMS_QUOTAS. */
+  rates?: Record<string, number>
+  /** Most calls in flight at once, across operations (default 16). */
+  concurrency?: number
+  /** Fraction of the quota to use (default 1). */
+  share?: number
+}
+
+/**
+ * Runs calls with bounded concurrency and a strict per-operation rate: at most `rate` calls
+ * start in any one-second window for each operation.
+ */
+export class Pacer {
+  private readonly limit: ReturnType<typeof pLimit>
+  private readonly throttles = new Map<string, <T>(fn: () => Promise<T>) => Promise<T>>()
+  private readonly options: PacerOptions
+
+  constructor(options: PacerOptions = {}) {
+    this.options = options
+    this.limit = pLimit(options.concurrency ?? 16)
+  }
+
+  /** The rate in requests per second used for an operation. */
+  rateOf(operation: string): number {
+    const rate = this.options.rates?.[operation] ?? KMS_QUOTAS[operation] ?? 5
+    return Math.max(0.1, rate * (this.options.share ?? 1))
+  }
+
+  /** Runs fn when both the concurrency bound and the operation's rate allow it. */
+  run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    let throttled = this.throttles.get(operation)
+    if (!throttled) {
+      const rate = this.rateOf(operation)
+      // Integer calls per window: for rates below 1/s widen the window instead.
+      const limit = rate >= 1 ? Math.floor(rate) : 1
+      const interval = rate >= 1 ? Math.round((1000 * limit) / rate) : Math.round(1000 / rate)
+      const throttle = pThrottle({interval, limit, strict: true})
+      const wrapped = throttle(async (f: () => Promise<unknown>) => f())
+      throttled = <U>(f: () => Promise<U>) => wrapped(f) as Promise<U>
+      this.throttles.set(operation, throttled)
+    }
+
+    // The concurrency slot is taken first, so that the rate limits when calls really start.
+    const t = throttled
+    return this.limit(() => t(fn))
+  }
+
+  /** Time the quota makes unavoidable for n calls of an operation, in ms (for reports and benchmarks). */
+  minimumMs(operation: string, n: number): number {
+    const rate = this.rateOf(operation)
+    const limit = rate >= 1 ? Math.floor(rate) : 1
+    return n <= limit ? 0 : (Math.ceil(n / limit) - 1) * (1000 * limit) / rate
+  }
+}
+
+/** Maps items through fn with bounded concurrency, preserving order. */
+export async function mapConcurrent<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const limit = pLimit(Math.max(1, concurrency))
+  return Promise.all(items.map((item, i) => limit(() => fn(item, i))))
+}
