@@ -112,6 +112,27 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
     process.stdout.write(JSON.stringify(json, null, 2) + '\n')
   }
 
+  /**
+   * Where and by whom a change is made, for journal entries: the region, the account and caller
+   * ARN (best effort: a denied or failing GetCallerIdentity leaves them out), and the command line.
+   */
+  protected async changeContext(): Promise<{account?: string; caller?: string; command: string[]; region: string}> {
+    const region = await this.aws.region()
+    let identity: {account: string; arn: string} | undefined
+    try {
+      identity = await this.aws.callerIdentity()
+    } catch {
+      identity = undefined
+    }
+
+    return {
+      account: identity?.account || undefined,
+      caller: identity?.arn || undefined,
+      command: [...(this.id ? this.id.split(':') : []), ...this.argv],
+      region,
+    }
+  }
+
   /** A line on stderr (warnings, notes, progress summaries): never mixed with results. */
   protected note(message: string): void {
     if (!this.jsonEnabled()) process.stderr.write(message + '\n')

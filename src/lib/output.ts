@@ -18,6 +18,7 @@ export {default as chalk} from 'chalk'
 export function terminalWidth(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): number {
   const fromEnv = Number.parseInt(env.COLUMNS ?? '', 10)
   if (Number.isFinite(fromEnv) && fromEnv > 20) return fromEnv
+  if (!stream.isTTY) return Number.POSITIVE_INFINITY
   return stream.columns && stream.columns > 20 ? stream.columns : 120
 }
 
@@ -67,7 +68,7 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
     head: columns.map((c) => chalk.bold(c.header)),
     style: {border: [], compact: false, head: []},
     wordWrap: true,
-    wrapOnWordBoundary: false,
+    wrapOnWordBoundary: true,
   })
   for (const row of cells) table.push(row)
   return table.toString()
@@ -121,4 +122,19 @@ export function formatDate(d: Date | string | undefined): string {
 
 export function formatDay(d: Date | string | undefined): string {
   return formatDate(d).slice(0, 10)
+}
+
+/** One request a mutating command would send, as shown by --dry-run. */
+export interface PlannedRequest {
+  /** The KMS API operation, e.g. "CreateAlias". */
+  operation: string
+  /** The request parameters exactly as they would be sent (values not known yet are shown as <placeholders>). */
+  input: Record<string, unknown>
+}
+
+/** The --dry-run listing: each operation and its parameters as JSON, one request after another. */
+export function renderPlannedRequests(requests: readonly PlannedRequest[]): string {
+  const lines = [`Dry run: ${requests.length === 1 ? 'this request would be sent' : `these ${requests.length} requests would be sent, in order`} (nothing was sent):`]
+  for (const r of requests) lines.push(`${chalk.bold(r.operation)} ${JSON.stringify(r.input, null, 2)}`)
+  return lines.join('\n')
 }

@@ -8,3 +8,7 @@ export const DEFAULT_ACCESS_KEY_ID = 'AKIAKMSCTLSANDBOX001'
 export const DEFAULT_SECRET_ACCESS_KEY = 'kmsctl-sandbox-not-a-real-secret-0000000'
 export const DEFAULT_PRINCIPAL_ARN = `arn:aws:iam::${SANDBOX_ACCOUNT}:user/sandbox-admin`
 export const DEFAULT_PORT = 4599
+/** The AWS account ID's root ARN of the sandbox account. */
+export const SANDBOX_ROOT_ARN = `arn:aws:iam::${SANDBOX_ACCOUNT}:root`
+/** Shown wherever the sandbox is described: it is a test double, not a vault. */
+export const NOT_FOR_REAL_DATA = 'The sandbox is for trying kmsctl and for tests: its key material is stored unencrypted. Never use it to protect real data.'

@@ -1,0 +1,263 @@
+// Condition operators of the IAM policy language, as KMS key policies use them.
+//
+// Rules (IAM's):
+// - All operators of a Condition block must match, all keys of an operator must match, and a key
+//   matches when the request value matches ANY of the policy values (for a negated operator such as
+//   StringNotEquals: when it matches NONE of them).
+// - A key absent from the request: a positive operator does not match, a negated operator matches,
+//   an ...IfExists operator matches, Null "true" matches.
+// - ForAnyValue: at least one request value matches (an absent or empty key does not match).
+//   ForAllValues: every request value matches (an absent or empty key matches).
+//   A multi-valued key used without a set qualifier is treated as ForAnyValue for positive operators
+//   and as "no value matches" for negated ones.
+// - Condition key names compare case-insensitively; values as the operator says (StringEquals is
+//   case-sensitive, StringEqualsIgnoreCase is not, StringLike takes * and ?, Arn* compare each of the
+//   six colon-separated fields with wildcards).
+// Policy variables (${aws:username}) are not expanded: they are compared literally.
+import ipaddr from 'ipaddr.js'
+
+import {type BaseOperator, type Condition, isNegatedOperator, parseOperator} from './model.js'
+
+export type ContextValue = boolean | number | readonly string[] | string
+
+/** Condition keys of one request, e.g. {"kms:ViaService": "s3.us-east-1.amazonaws.com", "kms:EncryptionContext:app": "web"}. */
+export type RequestContext = Record<string, ContextValue | undefined>
+
+export interface ConditionResult {
+  operator: string
+  key: string
+  /** The policy's values. */
+  values: string[]
+  /** The request's values; undefined when the key is absent. */
+  requestValues?: string[]
+  matched: boolean
+  /** One line explaining the outcome. */
+  reason: string
+}
+
+/** The request's values for a condition key (names compare case-insensitively); undefined when absent. */
+export function lookupContext(context: RequestContext, key: string): string[] | undefined {
+  const lower = key.toLowerCase()
+  for (const [k, v] of Object.entries(context)) {
+    if (k.toLowerCase() !== lower || v === undefined) continue
+    if (Array.isArray(v)) return v.map(String)
+    return [String(v)]
+  }
+
+  return undefined
+}
+
+export function evaluateCondition(condition: Condition, context: RequestContext): ConditionResult {
+  const parsed = parseOperator(condition.operator)
+  const base = {key: condition.key, operator: condition.operator, values: condition.values}
+  if (!parsed) return {...base, matched: false, reason: `unknown operator ${condition.operator}`}
+  const requestValues = lookupContext(context, condition.key)
+  const absent = requestValues === undefined || requestValues.length === 0
+  const shown = requestValues === undefined ? 'absent' : requestValues.length === 0 ? 'empty' : requestValues.map((v) => JSON.stringify(v)).join(', ')
+  const result = (matched: boolean, reason: string): ConditionResult => ({...base, matched, reason, requestValues})
+  const policyShown = condition.values.map((v) => JSON.stringify(v)).join(', ')
+
+  if (parsed.base === 'Null') {
+    const matched = condition.values.some((v) => (v.toLowerCase() === 'true') === absent)
+    return result(matched, `${condition.key} is ${absent ? 'absent' : 'present'}; Null ${policyShown} ${matched ? 'matches' : 'does not match'}`)
+  }
+
+  const negated = isNegatedOperator(parsed.base)
+  const positive = positiveOf(parsed.base)
+  const hit = (rv: string) => condition.values.some((pv) => matchOne(positive, pv, rv))
+  // For one request value: does this operator's test pass?
+  const passes = (rv: string) => (negated ? !hit(rv) : hit(rv))
+
+  if (parsed.set === 'ForAllValues') {
+    if (absent) return result(true, `${condition.key} is ${shown}: ForAllValues matches an absent or empty key`)
+    const failing = requestValues!.filter((rv) => !passes(rv))
+    return result(failing.length === 0, failing.length === 0 ? `every value of ${condition.key} passes ${parsed.base} ${policyShown}` : `${condition.key} value ${JSON.stringify(failing[0])} fails ${parsed.base} ${policyShown}`)
+  }
+
+  if (parsed.set === 'ForAnyValue') {
+    if (absent) return result(false, `${condition.key} is ${shown}: ForAnyValue does not match an absent or empty key`)
+    const passing = requestValues!.filter((rv) => passes(rv))
+    return result(passing.length > 0, passing.length > 0 ? `${condition.key} value ${JSON.stringify(passing[0])} passes ${parsed.base} ${policyShown}` : `no value of ${condition.key} (${shown}) passes ${parsed.base} ${policyShown}`)
+  }
+
+  if (absent) {
+    if (parsed.ifExists) return result(true, `${condition.key} is absent: ${condition.operator} matches`)
+    if (negated) return result(true, `${condition.key} is absent: the negated ${parsed.base} matches`)
+    return result(false, `${condition.key} is absent: ${parsed.base} needs it`)
+  }
+
+  const matched = negated ? requestValues!.every((rv) => passes(rv)) : requestValues!.some((rv) => passes(rv))
+  return result(matched, `${condition.key} is ${shown}; ${parsed.base} ${policyShown} ${matched ? 'matches' : 'does not match'}`)
+}
+
+function positiveOf(base: BaseOperator): BaseOperator {
+  switch (base) {
+    case 'StringNotEquals': {
+      return 'StringEquals'
+    }
+
+    case 'StringNotEqualsIgnoreCase': {
+      return 'StringEqualsIgnoreCase'
+    }
+
+    case 'StringNotLike': {
+      return 'StringLike'
+    }
+
+    case 'NumericNotEquals': {
+      return 'NumericEquals'
+    }
+
+    case 'DateNotEquals': {
+      return 'DateEquals'
+    }
+
+    case 'NotIpAddress': {
+      return 'IpAddress'
+    }
+
+    case 'ArnNotEquals':
+    case 'ArnNotLike': {
+      return 'ArnLike'
+    }
+
+    default: {
+      return base
+    }
+  }
+}
+
+/** Does the request value rv satisfy the (positive) operator for the policy value pv? */
+export function matchOne(op: BaseOperator, pv: string, rv: string): boolean {
+  switch (op) {
+    case 'StringEquals':
+    case 'BinaryEquals': {
+      return pv === rv
+    }
+
+    case 'StringEqualsIgnoreCase': {
+      return pv.toLowerCase() === rv.toLowerCase()
+    }
+
+    case 'StringLike': {
+      return wildcardMatch(pv, rv)
+    }
+
+    case 'Bool': {
+      return pv.toLowerCase() === rv.toLowerCase()
+    }
+
+    case 'NumericEquals':
+    case 'NumericLessThan':
+    case 'NumericLessThanEquals':
+    case 'NumericGreaterThan':
+    case 'NumericGreaterThanEquals': {
+      return compareWith(op.slice('Numeric'.length), Number(rv), Number(pv))
+    }
+
+    case 'DateEquals':
+    case 'DateLessThan':
+    case 'DateLessThanEquals':
+    case 'DateGreaterThan':
+    case 'DateGreaterThanEquals': {
+      return compareWith(op.slice('Date'.length), parseDate(rv), parseDate(pv))
+    }
+
+    case 'IpAddress': {
+      return ipInRange(rv, pv)
+    }
+
+    case 'ArnEquals':
+    case 'ArnLike': {
+      return arnLike(pv, rv)
+    }
+
+    default: {
+      return false
+    }
+  }
+}
+
+function compareWith(relation: string, a: number, b: number): boolean {
+  if (Number.isNaN(a) || Number.isNaN(b)) return false
+  switch (relation) {
+    case 'Equals': {
+      return a === b
+    }
+
+    case 'LessThan': {
+      return a < b
+    }
+
+    case 'LessThanEquals': {
+      return a <= b
+    }
+
+    case 'GreaterThan': {
+      return a > b
+    }
+
+    case 'GreaterThanEquals': {
+      return a >= b
+    }
+
+    default: {
+      return false
+    }
+  }
+}
+
+/** An ISO 8601 date or epoch seconds, as milliseconds; NaN when neither. */
+export function parseDate(value: string): number {
+  if (/^\d+$/.test(value)) return Number(value) * 1000
+  return Date.parse(value)
+}
+
+/** True when ip is inside range (a CIDR block or a single address); IPv4-mapped IPv6 counts as IPv4. */
+export function ipInRange(ip: string, range: string): boolean {
+  try {
+    const addr = ipaddr.process(ip.trim())
+    const [net, bits] = range.includes('/') ? ipaddr.parseCIDR(range.trim()) : (() => {
+      const a = ipaddr.process(range.trim())
+      return [a, a.kind() === 'ipv4' ? 32 : 128] as const
+    })()
+    const netAddr = net.kind() === 'ipv6' && (net as ipaddr.IPv6).isIPv4MappedAddress() ? (net as ipaddr.IPv6).toIPv4Address() : net
+    const netBits = netAddr === net ? bits : bits - 96
+    if (addr.kind() !== netAddr.kind()) return false
+    return addr.match(netAddr, netBits)
+  } catch {
+    return false
+  }
+}
+
+const patternCache = new Map<string, RegExp>()
+
+/** IAM wildcards: * any run of characters, ? one character; everything else literal. */
+export function wildcardMatch(pattern: string, value: string, ignoreCase = false): boolean {
+  if (pattern === '*') return true
+  const cacheKey = (ignoreCase ? 'i' : 's') + pattern
+  let re = patternCache.get(cacheKey)
+  if (!re) {
+    const body = [...pattern].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[$()*+.?[\\\]^{|}]/g, '\\$&'))).join('')
+    re = new RegExp(`^${body}$`, ignoreCase ? 'is' : 's')
+    if (patternCache.size > 5000) patternCache.clear()
+    patternCache.set(cacheKey, re)
+  }
+
+  return re.test(value)
+}
+
+/** ArnLike: each of the six colon-separated fields compared separately, with wildcards. */
+export function arnLike(pattern: string, arn: string): boolean {
+  if (pattern === '*') return true
+  const p = splitArn(pattern)
+  const a = splitArn(arn)
+  if (!p || !a) return wildcardMatch(pattern, arn)
+  return p.every((field, i) => wildcardMatch(field, a[i]))
+}
+
+function splitArn(arn: string): string[] | undefined {
+  const parts = arn.split(':')
+  if (parts.length < 6) return undefined
+  return [...parts.slice(0, 5), parts.slice(5).join(':')]
+}

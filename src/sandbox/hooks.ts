@@ -1,0 +1,29 @@
+// Extension points of the request core, for the realism issue (issue 4): key-policy and grant
+// enforcement, per-operation quotas, latency and fault injection. Defaults: allow, no delay, no fault.
+import type {Principal} from './principals.js'
+import type {KeyRecord, SandboxState} from './state.js'
+
+export interface RequestContext {
+  accessKeyId: string
+  /** e.g. "kms:Decrypt". */
+  action: string
+  operation: string
+  principal: Principal
+  region: string
+  requestId: string
+  service: 'cloudtrail' | 'kms' | 'sts'
+  sourceIp: string
+  userAgent: string
+}
+
+export interface SandboxHooks {
+  /** Called for every KMS operation on a key once the key is resolved; throw a SandboxError to refuse. */
+  authorize(ctx: RequestContext, key: KeyRecord | undefined, state: SandboxState, input: Record<string, any>): void
+  /** Called once per request before it executes (quotas, latency, fault injection); throw to fail it. */
+  beforeExecute(ctx: RequestContext): Promise<void> | void
+}
+
+export const defaultHooks: SandboxHooks = {
+  authorize() {},
+  beforeExecute() {},
+}

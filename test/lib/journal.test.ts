@@ -1,0 +1,43 @@
+import {expect} from 'chai'
+import {mkdtempSync, readFileSync, readdirSync, appendFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {Journal} from '../../src/lib/journal.js'
+
+describe('journal', () => {
+  it('appends an entry before the change and its outcome after, and reads them back merged', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'))
+    let t = Date.parse('2026-11-28T10:00:00Z')
+    const j = new Journal({dir, now: () => new Date((t += 1000))})
+    const e = j.begin({action: 'key.disable', before: {state: 'Enabled'}, key: {keyId: 'k1'}, region: 'us-east-1'})
+    expect(e.id).to.match(/^j-20261128T100001Z-[0-9a-f]{6}$/)
+    expect(j.get(e.id)?.outcome).to.equal(undefined)
+    j.finish(e.id, {after: {state: 'Disabled'}, status: 'ok'})
+    const rec = j.get(e.id)
+    expect(rec?.before).to.deep.equal({state: 'Enabled'})
+    expect(rec?.outcome?.status).to.equal('ok')
+    expect(readdirSync(dir)).to.deep.equal(['2026-11-28.jsonl'])
+    expect(readFileSync(join(dir, '2026-11-28.jsonl'), 'utf8').trim().split('\n')).to.have.length(2)
+  })
+
+  it('filters by key and time and resolves a unique ID prefix', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'))
+    let t = Date.parse('2026-11-28T10:00:00Z')
+    const j = new Journal({dir, now: () => new Date((t += 3_600_000))})
+    const a = j.begin({action: 'key.disable', before: {}, key: {arn: 'arn:aws:kms:us-east-1:1:key/k1', keyId: 'k1'}, region: 'us-east-1'})
+    j.begin({action: 'key.enable', before: {}, key: {keyId: 'k2'}, region: 'us-east-1'})
+    expect(j.list({keyId: 'k1'}).map((r) => r.id)).to.deep.equal([a.id])
+    expect(j.list({keyId: 'arn:aws:kms:us-east-1:1:key/k1'})).to.have.length(1)
+    expect(j.list({since: new Date('2026-11-28T11:30:00Z')}).map((r) => r.action)).to.deep.equal(['key.enable'])
+    expect(j.get(a.id.slice(0, -2))?.id).to.equal(a.id)
+  })
+
+  it('skips a torn last line left by a crash', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'))
+    const j = new Journal({dir, now: () => new Date('2026-11-28T10:00:00Z')})
+    const e = j.begin({action: 'key.disable', before: {state: 'Enabled'}, region: 'us-east-1'})
+    appendFileSync(join(dir, '2026-11-28.jsonl'), '{"type":"entry","id":"j-torn')
+    expect(new Journal({dir}).readAll().map((r) => r.id)).to.deep.equal([e.id])
+  })
+})
