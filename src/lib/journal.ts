@@ -171,3 +171,27 @@ export class Journal {
     }
   }
 }
+
+/**
+ * Records an entry, runs the change, then records its outcome: `ok` with `after(result)`, or
+ * `failed` with the error's code and message (the error is rethrown).
+ */
+export async function journaled<T>(
+  journal: Journal,
+  input: JournalEntryInput,
+  change: () => Promise<T>,
+  after: (result: T) => unknown = () => undefined,
+): Promise<{entry: JournalEntry; result: T}> {
+  const entry = journal.begin(input)
+  let result: T
+  try {
+    result = await change()
+  } catch (error) {
+    const e = error as {code?: string; message?: string; name?: string}
+    journal.finish(entry.id, {error: {code: e?.code ?? e?.name ?? 'FAILED', message: e?.message ?? String(error)}, status: 'failed'})
+    throw error
+  }
+
+  journal.finish(entry.id, {after: after(result), status: 'ok'})
+  return {entry, result}
+}

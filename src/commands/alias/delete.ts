@@ -1,0 +1,75 @@
+import {Args} from '@oclif/core'
+
+import {applyAliasPlan, planAliasDelete} from '../../lib/aliases.js'
+import {KmsctlCommand} from '../../lib/base-command.js'
+import {confirmAction} from '../../lib/confirm.js'
+import {confirmFlags, mutationFlags} from '../../lib/flags.js'
+import {Journal, journaled} from '../../lib/journal.js'
+import {type PlannedRequest, renderPlannedRequests} from '../../lib/output.js'
+
+export interface AliasDeleteResult {
+  aliasName: string
+  /** The key the alias pointed at (the key itself is not changed). */
+  previousTargetKeyId: string
+  dryRun: boolean
+  requests: PlannedRequest[]
+  journalId?: string
+}
+
+export default class AliasDelete extends KmsctlCommand<typeof AliasDelete> {
+  static override args = {
+    name: Args.string({description: 'The alias to delete, starting with alias/.', required: true}),
+  }
+
+  static override description = `Delete an alias. The key it points at is not changed, but applications that use the alias name stop finding the key.
+Asks you to type the alias name (or pass --confirm NAME, or --yes); never prompts without a terminal. The journal records the key the alias pointed at.`
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %> alias/old-payments', description: 'Asks you to type alias/old-payments'},
+    {command: '<%= config.bin %> <%= command.id %> alias/old-payments --confirm alias/old-payments', description: 'In a script'},
+    {command: '<%= config.bin %> <%= command.id %> alias/old-payments --dry-run', description: 'Show the DeleteAlias request, send nothing'},
+  ]
+
+  static override flags = {...mutationFlags, ...confirmFlags}
+
+  async run(): Promise<AliasDeleteResult> {
+    const kms = await this.aws.kms()
+    const plan = await planAliasDelete(kms, this.args.name)
+    const previous = plan.previousTarget!
+    const result: AliasDeleteResult = {
+      aliasName: plan.aliasName,
+      dryRun: Boolean(this.flags['dry-run']),
+      previousTargetKeyId: previous.keyId,
+      requests: plan.requests,
+    }
+    if (this.flags['dry-run']) {
+      if (!this.jsonEnabled()) this.log(renderPlannedRequests(plan.requests))
+      return result
+    }
+
+    await confirmAction({
+      accepted: [plan.aliasName],
+      action: `delete ${plan.aliasName}`,
+      confirm: this.flags.confirm,
+      json: this.jsonEnabled(),
+      summary: `${plan.aliasName} points at key ${previous.keyId}. Deleting the alias leaves the key as it is; anything that uses the alias name will stop finding it.`,
+      yes: this.flags.yes,
+    })
+    const ctx = await this.changeContext()
+    const {entry} = await journaled(
+      new Journal(),
+      {
+        ...ctx,
+        action: 'alias.delete',
+        before: {aliasName: plan.aliasName, targetArn: previous.arn, targetKeyId: previous.keyId},
+        key: {aliases: [plan.aliasName], arn: previous.arn, keyId: previous.keyId, ref: plan.aliasName},
+        request: plan.requests,
+      },
+      () => applyAliasPlan(kms, plan),
+      () => ({aliasName: plan.aliasName, deleted: true}),
+    )
+    result.journalId = entry.id
+    if (!this.jsonEnabled()) this.log(`Deleted ${plan.aliasName} (it pointed at ${previous.keyId}; journal ${entry.id}).`)
+    return result
+  }
+}

@@ -1,0 +1,109 @@
+import {Args, Flags} from '@oclif/core'
+
+import {KmsctlCommand} from '../../lib/base-command.js'
+import {ExitCode, usageError} from '../../lib/errors.js'
+import {type GrantInfo, type KeyFailure, constraintText, listKeyGrants, listRetirableGrants, scanAllGrants} from '../../lib/grants/list.js'
+import {validateGrantId, validatePrincipal} from '../../lib/grants/validate.js'
+import {resolveKey} from '../../lib/key-ref.js'
+import {Progress, formatDate, renderTable} from '../../lib/output.js'
+import {Pacer} from '../../lib/pacing.js'
+
+export interface GrantListResult {
+  /** 'key': one key; 'all-keys': every customer-managed key; 'retirable': ListRetirableGrants. */
+  scope: 'all-keys' | 'key' | 'retirable'
+  grants: GrantInfo[]
+  /** Keys whose grants were listed. */
+  keysScanned?: number
+  /** AWS-managed keys left out of an all-keys scan. */
+  awsManagedSkipped?: number
+  /** Keys whose grants could not be listed; the exit code is 3 when there are any. */
+  failures: KeyFailure[]
+}
+
+export default class GrantList extends KmsctlCommand<typeof GrantList> {
+  static override args = {
+    key: Args.string({description: 'Key ID, key ARN, alias name or alias ARN. Without it: every customer-managed key of the region.'}),
+  }
+
+  static override description = `List grants: grant ID, name, grantee, retiring principal, operations, constraints, issuing account and creation date.
+With KEY, the grants of that key (every page of ListGrants). Without KEY, or with --all-keys, the grants of every customer-managed key of the region: keys are listed concurrently, paced below the ListGrants quota (100 requests/s), with a progress line. Together with --grantee this answers "what can this principal do with our keys?".
+--retirable-by ARN lists the grants that principal may retire, from any key (ListRetirableGrants, 5 requests/s).
+Exit code 3 when the grants of some keys could not be listed (they are named on stderr and in the JSON "failures").`
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %> alias/payments', description: 'The grants of one key'},
+    {command: '<%= config.bin %> <%= command.id %> --grantee arn:aws:iam::111122223333:role/app', description: 'What can this role do with our keys? (every customer-managed key)'},
+    {command: '<%= config.bin %> <%= command.id %> alias/payments --grant-id 0c237476b39f8bc44e45212e08498fbe3151305030726c0590dd8d3e9f3d6a60', description: 'One grant'},
+    {command: '<%= config.bin %> <%= command.id %> --retirable-by arn:aws:iam::111122223333:role/ops', description: 'Grants a principal may retire'},
+    {command: '<%= config.bin %> <%= command.id %> --all-keys --json', description: 'Every grant in the region as JSON'},
+  ]
+
+  static override flags = {
+    'all-keys': Flags.boolean({description: 'Every customer-managed key of the region (the default without KEY).', exclusive: ['retirable-by']}),
+    concurrency: Flags.integer({default: 16, description: 'Most requests in flight at once during an all-keys scan.', max: 256, min: 1}),
+    'grant-id': Flags.string({description: 'Only the grant with this ID.'}),
+    grantee: Flags.string({description: 'Only grants whose grantee is this principal ARN.'}),
+    'retirable-by': Flags.string({description: 'List the grants this principal ARN may retire (ListRetirableGrants), from any key.'}),
+  }
+
+  async run(): Promise<GrantListResult> {
+    const {args, flags} = this
+    if (args.key && flags['all-keys']) throw usageError('Give a KEY or --all-keys, not both.', 'Try this: drop KEY to scan every key, or drop --all-keys')
+    if (args.key && flags['retirable-by']) throw usageError('--retirable-by lists grants from every key; it takes no KEY.', `Try this: kmsctl grant list --retirable-by ${flags['retirable-by']}`)
+    const grantee = flags.grantee === undefined ? undefined : validatePrincipal(flags.grantee, 'grantee')
+    const grantId = flags['grant-id'] === undefined ? undefined : validateGrantId(flags['grant-id'], '--grant-id')
+    const retirableBy = flags['retirable-by'] === undefined ? undefined : validatePrincipal(flags['retirable-by'], 'retirable-by')
+    const kms = await this.aws.kms()
+    const pacer = new Pacer({concurrency: flags.concurrency})
+
+    let result: GrantListResult
+    if (retirableBy) {
+      const grants = await listRetirableGrants(kms, retirableBy, {grantId, grantee, pacer})
+      result = {failures: [], grants, scope: 'retirable'}
+    } else if (args.key) {
+      const key = await resolveKey(kms, args.key)
+      const grants = await listKeyGrants(kms, key.arn, {grantId, grantee, pacer})
+      for (const g of grants) g.keyId = key.keyId
+      result = {failures: [], grants, keysScanned: 1, scope: 'key'}
+    } else {
+      const progress = new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
+      const scan = await scanAllGrants(kms, {
+        grantId,
+        grantee,
+        onProgress: (done, total, found) => progress.update(`Listing grants: ${done}/${total} keys, ${found} grant${found === 1 ? '' : 's'}`),
+        pacer,
+      })
+      progress.done()
+      result = {awsManagedSkipped: scan.awsManagedSkipped, failures: scan.failures, grants: scan.grants, keysScanned: scan.keysScanned, scope: 'all-keys'}
+    }
+
+    if (!this.jsonEnabled()) this.render(result)
+    for (const f of result.failures) this.warnLine(`could not list the grants of ${f.keyId}: ${f.message}`)
+    if (result.failures.length > 0) process.exitCode = ExitCode.PARTIAL
+    return result
+  }
+
+  private render(r: GrantListResult): void {
+    const scope = r.scope === 'all-keys' ? ` across ${r.keysScanned} customer-managed key${r.keysScanned === 1 ? '' : 's'}` : ''
+    if (r.grants.length === 0) {
+      this.note(`No grants match${scope}.`)
+      return
+    }
+
+    const manyKeys = r.scope !== 'key'
+    this.log(
+      renderTable(r.grants, [
+        ...(manyKeys ? [{get: (g: GrantInfo) => [...(g.aliases ?? []), g.keyId].join('\n'), header: 'Key'}] : []),
+        {get: (g) => g.grantId, header: 'Grant ID', minWidth: 16},
+        {get: (g) => g.name ?? '', header: 'Name'},
+        {get: (g) => g.granteePrincipal ?? '', header: 'Grantee'},
+        {get: (g) => g.retiringPrincipal ?? '', header: 'Retiring principal'},
+        {get: (g) => g.operations.join('\n'), header: 'Operations'},
+        {get: (g) => constraintText(g.constraints), header: 'Constraints'},
+        {get: (g) => g.issuingAccount ?? '', header: 'Issuing account'},
+        {get: (g) => formatDate(g.creationDate), header: 'Created', shrink: false},
+      ]),
+    )
+    this.note(`${r.grants.length} grant${r.grants.length === 1 ? '' : 's'}${scope}`)
+  }
+}

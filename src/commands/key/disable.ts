@@ -1,0 +1,183 @@
+import {Args, Flags} from '@oclif/core'
+
+import {KmsctlCommand} from '../../lib/base-command.js'
+import {
+  type ReportRow,
+  type StateAction,
+  type Tally,
+  STATE_ACTIONS,
+  bulkExitCode,
+  interruptOnSigint,
+  journalContextFor,
+  newBatchId,
+  planColumns,
+  planStateChange,
+  readRefList,
+  reportColumns,
+  runStateChange,
+  selectKeys,
+  summaryLine,
+  tally,
+  validateSource,
+} from '../../lib/bulk.js'
+import {confirmAction} from '../../lib/confirm.js'
+import {usageError} from '../../lib/errors.js'
+import {confirmFlags, mutationFlags, parsePairs} from '../../lib/flags.js'
+import {Journal} from '../../lib/journal.js'
+import {Progress, renderTable} from '../../lib/output.js'
+import {Pacer} from '../../lib/pacing.js'
+
+export interface KeyStateResult {
+  action: StateAction
+  dryRun: boolean
+  /** Groups the journal entries of this run. */
+  batch?: string
+  interrupted: boolean
+  /** One row per key: key, before, after, outcome, reason or error, journal entry. */
+  keys: ReportRow[]
+  summary: Tally
+  exitCode: number
+}
+
+/** Parses --rate: requests per second, more than 0. */
+export function parseRate(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback
+  const n = Number(text)
+  if (!Number.isFinite(n) || n <= 0 || n > 10_000) throw usageError(`--rate "${text}" is not a rate in requests per second.`, 'Try this: --rate 5 (KMS\'s default quota for DisableKey and EnableKey)')
+  return n
+}
+
+export const keyStateFlags = {
+  ...mutationFlags,
+  ...confirmFlags,
+  file: Flags.string({char: 'f', description: 'Read key references from this file, one a line (# comments); - reads stdin.'}),
+  rate: Flags.string({description: 'Calls per second (default 5, the KMS quota for DisableKey and EnableKey).'}),
+  tag: Flags.string({description: 'Every customer-managed key with this tag (k=v); repeat for several (all must match).', multiple: true}),
+}
+
+/** Shared by `key disable` and `key enable`. */
+export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateCommand> {
+  static override args = {
+    keys: Args.string({description: 'Key IDs, key ARNs or aliases (several allowed); - reads them from stdin.'}),
+  }
+
+  static override flags = keyStateFlags
+  static override strict = false
+
+  protected abstract readonly action: StateAction
+
+  async run(): Promise<KeyStateResult> {
+    const {action} = this
+    const spec = STATE_ACTIONS[action]
+    const flags = this.flags as unknown as {confirm?: string; 'dry-run'?: boolean; file?: string; rate?: string; tag?: string[]; yes?: boolean}
+    const {argv} = await this.parse(this.ctor)
+    const args = (argv as string[]).filter((a) => a !== '-')
+    const fromStdin = (argv as string[]).includes('-')
+    if (fromStdin && flags.file) throw usageError('Give the list either on stdin (-) or with --file, not both.', 'Try this: --file keys.txt')
+    const rate = parseRate(flags.rate, 5)
+    const tags = parsePairs(flags.tag, 'tag')
+    const list = flags.file ? await readRefList(flags.file) : fromStdin ? await readRefList('-') : undefined
+    const source = {listName: list?.name, listText: list?.text, refs: args, tags}
+    validateSource(source)
+
+    const kms = await this.aws.kms()
+    const pacer = new Pacer({concurrency: 32, rates: {[spec.operation]: rate}})
+    const progress = new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
+    progress.update('Resolving keys…', true)
+    const selection = await selectKeys(kms, source, {pacer})
+    progress.done()
+    const plan = planStateChange(action, selection)
+    const planned = [...plan.items.map((i) => i.row), ...plan.unresolved]
+    const toSend = plan.items.filter((i) => i.send)
+
+    if (flags['dry-run']) {
+      const result = this.result([...planned], false, true)
+      if (!this.jsonEnabled()) {
+        this.log(renderTable(planned, planColumns()))
+        this.note(summaryLine(action, result.summary, true))
+      }
+
+      process.exitCode = result.exitCode
+      return result
+    }
+
+    if (toSend.length === 0) {
+      const result = this.result(planned, false)
+      this.render(result)
+      return result
+    }
+
+    if (!this.jsonEnabled()) {
+      process.stderr.write(renderTable(planned, planColumns()) + '\n')
+    }
+
+    const one = toSend.length === 1 ? toSend[0].key : undefined
+    await confirmAction({
+      accepted: one ? [one.keyId, ...one.aliases, one.arn] : [String(toSend.length)],
+      action: one ? `${spec.verb} key ${one.keyId}${one.aliases[0] ? ` (${one.aliases[0]})` : ''}` : `${spec.verb} ${toSend.length} keys`,
+      confirm: flags.confirm,
+      json: this.jsonEnabled(),
+      yes: flags.yes,
+    })
+
+    const batch = newBatchId()
+    const journal = await journalContextFor(this.aws, new Journal(), [...this.id!.split(':'), ...this.argv], {
+      batch,
+      warn: (m) => this.warnLine(m),
+    })
+    const interrupt = interruptOnSigint(() => {
+      progress.done()
+      process.stderr.write('Interrupted: no new calls are sent; waiting for the calls in flight…\n')
+    })
+    const verbing = action === 'disable' ? 'Disabling' : 'Enabling'
+    let rows: ReportRow[]
+    try {
+      rows = await runStateChange({
+        action,
+        items: plan.items,
+        journal,
+        kms,
+        onProgress: (c) => progress.update(`${verbing} keys: ${c.done}/${c.total} (${c.changed} ${spec.target.toLowerCase()}, ${c.failed} failed)`),
+        pacer,
+        signal: interrupt.signal,
+      })
+    } finally {
+      interrupt.dispose()
+      progress.done()
+    }
+
+    const result = this.result([...rows, ...plan.unresolved], interrupt.signal.aborted, false, batch)
+    this.render(result)
+    return result
+  }
+
+  private render(result: KeyStateResult): void {
+    process.exitCode = result.exitCode
+    if (this.jsonEnabled()) return
+    this.log(renderTable(result.keys, reportColumns()))
+    this.note(summaryLine(this.action, result.summary))
+    if (result.batch) this.note(`Journal batch ${result.batch} (kmsctl journal list --batch ${result.batch}; kmsctl undo ENTRY reverses one key).`)
+    if (result.interrupted) this.note('Interrupted (exit 130): the keys marked "not sent" were not changed.')
+    else if (result.exitCode !== 0) this.note(`Exit ${result.exitCode}: ${result.summary.failed} key${result.summary.failed === 1 ? '' : 's'} failed.`)
+  }
+
+  private result(keys: ReportRow[], interrupted: boolean, dryRun = false, batch?: string): KeyStateResult {
+    const t = tally(keys)
+    return {action: this.action, batch, dryRun, exitCode: bulkExitCode(keys, interrupted), interrupted, keys, summary: t}
+  }
+}
+
+export default class KeyDisable extends KeyStateCommand {
+  static override description = `Disable keys: one, many, all keys with a tag, or a list from a file or stdin. Shows the resolved list and asks once for the batch.
+Calls are paced at KMS's DisableKey quota (5/s by default, --rate to change) with retry on throttling. AWS-managed keys, keys already disabled and keys pending deletion are reported with the reason. Each change is journaled before it is sent (kmsctl undo reverses it). Ctrl-C stops sending, waits for the calls in flight and prints the report so far.
+Exit codes: 0 all done, 1 every key failed, 3 some keys failed, 130 interrupted.`
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %> alias/payments', description: 'Disable one key (type its ID or alias to confirm)'},
+    {command: '<%= config.bin %> <%= command.id %> --tag team=payments --yes', description: 'Disable every customer-managed key tagged team=payments, without a prompt'},
+    {command: '<%= config.bin %> <%= command.id %> --file compromised.txt --dry-run', description: 'Show what would be disabled, send nothing'},
+    {command: 'cut -f1 keys.tsv | <%= config.bin %> <%= command.id %> - --yes --json', description: 'Keys from stdin, JSON report'},
+  ]
+
+  protected readonly action = 'disable' as const
+}

@@ -1,0 +1,77 @@
+// Where policies come from: a file (or stdin), a key's current policy, or a backup; and the check
+// that a policy given to a command is one KMS could accept at all (usage error, exit 2, otherwise).
+import type {KMSClient} from '@aws-sdk/client-kms'
+
+import {readFileSync, statSync} from 'node:fs'
+
+import {kmsSdk} from '../aws/sdk.js'
+import {fromAwsError, usageError} from '../errors.js'
+import {type Policy, parsePolicy} from './model.js'
+
+export const POLICY_NAME = 'default'
+
+/** Reads a policy file exactly as it is (no trimming); "-" reads stdin. A missing file is a usage error. */
+export async function readPolicyFile(path: string, flag = 'file', stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
+  if (path === '-') {
+    let text = ''
+    for await (const chunk of stdin) text += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8')
+    return text
+  }
+
+  let isFile = false
+  try {
+    isFile = statSync(path).isFile()
+  } catch {
+    throw usageError(`--${flag} ${path}: no such file.`, `Try this: check the path, or write the current policy first with kmsctl policy get KEY --out ${path}`)
+  }
+
+  if (!isFile) throw usageError(`--${flag} ${path} is not a file.`, 'Try this: give the path of a JSON policy document.')
+  return readFileSync(path, 'utf8')
+}
+
+/**
+ * Parses a policy that a command is about to use: invalid JSON, a policy KMS would refuse for its
+ * size or characters, or no valid statement at all is a one-line usage error naming the source.
+ */
+export function requirePolicy(text: string, source: string): Policy {
+  const {policy, problems} = parsePolicy(text)
+  const fatal = problems.find((p) => p.severity === 'error' && ['invalid-json', 'too-large', 'invalid-characters'].includes(p.code))
+  if (fatal) throw usageError(`${source}: ${oneLine(fatal.message)}`, remedyFor(fatal.code), {code: fatal.code})
+  const structural = problems.find((p) => p.severity === 'error')
+  if (!policy || (structural && policy.statements.length === 0)) {
+    throw usageError(`${source}: ${oneLine(structural?.message ?? 'not a key policy.')}`, 'Try this: kmsctl policy lint FILE for every problem.', {code: structural?.code ?? 'invalid-structure'})
+  }
+
+  return policy
+}
+
+function remedyFor(code: string): string {
+  switch (code) {
+    case 'invalid-json': {
+      return 'Try this: fix the JSON (kmsctl policy lint FILE points at the problem).'
+    }
+
+    case 'too-large': {
+      return 'Try this: shorten the policy (merge statements, drop long Sids), or move access to grants.'
+    }
+
+    default: {
+      return 'Try this: keep to printable ASCII and Latin-1 characters.'
+    }
+  }
+}
+
+function oneLine(s: string): string {
+  return s.replaceAll(/\s*\n\s*/g, ' ').trim()
+}
+
+/** The key's policy text exactly as KMS returns it. */
+export async function fetchKeyPolicy(kms: KMSClient, keyId: string): Promise<string> {
+  const {GetKeyPolicyCommand} = await kmsSdk()
+  try {
+    const out = await kms.send(new GetKeyPolicyCommand({KeyId: keyId, PolicyName: POLICY_NAME}))
+    return out.Policy ?? ''
+  } catch (error) {
+    throw fromAwsError(error, {key: keyId, operation: 'GetKeyPolicy'})
+  }
+}

@@ -1,0 +1,229 @@
+// A raw scanner over a CloudTrail log file's bytes ({"Records":[{...},{...}]}): it finds where each
+// record starts and ends without parsing it, and asks the caller to parse only the records whose
+// text contains the needles every match must contain (an AND of OR-groups, see rawNeedles()).
+// Most records of a large file are never turned into strings or objects at all.
+
+export class ScanError extends Error {
+  constructor(message: string, readonly offset: number) {
+    super(message)
+    this.name = 'ScanError'
+  }
+}
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
+const OPEN_BRACKET = 0x5b
+const CLOSE_BRACKET = 0x5d
+const COMMA = 0x2c
+const COLON = 0x3a
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
+}
+
+function skipSpace(b: Uint8Array, i: number): number {
+  while (i < b.length && isSpace(b[i])) i++
+  return i
+}
+
+/** End (exclusive) of the string starting at the quote at i. */
+function endOfString(b: Uint8Array, i: number): number {
+  const n = b.length
+  i++
+  while (i < n) {
+    const c = b[i++]
+    if (c === QUOTE) return i
+    if (c === BACKSLASH) i++
+  }
+
+  throw new ScanError('unterminated string (truncated file?)', n)
+}
+
+/** End (exclusive) of the object or array starting at i. */
+function endOfComposite(b: Uint8Array, start: number): number {
+  const n = b.length
+  let depth = 0
+  let i = start
+  while (i < n) {
+    const c = b[i++]
+    if (c === QUOTE) {
+      // Inline string skip: the hot loop of the whole scanner.
+      for (;;) {
+        if (i >= n) throw new ScanError('unterminated string (truncated file?)', n)
+        const d = b[i++]
+        if (d === QUOTE) break
+        if (d === BACKSLASH) i++
+      }
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      depth++
+    } else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) {
+      return i
+    }
+  }
+
+  throw new ScanError('unbalanced braces (truncated file?)', n)
+}
+
+/** End (exclusive) of any JSON value starting at i (after whitespace). */
+function endOfValue(b: Uint8Array, i: number): number {
+  const c = b[i]
+  if (c === OPEN_BRACE || c === OPEN_BRACKET) return endOfComposite(b, i)
+  if (c === QUOTE) return endOfString(b, i)
+  while (i < b.length && b[i] !== COMMA && b[i] !== CLOSE_BRACE && b[i] !== CLOSE_BRACKET && !isSpace(b[i])) i++
+  return i
+}
+
+/** Finds needles lazily: the next occurrence at or after a position, each searched at most once per hit. */
+class NeedleCursor {
+  private readonly next: number[]
+
+  constructor(
+    private readonly buf: Buffer,
+    private readonly needles: Buffer[],
+  ) {
+    this.next = needles.map(() => -2)
+  }
+
+  /** True when one of the needles lies entirely inside [start, end). */
+  within(start: number, end: number): boolean {
+    for (let k = 0; k < this.needles.length; k++) {
+      let at = this.next[k]
+      if (at !== -1 && at < start) {
+        at = this.buf.indexOf(this.needles[k], start)
+        this.next[k] = at
+      }
+
+      if (at !== -1 && at + this.needles[k].length <= end) return true
+    }
+
+    return false
+  }
+
+  /** True when no needle occurs anywhere in the buffer. */
+  absent(): boolean {
+    return this.needles.every((n) => this.buf.indexOf(n) === -1)
+  }
+}
+
+export interface ScanStats {
+  /** True when the records were split at their `},{"eventVersion":` boundaries (the fast path). */
+  fast: boolean
+  /** Records seen (-1 when the file was skipped as a whole because a needle was absent). */
+  records: number
+}
+
+export interface ScanOptions {
+  /** Never take the fast path (used to re-read a file whose fast split did not parse). */
+  exact?: boolean
+}
+
+const HEAD = Buffer.from('{"Records":[{"eventVersion":')
+const MARKER = Buffer.from('{"eventVersion":')
+
+function trimmedEnd(buf: Uint8Array): number {
+  let end = buf.length
+  while (end > 0 && isSpace(buf[end - 1])) end--
+  return end
+}
+
+/**
+ * Calls onRecord(start, end) for each record of the Records array whose text contains one needle
+ * of every group. Throws ScanError when the file is not a CloudTrail log file or is truncated.
+ *
+ * CloudTrail writes compact JSON in which every record starts with eventVersion. When a file has that
+ * shape, records are split where `},{"eventVersion":` occurs (a native substring search, several
+ * times faster than walking every byte); the text inside a string cannot produce that sequence,
+ * since its quotes would be escaped. Every record handed to onRecord is then parsed by the caller,
+ * which re-reads the file with { exact: true } should one not parse. Any other shape takes the exact
+ * path, which follows strings and nesting byte by byte.
+ */
+export function scanRecords(
+  buf: Buffer,
+  needleGroups: readonly (readonly string[])[],
+  onRecord: (start: number, end: number) => void,
+  options: ScanOptions = {},
+): ScanStats {
+  const cursors = needleGroups.map((g) => new NeedleCursor(buf, g.map((s) => Buffer.from(s))))
+  const first = skipSpace(buf, 0)
+  if (buf[first] !== OPEN_BRACE) throw new ScanError('not a JSON object', first)
+  const end = trimmedEnd(buf)
+  if (buf[end - 1] !== CLOSE_BRACE) throw new ScanError('the file ends before its closing brace (truncated?)', end)
+  // A whole file without one of the needles has no match.
+  if (cursors.some((c) => c.absent())) return {fast: false, records: -1}
+  if (!options.exact && buf.indexOf(HEAD, first) === first && buf[end - 2] === CLOSE_BRACKET && buf[end - 3] === CLOSE_BRACE) {
+    return {fast: true, records: scanFast(buf, first + HEAD.length - MARKER.length, end - 2, cursors, onRecord)}
+  }
+
+  return {fast: false, records: scanExact(new Uint8Array(buf.buffer, buf.byteOffset, buf.length), first, cursors, onRecord)}
+}
+
+function admitted(cursors: NeedleCursor[], start: number, end: number): boolean {
+  for (const c of cursors) if (!c.within(start, end)) return false
+  return true
+}
+
+/** Records between `start` (the first record's brace) and `stop` (the closing bracket of Records). */
+function scanFast(buf: Buffer, start: number, stop: number, cursors: NeedleCursor[], onRecord: (start: number, end: number) => void): number {
+  let records = 0
+  let recordStart = start
+  let from = start + MARKER.length
+  for (;;) {
+    let next = buf.indexOf(MARKER, from)
+    // Only a marker right after "}," starts a record; any other is inside a record.
+    while (next !== -1 && next < stop && !(buf[next - 1] === COMMA && buf[next - 2] === CLOSE_BRACE)) next = buf.indexOf(MARKER, next + MARKER.length)
+    const recordEnd = next === -1 || next >= stop ? stop : next - 1
+    records++
+    if (admitted(cursors, recordStart, recordEnd)) onRecord(recordStart, recordEnd)
+    if (recordEnd === stop) return records
+    recordStart = next
+    from = next + MARKER.length
+  }
+}
+
+function scanExact(buf: Uint8Array, first: number, cursors: NeedleCursor[], onRecord: (start: number, end: number) => void): number {
+  let records = 0
+  let sawRecords = false
+  let i = first + 1
+  for (;;) {
+    i = skipSpace(buf, i)
+    if (buf[i] === CLOSE_BRACE) break
+    if (buf[i] !== QUOTE) throw new ScanError('expected a field name', i)
+    const keyEnd = endOfString(buf, i)
+    const key = Buffer.from(buf.buffer, buf.byteOffset + i + 1, keyEnd - i - 2).toString('latin1')
+    i = skipSpace(buf, keyEnd)
+    if (buf[i] !== COLON) throw new ScanError('expected ":"', i)
+    i = skipSpace(buf, i + 1)
+    if (key === 'Records') {
+      if (buf[i] !== OPEN_BRACKET) throw new ScanError('Records is not an array', i)
+      sawRecords = true
+      i++
+      for (;;) {
+        i = skipSpace(buf, i)
+        if (buf[i] === CLOSE_BRACKET) {
+          i++
+          break
+        }
+
+        if (buf[i] !== OPEN_BRACE) throw new ScanError(i >= buf.length ? 'the file ends inside Records (truncated?)' : 'a record is not an object', i)
+        const start = i
+        const end = endOfComposite(buf, i)
+        records++
+        if (admitted(cursors, start, end)) onRecord(start, end)
+        i = skipSpace(buf, end)
+        if (buf[i] === COMMA) i++
+        else if (buf[i] !== CLOSE_BRACKET) throw new ScanError(i >= buf.length ? 'the file ends inside Records (truncated?)' : 'expected "," or "]"', i)
+      }
+    } else {
+      i = endOfValue(buf, i)
+    }
+
+    i = skipSpace(buf, i)
+    if (buf[i] === COMMA) i++
+    else if (buf[i] !== CLOSE_BRACE) throw new ScanError(i >= buf.length ? 'the file ends early (truncated?)' : 'expected "," or "}"', i)
+  }
+
+  if (!sawRecords) throw new ScanError('no Records array: not a CloudTrail log file', 0)
+  return records
+}
