@@ -1,14 +1,52 @@
-// Placeholder until the sandbox lands: the in-process request handler.
-import type {HttpHandler} from '@smithy/protocol-http'
+// The in-process sandbox: a Smithy HttpHandler for the AWS SDK clients under --sandbox, so that the real
+// SDK serialisation and signing run and no port is opened. One core per state directory per process.
+import {HttpResponse, type HttpHandler, type HttpRequest} from '@smithy/protocol-http'
 
-import {KmsctlError} from '../lib/errors.js'
+import {SandboxCore} from './core.js'
 
 export interface InProcessOptions {
   dir: string
 }
 
-export async function createSandboxRequestHandler(_options: InProcessOptions): Promise<HttpHandler> {
-  throw new KmsctlError('UNSUPPORTED', 'The embedded sandbox is not available in this build.', {
-    remedy: 'Run against AWS, or point --endpoint-url at a KMS-compatible endpoint.',
-  })
+const cores = new Map<string, SandboxCore>()
+
+export function sandboxCoreFor(dir: string): SandboxCore {
+  let core = cores.get(dir)
+  if (!core) {
+    core = new SandboxCore(dir)
+    cores.set(dir, core)
+  }
+
+  return core
+}
+
+async function bodyText(body: unknown): Promise<string> {
+  if (body === undefined || body === null) return ''
+  if (typeof body === 'string') return body
+  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8')
+  if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+    const chunks: Buffer[] = []
+    for await (const c of body as AsyncIterable<Buffer | string>) chunks.push(typeof c === 'string' ? Buffer.from(c) : Buffer.from(c))
+    return Buffer.concat(chunks).toString('utf8')
+  }
+
+  return String(body)
+}
+
+export async function createSandboxRequestHandler({dir}: InProcessOptions): Promise<HttpHandler> {
+  const core = sandboxCoreFor(dir)
+  const handler = {
+    destroy() {},
+    async handle(request: HttpRequest) {
+      const headers: Record<string, string | undefined> = {}
+      for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = v
+      const out = await core.handle({body: await bodyText(request.body), headers, sourceIp: '127.0.0.1'})
+      return {response: new HttpResponse({body: Buffer.from(out.body, 'utf8'), headers: out.headers, reason: undefined, statusCode: out.status})}
+    },
+    httpHandlerConfigs() {
+      return {}
+    },
+    updateHttpClientConfig() {},
+  }
+  return handler as unknown as HttpHandler
 }

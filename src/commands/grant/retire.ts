@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {KmsctlCommand} from '../../lib/base-command.js'
 import {KmsctlError, usageError} from '../../lib/errors.js'
 import {changeContext} from '../../lib/grants/context.js'
-import {keyForGrant, lookupGrant, retireByToken, revokeGrants} from '../../lib/grants/revoke.js'
+import {keyForGrant, lookupGrant, resultError, retireByToken, revokeGrants} from '../../lib/grants/revoke.js'
 import {validateGrantId, validateGrantToken} from '../../lib/grants/validate.js'
 
 export interface GrantRetireResult {
@@ -89,7 +89,7 @@ Retiring by KEY GRANT_ID reads the grant first (kms:ListGrants) to journal it; w
     }
 
     if (result.status === 'failed') {
-      throw new KmsctlError((result.error?.code ?? 'FAILED') as KmsctlError['code'], result.error?.message ?? 'RetireGrant failed.', {details: {journalId: result.journalId}})
+      throw resultError(result)
     }
 
     if (!this.jsonEnabled()) this.log(`Retired grant ${grantId} of key ${key.keyId} (journal ${result.journalId}).`)

@@ -22,7 +22,7 @@ export interface RevokeResult {
   status: RevokeStatus
   /** The journal entry holding the grant's definition. */
   journalId: string
-  error?: {code: string; message: string}
+  error?: {code: string; message: string; remedy?: string}
 }
 
 export interface RevokeOptions {
@@ -66,7 +66,7 @@ export async function revokeGrants(kms: KMSClient, grants: readonly GrantInfo[],
         })
         let result: RevokeResult
         try {
-          await kms.send(mode === 'retire' ? new sdk.RetireGrantCommand(request) : new sdk.RevokeGrantCommand(request))
+          await (mode === 'retire' ? kms.send(new sdk.RetireGrantCommand(request)) : kms.send(new sdk.RevokeGrantCommand(request)))
           ctx.journal.finish(entry.id, {status: 'ok'})
           result = {grant: g, journalId: entry.id, status: 'revoked'}
         } catch (error) {
@@ -76,7 +76,7 @@ export async function revokeGrants(kms: KMSClient, grants: readonly GrantInfo[],
             result = {error: {code: e.code, message: 'The grant no longer exists.'}, grant: g, journalId: entry.id, status: 'already-gone'}
           } else {
             ctx.journal.finish(entry.id, {error: {code: e.code, message: e.message}, status: 'failed'})
-            result = {error: {code: e.code, message: e.message}, grant: g, journalId: entry.id, status: 'failed'}
+            result = {error: {code: e.code, message: e.message, remedy: e.remedy}, grant: g, journalId: entry.id, status: 'failed'}
           }
         }
 
@@ -210,4 +210,12 @@ export async function keyForGrant(kms: KMSClient, ref: string): Promise<GrantKey
   if (parsed.kind === 'key-arn') return {keyArn: parsed.raw, keyId: keyIdOf(parsed.raw), ref}
   const key = await resolveKey(kms, ref)
   return {keyArn: key.arn, keyId: key.keyId, ref}
+}
+
+/** The error of a failed single-grant result, to throw. */
+export function resultError(result: RevokeResult): KmsctlError {
+  return new KmsctlError((result.error?.code ?? 'FAILED') as KmsctlError['code'], result.error?.message ?? 'The request failed.', {
+    details: {journalId: result.journalId},
+    remedy: result.error?.remedy,
+  })
 }

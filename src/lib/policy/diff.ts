@@ -194,3 +194,39 @@ function describeList<T>(el: ListElement<T> | undefined, text: (v: T) => string)
   if (!el) return '(none)'
   return `${el.not ? 'all but ' : ''}${el.values.map(text).join(', ')}`
 }
+
+export interface StatementChangeJson {
+  kind: StatementChange['kind']
+  access: AccessChange
+  sid?: string
+  reasons: string[]
+  /** The statements as written in each document. */
+  before?: Record<string, unknown>
+  after?: Record<string, unknown>
+}
+
+export interface PolicyDiffJson {
+  access: PolicyDiff['access']
+  unchanged: number
+  changes: StatementChangeJson[]
+  widenedBy: string[]
+  narrowedBy: string[]
+}
+
+/** The diff as plain data for --json. */
+export function diffToJson(diff: PolicyDiff): PolicyDiffJson {
+  return {
+    access: diff.access,
+    changes: diff.changes.map((c) => ({
+      access: c.access,
+      after: c.after?.raw,
+      before: c.before?.raw,
+      kind: c.kind,
+      reasons: c.reasons,
+      sid: (c.after ?? c.before)?.sid,
+    })),
+    narrowedBy: diff.narrowedBy,
+    unchanged: diff.unchanged,
+    widenedBy: diff.widenedBy,
+  }
+}

@@ -101,6 +101,41 @@ class NeedleCursor {
     return false
   }
 
+  /** The first occurrence of any needle at or after a position, or -1. */
+  nextFrom(position: number): number {
+    let best = -1
+    for (let k = 0; k < this.needles.length; k++) {
+      let at = this.next[k]
+      if (at !== -1 && at < position) {
+        at = this.buf.indexOf(this.needles[k], position)
+        this.next[k] = at
+      }
+
+      if (at !== -1 && (best === -1 || at < best)) best = at
+    }
+
+    return best
+  }
+
+  private sample?: number
+
+  /** How common the needles are, from the first 256 KiB (at most 64 hits counted). */
+  estimate(): number {
+    if (this.sample !== undefined) return this.sample
+    const limit = Math.min(this.buf.length, 262_144)
+    let hits = 0
+    for (const n of this.needles) {
+      let at = this.buf.indexOf(n)
+      while (at !== -1 && at < limit && hits < 64) {
+        hits++
+        at = this.buf.indexOf(n, at + n.length)
+      }
+    }
+
+    this.sample = hits
+    return hits
+  }
+
   /** True when no needle occurs anywhere in the buffer. */
   absent(): boolean {
     return this.needles.every((n) => this.buf.indexOf(n) === -1)
@@ -164,21 +199,51 @@ function admitted(cursors: NeedleCursor[], start: number, end: number): boolean 
   return true
 }
 
-/** Records between `start` (the first record's brace) and `stop` (the closing bracket of Records). */
+/** Is there a record boundary (`},` then the marker) at this marker position? */
+function isSplit(buf: Buffer, at: number): boolean {
+  return buf[at - 1] === COMMA && buf[at - 2] === CLOSE_BRACE
+}
+
+/**
+ * Fast path. Records lie between `start` (the first record's brace) and `stop` (the closing bracket
+ * of Records). With needles, it jumps from one occurrence of the rarest needle group to the next and
+ * finds only the boundaries of the record around it, so records without that needle are never
+ * looked at; without needles, every record is split off. Returns the number of records, or -1 when
+ * records were skipped without being counted.
+ */
 function scanFast(buf: Buffer, start: number, stop: number, cursors: NeedleCursor[], onRecord: (start: number, end: number) => void): number {
-  let records = 0
-  let recordStart = start
-  let from = start + MARKER.length
+  const nextSplit = (from: number): number => {
+    let at = buf.indexOf(MARKER, from)
+    while (at !== -1 && at < stop && !isSplit(buf, at)) at = buf.indexOf(MARKER, at + MARKER.length)
+    return at === -1 || at >= stop ? -1 : at
+  }
+
+  if (cursors.length === 0) {
+    let records = 0
+    let recordStart = start
+    for (;;) {
+      const next = nextSplit(recordStart + MARKER.length)
+      const recordEnd = next === -1 ? stop : next - 1
+      records++
+      onRecord(recordStart, recordEnd)
+      if (next === -1) return records
+      recordStart = next
+    }
+  }
+
+  const driver = cursors.reduce((best, c) => (c.estimate() < best.estimate() ? c : best))
+  let pos = start
   for (;;) {
-    let next = buf.indexOf(MARKER, from)
-    // Only a marker right after "}," starts a record; any other is inside a record.
-    while (next !== -1 && next < stop && !(buf[next - 1] === COMMA && buf[next - 2] === CLOSE_BRACE)) next = buf.indexOf(MARKER, next + MARKER.length)
-    const recordEnd = next === -1 || next >= stop ? stop : next - 1
-    records++
+    const hit = driver.nextFrom(pos)
+    if (hit === -1 || hit >= stop) return -1
+    let recordStart = buf.lastIndexOf(MARKER, hit)
+    while (recordStart > start && !isSplit(buf, recordStart)) recordStart = buf.lastIndexOf(MARKER, recordStart - 1)
+    if (recordStart < start) recordStart = start
+    const next = nextSplit(hit + 1)
+    const recordEnd = next === -1 ? stop : next - 1
     if (admitted(cursors, recordStart, recordEnd)) onRecord(recordStart, recordEnd)
-    if (recordEnd === stop) return records
-    recordStart = next
-    from = next + MARKER.length
+    if (next === -1) return -1
+    pos = next
   }
 }
 

@@ -1,0 +1,96 @@
+// Shared helpers for the benchmarks: timing of whole commands, and a sandbox server to time against.
+// Timed commands run without NODE_EXTRA_CA_CERTS / AWS_CA_BUNDLE, which add a fixed cost to every
+// Node start that has nothing to do with kmsctl.
+import {spawn, spawnSync} from 'node:child_process'
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+export const binRun = join(root, 'bin', 'run.js')
+
+export function cleanEnv(extra = {}) {
+  const env = {...process.env, ...extra}
+  delete env.NODE_EXTRA_CA_CERTS
+  delete env.AWS_CA_BUNDLE
+  delete env.NODE_OPTIONS
+  return env
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+/** Runs a command `runs` times (after `warmup` runs) and returns timings in ms. */
+export function timeCommand(cmd, args, {env = {}, runs = 15, warmup = 3, expectCode = 0} = {}) {
+  const times = []
+  for (let i = 0; i < warmup + runs; i++) {
+    const t0 = process.hrtime.bigint()
+    const r = spawnSync(cmd, args, {env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe']})
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6
+    if (r.status !== expectCode) {
+      throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr?.toString().slice(0, 500)}`)
+    }
+
+    if (i >= warmup) times.push(ms)
+  }
+
+  return {max: Math.max(...times), median: median(times), min: Math.min(...times), runs}
+}
+
+/** Starts `kmsctl sandbox serve` on a free loopback port; resolves with {url, env, stop}. */
+export function startServer(args = [], {dir} = {}) {
+  const stateDir = dir ?? mkdtempSync(join(tmpdir(), 'kmsctl-bench-'))
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [binRun, 'sandbox', 'serve', '--port', '0', '--sandbox-dir', stateDir, ...args], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let err = ''
+    const timer = setTimeout(() => reject(new Error(`sandbox did not start: ${err}`)), 30_000)
+    child.stderr.on('data', (d) => (err += d))
+    child.stdout.on('data', (d) => {
+      out += d
+      const m = /listening on (http:\/\/[^\s]+)/i.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        const url = m[1]
+        resolve({
+          dir: stateDir,
+          env: {
+            AWS_ACCESS_KEY_ID: 'AKIAKMSCTLSANDBOX001',
+            AWS_CONFIG_FILE: '/dev/null',
+            AWS_ENDPOINT_URL: url,
+            AWS_PAGER: '',
+            AWS_REGION: 'us-east-1',
+            AWS_SECRET_ACCESS_KEY: 'kmsctl-sandbox-not-a-real-secret-0000000',
+            AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+          },
+          stop: () =>
+            new Promise((res) => {
+              child.once('exit', res)
+              child.kill('SIGTERM')
+            }),
+          url,
+        })
+      }
+    })
+    child.on('exit', (code) => reject(new Error(`sandbox exited ${code}: ${err}`)))
+  })
+}
+
+export function kmsctl(args, env) {
+  const r = spawnSync(process.execPath, [binRun, ...args], {encoding: 'utf8', env: cleanEnv(env)})
+  if (r.status !== 0) throw new Error(`kmsctl ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
+  return r.stdout
+}
+
+export const AWS_CLI = '/usr/bin/aws'
+
+export function fmt(ms) {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`
+}

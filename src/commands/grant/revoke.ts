@@ -1,0 +1,217 @@
+import {Args, Flags} from '@oclif/core'
+
+import {KmsctlCommand} from '../../lib/base-command.js'
+import {confirmAction} from '../../lib/confirm.js'
+import {ExitCode, KmsctlError, usageError} from '../../lib/errors.js'
+import {confirmFlags} from '../../lib/flags.js'
+import {changeContext} from '../../lib/grants/context.js'
+import {type GrantInfo, type KeyFailure} from '../../lib/grants/list.js'
+import {type GrantKey, type RevokeResult, keyForGrant, lookupGrant, newBatchId, resultError, revokeGrants, selectGrants} from '../../lib/grants/revoke.js'
+import {validateGrantId, validatePrincipal} from '../../lib/grants/validate.js'
+import {Progress, chalk, renderTable} from '../../lib/output.js'
+import {Pacer} from '../../lib/pacing.js'
+import {RETIRE_VS_REVOKE} from './retire.js'
+
+export interface GrantRevokeOutcome {
+  keyId: string
+  grantId: string
+  granteePrincipal?: string
+  status: RevokeResult['status']
+  journalId: string
+  error?: {code: string; message: string}
+}
+
+export interface GrantRevokeResult {
+  dryRun: boolean
+  /** Groups the journal entries of a bulk revoke: `kmsctl grant recreate BATCH` makes the grants again. */
+  batch?: string
+  /** The grants selected for revocation, with their full definitions. */
+  grants: GrantInfo[]
+  results: GrantRevokeOutcome[]
+  revoked: number
+  failed: number
+  alreadyGone: number
+  /** Keys whose grants could not be listed during a --grantee scan (they were not searched). */
+  keyFailures: KeyFailure[]
+}
+
+export default class GrantRevoke extends KmsctlCommand<typeof GrantRevoke> {
+  static override args = {
+    key: Args.string({description: 'Key ID, key ARN, alias name or alias ARN. Without it, --grantee searches every customer-managed key.'}),
+    grantId: Args.string({description: 'The grant ID to revoke (omit with --all or --grantee).'}),
+  }
+
+  static override description = `Revoke grants: one (KEY GRANT_ID), every grant of a key (KEY --all), or every grant of a principal (--grantee ARN, on one KEY or across every customer-managed key) for incident response.
+${RETIRE_VS_REVOKE}
+Bulk revokes show what will be revoked and ask for confirmation: type the grantee ARN (--grantee) or the key ID or alias (--all), or pass --confirm with the same text, or --yes. Without a terminal, --confirm or --yes is required.
+Each grant's full definition is written to the journal BEFORE it is revoked; the command prints a batch ID, and kmsctl grant recreate BATCH makes equivalent grants again. Recreated grants get new grant IDs and tokens: KMS cannot bring back a revoked grant itself.
+A result line per grant; exit code 3 when some grants were revoked and others failed (or some keys could not be searched), 1 when none could be revoked.`
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %> alias/payments 0c237476b39f8bc44e45212e08498fbe3151305030726c0590dd8d3e9f3d6a60', description: 'Revoke one grant'},
+    {command: '<%= config.bin %> <%= command.id %> --grantee arn:aws:iam::111122223333:role/app', description: 'Incident response: revoke every grant this role holds, on every customer-managed key'},
+    {command: '<%= config.bin %> <%= command.id %> --grantee arn:aws:iam::111122223333:role/app --dry-run', description: 'Show the grants that would be revoked, and send nothing'},
+    {command: '<%= config.bin %> <%= command.id %> alias/payments --all --confirm alias/payments', description: 'Revoke every grant of a key, without a prompt'},
+    {command: '<%= config.bin %> grant recreate b-20261128T201500Z-3f9a1c', description: 'Afterwards: make the revoked grants again (new grant IDs)'},
+  ]
+
+  static override flags = {
+    all: Flags.boolean({description: 'Revoke every grant of KEY.'}),
+    concurrency: Flags.integer({default: 16, description: 'Most requests in flight at once.', max: 256, min: 1}),
+    'dry-run': Flags.boolean({description: 'List the grants that would be revoked and the RevokeGrant requests, and send none.'}),
+    grantee: Flags.string({description: 'Revoke the grants whose grantee is this principal ARN (on KEY, or on every customer-managed key).'}),
+    ...confirmFlags,
+  }
+
+  async run(): Promise<GrantRevokeResult> {
+    const {args, flags} = this
+    if (args.grantId !== undefined) {
+      if (flags.all || flags.grantee) throw usageError('Give a GRANT_ID, or --all / --grantee, not both.', 'Try this: kmsctl grant revoke KEY GRANT_ID')
+      return this.revokeOne(args.key!, validateGrantId(args.grantId))
+    }
+
+    if (flags.all && flags.grantee) throw usageError('Give --all or --grantee, not both.', 'Try this: --grantee ARN to revoke one principal\'s grants, or KEY --all')
+    if (flags.all && !args.key) throw usageError('--all revokes every grant of one key: it needs KEY.', 'Try this: kmsctl grant revoke alias/app --all, or --grantee ARN across keys')
+    if (!flags.all && !flags.grantee) {
+      throw usageError('Nothing selected to revoke.', args.key ? `Try this: kmsctl grant revoke ${args.key} GRANT_ID, or --all, or --grantee ARN` : 'Try this: kmsctl grant revoke KEY GRANT_ID, or --grantee ARN')
+    }
+
+    const grantee = flags.grantee === undefined ? undefined : validatePrincipal(flags.grantee, 'grantee')
+    return this.revokeMany(args.key, grantee)
+  }
+
+  private async revokeOne(ref: string, grantId: string): Promise<GrantRevokeResult> {
+    const kms = await this.aws.kms()
+    const key = await keyForGrant(kms, ref)
+    const found = await lookupGrant(kms, key, grantId)
+    if (this.flags['dry-run']) return this.dryRun([found.grant], [])
+    if (!found.readable) this.warnLine(`could not read grant ${grantId} before revoking it (${found.reason}); the journal holds only its ID, so grant recreate cannot remake it.`)
+    const ctx = await changeContext(this.aws, this.argv)
+    const results = await revokeGrants(kms, [found.grant], {ctx})
+    const [r] = results
+    if (r.status === 'already-gone') {
+      throw new KmsctlError('NOT_FOUND', `Grant ${grantId} does not exist on key ${key.keyId} (already retired or revoked).`, {remedy: `List the key's grants: kmsctl grant list ${key.keyId}`})
+    }
+
+    if (r.status === 'failed') throw resultError(r)
+    if (!this.jsonEnabled()) {
+      this.log(`Revoked grant ${grantId} of key ${key.keyId}.`)
+      this.note(`Its definition is in the journal (${r.journalId}): kmsctl grant recreate ${r.journalId} makes an equivalent grant, with a new grant ID.`)
+    }
+
+    return this.summarise([found.grant], results, undefined, [])
+  }
+
+  private async revokeMany(ref: string | undefined, grantee: string | undefined): Promise<GrantRevokeResult> {
+    const {flags} = this
+    const kms = await this.aws.kms()
+    const pacer = new Pacer({concurrency: flags.concurrency})
+    let key: GrantKey | undefined
+    if (ref) key = await keyForGrant(kms, ref)
+    const progress = new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
+    const selected = await selectGrants(
+      kms,
+      {all: flags.all, grantee, keyArn: key?.keyArn, keyId: key?.keyId},
+      {onProgress: (done, total, found) => progress.update(`Searching grants: ${done}/${total} keys, ${found} found`), pacer},
+    )
+    progress.done()
+    for (const f of selected.failures) this.warnLine(`could not list the grants of ${f.keyId} (${f.message}); its grants are not revoked.`)
+    const keyFailures = selected.failures.map((f) => ({...f, keyArn: ''}))
+    const {grants} = selected
+    const where = key ? `key ${key.ref}` : `${selected.keysScanned} customer-managed key${selected.keysScanned === 1 ? '' : 's'}`
+    if (grants.length === 0) {
+      this.note(`No grants${grantee ? ` of ${grantee}` : ''} on ${where}: nothing to revoke.`)
+      if (keyFailures.length > 0) process.exitCode = ExitCode.PARTIAL
+      return {alreadyGone: 0, dryRun: Boolean(flags['dry-run']), failed: 0, grants: [], keyFailures, results: [], revoked: 0}
+    }
+
+    if (flags['dry-run']) return this.dryRun(grants, keyFailures)
+
+    const keysTouched = new Set(grants.map((g) => g.keyId)).size
+    const action = `revoke ${grants.length} grant${grants.length === 1 ? '' : 's'}${grantee ? ` of ${grantee}` : ''} on ${key ? `key ${key.ref}` : `${keysTouched} key${keysTouched === 1 ? '' : 's'}`}`
+    const accepted = grantee ? [grantee] : [...new Set([key!.ref, key!.keyId, key!.keyArn])]
+    await confirmAction({
+      accepted,
+      action,
+      confirm: flags.confirm,
+      json: this.jsonEnabled(),
+      summary: `${chalk.bold(`These ${grants.length} grant${grants.length === 1 ? '' : 's'} will be revoked`)} (their definitions are journalled first):\n${this.grantsTable(grants)}`,
+      yes: flags.yes,
+    })
+
+    const ctx = await changeContext(this.aws, this.argv)
+    const batch = newBatchId()
+    const revokeProgress = new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
+    const results = await revokeGrants(kms, grants, {
+      batch,
+      ctx,
+      onResult: (_r, done, total) => revokeProgress.update(`Revoking: ${done}/${total}`),
+      pacer: new Pacer({concurrency: flags.concurrency}),
+    })
+    revokeProgress.done()
+    const out = this.summarise(grants, results, batch, keyFailures)
+    if (!this.jsonEnabled()) this.renderResults(out)
+    if (out.failed > 0 && out.revoked + out.alreadyGone === 0) process.exitCode = ExitCode.FAILED
+    else if (out.failed > 0 || keyFailures.length > 0) process.exitCode = ExitCode.PARTIAL
+    return out
+  }
+
+  private dryRun(grants: GrantInfo[], keyFailures: KeyFailure[]): GrantRevokeResult {
+    if (!this.jsonEnabled()) {
+      this.log(`Dry run: would revoke ${grants.length} grant${grants.length === 1 ? '' : 's'} (RevokeGrant ${grants.length === 1 ? 'once' : `${grants.length} times`}); nothing was sent.`)
+      this.log(this.grantsTable(grants))
+    }
+
+    if (keyFailures.length > 0) process.exitCode = ExitCode.PARTIAL
+    return {alreadyGone: 0, dryRun: true, failed: 0, grants, keyFailures, results: [], revoked: 0}
+  }
+
+  private grantsTable(grants: GrantInfo[]): string {
+    return renderTable(grants, [
+      {get: (g) => [...(g.aliases ?? []), g.keyId].join('\n'), header: 'Key'},
+      {get: (g) => g.grantId, header: 'Grant ID', minWidth: 16},
+      {get: (g) => g.name ?? '', header: 'Name'},
+      {get: (g) => g.granteePrincipal ?? '', header: 'Grantee'},
+      {get: (g) => g.operations.join(', '), header: 'Operations'},
+    ])
+  }
+
+  private renderResults(r: GrantRevokeResult): void {
+    const statusText = (o: GrantRevokeOutcome) =>
+      o.status === 'revoked' ? chalk.green('revoked') : o.status === 'already-gone' ? 'already gone' : chalk.red(`failed: ${o.error?.message ?? ''}`)
+    this.log(
+      renderTable(r.results, [
+        {get: (o) => o.keyId, header: 'Key'},
+        {get: (o) => o.grantId, header: 'Grant ID', minWidth: 16},
+        {get: (o) => o.granteePrincipal ?? '', header: 'Grantee'},
+        {get: statusText, header: 'Result'},
+        {get: (o) => o.journalId, header: 'Journal', shrink: false},
+      ]),
+    )
+    this.note(`${r.revoked} revoked, ${r.failed} failed${r.alreadyGone > 0 ? `, ${r.alreadyGone} already gone` : ''}.`)
+    if (r.revoked > 0 && r.batch) {
+      this.note(`To make equivalent grants again (with new grant IDs): kmsctl grant recreate ${r.batch}`)
+    }
+  }
+
+  private summarise(grants: GrantInfo[], results: RevokeResult[], batch: string | undefined, keyFailures: KeyFailure[]): GrantRevokeResult {
+    const outcomes = results.map((r) => ({
+      error: r.error ? {code: r.error.code, message: r.error.message} : undefined,
+      grantId: r.grant.grantId,
+      granteePrincipal: r.grant.granteePrincipal,
+      journalId: r.journalId,
+      keyId: r.grant.keyId,
+      status: r.status,
+    }))
+    return {
+      alreadyGone: results.filter((r) => r.status === 'already-gone').length,
+      batch,
+      dryRun: false,
+      failed: results.filter((r) => r.status === 'failed').length,
+      grants,
+      keyFailures,
+      results: outcomes,
+      revoked: results.filter((r) => r.status === 'revoked').length,
+    }
+  }
+}

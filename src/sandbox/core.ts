@@ -1,0 +1,245 @@
+// The one request core of the sandbox, shared by the in-process handler and the HTTP server:
+// parse (service, operation, body, access key, source IP, user agent) -> execute -> {status, headers, body}.
+// KMS and CloudTrail speak AWS JSON 1.1; STS GetCallerIdentity speaks the query protocol and answers XML.
+import {randomUUID} from 'node:crypto'
+
+import {SANDBOX_REGION} from './constants.js'
+import {SandboxError, err, internalError} from './errors.js'
+import {type RequestContext, type SandboxHooks, defaultHooks} from './hooks.js'
+import {NeedsWrite, type OpContext} from './kms/context.js'
+import {KMS_OPERATIONS, maintain, maintenanceDue} from './kms/operations.js'
+import {resolvePrincipal} from './principals.js'
+import {SandboxStore, type StoreOptions} from './store.js'
+import {kmsRecord, lookupEvents} from './trail.js'
+
+export const KMS_TARGET_PREFIX = 'TrentService.'
+export const CLOUDTRAIL_TARGET_PREFIX = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.'
+
+export interface SandboxRequest {
+  body: string
+  /** Header names in lower case. */
+  headers: Record<string, string | undefined>
+  sourceIp: string
+}
+
+export interface SandboxResponse {
+  body: string
+  headers: Record<string, string>
+  status: number
+}
+
+export interface ParsedRequest {
+  accessKeyId: string
+  operation: string
+  region: string
+  service: 'cloudtrail' | 'kms' | 'sts' | 'unknown'
+}
+
+const CREDENTIAL = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/
+
+/** Service, operation, access key and region from the headers (and, for STS, the form body). */
+export function parseRequest(req: SandboxRequest): ParsedRequest {
+  const auth = req.headers.authorization ?? ''
+  const cred = CREDENTIAL.exec(auth)
+  const accessKeyId = cred?.[1] ?? ''
+  const region = cred?.[2] ?? SANDBOX_REGION
+  const scopeService = cred?.[3]
+  const target = req.headers['x-amz-target'] ?? ''
+  if (target.startsWith(KMS_TARGET_PREFIX)) return {accessKeyId, operation: target.slice(KMS_TARGET_PREFIX.length), region, service: 'kms'}
+  if (target.startsWith(CLOUDTRAIL_TARGET_PREFIX)) return {accessKeyId, operation: target.slice(CLOUDTRAIL_TARGET_PREFIX.length), region, service: 'cloudtrail'}
+  const contentType = req.headers['content-type'] ?? ''
+  if (!target && (scopeService === 'sts' || contentType.startsWith('application/x-www-form-urlencoded'))) {
+    const action = new URLSearchParams(req.body).get('Action') ?? ''
+    return {accessKeyId, operation: action, region, service: 'sts'}
+  }
+
+  return {accessKeyId, operation: target, region, service: 'unknown'}
+}
+
+export interface CoreOptions extends StoreOptions {
+  hooks?: SandboxHooks
+}
+
+export class SandboxCore {
+  readonly hooks: SandboxHooks
+  readonly store: SandboxStore
+
+  constructor(dir: string, options: CoreOptions = {}) {
+    this.store = new SandboxStore(dir, options)
+    this.hooks = options.hooks ?? defaultHooks
+  }
+
+  close(): void {
+    this.store.flushEvents()
+  }
+
+  async handle(req: SandboxRequest): Promise<SandboxResponse> {
+    const requestId = randomUUID()
+    const parsed = parseRequest(req)
+    try {
+      const ctx: RequestContext = {
+        accessKeyId: parsed.accessKeyId,
+        action: `${parsed.service === 'unknown' ? 'kms' : parsed.service}:${parsed.operation}`,
+        operation: parsed.operation,
+        principal: resolvePrincipal(parsed.accessKeyId),
+        region: parsed.region,
+        requestId,
+        service: parsed.service === 'unknown' ? 'kms' : parsed.service,
+        sourceIp: req.sourceIp,
+        userAgent: req.headers['user-agent'] ?? '',
+      }
+      switch (parsed.service) {
+        case 'kms': {
+          return await this.kms(ctx, req.body)
+        }
+
+        case 'cloudtrail': {
+          return await this.cloudtrail(ctx, req.body)
+        }
+
+        case 'sts': {
+          return await this.sts(ctx)
+        }
+
+        default: {
+          return jsonError(requestId, err('UnknownOperationException', `The sandbox does not know the operation "${parsed.operation || '(no X-Amz-Target)'}".`))
+        }
+      }
+    } catch (error) {
+      return jsonError(requestId, error instanceof SandboxError ? error : internalError())
+    }
+  }
+
+  private async cloudtrail(ctx: RequestContext, body: string): Promise<SandboxResponse> {
+    const input = parseJson(body)
+    await this.hooks.beforeExecute(ctx)
+    if (ctx.operation !== 'LookupEvents') {
+      throw err('UnsupportedOperationException', `The kmsctl sandbox implements CloudTrail LookupEvents only, not ${ctx.operation}.`)
+    }
+
+    const out = lookupEvents(this.store.readEvents(), input, ctx.region, this.store.clock.nowMs())
+    return jsonOk(ctx.requestId, out)
+  }
+
+  private async kms(ctx: RequestContext, body: string): Promise<SandboxResponse> {
+    const spec = KMS_OPERATIONS[ctx.operation]
+    if (!spec) throw err('UnknownOperationException', `The kmsctl sandbox does not implement ${ctx.operation}.`)
+    let input: Record<string, any> = {}
+    const opCtx: OpContext = {
+      ...ctx,
+      clock: this.store.clock,
+      events: () => this.store.readEvents(),
+      hooks: this.hooks,
+      resources: [],
+      responseElements: null,
+      state: undefined as never,
+      write: false,
+    }
+    let result: Record<string, unknown> | undefined
+    let failure: SandboxError | undefined
+    try {
+      input = parseJson(body)
+      await this.hooks.beforeExecute(ctx)
+      result = await this.execute(spec, input, opCtx)
+    } catch (error) {
+      failure = error instanceof SandboxError ? error : internalError()
+      if (!(error instanceof SandboxError) && process.env.KMSCTL_SANDBOX_DEBUG) process.stderr.write(`${(error as Error)?.stack}\n`)
+    }
+
+    this.store.appendEvents([
+      kmsRecord({
+        errorCode: failure?.type,
+        errorMessage: failure?.message,
+        eventTimeMs: this.store.clock.nowMs(),
+        operation: ctx.operation,
+        principal: ctx.principal,
+        readOnly: spec.readOnly,
+        region: ctx.region,
+        requestId: ctx.requestId,
+        requestInput: input,
+        resources: opCtx.resources,
+        responseElements: opCtx.responseElements ?? null,
+        sourceIp: ctx.sourceIp,
+        userAgent: ctx.userAgent,
+      }),
+    ])
+    if (failure) return jsonError(ctx.requestId, failure)
+    return jsonOk(ctx.requestId, result!)
+  }
+
+  private async execute(spec: (typeof KMS_OPERATIONS)[string], input: Record<string, any>, opCtx: OpContext): Promise<Record<string, unknown>> {
+    const state = this.store.read()
+    if (maintenanceDue(state, this.store.clock.nowMs())) {
+      await this.store.mutate((s) => maintain(s, this.store.clock.nowMs()))
+    }
+
+    const inWrite = () =>
+      this.store.mutate((s) => {
+        opCtx.state = s
+        opCtx.write = true
+        opCtx.resources = []
+        opCtx.responseElements = null
+        return spec.run(input, opCtx)
+      })
+    if (spec.mutates) return inWrite()
+    opCtx.state = this.store.read()
+    try {
+      return spec.run(input, opCtx)
+    } catch (error) {
+      if (error instanceof NeedsWrite) return inWrite()
+      throw error
+    }
+  }
+
+  private async sts(ctx: RequestContext): Promise<SandboxResponse> {
+    await this.hooks.beforeExecute(ctx)
+    if (ctx.operation !== 'GetCallerIdentity') {
+      return {
+        body: `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>The kmsctl sandbox implements STS GetCallerIdentity only, not ${xml(ctx.operation)}.</Message></Error><RequestId>${ctx.requestId}</RequestId></ErrorResponse>`,
+        headers: {'content-type': 'text/xml', 'x-amzn-requestid': ctx.requestId},
+        status: 400,
+      }
+    }
+
+    const p = ctx.principal
+    const body =
+      `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">\n` +
+      `  <GetCallerIdentityResult>\n    <Arn>${xml(p.arn)}</Arn>\n    <UserId>${xml(p.principalId)}</UserId>\n    <Account>${p.accountId}</Account>\n  </GetCallerIdentityResult>\n` +
+      `  <ResponseMetadata>\n    <RequestId>${ctx.requestId}</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n`
+    return {body, headers: {'content-type': 'text/xml', 'x-amzn-requestid': ctx.requestId}, status: 200}
+  }
+}
+
+function xml(s: string): string {
+  return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
+}
+
+function parseJson(body: string): Record<string, any> {
+  if (!body || body.trim() === '') return {}
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body)
+  } catch {
+    throw err('SerializationException', 'Start of structure or map found where not expected: the request body is not valid JSON.')
+  }
+
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw err('SerializationException', 'The request body must be a JSON object.')
+  return parsed as Record<string, any>
+}
+
+const JSON_TYPE = 'application/x-amz-json-1.1'
+
+function jsonOk(requestId: string, out: Record<string, unknown>): SandboxResponse {
+  return {body: JSON.stringify(out), headers: {'content-type': JSON_TYPE, 'x-amzn-requestid': requestId}, status: 200}
+}
+
+/** An error exactly as AWS JSON 1.1 services send it: {"__type": ..., "message": ...} plus x-amzn-ErrorType. */
+export function jsonError(requestId: string, e: SandboxError): SandboxResponse {
+  const body: Record<string, string> = {__type: e.type}
+  if (e.message) body.message = e.message
+  return {
+    body: JSON.stringify(body),
+    headers: {'content-type': JSON_TYPE, 'x-amzn-errortype': e.type, 'x-amzn-requestid': requestId},
+    status: e.status,
+  }
+}

@@ -1,0 +1,166 @@
+import {CloudTrailClient, LookupEventsCommand} from '@aws-sdk/client-cloudtrail'
+import {
+  CancelKeyDeletionCommand,
+  DescribeKeyCommand,
+  EnableKeyCommand,
+  GetKeyLastUsageCommand,
+  KMSClient,
+  ListAliasesCommand,
+  ListGrantsCommand,
+  ListResourceTagsCommand,
+  ScheduleKeyDeletionCommand,
+} from '@aws-sdk/client-kms'
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {mockClient} from 'aws-sdk-client-mock'
+import {expect} from 'chai'
+
+import {runDeletionPreflight} from '../../../src/lib/deletion/preflight.js'
+import {renderPreflight} from '../../../src/lib/deletion/report.js'
+import {cancelKeyDeletion, planCancelDeletion, scheduleKeyDeletion} from '../../../src/lib/deletion/schedule.js'
+import {KmsctlError} from '../../../src/lib/errors.js'
+import {Journal} from '../../../src/lib/journal.js'
+import {Pacer} from '../../../src/lib/pacing.js'
+import {ARN, DAY, KEY_ID, NOW, lookupEvent, metadata} from './fixtures.js'
+
+const credentials = {accessKeyId: 'a', secretAccessKey: 'b'}
+
+describe('scheduling and cancelling deletion', () => {
+  const kmsMock = mockClient(KMSClient)
+  const trailMock = mockClient(CloudTrailClient)
+  const kms = new KMSClient({credentials, region: 'us-east-1'})
+  const cloudtrail = new CloudTrailClient({credentials, region: 'us-east-1'})
+  let journal: Journal
+  const ctx = () => ({account: '111122223333', caller: 'arn:aws:iam::111122223333:user/ops', command: ['key', 'schedule-deletion', 'alias/reports'], journal, region: 'us-east-1'})
+  const preflight = () => runDeletionPreflight({cloudtrail, kms}, 'alias/reports', {days: 7, lookbackMs: 30 * DAY, now: NOW, pacer: new Pacer({rates: {LookupEvents: 1000}})})
+
+  beforeEach(() => {
+    kmsMock.reset()
+    trailMock.reset()
+    journal = new Journal({dir: mkdtempSync(join(tmpdir(), 'kmsctl-journal-'))})
+    kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: metadata()})
+    kmsMock.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/reports', TargetKeyId: KEY_ID}], Truncated: false})
+    kmsMock.on(ListResourceTagsCommand).resolves({Tags: [], Truncated: false})
+    kmsMock.on(ListGrantsCommand).resolves({Grants: [], Truncated: false})
+    kmsMock.on(GetKeyLastUsageCommand).resolves({KeyLastUsage: {}})
+    trailMock.on(LookupEventsCommand).resolves({Events: []})
+  })
+
+  describe('schedule', () => {
+    it('sends the key ID (not the alias) and journals the state before and the deletion date after', async () => {
+      const deletionDate = new Date(NOW.getTime() + 7 * DAY)
+      kmsMock.on(ScheduleKeyDeletionCommand).resolves({DeletionDate: deletionDate, KeyId: ARN, KeyState: 'PendingDeletion', PendingWindowInDays: 7})
+      const p = await preflight()
+      const out = await scheduleKeyDeletion(kms, p, ctx())
+      const sent = kmsMock.commandCalls(ScheduleKeyDeletionCommand)
+      expect(sent).to.have.length(1)
+      expect(sent[0].args[0].input).to.deep.equal({KeyId: KEY_ID, PendingWindowInDays: 7})
+      expect(out).to.deep.include({deletionDate: deletionDate.toISOString(), keyId: KEY_ID, keyState: 'PendingDeletion', pendingWindowInDays: 7})
+
+      const [entry] = journal.readAll()
+      expect(entry.id).to.equal(out.journalId)
+      expect(entry).to.deep.include({action: 'key.schedule-deletion', account: '111122223333', caller: 'arn:aws:iam::111122223333:user/ops', region: 'us-east-1'})
+      expect(entry.key).to.deep.equal({aliases: ['alias/reports'], arn: ARN, keyId: KEY_ID, ref: 'alias/reports'})
+      expect(entry.before).to.deep.equal({aliases: ['alias/reports'], description: 'Monthly reports, 2019-2023', enabled: false, grantCount: 0, recentCryptoCalls: 0, state: 'Disabled', tags: {}})
+      expect(entry.request).to.deep.equal({KeyId: KEY_ID, PendingWindowInDays: 7})
+      expect(entry.outcome).to.deep.include({status: 'ok'})
+      expect(entry.outcome?.after).to.deep.equal({deletionDate: deletionDate.toISOString(), pendingWindowInDays: 7, state: 'PendingDeletion'})
+    })
+
+    it('records the entry before sending, and the failure after', async () => {
+      kmsMock.on(ScheduleKeyDeletionCommand).callsFake(() => {
+        expect(journal.readAll()).to.have.length(1)
+        throw Object.assign(new Error('arn is pending import'), {name: 'KMSInvalidStateException'})
+      })
+      const p = await preflight()
+      try {
+        await scheduleKeyDeletion(kms, p, ctx())
+        expect.fail('should have failed')
+      } catch (error) {
+        expect((error as KmsctlError).code).to.equal('INVALID_STATE')
+      }
+
+      const [entry] = journal.readAll()
+      expect(entry.outcome).to.deep.include({status: 'failed'})
+      expect(entry.outcome?.error?.code).to.equal('INVALID_STATE')
+    })
+  })
+
+  describe('the report', () => {
+    it('shows every part of the pre-flight, and the usage', async () => {
+      trailMock.on(LookupEventsCommand).resolves({Events: [lookupEvent({event: 'Decrypt', ip: '192.0.2.10', user: 'alice'})]})
+      const text = renderPreflight(await preflight(), 160)
+      expect(text).to.contain(`Deletion pre-flight for alias/reports (${KEY_ID})`)
+      expect(text).to.match(/State\s+Disabled\n/)
+      expect(text).to.match(/Manager\s+CUSTOMER\n/)
+      expect(text).to.match(/Description\s+Monthly reports, 2019-2023\n/)
+      expect(text).to.match(/Aliases\s+alias\/reports\n/)
+      expect(text).to.match(/Grants\s+none\n/)
+      expect(text).to.match(/Multi-Region\s+no\n/)
+      expect(text).to.match(/Last used\s+never\n/)
+      expect(text).to.match(/CloudTrail\s+1 cryptographic call in the last 30 days, by:\n\s+user\/alice from 192.0.2.10: 1 \(Decrypt\)\n/)
+      expect(text).to.match(/Deletion\s+2026-12-05 12:00:00Z if scheduled now \(7 days\)/)
+      expect(text).to.contain('Newest cryptographic calls on this key (CloudTrail, last 30 days):')
+      expect(text).to.match(/2026-11-27 12:00:00Z\s*│\s*Decrypt\s*│\s*user\/alice\s*│\s*192\.0\.2\.10\s*│\s*ok/)
+    })
+  })
+
+  describe('cancel', () => {
+    beforeEach(() => {
+      kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({DeletionDate: new Date(NOW.getTime() + 7 * DAY), KeyState: 'PendingDeletion'})})
+    })
+
+    it('refuses a key that is not pending deletion, sending nothing else', async () => {
+      kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({KeyState: 'Enabled'})})
+      try {
+        await planCancelDeletion(kms, 'alias/reports', true)
+        expect.fail('should have been refused')
+      } catch (error) {
+        expect((error as KmsctlError).message).to.equal(`Key ${KEY_ID} is not scheduled for deletion (state Enabled): there is nothing to cancel.`)
+        expect((error as KmsctlError).exitCode).to.equal(2)
+      }
+
+      expect(kmsMock.commandCalls(CancelKeyDeletionCommand)).to.have.length(0)
+    })
+
+    it('without --enable: only CancelKeyDeletion, and the key stays Disabled', async () => {
+      kmsMock.on(CancelKeyDeletionCommand).resolves({KeyId: ARN})
+      const plan = await planCancelDeletion(kms, 'alias/reports', false)
+      const out = await cancelKeyDeletion(kms, plan, ctx())
+      expect(out).to.deep.include({enabled: false, keyState: 'Disabled'})
+      expect(kmsMock.commandCalls(CancelKeyDeletionCommand)[0].args[0].input).to.deep.equal({KeyId: KEY_ID})
+      expect(kmsMock.commandCalls(EnableKeyCommand)).to.have.length(0)
+      const [entry] = journal.readAll()
+      expect(entry).to.deep.include({action: 'key.cancel-deletion'})
+      expect(entry.before).to.deep.equal({deletionDate: '2026-12-05T12:00:00.000Z', state: 'PendingDeletion'})
+      expect(entry.outcome?.after).to.deep.equal({state: 'Disabled'})
+    })
+
+    it('with --enable: CancelKeyDeletion then EnableKey', async () => {
+      kmsMock.on(CancelKeyDeletionCommand).resolves({KeyId: ARN})
+      kmsMock.on(EnableKeyCommand).resolves({})
+      const out = await cancelKeyDeletion(kms, await planCancelDeletion(kms, KEY_ID, true), ctx())
+      expect(out).to.deep.include({enabled: true, keyState: 'Enabled'})
+      const order = kmsMock.calls().map((c) => c.args[0].constructor.name).filter((n) => n === 'CancelKeyDeletionCommand' || n === 'EnableKeyCommand')
+      expect(order).to.deep.equal(['CancelKeyDeletionCommand', 'EnableKeyCommand'])
+      expect(journal.readAll()[0].outcome?.after).to.deep.equal({state: 'Enabled'})
+    })
+
+    it('a failed EnableKey after a cancel is a partial outcome that says the key is safe but Disabled', async () => {
+      kmsMock.on(CancelKeyDeletionCommand).resolves({KeyId: ARN})
+      kmsMock.on(EnableKeyCommand).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
+      try {
+        await cancelKeyDeletion(kms, await planCancelDeletion(kms, KEY_ID, true), ctx())
+        expect.fail('should have failed')
+      } catch (error) {
+        const e = error as KmsctlError
+        expect(e.message).to.match(new RegExp(`^The deletion of key ${KEY_ID} was cancelled, but enabling it failed: Access denied`))
+        expect(e.remedy).to.contain('The key is safe from deletion and Disabled.')
+        expect(e.exitCode).to.equal(1)
+      }
+
+      expect(journal.readAll()[0].outcome).to.deep.include({status: 'partial'})
+    })
+  })
+})
