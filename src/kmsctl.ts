@@ -1,3 +1,2 @@
-// The CLI's entry module: oclif's runtime and every command, bundled into dist/kmsctl.js.
+// The CLI's runtime entry (dist/kmsctl.js): oclif's execute, shared with every command bundle.
 export {execute} from '@oclif/core'
-export {COMMANDS} from './commands.generated.js'

@@ -594,3 +594,23 @@ export function summaryLine(action: StateAction, t: Tally, dryRun = false): stri
   if (t.notSent) parts.push(`${t.notSent} not sent (interrupted)`)
   return `${past} ${t.changed} of ${t.total} key${t.total === 1 ? '' : 's'}${parts.length > 0 ? `; ${parts.join(', ')}` : ''}.`
 }
+
+/**
+ * One call through the pacer with the same extra attempts as the bulk runner (throttling and
+ * server errors, after the SDK's own retries). Throws the last error.
+ */
+export async function pacedCall<T>(pacer: Pacer, operation: string, fn: () => Promise<T>, options: {retries?: number; backoffMs?: number} = {}): Promise<T> {
+  const retries = options.retries ?? 4
+  const backoff = options.backoffMs ?? 250
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // eslint-disable-next-line no-await-in-loop
+      return await pacer.run(operation, fn)
+    } catch (error) {
+      if (!isRetryable(error) || attempt > retries) throw error
+      const wait = backoff * 2 ** (attempt - 1)
+      // eslint-disable-next-line no-await-in-loop
+      await sleep(wait / 2 + Math.random() * wait)
+    }
+  }
+}

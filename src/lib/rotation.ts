@@ -7,7 +7,9 @@ import type {KMSClient, KeyMetadata, RotationsListEntry} from '@aws-sdk/client-k
 
 import {kmsSdk} from './aws/sdk.js'
 import {KmsctlError, fromAwsError, refusal, usageError} from './errors.js'
+import {type JournalEntryInput, type Journal, journaled} from './journal.js'
 import type {ResolvedKey} from './key-ref.js'
+import type {PlannedRequest} from './output.js'
 
 export const ROTATION_PERIOD_MIN = 90
 export const ROTATION_PERIOD_MAX = 2560
@@ -205,4 +207,58 @@ export async function listRotations(kms: KMSClient, key: ResolvedKey): Promise<R
   }
 
   return out
+}
+
+export interface RotationChangeResult {
+  keyId: string
+  arn: string
+  before: RotationStatus
+  /** The status read back after the change (absent with --dry-run or when nothing changed). */
+  after?: RotationStatus
+  unchanged: boolean
+  dryRun: boolean
+  requests: PlannedRequest[]
+  journalId?: string
+}
+
+export interface RotationChangeOptions {
+  enable: boolean
+  periodDays?: number
+  dryRun?: boolean
+  journal: Journal
+  /** Region, account, caller and command line for the journal entry (asked only when something is sent). */
+  context: () => Promise<Omit<JournalEntryInput, 'action' | 'before' | 'key' | 'request'>>
+}
+
+/** enable/disable: plan from the current status; then nothing (unchanged, dry run) or journal + send + read back. */
+export async function changeRotation(kms: KMSClient, key: ResolvedKey, options: RotationChangeOptions): Promise<RotationChangeResult> {
+  const plan = await planRotationChange(kms, key, options.enable, options.periodDays)
+  const requests: PlannedRequest[] = plan.unchanged ? [] : [{input: {...plan.input}, operation: plan.operation}]
+  const result: RotationChangeResult = {
+    arn: key.arn,
+    before: plan.before,
+    dryRun: Boolean(options.dryRun),
+    keyId: key.keyId,
+    requests,
+    unchanged: plan.unchanged,
+  }
+  if (plan.unchanged || options.dryRun) return result
+  const {entry, result: after} = await journaled(
+    options.journal,
+    {
+      ...(await options.context()),
+      action: 'key.rotation',
+      before: {enabled: plan.before.enabled, periodDays: plan.before.periodDays},
+      key: {arn: key.arn, keyId: key.keyId, ref: key.ref},
+      request: requests,
+    },
+    () => applyRotationChange(kms, key, plan),
+    (status) => ({enabled: status.enabled, nextRotationDate: status.nextRotationDate, periodDays: status.periodDays}),
+  )
+  return {...result, after, journalId: entry.id}
+}
+
+/** "on (every 365 days)" / "off". */
+export function rotationSummary(status: Pick<RotationStatus, 'enabled' | 'periodDays'>): string {
+  return status.enabled ? `on (every ${status.periodDays ?? ROTATION_PERIOD_DEFAULT} days)` : 'off'
 }

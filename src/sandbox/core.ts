@@ -14,6 +14,8 @@ import {kmsRecord, lookupEvents} from './trail.js'
 
 export const KMS_TARGET_PREFIX = 'TrentService.'
 export const CLOUDTRAIL_TARGET_PREFIX = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.'
+/** Newer SDKs send the short form. */
+export const CLOUDTRAIL_SHORT_TARGET_PREFIX = 'CloudTrail_20131101.'
 
 export interface SandboxRequest {
   body: string
@@ -47,6 +49,9 @@ export function parseRequest(req: SandboxRequest): ParsedRequest {
   const target = req.headers['x-amz-target'] ?? ''
   if (target.startsWith(KMS_TARGET_PREFIX)) return {accessKeyId, operation: target.slice(KMS_TARGET_PREFIX.length), region, service: 'kms'}
   if (target.startsWith(CLOUDTRAIL_TARGET_PREFIX)) return {accessKeyId, operation: target.slice(CLOUDTRAIL_TARGET_PREFIX.length), region, service: 'cloudtrail'}
+  if (target.startsWith(CLOUDTRAIL_SHORT_TARGET_PREFIX)) {
+    return {accessKeyId, operation: target.slice(CLOUDTRAIL_SHORT_TARGET_PREFIX.length), region, service: 'cloudtrail'}
+  }
   const contentType = req.headers['content-type'] ?? ''
   if (!target && (scopeService === 'sts' || contentType.startsWith('application/x-www-form-urlencoded'))) {
     const action = new URLSearchParams(req.body).get('Action') ?? ''

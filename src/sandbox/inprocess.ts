@@ -23,7 +23,8 @@ export function sandboxCoreFor(dir: string): SandboxCore {
 async function bodyText(body: unknown): Promise<string> {
   if (body === undefined || body === null) return ''
   if (typeof body === 'string') return body
-  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8')
+  // Not Buffer.from(body): the SDK's JSON body adapter warns when its valueOf() is called.
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
   if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
     const chunks: Buffer[] = []
     for await (const c of body as AsyncIterable<Buffer | string>) chunks.push(typeof c === 'string' ? Buffer.from(c) : Buffer.from(c))

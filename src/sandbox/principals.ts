@@ -10,6 +10,8 @@ export interface Principal {
   principalId: string
   type: 'AssumedRole' | 'IAMUser' | 'Root'
   userName?: string
+  /** CloudTrail's userIdentity for this caller, when it differs from the default shape (see realism/identity.ts). */
+  trailIdentity?: Record<string, unknown>
 }
 
 export const DEFAULT_PRINCIPAL_ID = 'AIDAKMSCTLSANDBOXADMIN'

@@ -116,7 +116,7 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
     )
     progress.done()
     for (const f of selected.failures) this.warnLine(`could not list the grants of ${f.keyId} (${f.message}); its grants are not revoked.`)
-    const keyFailures = selected.failures.map((f) => ({...f, keyArn: ''}))
+    const keyFailures = selected.failures
     const {grants} = selected
     const where = key ? `key ${key.ref}` : `${selected.keysScanned} customer-managed key${selected.keysScanned === 1 ? '' : 's'}`
     if (grants.length === 0) {

@@ -115,7 +115,7 @@ export function hardRefusal(m: KeyMetadata, ref: string, now: Date = new Date())
   if (m.KeyManager === 'AWS') {
     return refusal(
       `${ref === id ? `Key ${id}` : `${ref} (${id})`} is an AWS managed key: AWS owns its lifecycle, and it cannot be deleted.`,
-      'Nothing to do: AWS managed keys cost nothing and are removed by AWS. Delete a customer managed key instead.',
+      'leave it (AWS managed keys have no monthly fee); to find your own keys: kmsctl key list --manager CUSTOMER',
       {keyId: id, manager: 'AWS', reason: 'AWS_MANAGED'},
     )
   }
@@ -125,7 +125,7 @@ export function hardRefusal(m: KeyMetadata, ref: string, now: Date = new Date())
     const left = date ? Math.max(0, Math.ceil((date.getTime() - now.getTime()) / DAY_MS)) : undefined
     return refusal(
       `Key ${id} is already scheduled for deletion${date ? ` on ${formatDate(date)} (${left} ${left === 1 ? 'day' : 'days'} left)` : ''}.`,
-      `To keep it: kmsctl key cancel-deletion ${ref} --enable`,
+      `kmsctl key cancel-deletion ${ref} --enable (to keep the key)`,
       {deletionDate: date?.toISOString(), keyId: id, reason: 'PENDING_DELETION', state: 'PendingDeletion'},
     )
   }
@@ -133,7 +133,7 @@ export function hardRefusal(m: KeyMetadata, ref: string, now: Date = new Date())
   if (m.KeyState === 'PendingReplicaDeletion') {
     return refusal(
       `Key ${id} is already scheduled for deletion: it waits for its replicas to be deleted, then ${m.PendingDeletionWindowInDays ?? '7-30'} more days.`,
-      `To keep it: kmsctl key cancel-deletion ${ref} --enable`,
+      `kmsctl key cancel-deletion ${ref} --enable (to keep the key)`,
       {keyId: id, pendingWindowInDays: m.PendingDeletionWindowInDays, reason: 'PENDING_DELETION', state: 'PendingReplicaDeletion'},
     )
   }
@@ -291,10 +291,10 @@ export function blockersError(p: DeletionPreflight, blockers: readonly Blocker[]
   const enabled = open.some((b) => b.code === 'ENABLED')
   const used = open.some((b) => b.code === 'RECENTLY_USED')
   const advice = enabled
-    ? `Disable it first and watch CloudTrail for calls that now fail (kmsctl key disable ${p.ref}, then kmsctl trail --key ${p.ref} --since 7d); schedule the deletion when nothing has called it for a while, or pass --force.`
+    ? `disable it first and watch CloudTrail for calls that now fail (kmsctl key disable ${p.ref}, then kmsctl trail --key ${p.ref} --since 7d); schedule the deletion when nothing has called it for a while, or pass --force.`
     : used
-      ? `Find out who still uses it (kmsctl trail --key ${p.ref} --since ${Math.round(p.recentUse.lookbackMs / DAY_MS) || 1}d), wait until the calls stop, or pass --force.`
-      : 'Grant yourself kms:GetKeyLastUsage or cloudtrail:LookupEvents to check, or pass --force.'
+      ? `find out who still uses it (kmsctl trail --key ${p.ref} --since ${Math.round(p.recentUse.lookbackMs / DAY_MS) || 1}d), wait until the calls stop, or pass --force.`
+      : 'grant yourself kms:GetKeyLastUsage or cloudtrail:LookupEvents to check, or pass --force.'
   const sentence = open.map((b) => b.message).join('; and ')
   return refusal(`Refusing to schedule deletion: ${sentence}.`, advice, {blockers: open.map((b) => b.code), preflight: p})
 }

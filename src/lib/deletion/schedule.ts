@@ -127,7 +127,7 @@ export async function planCancelDeletion(kms: KMSClient, ref: string, enable: bo
   if (m.KeyState !== 'PendingDeletion' && m.KeyState !== 'PendingReplicaDeletion') {
     throw refusal(
       `Key ${resolved.keyId} is not scheduled for deletion (state ${m.KeyState ?? 'unknown'}): there is nothing to cancel.`,
-      m.KeyState === 'Disabled' && enable ? `To use it again: kmsctl key enable ${ref}` : `See its state with kmsctl key describe ${ref}.`,
+      m.KeyState === 'Disabled' && enable ? `kmsctl key enable ${ref} (to use it again)` : `kmsctl key describe ${ref}`,
       {keyId: resolved.keyId, reason: 'NOT_PENDING_DELETION', state: m.KeyState},
     )
   }
@@ -199,7 +199,7 @@ export async function cancelKeyDeletion(kms: KMSClient, plan: CancelPlan, ctx: C
       awsMessage: e.awsMessage,
       cause: error,
       details: {cancelled: true, enabled: false, journalId: entry.id, keyId: plan.keyId},
-      remedy: `The key is safe from deletion and Disabled. Enable it with kmsctl key enable ${plan.ref} once the cause is fixed.`,
+      remedy: `kmsctl key enable ${plan.ref} once the cause is fixed (the key is safe from deletion, and Disabled)`,
     })
   }
 

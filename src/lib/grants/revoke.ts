@@ -8,7 +8,7 @@ import {newJournalId} from '../journal.js'
 import {parseKeyRef, resolveKey} from '../key-ref.js'
 import {Pacer} from '../pacing.js'
 import type {ChangeContext} from './context.js'
-import {type GrantInfo, keyIdOf, listKeyGrants, scanAllGrants, toGrantListEntry} from './list.js'
+import {type GrantInfo, type KeyFailure, keyIdOf, listKeyGrants, scanAllGrants, toGrantListEntry} from './list.js'
 
 /** A batch ID groups the journal entries of one bulk command (`grant recreate BATCH` takes it). */
 export function newBatchId(now: Date = new Date()): string {
@@ -103,7 +103,7 @@ export interface SelectedGrants {
   /** Keys looked at (1 for one key). */
   keysScanned: number
   /** Keys whose grants could not be listed during a scan. */
-  failures: Array<{keyId: string; code: string; message: string}>
+  failures: KeyFailure[]
 }
 
 /** The grants a bulk revoke would remove. Sends only ListKeys, ListAliases and ListGrants. */

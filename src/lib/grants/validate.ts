@@ -86,6 +86,11 @@ export function grantKeyType(m: Pick<KeyMetadata, 'KeySpec' | 'KeyUsage'> & {Cus
   }
 }
 
+/** "a symmetric encryption key", "an HMAC key", "an asymmetric SIGN_VERIFY key". */
+export function aKey(keyType: GrantKeyType): string {
+  return `${/^[aeiouH]/.test(keyType) ? 'an' : 'a'} ${keyType} key`
+}
+
 /**
  * Operations from `--operations` values (comma-separated or repeated), matched case-insensitively,
  * checked against the key type. Unknown or disallowed operations are a usage error naming the allowed ones.
@@ -112,7 +117,7 @@ export function validateOperations(values: readonly string[] | string | undefine
     const refused = out.filter((op) => !allowed.includes(op))
     if (refused.length > 0) {
       throw usageError(
-        `A grant on a ${keyType} key cannot allow ${refused.join(', ')}.`,
+        `A grant on ${aKey(keyType)} cannot allow ${refused.join(', ')}.`,
         `Try this: operations allowed for this key: ${allowed.join(', ')}`,
         {allowed, keyType, refused},
       )
@@ -146,7 +151,7 @@ export function validateConstraints(
   const pairs = hasEquals ? equals : subset
   if (keyType && keyType !== 'symmetric encryption') {
     throw usageError(
-      `--${flag} is not allowed on a ${keyType} key: KMS accepts encryption-context constraints only on symmetric encryption keys.`,
+      `--${flag} is not allowed on ${aKey(keyType)}: KMS accepts encryption-context constraints only on symmetric encryption keys.`,
       'Try this: drop the constraint, or grant on a symmetric encryption key',
     )
   }

@@ -98,7 +98,7 @@ describe('deletion pre-flight', () => {
       kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({DeletionDate: new Date(NOW.getTime() + 9.5 * DAY), KeyState: 'PendingDeletion'})})
       const e = await refusalOf(run(KEY_ID))
       expect(e.message).to.equal(`Key ${KEY_ID} is already scheduled for deletion on 2026-12-08 00:00:00Z (10 days left).`)
-      expect(e.remedy).to.equal(`To keep it: kmsctl key cancel-deletion ${KEY_ID} --enable`)
+      expect(e.remedy).to.equal(`kmsctl key cancel-deletion ${KEY_ID} --enable (to keep the key)`)
       expect(e.exitCode).to.equal(2)
       expect(e.details).to.deep.include({deletionDate: '2026-12-08T00:00:00.000Z', reason: 'PENDING_DELETION'})
       expect(kmsMock.commandCalls(ScheduleKeyDeletionCommand)).to.have.length(0)
@@ -222,7 +222,7 @@ describe('deletion pre-flight', () => {
       expect(p.recentUse.checked).to.equal(false)
       const blockers = deletionBlockers(p, false)
       expect(blockers.map((b) => b.code)).to.deep.equal(['USE_UNKNOWN'])
-      expect(blockersError(p, blockers).remedy).to.equal('Grant yourself kms:GetKeyLastUsage or cloudtrail:LookupEvents to check, or pass --force.')
+      expect(blockersError(p, blockers).remedy).to.equal('grant yourself kms:GetKeyLastUsage or cloudtrail:LookupEvents to check, or pass --force.')
     })
 
     it('one source is enough to speak to use', async () => {
@@ -270,7 +270,7 @@ describe('deletion pre-flight', () => {
       expect(e.exitCode).to.equal(2)
       expect(e.message).to.match(new RegExp(`^Refusing to schedule deletion: key ${KEY_ID} is Enabled, so anything still using it keeps working until the day it is deleted; and key ${KEY_ID} was used recently: 1 cryptographic call in CloudTrail`))
       expect(e.remedy).to.equal(
-        'Disable it first and watch CloudTrail for calls that now fail (kmsctl key disable alias/reports, then kmsctl trail --key alias/reports --since 7d); schedule the deletion when nothing has called it for a while, or pass --force.',
+        'disable it first and watch CloudTrail for calls that now fail (kmsctl key disable alias/reports, then kmsctl trail --key alias/reports --since 7d); schedule the deletion when nothing has called it for a while, or pass --force.',
       )
       expect(e.details).to.deep.include({blockers: ['ENABLED', 'RECENTLY_USED']})
     })

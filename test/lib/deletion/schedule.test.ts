@@ -156,7 +156,7 @@ describe('scheduling and cancelling deletion', () => {
       } catch (error) {
         const e = error as KmsctlError
         expect(e.message).to.match(new RegExp(`^The deletion of key ${KEY_ID} was cancelled, but enabling it failed: Access denied`))
-        expect(e.remedy).to.contain('The key is safe from deletion and Disabled.')
+        expect(e.remedy).to.equal(`kmsctl key enable ${KEY_ID} once the cause is fixed (the key is safe from deletion, and Disabled)`)
         expect(e.exitCode).to.equal(1)
       }
 

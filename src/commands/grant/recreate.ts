@@ -1,0 +1,148 @@
+import {Args, Flags} from '@oclif/core'
+
+import {KmsctlCommand} from '../../lib/base-command.js'
+import {ExitCode} from '../../lib/errors.js'
+import {changeContext} from '../../lib/grants/context.js'
+import {keyIdOf, listKeyGrants} from '../../lib/grants/list.js'
+import {type JournalledGrant, type RecreateResult, createRequestFor, grantsFromJournal, recreateGrantsDetailed} from '../../lib/grants/recreate.js'
+import {newBatchId} from '../../lib/grants/revoke.js'
+import {Journal} from '../../lib/journal.js'
+import {chalk, renderTable} from '../../lib/output.js'
+
+export interface GrantRecreateOutcome {
+  keyId: string
+  /** The revoked grant's ID. */
+  oldGrantId: string
+  /** The new grant's ID (recreated grants never keep their old ID). */
+  newGrantId?: string
+  /** The new grant's token, for use before the grant is visible everywhere. */
+  grantToken?: string
+  granteePrincipal?: string
+  operations: string[]
+  /** The journal entry that revoked the grant. */
+  from: string
+  status: 'created' | 'failed' | 'skipped' | 'would-create'
+  reason?: string
+  error?: {code: string; message: string}
+}
+
+export interface GrantRecreateResult {
+  dryRun: boolean
+  /** Groups the journal entries of the new grants. */
+  batch?: string
+  results: GrantRecreateOutcome[]
+  created: number
+  failed: number
+  skipped: number
+}
+
+export default class GrantRecreate extends KmsctlCommand<typeof GrantRecreate> {
+  static override args = {
+    id: Args.string({description: 'A journal entry ID (or a unique prefix) of a grant revoke or retire, or the batch ID that grant revoke printed.', required: true}),
+  }
+
+  static override description = `Make revoked (or retired) grants again from the definitions kmsctl journalled before removing them.
+KMS cannot restore a revoked grant: each recreated grant is a NEW grant with the same key, grantee, operations, constraints, retiring principal and name, and a new grant ID and grant token. Applications that stored the old grant ID or token need the new ones (shown in --json).
+Grants whose removal failed, that were already gone, or that were already recreated are skipped, and say why. Like any new grant, a recreated grant can take up to about 5 minutes to be usable everywhere without its token.`
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %> b-20261128T201500Z-3f9a1c', description: 'Recreate every grant a bulk revoke removed'},
+    {command: '<%= config.bin %> <%= command.id %> j-20261128T201502Z-a41b07', description: 'Recreate one revoked grant'},
+    {command: '<%= config.bin %> <%= command.id %> b-20261128T201500Z-3f9a1c --dry-run', description: 'Show the CreateGrant requests, and send nothing'},
+  ]
+
+  static override flags = {
+    'dry-run': Flags.boolean({description: 'Show the CreateGrant requests, and send nothing.'}),
+  }
+
+  async run(): Promise<GrantRecreateResult> {
+    const journal = new Journal()
+    const found = grantsFromJournal(journal, this.args.id.trim())
+    const kms = await this.aws.kms()
+
+    // A removal whose outcome was never recorded: recreate only if the grant is really gone.
+    for (const item of found) {
+      if (!item.unfinished || !item.grant || item.skip) continue
+      try {
+        // eslint-disable-next-line no-await-in-loop
+        const still = await listKeyGrants(kms, item.grant.KeyId!, {grantId: item.grant.GrantId})
+        if (still.length > 0) item.skip = 'the grant still exists (its revoke never completed)'
+      } catch {
+        this.warnLine(`could not check whether grant ${item.grant.GrantId} still exists; recreating it.`)
+      }
+    }
+
+    const todo = found.filter((f): f is JournalledGrant & {grant: NonNullable<JournalledGrant['grant']>} => !f.skip && Boolean(f.grant))
+    const skipped: GrantRecreateOutcome[] = found
+      .filter((f) => f.skip)
+      .map((f) => ({
+        from: f.record.id,
+        granteePrincipal: f.grant?.GranteePrincipal,
+        keyId: keyIdOf(f.grant?.KeyId ?? f.record.key?.keyId ?? ''),
+        oldGrantId: f.grant?.GrantId ?? String((f.record.request as {GrantId?: string} | undefined)?.GrantId ?? ''),
+        operations: [...(f.grant?.Operations ?? [])],
+        reason: f.skip,
+        status: 'skipped' as const,
+      }))
+    for (const s of skipped) this.warnLine(`not recreating grant ${s.oldGrantId}: ${s.reason}.`)
+
+    if (this.flags['dry-run']) {
+      const planned: GrantRecreateOutcome[] = todo.map((t) => ({
+        from: t.record.id,
+        granteePrincipal: t.grant.GranteePrincipal,
+        keyId: keyIdOf(t.grant.KeyId ?? ''),
+        oldGrantId: t.grant.GrantId ?? '',
+        operations: [...(t.grant.Operations ?? [])],
+        status: 'would-create',
+      }))
+      if (!this.jsonEnabled()) {
+        this.log(`Dry run: would send CreateGrant ${todo.length} time${todo.length === 1 ? '' : 's'}; nothing was sent.`)
+        for (const t of todo) this.log(JSON.stringify(createRequestFor(t.grant), null, 2))
+      }
+
+      return {created: 0, dryRun: true, failed: 0, results: [...planned, ...skipped], skipped: skipped.length}
+    }
+
+    if (todo.length === 0) {
+      this.note('Nothing to recreate.')
+      return {created: 0, dryRun: false, failed: 0, results: skipped, skipped: skipped.length}
+    }
+
+    const ctx = await changeContext(this.aws, this.argv, journal)
+    const batch = todo.length > 1 ? newBatchId() : undefined
+    const results = await recreateGrantsDetailed(
+      kms,
+      todo.map((t) => t.grant),
+      {batch, ctx, reverses: todo.map((t) => t.record.id)},
+    )
+    const outcomes = results.map((r: RecreateResult, i): GrantRecreateOutcome => ({
+      error: r.error,
+      from: todo[i].record.id,
+      grantToken: r.grantToken,
+      granteePrincipal: r.source.GranteePrincipal,
+      keyId: keyIdOf(r.source.KeyId ?? ''),
+      newGrantId: r.grantId,
+      oldGrantId: r.source.GrantId ?? '',
+      operations: [...(r.source.Operations ?? [])],
+      status: r.status,
+    }))
+    const created = outcomes.filter((o) => o.status === 'created').length
+    const failed = outcomes.filter((o) => o.status === 'failed').length
+    const out: GrantRecreateResult = {batch, created, dryRun: false, failed, results: [...outcomes, ...skipped], skipped: skipped.length}
+    if (!this.jsonEnabled()) {
+      this.log(
+        renderTable(outcomes, [
+          {get: (o) => o.keyId, header: 'Key'},
+          {get: (o) => o.oldGrantId, header: 'Revoked grant', minWidth: 12},
+          {get: (o) => o.newGrantId ?? '', header: 'New grant ID', minWidth: 12},
+          {get: (o) => o.granteePrincipal ?? '', header: 'Grantee'},
+          {get: (o) => (o.status === 'created' ? chalk.green('created') : chalk.red(`failed: ${o.error?.message ?? ''}`)), header: 'Result'},
+        ]),
+      )
+      this.note(`${created} recreated, ${failed} failed${skipped.length > 0 ? `, ${skipped.length} skipped` : ''}. Recreated grants have NEW grant IDs and tokens (kmsctl grant recreate ... --json shows the tokens); a new grant can take up to about 5 minutes to be usable everywhere without its token.`)
+    }
+
+    if (failed > 0) process.exitCode = created > 0 ? ExitCode.PARTIAL : ExitCode.FAILED
+    return out
+  }
+}

@@ -1,0 +1,176 @@
+import {Args, Flags} from '@oclif/core'
+
+import {KmsctlCommand} from '../../lib/base-command.js'
+import {interruptOnSigint, journalContextFor, newBatchId, readRefList, selectKeys, validateSource} from '../../lib/bulk.js'
+import {confirmAction} from '../../lib/confirm.js'
+import {ExitCode, usageError} from '../../lib/errors.js'
+import {confirmFlags, mutationFlags, parsePairs} from '../../lib/flags.js'
+import {type ContainResult, containKeys} from '../../lib/incident/contain.js'
+import {assertNoLockout, lockPolicy, normaliseAdmins} from '../../lib/incident/lock-policy.js'
+import {Journal} from '../../lib/journal.js'
+import {Progress, renderTable} from '../../lib/output.js'
+import {Pacer} from '../../lib/pacing.js'
+
+export interface IncidentContainResult {
+  dryRun: boolean
+  batch?: string
+  interrupted: boolean
+  keys: ContainResult[]
+  /** Keys that could not be resolved. */
+  unresolved: Array<{ref: string; error: {code: string; message: string}}>
+  exitCode: number
+}
+
+export default class IncidentContain extends KmsctlCommand<typeof IncidentContain> {
+  static override args = {
+    keys: Args.string({description: 'Key IDs, key ARNs or aliases (several allowed); - reads them from stdin.'}),
+  }
+
+  static override description = `Contain compromised keys in one command: for each key, snapshot everything needed to restore it (state, key policy, grants, aliases, tags, rotation) into the journal, then disable it.
+With --revoke-grants also revoke all its grants; with --lock-policy also replace its key policy with one that denies every use and change to everyone except the --admin principals (refused if it would lock you out).
+Prints the journal entry of each key: kmsctl incident restore ENTRY puts back what contain changed.
+Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted.`
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %> alias/payments', description: 'Snapshot and disable one key'},
+    {
+      command: '<%= config.bin %> <%= command.id %> alias/payments --revoke-grants --lock-policy --admin arn:aws:iam::111122223333:role/IncidentResponder',
+      description: 'Also revoke every grant and lock the policy to the incident responders',
+    },
+    {command: '<%= config.bin %> <%= command.id %> --tag team=payments --yes --json', description: 'Contain every key tagged team=payments, no prompt, JSON report'},
+    {command: '<%= config.bin %> <%= command.id %> alias/payments --revoke-grants --dry-run', description: 'Show what would be snapshotted and changed, send nothing'},
+  ]
+
+  static override flags = {
+    ...mutationFlags,
+    ...confirmFlags,
+    admin: Flags.string({description: 'With --lock-policy: a principal ARN that keeps full access (repeatable; must include you).', multiple: true}),
+    file: Flags.string({char: 'f', description: 'Read key references from this file, one a line (# comments); - reads stdin.'}),
+    'lock-policy': Flags.boolean({description: 'Replace the key policy with one that denies all use except to the --admin principals.'}),
+    'revoke-grants': Flags.boolean({description: 'Also revoke every grant on the key (restore recreates them).'}),
+    tag: Flags.string({description: 'Every customer-managed key with this tag (k=v); repeat for several (all must match).', multiple: true}),
+  }
+
+  static override strict = false
+
+  async run(): Promise<IncidentContainResult> {
+    const {flags} = this
+    const {argv} = await this.parse(IncidentContain)
+    const refs = (argv as string[]).filter((a) => a !== '-')
+    const fromStdin = (argv as string[]).includes('-')
+    if (fromStdin && flags.file) throw usageError('Give the list either on stdin (-) or with --file, not both.', 'Try this: --file keys.txt')
+    if (flags.admin && !flags['lock-policy']) throw usageError('--admin is only used with --lock-policy.', 'Try this: --lock-policy --admin ARN')
+    const admins = flags['lock-policy'] ? normaliseAdmins(flags.admin ?? []) : undefined
+    const tags = parsePairs(flags.tag, 'tag')
+    const list = flags.file ? await readRefList(flags.file) : fromStdin ? await readRefList('-') : undefined
+    const source = {listName: list?.name, listText: list?.text, refs, tags}
+    validateSource(source)
+
+    const kms = await this.aws.kms()
+    const pacer = new Pacer({concurrency: 32})
+    const progress = new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
+    progress.update('Resolving keys…', true)
+    const selection = await selectKeys(kms, source, {pacer})
+    progress.done()
+    const unresolved = selection.unresolved.map((u) => ({error: {code: u.error.code, message: u.error.message}, ref: u.ref}))
+    const policy = admins ? lockPolicy(admins) : undefined
+    const batch = selection.keys.length > 1 ? newBatchId() : undefined
+    const journal = await journalContextFor(this.aws, new Journal(), [...this.id!.split(':'), ...this.argv], {batch, warn: (m) => this.warnLine(m)})
+    const actionable = selection.keys.filter((k) => k.manager !== 'AWS')
+    if (policy && actionable.length > 0) assertNoLockout(policy, journal.caller, actionable[0].arn)
+
+    const opts = {lock: policy && admins ? {admins, policy} : undefined, pacer, revokeGrants: flags['revoke-grants']}
+    if (flags['dry-run']) {
+      const keys = await containKeys(kms, selection.keys, {...opts, dryRun: true})
+      const result: IncidentContainResult = {dryRun: true, exitCode: 0, interrupted: false, keys, unresolved}
+      if (!this.jsonEnabled()) {
+        this.log(this.table(keys, true))
+        this.note(`Dry run: nothing was sent.${policy ? `\nThe lock policy would be:\n${policy}` : ''}`)
+      }
+
+      this.finish(result, true)
+      return result
+    }
+
+    if (actionable.length > 0) {
+      if (!this.jsonEnabled()) {
+        const plan = [
+          'snapshot into the journal',
+          'disable',
+          ...(flags['revoke-grants'] ? ['revoke every grant'] : []),
+          ...(admins ? [`lock the policy to ${admins.join(', ')}`] : []),
+        ].join(', then ')
+        process.stderr.write(
+          renderTable(selection.keys, [
+            {get: (k) => k.aliases.join('\n'), header: 'Alias'},
+            {get: (k) => k.keyId, header: 'Key ID', shrink: false},
+            {get: (k) => k.state, header: 'State', shrink: false},
+            {get: (k) => (k.manager === 'AWS' ? 'skip: AWS-managed' : plan), header: 'Plan'},
+          ]) + '\n',
+        )
+      }
+
+      const one = actionable.length === 1 ? actionable[0] : undefined
+      await confirmAction({
+        accepted: one ? [one.keyId, ...one.aliases, one.arn] : [String(actionable.length)],
+        action: one ? `contain key ${one.keyId}${one.aliases[0] ? ` (${one.aliases[0]})` : ''}` : `contain ${actionable.length} keys`,
+        confirm: flags.confirm,
+        json: this.jsonEnabled(),
+        yes: flags.yes,
+      })
+    }
+
+    const interrupt = interruptOnSigint(() => process.stderr.write('Interrupted: no new key is started; finishing the keys in progress…\n'))
+    let keys: ContainResult[]
+    try {
+      progress.update(`Containing ${actionable.length} key${actionable.length === 1 ? '' : 's'}…`, true)
+      keys = await containKeys(kms, selection.keys, {...opts, journal, signal: interrupt.signal})
+    } finally {
+      interrupt.dispose()
+      progress.done()
+    }
+
+    const result: IncidentContainResult = {batch, dryRun: false, exitCode: 0, interrupted: interrupt.signal.aborted, keys, unresolved}
+    if (!this.jsonEnabled()) {
+      this.log(this.table(keys))
+      for (const k of keys) {
+        for (const s of k.steps.filter((x) => x.status === 'failed')) this.warnLine(`${k.alias ?? k.key}: ${s.kind}${s.target ? ` ${s.target}` : ''} failed: ${s.error?.message ?? s.detail}`)
+      }
+
+      for (const u of unresolved) this.warnLine(`${u.ref}: ${u.error.message}`)
+      const entries = keys.filter((k) => k.journalId)
+      if (entries.length > 0) {
+        this.note(`Restore with: kmsctl incident restore ${batch && entries.length > 1 ? batch : entries.map((k) => k.journalId).join(' ')}`)
+      }
+    }
+
+    this.finish(result, false)
+    return result
+  }
+
+  private finish(result: IncidentContainResult, dryRun: boolean): void {
+    const failed = result.keys.filter((k) => k.status === 'failed' || k.status === 'partial').length + result.unresolved.length
+    const total = result.keys.length + result.unresolved.length
+    result.exitCode = result.interrupted ? ExitCode.INTERRUPTED : dryRun || failed === 0 ? ExitCode.OK : failed === total ? ExitCode.FAILED : ExitCode.PARTIAL
+    process.exitCode = result.exitCode
+  }
+
+  private table(keys: ContainResult[], dryRun = false): string {
+    return renderTable(keys, [
+      {get: (k) => k.alias ?? '', header: 'Alias'},
+      {get: (k) => k.key, header: 'Key ID', shrink: false},
+      {get: (k) => k.before, header: 'Before', shrink: false},
+      {get: (k) => k.after, header: 'After', shrink: false},
+      {
+        get: (k) => {
+          const n = k.steps.filter((s) => s.kind === 'revoke-grant').length
+          return dryRun ? (n ? `${n} to revoke` : '') : n ? `${k.grantsRevoked}/${n} revoked` : ''
+        },
+        header: 'Grants',
+      },
+      {get: (k) => (k.steps.some((s) => s.kind === 'lock-policy') ? (dryRun ? 'to lock' : k.policyReplaced ? 'locked' : 'NOT locked') : ''), header: 'Policy'},
+      {get: (k) => (k.reason ? `${k.status}: ${k.reason}` : k.status), header: 'Status'},
+      {get: (k) => k.journalId ?? '', header: 'Journal entry', shrink: false},
+    ])
+  }
+}

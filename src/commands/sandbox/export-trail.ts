@@ -1,0 +1,29 @@
+import {Args} from '@oclif/core'
+
+import {KmsctlCommand} from '../../lib/base-command.js'
+import {defaultSandboxDir} from '../../lib/home.js'
+import {type ExportTrailResult, exportSandboxTrail} from '../../sandbox/admin.js'
+
+export type ExportResult = ExportTrailResult
+
+export default class SandboxExportTrail extends KmsctlCommand<typeof SandboxExportTrail> {
+  static override args = {
+    dir: Args.string({description: 'Directory to write the log files to (created if missing).', required: true}),
+  }
+
+  static override description = `Write the sandbox's CloudTrail events as CloudTrail log files, in the layout a trail delivers to S3.
+
+AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_YYYYMMDDTHHmmZ_<id>.json.gz, each {"Records": [...]}:
+the input that \`kmsctl trail\` commands and other CloudTrail tools read from S3 or disk.`
+
+  static override examples = ['<%= config.bin %> sandbox export-trail ./trail-logs']
+
+  async run(): Promise<ExportResult> {
+    const result = exportSandboxTrail(this.flags['sandbox-dir'] ?? defaultSandboxDir(), this.args.dir)
+    if (!this.jsonEnabled()) {
+      process.stdout.write(`Wrote ${result.records} CloudTrail records in ${result.files.length} log files under ${result.outDir}\n`)
+    }
+
+    return result
+  }
+}

@@ -1,0 +1,61 @@
+import {Flags} from '@oclif/core'
+
+import {KmsctlCommand} from '../../lib/base-command.js'
+import {usageError} from '../../lib/errors.js'
+import {defaultSandboxDir} from '../../lib/home.js'
+import {DEFAULT_PORT, NOT_FOR_REAL_DATA} from '../../sandbox/constants.js'
+import {isLoopbackHost, startHttpServer} from '../../sandbox/http.js'
+
+export interface ServeResult {
+  dir: string
+  port: number
+  url: string
+}
+
+export default class SandboxServe extends KmsctlCommand<typeof SandboxServe> {
+  static override description = `Serve the sandbox (KMS, CloudTrail LookupEvents, STS GetCallerIdentity) over HTTP.
+
+Any AWS client works against it with --endpoint-url (AWS JSON 1.1 for KMS and CloudTrail, the query protocol for STS).
+Every KMS call is recorded as a CloudTrail event. Runs until Ctrl-C (SIGINT) or SIGTERM.
+${NOT_FOR_REAL_DATA}`
+
+  static override examples = [
+    '<%= config.bin %> sandbox serve',
+    '<%= config.bin %> sandbox serve --port 0 --json',
+    'aws --endpoint-url http://127.0.0.1:4599 kms list-keys',
+  ]
+
+  static override flags = {
+    'allow-remote': Flags.boolean({description: 'Allow listening on a non-loopback address (anyone who can reach it can use the sandbox).'}),
+    host: Flags.string({default: '127.0.0.1', description: 'Address to listen on.'}),
+    port: Flags.integer({default: DEFAULT_PORT, description: 'Port to listen on (0 picks a free one).', max: 65_535, min: 0}),
+  }
+
+  async run(): Promise<ServeResult | undefined> {
+    const {flags} = this
+    if (!isLoopbackHost(flags.host) && !flags['allow-remote']) {
+      throw usageError(`Refusing to listen on ${flags.host}: it is not a loopback address.`, 'Try this: --host 127.0.0.1, or pass --allow-remote if other machines must reach the sandbox.')
+    }
+
+    const dir = flags['sandbox-dir'] ?? defaultSandboxDir()
+    const server = await startHttpServer({dir, host: flags.host, port: flags.port})
+    const result: ServeResult = {dir, port: server.port, url: server.url}
+    if (this.jsonEnabled()) this.logJson(result)
+    else process.stdout.write(`Sandbox listening on ${server.url} (state: ${dir})\n`)
+    this.note(NOT_FOR_REAL_DATA)
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop)
+        process.off('SIGTERM', stop)
+        resolve()
+      }
+
+      process.on('SIGINT', stop)
+      process.on('SIGTERM', stop)
+    })
+    await server.close()
+    this.note('Sandbox stopped.')
+    // Under --json the document was printed when listening; nothing more on stdout.
+    return this.jsonEnabled() ? undefined : result
+  }
+}

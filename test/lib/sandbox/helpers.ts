@@ -1,0 +1,45 @@
+// In-process sandbox clients over a fresh temporary directory: the real SDK, no network.
+import {CloudTrailClient} from '@aws-sdk/client-cloudtrail'
+import {KMSClient} from '@aws-sdk/client-kms'
+import {STSClient} from '@aws-sdk/client-sts'
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {createSandboxRequestHandler} from '../../../src/sandbox/inprocess.js'
+
+export interface Sandbox {
+  cloudtrail: CloudTrailClient
+  dir: string
+  kms: KMSClient
+  kmsIn(region: string): KMSClient
+  sts: STSClient
+}
+
+export async function newSandbox(dir = mkdtempSync(join(tmpdir(), 'kmsctl-sbx-unit-'))): Promise<Sandbox> {
+  const requestHandler = await createSandboxRequestHandler({dir})
+  const config = (region = 'us-east-1') => ({
+    credentials: {accessKeyId: 'AKIAKMSCTLSANDBOX001', secretAccessKey: 'not-a-secret'},
+    maxAttempts: 1,
+    region,
+    requestHandler,
+  })
+  return {
+    cloudtrail: new CloudTrailClient(config()),
+    dir,
+    kms: new KMSClient(config()),
+    kmsIn: (region: string) => new KMSClient(config(region)),
+    sts: new STSClient(config()),
+  }
+}
+
+/** The rejection of a promise (fails if it resolves). */
+export async function rejection(p: Promise<unknown>): Promise<Error & {$metadata?: {httpStatusCode?: number}}> {
+  try {
+    await p
+  } catch (error) {
+    return error as Error
+  }
+
+  throw new Error('expected the call to fail, but it succeeded')
+}
