@@ -16,8 +16,7 @@ export function envOffsetMs(env: NodeJS.ProcessEnv = process.env): number {
 
 /** A clock whose offset is read on every call (the state's offset can change under a running server). */
 export function createClock(stateOffsetMs: () => number, env: NodeJS.ProcessEnv = process.env): Clock {
-  const fromEnv = envOffsetMs(env)
-  const nowMs = () => Date.now() + fromEnv + stateOffsetMs()
+  const nowMs = () => Date.now() + envOffsetMs(env) + stateOffsetMs()
   return {now: () => new Date(nowMs()), nowMs}
 }
 

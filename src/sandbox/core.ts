@@ -86,7 +86,7 @@ export class SandboxCore {
         accessKeyId: parsed.accessKeyId,
         action: `${parsed.service === 'unknown' ? 'kms' : parsed.service}:${parsed.operation}`,
         operation: parsed.operation,
-        principal: resolvePrincipal(parsed.accessKeyId),
+        principal: this.hooks.resolvePrincipal?.(parsed.accessKeyId) ?? resolvePrincipal(parsed.accessKeyId),
         region: parsed.region,
         requestId,
         service: parsed.service === 'unknown' ? 'kms' : parsed.service,

@@ -21,6 +21,12 @@ export interface SandboxHooks {
   authorize(ctx: RequestContext, key: KeyRecord | undefined, state: SandboxState, input: Record<string, any>): void
   /** Called once per request before it executes (quotas, latency, fault injection); throw to fail it. */
   beforeExecute(ctx: RequestContext): Promise<void> | void
+  /** Optional (realism): the lockout safety check of a new key policy for the caller; throw to refuse it. */
+  checkLockout?(ctx: RequestContext, policy: string, keyArn: string | undefined, keyAccount: string): void
+  /** Optional (realism): true when the transport should close the connection without answering. */
+  dropConnection?(): boolean
+  /** Optional (realism): the principal behind an access key ID (default: the sandbox administrator). */
+  resolvePrincipal?(accessKeyId: string): Principal
 }
 
 export const defaultHooks: SandboxHooks = {

@@ -5,6 +5,8 @@ import type {AddressInfo} from 'node:net'
 import ipaddr from 'ipaddr.js'
 
 import {SandboxCore} from './core.js'
+import type {SandboxHooks} from './hooks.js'
+import {createRealism} from './realism/realism.js'
 
 export interface RunningServer {
   close(): Promise<void>
@@ -29,12 +31,19 @@ function clientIp(req: IncomingMessage): string {
   return ip.startsWith('::ffff:') ? ip.slice(7) : ip
 }
 
-export async function startHttpServer(options: {dir: string; host: string; port: number}): Promise<RunningServer> {
-  const core = new SandboxCore(options.dir, {batchEvents: true})
+export async function startHttpServer(options: {dir: string; hooks?: SandboxHooks; host: string; port: number}): Promise<RunningServer> {
+  // Principals, policy and grant enforcement, quotas and faults (src/sandbox/realism/).
+  const core = new SandboxCore(options.dir, {batchEvents: true, hooks: options.hooks ?? createRealism(options.dir)})
   const server = createServer({keepAlive: true}, (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
+      // --drop-rate: the connection is closed without an answer.
+      if (core.hooks.dropConnection?.()) {
+        req.socket.destroy()
+        return
+      }
+
       const headers: Record<string, string | undefined> = {}
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : v
       core

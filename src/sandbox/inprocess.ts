@@ -3,6 +3,7 @@
 import {HttpResponse, type HttpHandler, type HttpRequest} from '@smithy/protocol-http'
 
 import {SandboxCore} from './core.js'
+import {createRealism} from './realism/realism.js'
 
 export interface InProcessOptions {
   dir: string
@@ -13,7 +14,8 @@ const cores = new Map<string, SandboxCore>()
 export function sandboxCoreFor(dir: string): SandboxCore {
   let core = cores.get(dir)
   if (!core) {
-    core = new SandboxCore(dir)
+    // Principals, policy and grant enforcement, and the quotas and faults of the directory's config.json.
+    core = new SandboxCore(dir, {hooks: createRealism(dir)})
     cores.set(dir, core)
   }
 
@@ -41,6 +43,8 @@ export async function createSandboxRequestHandler({dir}: InProcessOptions): Prom
     async handle(request: HttpRequest) {
       const headers: Record<string, string | undefined> = {}
       for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = v
+      // A dropped connection, as the SDK sees one (a transient network error it retries).
+      if (core.hooks.dropConnection?.()) throw Object.assign(new Error('socket hang up'), {code: 'ECONNRESET'})
       const out = await core.handle({body: await bodyText(request.body), headers, sourceIp: '127.0.0.1'})
       return {response: new HttpResponse({body: Buffer.from(out.body, 'utf8'), headers: out.headers, reason: undefined, statusCode: out.status})}
     },

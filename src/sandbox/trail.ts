@@ -41,6 +41,7 @@ export function requestParameters(operation: string, input: Record<string, any>)
 }
 
 export function userIdentity(p: Principal): Record<string, unknown> {
+  if (p.trailIdentity) return p.trailIdentity
   if (p.type === 'Root') return {accessKeyId: p.accessKeyId, accountId: p.accountId, arn: p.arn, principalId: p.accountId, type: 'Root'}
   return {
     accessKeyId: p.accessKeyId,

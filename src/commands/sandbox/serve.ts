@@ -5,6 +5,8 @@ import {usageError} from '../../lib/errors.js'
 import {defaultSandboxDir} from '../../lib/home.js'
 import {DEFAULT_PORT, NOT_FOR_REAL_DATA} from '../../sandbox/constants.js'
 import {isLoopbackHost, startHttpServer} from '../../sandbox/http.js'
+import {describeSettings, realismFlags, settingsFromFlags} from '../../sandbox/realism/flags.js'
+import {createRealism} from '../../sandbox/realism/realism.js'
 
 export interface ServeResult {
   dir: string
@@ -23,12 +25,14 @@ ${NOT_FOR_REAL_DATA}`
     '<%= config.bin %> sandbox serve',
     '<%= config.bin %> sandbox serve --port 0 --json',
     'aws --endpoint-url http://127.0.0.1:4599 kms list-keys',
+    '<%= config.bin %> sandbox serve --quotas aws --latency 10ms-50ms --fail-rate 0.05',
   ]
 
   static override flags = {
     'allow-remote': Flags.boolean({description: 'Allow listening on a non-loopback address (anyone who can reach it can use the sandbox).'}),
     host: Flags.string({default: '127.0.0.1', description: 'Address to listen on.'}),
     port: Flags.integer({default: DEFAULT_PORT, description: 'Port to listen on (0 picks a free one).', max: 65_535, min: 0}),
+    ...realismFlags,
   }
 
   async run(): Promise<ServeResult | undefined> {
@@ -38,11 +42,14 @@ ${NOT_FOR_REAL_DATA}`
     }
 
     const dir = flags['sandbox-dir'] ?? defaultSandboxDir()
-    const server = await startHttpServer({dir, host: flags.host, port: flags.port})
+    const realism = createRealism(dir, {overrides: settingsFromFlags(flags)})
+    const server = await startHttpServer({dir, hooks: realism, host: flags.host, port: flags.port})
     const result: ServeResult = {dir, port: server.port, url: server.url}
     if (this.jsonEnabled()) this.logJson(result)
     else process.stdout.write(`Sandbox listening on ${server.url} (state: ${dir})\n`)
     this.note(NOT_FOR_REAL_DATA)
+    const realismLine = describeSettings(realism.settings.current())
+    if (realismLine) this.note(`Realism: ${realismLine}.`)
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop)

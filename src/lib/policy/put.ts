@@ -17,7 +17,7 @@ import {KmsctlError, fromAwsError, refusal} from '../errors.js'
 import type {Journal} from '../journal.js'
 import type {ResolvedKey} from '../key-ref.js'
 import {type PolicyDiff, type PolicyDiffJson, canonicalStatement, diffPolicies, diffToJson} from './diff.js'
-import {type Finding, lintPolicy} from './lint.js'
+import {type Finding, lintPolicy, lintPolicyText} from './lint.js'
 import {type LockoutCheck, checkLockout} from './lockout.js'
 import {type Policy, arnAccount, parsePolicy} from './model.js'
 import {POLICY_NAME, fetchKeyPolicy, requirePolicy} from './source.js'
@@ -86,19 +86,11 @@ export async function writeKeyPolicy(deps: PolicyWriteDeps, req: PolicyWriteRequ
   const {key} = req
   const keyAccount = arnAccount(key.arn)
 
-  // 1. Validate and lint locally.
+  // 1. Validate and lint locally (again, now that the key's account is known).
   const next = requirePolicy(req.text, req.source)
-  const parsed = parsePolicy(req.text)
-  const findings = [...parsed.problems, ...lintPolicy(next, keyAccount)]
-  const errors = findings.filter((f) => f.severity === 'error')
+  const findings = [...parsePolicy(req.text).problems, ...lintPolicy(next, keyAccount)]
   if (findings.length > 0) ui.findings(findings)
-  if (errors.length > 0) {
-    throw refusal(
-      `${req.source} has ${errors.length} lint error${errors.length === 1 ? '' : 's'} (first: ${errors[0].message}); nothing was sent.`,
-      `Try this: kmsctl policy lint ${req.source} and fix the errors.`,
-      {findings: errors},
-    )
-  }
+  throwOnLintErrors(findings, req.source)
 
   // 2. The current policy and the diff.
   const currentText = await fetchKeyPolicy(deps.kms, key.keyId)
@@ -222,6 +214,32 @@ export async function writeKeyPolicy(deps: PolicyWriteDeps, req: PolicyWriteRequ
   }
 
   return {...base, backup, journalId: entry.id, lockout, outcome: 'written', request, verified}
+}
+
+/**
+ * Step 1 on its own, before any AWS call: a policy KMS could not accept, or with lint errors, is
+ * refused (exit 2) with nothing sent. Returns the parsed policy.
+ */
+export function precheckPolicy(text: string, source: string, showFindings?: (findings: readonly Finding[]) => void): Policy {
+  const policy = requirePolicy(text, source)
+  const {findings} = lintPolicyText(text)
+  const errors = findings.filter((f) => f.severity === 'error')
+  if (errors.length > 0) {
+    showFindings?.(errors)
+    throwOnLintErrors(errors, source)
+  }
+
+  return policy
+}
+
+function throwOnLintErrors(findings: readonly Finding[], source: string): void {
+  const errors = findings.filter((f) => f.severity === 'error')
+  if (errors.length === 0) return
+  throw refusal(
+    `${source} has ${errors.length} lint error${errors.length === 1 ? '' : 's'} (first: ${errors[0].message}); nothing was sent.`,
+    `Try this: kmsctl policy lint ${source} and fix the errors.`,
+    {findings: errors},
+  )
 }
 
 function sameStatements(a: Policy | undefined, b: Policy): boolean {

@@ -10,7 +10,7 @@ import {Journal} from '../journal.js'
 import {listAllAliases, resolveKey} from '../key-ref.js'
 import {chalk} from '../output.js'
 import {renderAccessSummary, renderDiffTable, renderFindings} from './render.js'
-import {type PolicyWriteResult, writeKeyPolicy} from './put.js'
+import {type PolicyWriteResult, precheckPolicy, writeKeyPolicy} from './put.js'
 
 export const policyWriteFlags = {
   ...mutationFlags,
@@ -32,6 +32,10 @@ export abstract class PolicyWriteCommand extends KmsctlCommand<typeof PolicyWrit
       else process.stderr.write(s + '\n')
     }
 
+    // Bad input is refused before any AWS call.
+    precheckPolicy(text, source, (f) => {
+      if (!json) process.stderr.write(renderFindings(f) + '\n')
+    })
     const kms = await this.aws.kms()
     const key = await resolveKey(kms, keyRef)
     let aliases: string[] = []

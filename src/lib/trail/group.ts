@@ -72,3 +72,55 @@ export function groupEvents(events: Iterable<TrailEvent>, value: (e: TrailEvent)
 export function groupBy(events: Iterable<TrailEvent>, by: GroupBy): GroupRow[] {
   return groupEvents(events, (e) => groupValue(e, by))
 }
+
+/** One caller of a key from one place: what `trail who` lists. */
+export interface CallerRow {
+  count: number
+  /** The error codes seen, for failures. */
+  errors?: string[]
+  /** The operations called, most frequent first. */
+  events: string[]
+  first: string
+  from: string
+  last: string
+  who: string
+}
+
+export interface WhoSummary {
+  /** Successful calls by principal and source. */
+  callers: CallerRow[]
+  /** Failed calls by principal and source, with their error codes. */
+  failures: CallerRow[]
+}
+
+function callerRows(events: TrailEvent[], withErrors: boolean): CallerRow[] {
+  const rows = new Map<string, CallerRow & {names: Map<string, number>}>()
+  for (const e of events) {
+    const from = describeFrom(e)
+    const id = `${e.who}\u0000${from}`
+    let row = rows.get(id)
+    if (!row) {
+      row = {count: 0, events: [], first: e.time, from, last: e.time, names: new Map(), who: e.who}
+      if (withErrors) row.errors = []
+      rows.set(id, row)
+    }
+
+    row.count++
+    row.names.set(e.event, (row.names.get(e.event) ?? 0) + 1)
+    if (e.time < row.first) row.first = e.time
+    if (e.time > row.last) row.last = e.time
+    if (withErrors && e.errorCode && !row.errors!.includes(e.errorCode)) row.errors!.push(e.errorCode)
+  }
+
+  return [...rows.values()]
+    .map(({names, ...row}) => ({...row, events: [...names].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([n]) => n)}))
+    .sort((a, b) => b.count - a.count || a.who.localeCompare(b.who) || a.from.localeCompare(b.from))
+}
+
+/** Calls on one key by principal and source, the failures apart. */
+export function summariseWho(events: TrailEvent[]): WhoSummary {
+  return {
+    callers: callerRows(events.filter((e) => !e.errorCode), false),
+    failures: callerRows(events.filter((e) => e.errorCode), true),
+  }
+}

@@ -107,9 +107,11 @@ function validateTags(tags: unknown): Tag[] {
   return (tags as Tag[]).map((t) => ({TagKey: t.TagKey, TagValue: t.TagValue}))
 }
 
-function checkPolicy(ctx: OpContext, policy: string, bypass: boolean | undefined): void {
+function checkPolicy(ctx: OpContext, policy: string, bypass: boolean | undefined, keyArn?: string): void {
   const statements = validatePolicyDocument(policy)
-  if (!bypass) checkLockout(statements, ctx.principal.arn, SANDBOX_ACCOUNT)
+  if (bypass) return
+  if (ctx.hooks.checkLockout) ctx.hooks.checkLockout(ctx, policy, keyArn, SANDBOX_ACCOUNT)
+  else checkLockout(statements, ctx.principal.arn, SANDBOX_ACCOUNT)
 }
 
 function aliasNameFrom(input: Record<string, any>, forWrite: boolean): string {
@@ -449,7 +451,7 @@ const PutKeyPolicy: Operation = (input, ctx) => {
   const bypass = bool(input, 'BypassPolicyLockoutSafetyCheck')
   if (name !== 'default') throw err('NotFoundException', `No such policy exists: ${name}`)
   requireCustomerManaged(ctx, key)
-  checkPolicy(ctx, policy, bypass)
+  checkPolicy(ctx, policy, bypass, key.arn)
   key.policy = policy
   return keyResponse(ctx, key)
 }

@@ -29,6 +29,8 @@ export interface PrincipalEntry {
   iamAllow: string[]
   /** ISO time it was added (the session's creation time for an assumed role). */
   addedAt: string
+  /** Calls come through this AWS service (kms:ViaService), e.g. "s3.us-east-1.amazonaws.com". */
+  viaService?: string
 }
 
 export interface PrincipalsFile {
@@ -43,6 +45,7 @@ export interface ResolvedPrincipal {
   isDefault: boolean
   parsed: ParsedArn
   principal: Principal
+  viaService?: string
 }
 
 export function principalsPath(dir: string): string {
@@ -81,6 +84,19 @@ export function validateAccessKeyId(id: string): string {
   return v
 }
 
+const VIA_SERVICE = /^[a-z0-9-]+\.[a-z]{2}(-[a-z]+)+-\d+\.amazonaws\.com$/
+
+export function validateViaService(text: string): string {
+  const v = text.trim()
+  if (!VIA_SERVICE.test(v)) throw usageError(`--via-service "${text}" is not a service endpoint name.`, 'Try this: --via-service s3.us-east-1.amazonaws.com')
+  return v
+}
+
+/** "s3.us-east-1.amazonaws.com" -> "s3.amazonaws.com", as CloudTrail's invokedBy names a service. */
+export function serviceHost(viaService: string): string {
+  return `${viaService.split('.')[0]}.amazonaws.com`
+}
+
 /** Normalises --iam-allow values ("Decrypt" -> "kms:Decrypt"); each must name at least one KMS action. */
 export function normaliseIamAllow(values: readonly string[]): string[] {
   const out: string[] = []
@@ -117,12 +133,10 @@ export class PrincipalDirectory {
     if (entry) {
       const parsed = parsePrincipalArn(entry.arn)
       const isAdminArn = entry.arn === DEFAULT_PRINCIPAL_ARN
-      hit = {
-        iamAllow: entry.iamAllow,
-        isDefault: false,
-        parsed,
-        principal: principalFor(parsed, {accessKeyId: key, principalId: isAdminArn ? DEFAULT_PRINCIPAL_ID : undefined, sessionCreatedMs: Date.parse(entry.addedAt) || 0}),
-      }
+      const principal = principalFor(parsed, {accessKeyId: key, principalId: isAdminArn ? DEFAULT_PRINCIPAL_ID : undefined, sessionCreatedMs: Date.parse(entry.addedAt) || 0})
+      // A call made by an AWS service on the principal's behalf names the service in invokedBy.
+      if (entry.viaService && principal.trailIdentity) principal.trailIdentity = {...principal.trailIdentity, invokedBy: serviceHost(entry.viaService)}
+      hit = {iamAllow: entry.iamAllow, isDefault: false, parsed, principal, ...(entry.viaService ? {viaService: entry.viaService} : {})}
     } else {
       const parsed = parsePrincipalArn(DEFAULT_PRINCIPAL_ARN)
       hit = {iamAllow: ADMIN_IAM_ALLOW, isDefault: true, parsed, principal: principalFor(parsed, {accessKeyId: key, principalId: DEFAULT_PRINCIPAL_ID})}
@@ -185,9 +199,10 @@ export interface PrincipalRow {
   crossAccount: boolean
   iamAllow: string[]
   type: string
+  viaService?: string
 }
 
-function row(accessKeyId: string, entry: Pick<PrincipalEntry, 'arn' | 'iamAllow'>, builtIn: boolean, sandboxAccount: string): PrincipalRow {
+function row(accessKeyId: string, entry: Pick<PrincipalEntry, 'arn' | 'iamAllow' | 'viaService'>, builtIn: boolean, sandboxAccount: string): PrincipalRow {
   const parsed = parsePrincipalArn(entry.arn)
   return {
     accessKeyId,
@@ -197,6 +212,7 @@ function row(accessKeyId: string, entry: Pick<PrincipalEntry, 'arn' | 'iamAllow'
     crossAccount: parsed.accountId !== sandboxAccount,
     iamAllow: [...entry.iamAllow],
     type: parsed.kind,
+    ...(entry.viaService ? {viaService: entry.viaService} : {}),
   }
 }
 
@@ -216,6 +232,7 @@ export interface AddPrincipalInput {
   nowMs: number
   /** Replace an existing mapping of the same access key. */
   replace?: boolean
+  viaService?: string
 }
 
 export interface AddPrincipalResult {
@@ -231,10 +248,11 @@ export async function addPrincipal(dir: string, input: AddPrincipalInput, sandbo
   const accessKeyId = validateAccessKeyId(input.accessKeyId)
   const parsed = parsePrincipalArn(input.arn)
   const iamAllow = normaliseIamAllow(input.iamAllow)
-  const entry: PrincipalEntry = {addedAt: new Date(input.nowMs).toISOString(), arn: parsed.arn, iamAllow}
+  const viaService = input.viaService === undefined ? undefined : validateViaService(input.viaService)
+  const entry: PrincipalEntry = {addedAt: new Date(input.nowMs).toISOString(), arn: parsed.arn, iamAllow, ...(viaService ? {viaService} : {})}
   return withPrincipalsLock(dir, (file) => {
     const previous = file.principals[accessKeyId]
-    const same = previous && previous.arn === entry.arn && JSON.stringify(previous.iamAllow) === JSON.stringify(entry.iamAllow)
+    const same = previous && previous.arn === entry.arn && JSON.stringify(previous.iamAllow) === JSON.stringify(entry.iamAllow) && previous.viaService === entry.viaService
     if (previous && !same && !input.replace) {
       throw usageError(`Access key ${accessKeyId} already acts as ${previous.arn}.`, `Try this: add --replace to change it, or remove it first: kmsctl sandbox principal remove ${accessKeyId}`)
     }

@@ -26,6 +26,9 @@ const DAY_MS = 86_400_000
 /** Files are delivered minutes after their events; a file delivered this long after --until is skipped. */
 export const DELIVERY_GRACE_MS = DAY_MS
 
+/** The delivery stamp in a file name is not always after every event in it (copies, other writers): an hour of slack. */
+const DELIVERY_STAMP_MARGIN_MS = 3_600_000
+
 const DATE_FOLDER = /[/\\](\d{4})[/\\](\d{2})[/\\](\d{2})[/\\][^/\\]+$/
 const DELIVERY = /_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_[^/\\]*$/
 
@@ -53,7 +56,7 @@ export function logFileDates(path: string): Pick<LogFile, 'day' | 'delivered'> {
  */
 export function fileInWindow(file: LogFile, since?: number, until?: number): boolean {
   if (since !== undefined) {
-    if (file.delivered !== undefined && file.delivered + 60_000 < since) return false
+    if (file.delivered !== undefined && file.delivered + DELIVERY_STAMP_MARGIN_MS < since) return false
     if (file.day !== undefined && file.day + DAY_MS <= since) return false
   }
 

@@ -1,0 +1,134 @@
+import {DescribeKeyCommand, KMSClient, ListAliasesCommand, ListGrantsCommand, type ListGrantsCommandInput, ListKeysCommand, ListRetirableGrantsCommand} from '@aws-sdk/client-kms'
+import {runCommand} from '@oclif/test'
+import {mockClient} from 'aws-sdk-client-mock'
+import {expect} from 'chai'
+
+import {APP, OPS, OTHER, entry, grantId, keyArn, keyId, symmetricMetadata} from '../../lib/grants/fixtures.js'
+
+const kmsMock = mockClient(KMSClient)
+
+function setupKeys(n: number) {
+  kmsMock.on(ListKeysCommand).resolves({Keys: Array.from({length: n}, (_, i) => ({KeyArn: keyArn(i + 1), KeyId: keyId(i + 1)})), Truncated: false})
+  kmsMock.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/aws/ebs', TargetKeyId: keyId(1)}, {AliasName: 'alias/payments', TargetKeyId: keyId(2)}], Truncated: false})
+  kmsMock.on(ListGrantsCommand).callsFake((input: ListGrantsCommandInput) => {
+    const k = Number(input.KeyId!.split('/')[1].slice(0, 8))
+    let grants = [entry(k, 1), entry(k, 2, {GranteePrincipal: OTHER, Name: undefined})]
+    if (input.GranteePrincipal) grants = grants.filter((g) => g.GranteePrincipal === input.GranteePrincipal)
+    if (input.GrantId) grants = grants.filter((g) => g.GrantId === input.GrantId)
+    return {Grants: grants, Truncated: false}
+  })
+}
+
+describe('grant list', () => {
+  beforeEach(() => {
+    kmsMock.reset()
+    kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: symmetricMetadata(2)})
+  })
+
+  afterEach(() => {
+    process.exitCode = undefined
+  })
+
+  it('lists one key\'s grants in a table with every column', async () => {
+    setupKeys(3)
+    kmsMock.on(ListGrantsCommand).resolves({
+      Grants: [entry(2, 1, {Constraints: {EncryptionContextSubset: {tenant: 'acme'}}, RetiringPrincipal: OPS})],
+      Truncated: false,
+    })
+    const {stderr, stdout} = await runCommand(['grant:list', 'alias/payments'], undefined, {})
+    for (const text of ['Grant ID', 'Name', 'Grantee', 'Retiring principal', 'Operations', 'Constraints', 'Issuing account', 'Created', 'grant-2-1', 'subset tenant=acme', '2026-11-01 10:00:00Z']) {
+      expect(stdout).to.contain(text)
+    }
+
+    expect(stderr).to.contain('1 grant')
+    expect(kmsMock.commandCalls(ListKeysCommand)).to.have.length(0)
+    expect(kmsMock.commandCalls(ListGrantsCommand)[0].args[0].input.KeyId).to.equal(keyArn(2))
+  })
+
+  it('without KEY scans every customer-managed key (--json)', async () => {
+    setupKeys(4)
+    const {stdout} = await runCommand(['grant:list', '--json'])
+    const doc = JSON.parse(stdout)
+    expect(doc.scope).to.equal('all-keys')
+    expect(doc.keysScanned).to.equal(3)
+    expect(doc.awsManagedSkipped).to.equal(1)
+    expect(doc.grants).to.have.length(6)
+    expect(doc.grants.find((g: {keyId: string}) => g.keyId === keyId(2)).aliases).to.deep.equal(['alias/payments'])
+    expect(doc.failures).to.deep.equal([])
+  })
+
+  it('--all-keys --grantee answers what a principal can do, across keys', async () => {
+    setupKeys(4)
+    const {stdout} = await runCommand(['grant:list', '--all-keys', '--grantee', OTHER, '--json'])
+    const doc = JSON.parse(stdout)
+    expect(doc.grants.map((g: {keyId: string}) => g.keyId)).to.deep.equal([keyId(2), keyId(3), keyId(4)])
+    expect(kmsMock.commandCalls(ListGrantsCommand).every((c) => c.args[0].input.GranteePrincipal === OTHER)).to.equal(true)
+  })
+
+  it('--grant-id finds one grant', async () => {
+    setupKeys(3)
+    const {stdout} = await runCommand(['grant:list', keyId(2), '--grant-id', grantId(2, 2), '--json'])
+    const doc = JSON.parse(stdout)
+    expect(doc.grants).to.have.length(1)
+    expect(doc.grants[0].grantId).to.equal(grantId(2, 2))
+    expect(kmsMock.commandCalls(ListGrantsCommand)[0].args[0].input.GrantId).to.equal(grantId(2, 2))
+  })
+
+  it('--retirable-by uses ListRetirableGrants', async () => {
+    kmsMock.on(ListRetirableGrantsCommand).resolves({Grants: [entry(5, 1, {RetiringPrincipal: OPS})], Truncated: false})
+    const {stdout} = await runCommand(['grant:list', '--retirable-by', OPS, '--json'])
+    const doc = JSON.parse(stdout)
+    expect(doc.scope).to.equal('retirable')
+    expect(doc.grants[0].keyId).to.equal(keyId(5))
+    expect(kmsMock.commandCalls(ListRetirableGrantsCommand)[0].args[0].input.RetiringPrincipal).to.equal(OPS)
+    expect(kmsMock.commandCalls(ListGrantsCommand)).to.have.length(0)
+  })
+
+  it('--concurrency bounds the requests in flight', async () => {
+    setupKeys(12)
+    let inFlight = 0
+    let peak = 0
+    kmsMock.on(ListGrantsCommand).callsFake(async () => {
+      peak = Math.max(peak, ++inFlight)
+      await new Promise((r) => setTimeout(r, 5))
+      inFlight--
+      return {Grants: [], Truncated: false}
+    })
+    const {stderr} = await runCommand(['grant:list', '--concurrency', '2'])
+    expect(peak).to.equal(2)
+    expect(stderr).to.contain('No grants match across 11 customer-managed keys.')
+  })
+
+  it('exits 3 and names the keys it could not list', async () => {
+    setupKeys(3)
+    kmsMock.on(ListGrantsCommand, {KeyId: keyArn(3)}).rejects(Object.assign(new Error('no'), {name: 'AccessDeniedException'}))
+    const {stderr, stdout} = await runCommand(['grant:list', '--json'])
+    expect(process.exitCode).to.equal(3)
+    expect(JSON.parse(stdout).failures[0].keyId).to.equal(keyId(3))
+    expect(stderr).to.contain(`could not list the grants of ${keyId(3)}`)
+  })
+
+  const refusals: Array<[string, string[], RegExp]> = [
+    ['KEY with --all-keys', [keyId(2), '--all-keys'], /Give a KEY or --all-keys, not both/],
+    ['KEY with --retirable-by', [keyId(2), '--retirable-by', OPS], /takes no KEY/],
+    ['a bad --grantee', ['--grantee', 'app'], /--grantee "app" is not a principal ARN/],
+    ['a bad --retirable-by', ['--retirable-by', 'ops'], /--retirable-by "ops" is not a principal ARN/],
+    ['a bad --grant-id', ['--grant-id', 'x-y'], /--grant-id "x-y" is not a grant ID/],
+    ['a bad KEY', ['payments'], /Try this: alias\/payments/],
+  ]
+  for (const [what, args, message] of refusals) {
+    it(`refuses ${what} (exit 2, nothing sent)`, async () => {
+      const {stderr} = await runCommand(['grant:list', ...args])
+      expect(process.exitCode).to.equal(2)
+      expect(stderr).to.match(message)
+      expect(kmsMock.calls()).to.have.length(0)
+    })
+  }
+
+  it('--help shows examples', async () => {
+    const {stdout} = await runCommand(['grant:list', '--help'])
+    expect(stdout).to.contain('--retirable-by')
+    expect(stdout.replaceAll(/\s+/g, ' ')).to.contain('what can this principal do with our keys?')
+    expect(stdout).to.contain('EXAMPLES')
+  })
+})
