@@ -173,9 +173,11 @@ export class SandboxCore {
   }
 
   private async execute(spec: (typeof KMS_OPERATIONS)[string], input: Record<string, any>, opCtx: OpContext): Promise<Record<string, unknown>> {
-    const state = this.store.read()
+    // One look at the state file per request (a stat; the parse only when it changed).
+    let state = this.store.read()
     if (maintenanceDue(state, this.store.clock.nowMs())) {
       await this.store.mutate((s) => maintain(s, this.store.clock.nowMs()))
+      state = this.store.read()
     }
 
     const inWrite = () =>
@@ -187,7 +189,7 @@ export class SandboxCore {
         return spec.run(input, opCtx)
       })
     if (spec.mutates) return inWrite()
-    opCtx.state = this.store.read()
+    opCtx.state = state
     try {
       return spec.run(input, opCtx)
     } catch (error) {

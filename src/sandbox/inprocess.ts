@@ -37,7 +37,11 @@ async function bodyText(body: unknown): Promise<string> {
 }
 
 export async function createSandboxRequestHandler({dir}: InProcessOptions): Promise<HttpHandler> {
-  const core = sandboxCoreFor(dir)
+  return handlerForCore(sandboxCoreFor(dir))
+}
+
+/** An SDK request handler over a given core (tests use a core without the realism hooks). */
+export function handlerForCore(core: SandboxCore): HttpHandler {
   const handler = {
     destroy() {},
     async handle(request: HttpRequest) {

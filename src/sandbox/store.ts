@@ -1,14 +1,15 @@
 // The sandbox's state directory, shared by concurrent processes:
-//   state.json    keys, aliases, grants (written atomically under a lock: a crash mid-write leaves the old file)
+//   state.json    keys, aliases, grants (written atomically under a lock: a crash mid-write leaves the old file;
+//                 a crash can leave a state.json.*.tmp behind, which is ignored)
 //   state.lock    the lock (proper-lockfile) held while a mutation reads, changes and writes state.json
 //   events.jsonl  CloudTrail records, appended (never rewritten); each append starts with "\n" so that a
 //                 line torn by a crash is cut off from the next record and skipped on read
 // Reads are served from memory and reloaded only when state.json changed on disk (inode, size, mtime).
-import {appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync} from 'node:fs'
+import {randomBytes} from 'node:crypto'
+import {closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 
 import lockfile from 'proper-lockfile'
-import writeFileAtomic from 'write-file-atomic'
 
 import {type Clock, createClock} from './clock.js'
 import {type SandboxState, emptyState} from './state.js'
@@ -45,24 +46,22 @@ export class SandboxStore {
 
   constructor(dir: string, options: StoreOptions = {}) {
     this.dir = dir
+    this.eventsPath = join(dir, EVENTS_FILE)
+    this.statePath = join(dir, STATE_FILE)
     this.batchEvents = options.batchEvents ?? false
     mkdirSync(dir, {recursive: true})
     this.clock = createClock(() => this.cache?.state.clockOffsetMs ?? 0, options.env)
   }
 
-  get eventsPath(): string {
-    return join(this.dir, EVENTS_FILE)
-  }
-
-  get statePath(): string {
-    return join(this.dir, STATE_FILE)
-  }
+  readonly eventsPath: string
+  readonly statePath: string
+  private appendFd?: {fd: number; ino: number}
 
   /** Appends CloudTrail records (batched in server mode). */
   appendEvents(records: TrailRecord[]): void {
     if (records.length === 0) return
     if (!this.batchEvents) {
-      appendFileSync(this.eventsPath, serialiseRecords(records))
+      this.append(serialiseRecords(records))
       return
     }
 
@@ -78,7 +77,34 @@ export class SandboxStore {
     if (this.batch.length === 0) return
     const records = this.batch
     this.batch = []
-    appendFileSync(this.eventsPath, serialiseRecords(records))
+    this.append(serialiseRecords(records))
+  }
+
+  /**
+   * One O_APPEND write per batch (whole records: concurrent appenders never interleave inside one).
+   * The descriptor stays open while the file is the same one (a reset elsewhere replaces it).
+   */
+  private append(text: string): void {
+    let current: number | undefined
+    try {
+      current = statSync(this.eventsPath).ino
+    } catch {
+      current = undefined
+    }
+
+    if (this.appendFd && this.appendFd.ino !== current) {
+      closeSync(this.appendFd.fd)
+      this.appendFd = undefined
+    }
+
+    if (!this.appendFd) {
+      const fd = openSync(this.eventsPath, 'a', 0o600)
+      this.appendFd = {fd, ino: fstatSync(fd).ino}
+    }
+
+    const buf = Buffer.from(text, 'utf8')
+    let written = 0
+    while (written < buf.length) written += writeSync(this.appendFd.fd, buf, written, buf.length - written)
   }
 
   /**
@@ -220,9 +246,37 @@ export class SandboxStore {
   }
 
   private write(state: SandboxState): void {
-    writeFileAtomic.sync(this.statePath, JSON.stringify(state), {fsync: true})
+    writeAtomic(this.statePath, JSON.stringify(state))
     const st = statSync(this.statePath)
     this.cache = {signature: {ino: st.ino, mtimeMs: st.mtimeMs, size: st.size}, state}
+  }
+}
+
+/**
+ * Writes a file so that readers see the old content or the new, never a mix: a temporary file in the
+ * same directory, flushed to disk, then renamed over the target. (What write-file-atomic does; done
+ * here because that package needs CommonJS's __filename, which the bundled CLI does not have.)
+ */
+export function writeAtomic(path: string, data: string): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
+  const fd = openSync(tmp, 'w', 0o600)
+  try {
+    const buf = Buffer.from(data, 'utf8')
+    let written = 0
+    while (written < buf.length) written += writeSync(fd, buf, written, buf.length - written)
+    fsyncSync(fd)
+  } catch (error) {
+    closeSync(fd)
+    rmSync(tmp, {force: true})
+    throw error
+  }
+
+  closeSync(fd)
+  try {
+    renameSync(tmp, path)
+  } catch (error) {
+    rmSync(tmp, {force: true})
+    throw error
   }
 }
 

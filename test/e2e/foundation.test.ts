@@ -103,9 +103,12 @@ describe('e2e: foundation', function () {
     const home = mkdtempSync(join(tmpdir(), 'kmsctl-profile-'))
     const {writeFileSync} = await import('node:fs')
     writeFileSync(join(home, 'config'), '[profile ops]\nregion = us-east-1\n')
-    const r = await runCli(['key', 'list', '--profile', 'ops', '--json'], {env: {...server.env, AWS_CONFIG_FILE: join(home, 'config'), AWS_REGION: ''}})
+    writeFileSync(join(home, 'credentials'), `[ops]\naws_access_key_id = ${server.env.AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${server.env.AWS_SECRET_ACCESS_KEY}\n`)
+    const env = {...server.env, AWS_ACCESS_KEY_ID: '', AWS_CONFIG_FILE: join(home, 'config'), AWS_REGION: '', AWS_SECRET_ACCESS_KEY: '', AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials')}
+    const r = await runCli(['key', 'list', '--profile', 'ops', '--json'], {env})
     expect(r.code, r.stderr).to.equal(0)
     expect(json(r)).to.have.length(2)
+    expect(r.stderr).to.equal('')
   })
 
   it('an unreachable endpoint is a network error after retries, not a stack trace', async () => {

@@ -1,5 +1,5 @@
 // Drives the built CLI through a pseudo-terminal, for the typed confirmations.
-import pty from 'node-pty'
+import * as pty from 'node-pty'
 
 import {binRun, projectRoot} from './cli.js'
 

@@ -131,9 +131,9 @@ describe('rotation', () => {
       .rejectsOnce(Object.assign(new Error('in progress'), {name: 'ConflictException'}))
       .rejectsOnce(Object.assign(new Error('limit'), {name: 'LimitExceededException'}))
     expect(await rotateOnDemand(kms, key())).to.deep.equal({keyId: ID})
-    const e1 = await rotateOnDemand(kms, key()).catch((error) => error as KmsctlError)
+    const e1 = (await rotateOnDemand(kms, key()).catch((error) => error)) as KmsctlError
     expect(e1.message).to.equal('An on-demand rotation of alias/app is already in progress.')
-    const e2 = await rotateOnDemand(kms, key()).catch((error) => error as KmsctlError)
+    const e2 = (await rotateOnDemand(kms, key()).catch((error) => error)) as KmsctlError
     expect(e2.code).to.equal('LIMIT_EXCEEDED')
     expect(e2.message).to.contain('limited number of on-demand rotations per key')
   })

@@ -5,8 +5,13 @@ import {ExitCode, usageError} from '../../lib/errors.js'
 import {type GrantInfo, type KeyFailure, constraintText, listKeyGrants, listRetirableGrants, scanAllGrants} from '../../lib/grants/list.js'
 import {validateGrantId, validatePrincipal} from '../../lib/grants/validate.js'
 import {resolveKey} from '../../lib/key-ref.js'
-import {Progress, formatDate, renderTable} from '../../lib/output.js'
+import {type Column, Progress, formatDate, renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
+
+/** The account ID of an issuing-account ARN (arn:aws:iam::111122223333:root), for tables. */
+function accountOf(arn: string | undefined): string {
+  return /:(\d{12}):/.exec(arn ?? '')?.[1] ?? arn ?? ''
+}
 
 export interface GrantListResult {
   /** 'key': one key; 'all-keys': every customer-managed key; 'retirable': ListRetirableGrants. */
@@ -77,33 +82,34 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
       result = {awsManagedSkipped: scan.awsManagedSkipped, failures: scan.failures, grants: scan.grants, keysScanned: scan.keysScanned, scope: 'all-keys'}
     }
 
-    if (!this.jsonEnabled()) this.render(result)
+    if (!this.jsonEnabled()) this.render(result, grantee)
     for (const f of result.failures) this.warnLine(`could not list the grants of ${f.keyId}: ${f.message}`)
     if (result.failures.length > 0) process.exitCode = ExitCode.PARTIAL
     return result
   }
 
-  private render(r: GrantListResult): void {
+  private render(r: GrantListResult, grantee: string | undefined): void {
     const scope = r.scope === 'all-keys' ? ` across ${r.keysScanned} customer-managed key${r.keysScanned === 1 ? '' : 's'}` : ''
     if (r.grants.length === 0) {
       this.note(`No grants match${scope}.`)
       return
     }
 
-    const manyKeys = r.scope !== 'key'
-    this.log(
-      renderTable(r.grants, [
-        ...(manyKeys ? [{get: (g: GrantInfo) => [...(g.aliases ?? []), g.keyId].join('\n'), header: 'Key'}] : []),
-        {get: (g) => g.grantId, header: 'Grant ID', minWidth: 16},
-        {get: (g) => g.name ?? '', header: 'Name'},
-        {get: (g) => g.granteePrincipal ?? '', header: 'Grantee'},
-        {get: (g) => g.retiringPrincipal ?? '', header: 'Retiring principal'},
-        {get: (g) => g.operations.join('\n'), header: 'Operations'},
-        {get: (g) => constraintText(g.constraints), header: 'Constraints'},
-        {get: (g) => g.issuingAccount ?? '', header: 'Issuing account'},
-        {get: (g) => formatDate(g.creationDate), header: 'Created', shrink: false},
-      ]),
-    )
-    this.note(`${r.grants.length} grant${r.grants.length === 1 ? '' : 's'}${scope}`)
+    // Columns that say nothing are left out: empty for every grant, or the same as the --grantee
+    // filter. The JSON always has every field.
+    const any = (f: (g: GrantInfo) => unknown) => r.grants.some((g) => Boolean(f(g)))
+    const columns: Array<Column<GrantInfo> | false> = [
+      r.scope !== 'key' && {get: (g) => (g.aliases && g.aliases.length > 0 ? g.aliases.join('\n') : g.keyId), header: 'Key'},
+      {get: (g) => g.grantId, header: 'Grant ID', shrink: false},
+      any((g) => g.name) && {get: (g) => g.name ?? '', header: 'Name'},
+      !grantee && {get: (g) => g.granteePrincipal ?? '', header: 'Grantee', minWidth: 20},
+      any((g) => g.retiringPrincipal) && {get: (g) => g.retiringPrincipal ?? '', header: 'Retiring principal', minWidth: 20},
+      {get: (g) => g.operations.join('\n'), header: 'Operations', minWidth: 15},
+      any((g) => g.constraints) && {get: (g) => constraintText(g.constraints), header: 'Constraints'},
+      {get: (g) => accountOf(g.issuingAccount), header: 'Issuing account', minWidth: 12},
+      {get: (g) => formatDate(g.creationDate), header: 'Created', shrink: false},
+    ]
+    this.log(renderTable(r.grants, columns.filter((c): c is Column<GrantInfo> => Boolean(c))))
+    this.note(`${r.grants.length} grant${r.grants.length === 1 ? '' : 's'}${grantee ? ` of ${grantee}` : ''}${scope}`)
   }
 }

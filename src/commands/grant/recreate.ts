@@ -134,7 +134,7 @@ Grants whose removal failed, that were already gone, or that were already recrea
         renderTable(outcomes, [
           {get: (o) => o.keyId, header: 'Key'},
           {get: (o) => o.oldGrantId, header: 'Revoked grant', minWidth: 12},
-          {get: (o) => o.newGrantId ?? '', header: 'New grant ID', minWidth: 12},
+          {get: (o) => o.newGrantId ?? '', header: 'New grant ID', shrink: false},
           {get: (o) => o.granteePrincipal ?? '', header: 'Grantee'},
           {get: (o) => (o.status === 'created' ? chalk.green('created') : chalk.red(`failed: ${o.error?.message ?? ''}`)), header: 'Result'},
         ]),

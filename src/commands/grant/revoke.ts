@@ -169,7 +169,7 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
   private grantsTable(grants: GrantInfo[]): string {
     return renderTable(grants, [
       {get: (g) => [...(g.aliases ?? []), g.keyId].join('\n'), header: 'Key'},
-      {get: (g) => g.grantId, header: 'Grant ID', minWidth: 16},
+      {get: (g) => g.grantId, header: 'Grant ID', shrink: false},
       {get: (g) => g.name ?? '', header: 'Name'},
       {get: (g) => g.granteePrincipal ?? '', header: 'Grantee'},
       {get: (g) => g.operations.join(', '), header: 'Operations'},
@@ -182,7 +182,7 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
     this.log(
       renderTable(r.results, [
         {get: (o) => o.keyId, header: 'Key'},
-        {get: (o) => o.grantId, header: 'Grant ID', minWidth: 16},
+        {get: (o) => o.grantId, header: 'Grant ID', shrink: false},
         {get: (o) => o.granteePrincipal ?? '', header: 'Grantee'},
         {get: statusText, header: 'Result'},
         {get: (o) => o.journalId, header: 'Journal', shrink: false},

@@ -10,6 +10,7 @@ import {assertNoLockout, lockPolicy, normaliseAdmins} from '../../lib/incident/l
 import {Journal} from '../../lib/journal.js'
 import {Progress, renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
+import {variadicArgs} from '../key/disable.js'
 
 export interface IncidentContainResult {
   dryRun: boolean
@@ -55,9 +56,9 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
 
   async run(): Promise<IncidentContainResult> {
     const {flags} = this
-    const {argv} = await this.parse(IncidentContain)
-    const refs = (argv as string[]).filter((a) => a !== '-')
-    const fromStdin = (argv as string[]).includes('-')
+    const argv = await variadicArgs(this, IncidentContain)
+    const refs = argv.filter((a) => a !== '-')
+    const fromStdin = argv.includes('-')
     if (fromStdin && flags.file) throw usageError('Give the list either on stdin (-) or with --file, not both.', 'Try this: --file keys.txt')
     if (flags.admin && !flags['lock-policy']) throw usageError('--admin is only used with --lock-policy.', 'Try this: --lock-policy --admin ARN')
     const admins = flags['lock-policy'] ? normaliseAdmins(flags.admin ?? []) : undefined

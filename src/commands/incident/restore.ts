@@ -9,6 +9,7 @@ import {type RestoreResult, containEntries, restoreEntries} from '../../lib/inci
 import {Journal} from '../../lib/journal.js'
 import {renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
+import {variadicArgs} from '../key/disable.js'
 
 export interface IncidentRestoreResult {
   dryRun: boolean
@@ -42,8 +43,7 @@ Exit codes: 0 restored, 1 every key failed, 3 some keys failed.`
 
   async run(): Promise<IncidentRestoreResult> {
     const {flags} = this
-    const {argv} = await this.parse(IncidentRestore)
-    const ids = argv as string[]
+    const ids = await variadicArgs(this, IncidentRestore)
     if (ids.length === 0) throw usageError('No journal entry given.', 'Try this: kmsctl journal list --action incident.contain')
     const journalStore = new Journal()
     const records = containEntries(journalStore, ids)

@@ -78,7 +78,7 @@ The journal is append-only JSON lines under ~/.kmsctl/journal (KMSCTL_HOME moves
             {get: (r) => formatDate(r.time), header: 'Time', shrink: false},
             {get: (r) => r.id, header: 'Entry', shrink: false},
             {get: (r) => r.action + (r.reverses ? `\n(undoes ${r.reverses})` : ''), header: 'Action'},
-            {get: (r) => [r.key?.aliases?.[0], r.key?.keyId].filter(Boolean).join('\n'), header: 'Key'},
+            {get: (r) => [r.key?.aliases?.[0], r.key?.keyId].filter(Boolean).join('\n'), header: 'Key', shrink: false},
             {get: (r) => statusText(r) + (r.outcome?.error ? `: ${r.outcome.error.message}` : ''), header: 'Status'},
             {get: (r) => (r.caller ?? '').replace(/^arn:aws[a-z-]*:(iam|sts)::/, ''), header: 'Caller'},
             {get: (r) => r.batch ?? '', header: 'Batch'},

@@ -39,6 +39,22 @@ export interface KeyStateResult {
   exitCode: number
 }
 
+/**
+ * Every positional argument of a variadic command. (Parsing again with the class itself would lose
+ * the inherited statics: oclif spreads the options object, which copies own properties only.)
+ */
+export async function variadicArgs(command: KmsctlCommand<any>, ctor: {args?: unknown; flags?: unknown}): Promise<string[]> {
+  const parse = (command as unknown as {parse(options: unknown): Promise<{argv: unknown[]}>}).parse.bind(command)
+  const {argv} = await parse({
+    args: ctor.args,
+    baseFlags: KmsctlCommand.baseFlags,
+    enableJsonFlag: true,
+    flags: ctor.flags,
+    strict: false,
+  })
+  return argv.map(String)
+}
+
 /** Parses --rate: requests per second, more than 0. */
 export function parseRate(text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback
@@ -70,9 +86,9 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
     const {action} = this
     const spec = STATE_ACTIONS[action]
     const flags = this.flags as unknown as {confirm?: string; 'dry-run'?: boolean; file?: string; rate?: string; tag?: string[]; yes?: boolean}
-    const {argv} = await this.parse(this.ctor)
-    const args = (argv as string[]).filter((a) => a !== '-')
-    const fromStdin = (argv as string[]).includes('-')
+    const argv = await variadicArgs(this, this.ctor)
+    const args = argv.filter((a) => a !== '-')
+    const fromStdin = argv.includes('-')
     if (fromStdin && flags.file) throw usageError('Give the list either on stdin (-) or with --file, not both.', 'Try this: --file keys.txt')
     const rate = parseRate(flags.rate, 5)
     const tags = parsePairs(flags.tag, 'tag')
@@ -81,7 +97,7 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
     validateSource(source)
 
     const kms = await this.aws.kms()
-    const pacer = new Pacer({concurrency: 32, rates: {[spec.operation]: rate}})
+    const pacer = new Pacer({concurrency: 100, rates: {[spec.operation]: rate}})
     const progress = new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
     progress.update('Resolving keys…', true)
     const selection = await selectKeys(kms, source, {pacer})

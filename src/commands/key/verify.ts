@@ -65,7 +65,15 @@ Nothing secret is printed or kept: data keys and plaintexts are compared in memo
       this.note(`${chalk.green('Key works')}: ${r.steps.length} steps in ${r.totalMs.toFixed(1)} ms.`)
     } else {
       process.stderr.write(`${chalk.red('Error:')} ${r.ref} failed verification: ${r.failure}\n`)
-      if (r.state !== 'Enabled') process.stderr.write(`Try this: the key is ${r.state}; kmsctl key enable ${r.ref}, if that is intended.\n`)
+      const remedy =
+        r.state === 'Disabled'
+          ? `the key is Disabled; kmsctl key enable ${r.ref}, if that is intended`
+          : r.state === 'PendingDeletion'
+            ? `the key is pending deletion; kmsctl key cancel-deletion ${r.ref}, if that is intended`
+            : r.state === 'Enabled'
+              ? undefined
+              : `the key is ${r.state}; see kmsctl key describe ${r.ref}`
+      if (remedy) process.stderr.write(`Try this: ${remedy}.\n`)
     }
   }
 }

@@ -291,9 +291,9 @@ export function blockersError(p: DeletionPreflight, blockers: readonly Blocker[]
   const enabled = open.some((b) => b.code === 'ENABLED')
   const used = open.some((b) => b.code === 'RECENTLY_USED')
   const advice = enabled
-    ? `disable it first and watch CloudTrail for calls that now fail (kmsctl key disable ${p.ref}, then kmsctl trail --key ${p.ref} --since 7d); schedule the deletion when nothing has called it for a while, or pass --force.`
+    ? `disable it first and watch CloudTrail for calls that now fail (kmsctl key disable ${p.ref}, then kmsctl trail query --key ${p.ref} --since 7d); schedule the deletion when nothing has called it for a while, or pass --force.`
     : used
-      ? `find out who still uses it (kmsctl trail --key ${p.ref} --since ${Math.round(p.recentUse.lookbackMs / DAY_MS) || 1}d), wait until the calls stop, or pass --force.`
+      ? `find out who still uses it (kmsctl trail query --key ${p.ref} --since ${Math.round(p.recentUse.lookbackMs / DAY_MS) || 1}d), wait until the calls stop, or pass --force.`
       : 'grant yourself kms:GetKeyLastUsage or cloudtrail:LookupEvents to check, or pass --force.'
   const sentence = open.map((b) => b.message).join('; and ')
   return refusal(`Refusing to schedule deletion: ${sentence}.`, advice, {blockers: open.map((b) => b.code), preflight: p})

@@ -223,7 +223,7 @@ export async function writeKeyPolicy(deps: PolicyWriteDeps, req: PolicyWriteRequ
 export function precheckPolicy(text: string, source: string, showFindings?: (findings: readonly Finding[]) => void): Policy {
   const policy = requirePolicy(text, source)
   const {findings} = lintPolicyText(text)
-  const errors = findings.filter((f) => f.severity === 'error')
+  const errors = blocking(findings)
   if (errors.length > 0) {
     showFindings?.(errors)
     throwOnLintErrors(errors, source)
@@ -232,8 +232,13 @@ export function precheckPolicy(text: string, source: string, showFindings?: (fin
   return policy
 }
 
+/** Lint errors that stop a write. no-admin is left to the lockout check (step 3), which names the statement and can be bypassed. */
+function blocking(findings: readonly Finding[]): Finding[] {
+  return findings.filter((f) => f.severity === 'error' && f.code !== 'no-admin')
+}
+
 function throwOnLintErrors(findings: readonly Finding[], source: string): void {
-  const errors = findings.filter((f) => f.severity === 'error')
+  const errors = blocking(findings)
   if (errors.length === 0) return
   throw refusal(
     `${source} has ${errors.length} lint error${errors.length === 1 ? '' : 's'} (first: ${errors[0].message}); nothing was sent.`,

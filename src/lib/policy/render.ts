@@ -22,11 +22,11 @@ export function renderDiffTable(diff: PolicyDiff, width = terminalWidth()): stri
 
   const columns: Array<Column<DiffRow>> = [
     {get: (r) => colour(r.sign, r.sign), header: '', shrink: false},
-    {get: (r) => colour(r.sign, r.st.sid ?? `#${r.st.index + 1}`), header: 'Sid', minWidth: 8},
+    {get: (r) => colour(r.sign, r.st.sid ?? `#${r.st.index + 1}`), header: 'Sid', minWidth: 4},
     {get: (r) => colour(r.sign, r.st.effect), header: 'Effect', shrink: false},
-    {get: (r) => colour(r.sign, listText(r.st.principal, principalText, 'NotPrincipal')), header: 'Principal', minWidth: 12},
-    {get: (r) => colour(r.sign, listText(r.st.action, (s) => s, 'NotAction')), header: 'Action', minWidth: 12},
-    {get: (r) => colour(r.sign, r.st.conditions.map((c) => conditionText(c)).join('\n')), header: 'Condition', minWidth: 12},
+    {get: (r) => colour(r.sign, listText(r.st.principal, principalText, 'NotPrincipal')), header: 'Principal', minWidth: 10},
+    {get: (r) => colour(r.sign, listText(r.st.action, (s) => s, 'NotAction')), header: 'Action', minWidth: 8},
+    {get: (r) => colour(r.sign, r.st.conditions.map((c) => conditionText(c)).join('\n')), header: 'Condition', minWidth: 8},
   ]
   return renderTable(rows, columns, width)
 }

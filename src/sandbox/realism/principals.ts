@@ -10,13 +10,13 @@ import {mkdirSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
 import lockfile from 'proper-lockfile'
-import writeFileAtomic from 'write-file-atomic'
 
 import {usageError} from '../../lib/errors.js'
 import {KMS_ACTIONS} from '../../lib/policy/actions.js'
 import {wildcardMatch} from '../../lib/policy/conditions.js'
 import {DEFAULT_ACCESS_KEY_ID, DEFAULT_PRINCIPAL_ARN} from '../constants.js'
 import {DEFAULT_PRINCIPAL_ID, type Principal} from '../principals.js'
+import {writeAtomic} from '../store.js'
 import {type ParsedArn, parsePrincipalArn, principalFor} from './identity.js'
 
 export const PRINCIPALS_FILE = 'principals.json'
@@ -182,7 +182,7 @@ async function withPrincipalsLock<T>(dir: string, fn: (file: PrincipalsFile) => 
   try {
     const file = readPrincipalsFile(dir)
     const {result, write} = fn(file)
-    if (write) writeFileAtomic.sync(principalsPath(dir), JSON.stringify(file, null, 2) + '\n', {fsync: true})
+    if (write) writeAtomic(principalsPath(dir), JSON.stringify(file, null, 2) + '\n')
     return result
   } finally {
     await release().catch(() => {})

@@ -4,10 +4,9 @@
 import {readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
-import writeFileAtomic from 'write-file-atomic'
-
 import {usageError} from '../../lib/errors.js'
 import {tryParseDuration} from '../../lib/flags.js'
+import {writeAtomic} from '../store.js'
 
 export const CONFIG_FILE = 'config.json'
 
@@ -114,7 +113,7 @@ export function readConfigFile(dir: string): ConfigFile {
 }
 
 export function writeConfigFile(dir: string, settings: RealismSettings): void {
-  writeFileAtomic.sync(configPath(dir), JSON.stringify(configToFile(settings), null, 2) + '\n', {fsync: true})
+  writeAtomic(configPath(dir), JSON.stringify(configToFile(settings), null, 2) + '\n')
 }
 
 /** The settings in force: the config file (re-read when it changes) under the overrides given when serving. */

@@ -99,7 +99,7 @@ describe('key schedule-deletion', () => {
       expect(stdout).to.contain(`Deletion pre-flight for alias/reports (${KEY_ID})`)
       expect(stdout).to.match(/State\s+Enabled \(still usable: disable it first\)/)
       expect(stderr).to.contain(`Error: Refusing to schedule deletion: key ${KEY_ID} is Enabled`)
-      expect(stderr).to.contain('Try this: disable it first and watch CloudTrail for calls that now fail (kmsctl key disable alias/reports, then kmsctl trail --key alias/reports --since 7d)')
+      expect(stderr).to.contain('Try this: disable it first and watch CloudTrail for calls that now fail (kmsctl key disable alias/reports, then kmsctl trail query --key alias/reports --since 7d)')
       expect(scheduled()).to.have.length(0)
     })
 
@@ -110,7 +110,7 @@ describe('key schedule-deletion', () => {
       expect(stdout).to.match(/CloudTrail\s+1 cryptographic call in the last 30 days, by:\n\s+user\/nightly-export from 198\.51\.100\.7: 1 \(Decrypt\)/)
       expect(stdout).to.contain('Newest cryptographic calls on this key (CloudTrail, last 30 days):')
       expect(stderr).to.contain(`Error: Refusing to schedule deletion: key ${KEY_ID} was used recently: 1 cryptographic call in CloudTrail in the last 30 days (newest: Decrypt by user/nightly-export from 198.51.100.7`)
-      expect(stderr).to.contain('Try this: find out who still uses it (kmsctl trail --key alias/reports --since 30d), wait until the calls stop, or pass --force.')
+      expect(stderr).to.contain('Try this: find out who still uses it (kmsctl trail query --key alias/reports --since 30d), wait until the calls stop, or pass --force.')
       expect(scheduled()).to.have.length(0)
     })
 

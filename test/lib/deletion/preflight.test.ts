@@ -270,7 +270,7 @@ describe('deletion pre-flight', () => {
       expect(e.exitCode).to.equal(2)
       expect(e.message).to.match(new RegExp(`^Refusing to schedule deletion: key ${KEY_ID} is Enabled, so anything still using it keeps working until the day it is deleted; and key ${KEY_ID} was used recently: 1 cryptographic call in CloudTrail`))
       expect(e.remedy).to.equal(
-        'disable it first and watch CloudTrail for calls that now fail (kmsctl key disable alias/reports, then kmsctl trail --key alias/reports --since 7d); schedule the deletion when nothing has called it for a while, or pass --force.',
+        'disable it first and watch CloudTrail for calls that now fail (kmsctl key disable alias/reports, then kmsctl trail query --key alias/reports --since 7d); schedule the deletion when nothing has called it for a while, or pass --force.',
       )
       expect(e.details).to.deep.include({blockers: ['ENABLED', 'RECENTLY_USED']})
     })

@@ -6,7 +6,9 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {createSandboxRequestHandler} from '../../../src/sandbox/inprocess.js'
+import {SandboxCore} from '../../../src/sandbox/core.js'
+import {defaultHooks} from '../../../src/sandbox/hooks.js'
+import {createSandboxRequestHandler, handlerForCore} from '../../../src/sandbox/inprocess.js'
 
 export interface Sandbox {
   cloudtrail: CloudTrailClient
@@ -16,8 +18,13 @@ export interface Sandbox {
   sts: STSClient
 }
 
-export async function newSandbox(dir = mkdtempSync(join(tmpdir(), 'kmsctl-sbx-unit-'))): Promise<Sandbox> {
-  const requestHandler = await createSandboxRequestHandler({dir})
+/**
+ * By default the sandbox core alone, with the default hooks (authorize allows everything): these tests
+ * cover KMS's validation, states and errors, not policy enforcement. `realism: true` goes through
+ * createSandboxRequestHandler, as `kmsctl --sandbox` does.
+ */
+export async function newSandbox(dir = mkdtempSync(join(tmpdir(), 'kmsctl-sbx-unit-')), options: {realism?: boolean} = {}): Promise<Sandbox> {
+  const requestHandler = options.realism ? await createSandboxRequestHandler({dir}) : handlerForCore(new SandboxCore(dir, {hooks: defaultHooks}))
   const config = (region = 'us-east-1') => ({
     credentials: {accessKeyId: 'AKIAKMSCTLSANDBOX001', secretAccessKey: 'not-a-secret'},
     maxAttempts: 1,

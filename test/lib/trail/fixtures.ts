@@ -14,6 +14,7 @@ let n = 0
 export function record(overrides: Partial<CloudTrailRecord> = {}): CloudTrailRecord {
   n++
   return {
+    eventVersion: '1.08',
     awsRegion: 'us-east-1',
     eventCategory: 'Management',
     eventID: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
@@ -21,7 +22,6 @@ export function record(overrides: Partial<CloudTrailRecord> = {}): CloudTrailRec
     eventSource: 'kms.amazonaws.com',
     eventTime: '2026-11-02T10:00:00Z',
     eventType: 'AwsApiCall',
-    eventVersion: '1.08',
     managementEvent: true,
     readOnly: true,
     recipientAccountId: ACCOUNT,

@@ -1,0 +1,33 @@
+import {KmsctlCommand} from '../../../lib/base-command.js'
+import {defaultSandboxDir} from '../../../lib/home.js'
+import {renderTable} from '../../../lib/output.js'
+import {SANDBOX_ACCOUNT} from '../../../sandbox/constants.js'
+import {type PrincipalRow, listPrincipals} from '../../../sandbox/realism/principals.js'
+
+export interface PrincipalListResult {
+  principals: PrincipalRow[]
+}
+
+export default class SandboxPrincipalList extends KmsctlCommand<typeof SandboxPrincipalList> {
+  static override description = `List the sandbox's principals: access key ID, who it acts as, and what its IAM policies allow.
+
+The first row is the built-in administrator, which every access key not listed acts as.`
+
+  static override examples = ['<%= config.bin %> sandbox principal list', '<%= config.bin %> sandbox principal list --json']
+
+  async run(): Promise<PrincipalListResult> {
+    const principals = listPrincipals(this.flags['sandbox-dir'] ?? defaultSandboxDir(), SANDBOX_ACCOUNT)
+    if (!this.jsonEnabled()) {
+      process.stdout.write(
+        renderTable(principals, [
+          {get: (p) => p.accessKeyId + (p.builtIn ? ' (default)' : ''), header: 'Access key ID', shrink: false},
+          {get: (p) => p.type + (p.crossAccount ? ' (other account)' : ''), header: 'Type', shrink: false},
+          {get: (p) => p.arn, header: 'Principal'},
+          {get: (p) => (p.iamAllow.length > 0 ? p.iamAllow.join(', ') : '-') + (p.viaService ? ` via ${p.viaService}` : ''), header: 'IAM allows'},
+        ]) + '\n',
+      )
+    }
+
+    return {principals}
+  }
+}

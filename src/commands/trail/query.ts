@@ -1,0 +1,167 @@
+import {Args, Flags} from '@oclif/core'
+
+import {KmsctlCommand} from '../../lib/base-command.js'
+import {ExitCode} from '../../lib/errors.js'
+import {Progress} from '../../lib/output.js'
+import {filterFlags, queryOptions, sourceFlags} from '../../lib/trail/cli.js'
+import {type GroupRow, groupBy, parseGroupBy} from '../../lib/trail/group.js'
+import type {CloudTrailRecord, TrailEvent} from '../../lib/trail/normalise.js'
+import {type TrailQuerySummary, byTime, runTrailQuery} from '../../lib/trail/query.js'
+import {csvHeader, csvLine, renderEvents, renderGroups} from '../../lib/trail/render.js'
+import {buildFilterSpec} from '../../lib/trail/spec.js'
+
+/** --json: the events (oldest first), the raw records with --raw, or the groups with --group-by. */
+export type TrailQueryResult = CloudTrailRecord[] | GroupRow[] | TrailEvent[]
+
+const OUTPUT = 'OUTPUT'
+
+export default class TrailQuery extends KmsctlCommand<typeof TrailQuery> {
+  static override args = {
+    path: Args.string({description: 'With --source files: log files (.json.gz, .json) or directories holding them (more than one may be given).'}),
+  }
+
+  static override description = `Who called which KMS API, when, from where, on which key: CloudTrail events, filtered and normalised.
+
+Sources (--source):
+  api    CloudTrail LookupEvents (the last 90 days) in the current region, or --regions / --all-regions in parallel.
+         One lookup attribute narrows what is read (the key's ARN, an access key, one event name, else the KMS event
+         source); every other filter is applied locally, so any combination is exact. Pages are paced at 2 requests/s
+         per region (--rate) and throttling is waited out. Ctrl-C prints what was found so far.
+  files  CloudTrail log files copied from S3: directories are walked, .json.gz and .json are read, in the account
+         (AWSLogs/<account>/CloudTrail/...) or organization (AWSLogs/o-<org>/<account>/...) layout. Date folders skip
+         files outside --since/--until; files are scanned in worker threads; duplicate events are dropped; a
+         corrupt or truncated file is named on stderr and skipped (exit 3). An alias given to --key is resolved
+         from the logs themselves.
+  lake   CloudTrail Lake (--event-data-store): the filters become SQL (StartQuery, GetQueryResults).
+         Note: CloudTrail Lake is closed to new AWS customers since 2026-05-31.
+
+Filters are ANDed; only KMS events are shown unless --all-services. The table shows who honestly for every
+identity type: user/NAME, role/ROLE (session), federated/NAME, root, "via s3.amazonaws.com" for a service,
+"AWS Internal", and the account of callers from other accounts.
+
+Output: a table (oldest first); --json (an array); --ndjson (one event a line, as found); --csv; --raw (the
+CloudTrail records as they were, one a line; an array with --json); --group-by (counts, failures, first and
+last seen). Exit codes: 0 done, 1 failed, 2 bad flags (nothing sent), 3 some regions or files could not be
+read, 130 interrupted (what was found so far is printed).`
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %> --key alias/payments --since 2h', description: 'Every call on a key in the last two hours'},
+    {command: '<%= config.bin %> <%= command.id %> --event "Disable*,ScheduleKeyDeletion" --since 7d --all-regions', description: 'Who disabled or scheduled the deletion of a key this week, in every region'},
+    {command: '<%= config.bin %> <%= command.id %> --key alias/payments --denied --group-by principal', description: 'Refused calls on a key, counted by caller'},
+    {command: '<%= config.bin %> <%= command.id %> --principal "role/ci-*" --ip 203.0.113.0/24 --ndjson', description: 'Calls by CI roles from one range, one JSON event a line'},
+    {command: '<%= config.bin %> <%= command.id %> --source files ./AWSLogs --key 1234abcd-12ab-34cd-56ef-1234567890ab --event Decrypt --since 2026-11-01 --csv', description: 'From log files copied from S3, as CSV'},
+    {command: '<%= config.bin %> <%= command.id %> --source lake --event-data-store arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/EXAMPLE --errors', description: 'From CloudTrail Lake'},
+  ]
+
+  static override flags = {
+    ...sourceFlags,
+    ...filterFlags,
+    csv: Flags.boolean({description: 'CSV with a header line.', exclusive: ['ndjson', 'raw', 'group-by'], helpGroup: OUTPUT}),
+    'group-by': Flags.string({description: 'Count events by principal, event, key, ip, user-agent or day.', helpGroup: OUTPUT}),
+    ndjson: Flags.boolean({description: 'One normalised event per line, printed as found.', exclusive: ['csv', 'raw', 'group-by'], helpGroup: OUTPUT}),
+    raw: Flags.boolean({description: 'The CloudTrail records as they were, one per line (an array with --json).', exclusive: ['csv', 'ndjson', 'group-by'], helpGroup: OUTPUT}),
+  }
+
+  static override strict = false
+
+  async run(): Promise<TrailQueryResult> {
+    const {argv} = await this.parse(TrailQuery)
+    const f = this.flags
+    const json = this.jsonEnabled()
+    if (json && f.ndjson) this.error('--ndjson and --json exclude each other: pick one.', {exit: ExitCode.USAGE})
+    if (json && f.csv) this.error('--csv and --json exclude each other: pick one.', {exit: ExitCode.USAGE})
+    const group = parseGroupBy(f['group-by'])
+    const spec = buildFilterSpec({
+      accessKey: f['access-key'],
+      allServices: f['all-services'],
+      denied: f.denied,
+      errors: f.errors,
+      event: f.event,
+      ip: f.ip,
+      key: f.key,
+      principal: f.principal,
+      readOnly: f['read-only'],
+      since: f.since,
+      until: f.until,
+      userAgent: f['user-agent'],
+      write: f.write,
+    })
+    const options = await queryOptions(f, argv as string[], spec, this.aws)
+
+    const events: TrailEvent[] = []
+    const raws: string[] = []
+    const stream = !json && (f.ndjson || f.csv || f.raw)
+    if (stream && f.csv) process.stdout.write(csvHeader() + '\n')
+    const progress = new Progress({enabled: Boolean(process.stderr.isTTY) && !json})
+    const abort = new AbortController()
+    const onSigint = () => abort.abort()
+    process.once('SIGINT', onSigint)
+    let summary: TrailQuerySummary
+    try {
+      summary = await runTrailQuery({
+        ...options,
+        onMatches(matches) {
+          if (!stream) {
+            for (const m of matches) {
+              events.push(m.event)
+              if (f.raw) raws.push(m.raw ?? '')
+            }
+
+            return
+          }
+
+          progress.done()
+          const lines = f.raw ? matches.map((m) => m.raw ?? '') : f.csv ? matches.map((m) => csvLine(m.event)) : matches.map((m) => JSON.stringify(m.event))
+          process.stdout.write(lines.join('\n') + '\n')
+        },
+        onProgress: (line) => progress.update(line),
+        raw: f.raw,
+        signal: abort.signal,
+      })
+    } finally {
+      process.off('SIGINT', onSigint)
+      progress.done()
+    }
+
+    this.reportProblems(summary)
+    let result: TrailQueryResult
+    if (group) {
+      result = groupBy(events, group)
+      if (!json) this.log(result.length > 0 ? renderGroups(result, group === 'ip' ? 'From' : group[0].toUpperCase() + group.slice(1)) : '')
+    } else if (f.raw && json) {
+      result = raws.map((r) => JSON.parse(r) as CloudTrailRecord)
+    } else {
+      result = stream ? [] : byTime(events)
+      if (!json && !stream && result.length > 0) this.log(renderEvents(result as TrailEvent[]))
+    }
+
+    this.note(this.summaryLine(summary))
+    return result
+  }
+
+  private reportProblems(summary: TrailQuerySummary): void {
+    for (const c of summary.corrupt ?? []) this.warnLine(`Skipped ${c.file}: ${c.reason}`)
+    for (const r of summary.failures ?? []) this.warnLine(`Could not read ${r.region}: ${r.message}`)
+    if (summary.interrupted) {
+      process.exitCode = ExitCode.INTERRUPTED
+      process.stderr.write(`Interrupted: ${summary.matched} matching events found so far.\n`)
+    } else if ((summary.corrupt?.length ?? 0) > 0 || (summary.failures?.length ?? 0) > 0) {
+      process.exitCode = ExitCode.PARTIAL
+    }
+  }
+
+  private summaryLine(s: TrailQuerySummary): string {
+    const parts = [`${s.matched} matching event${s.matched === 1 ? '' : 's'}`]
+    if (s.source === 'api') parts.push(`${s.pages} LookupEvents page${s.pages === 1 ? '' : 's'}${s.attribute ? ` (${s.attribute.AttributeKey}=${s.attribute.AttributeValue})` : ''}`)
+    if (s.source === 'files') {
+      parts.push(`${s.files} log file${s.files === 1 ? '' : 's'} read`)
+      if (s.skippedByDate) parts.push(`${s.skippedByDate} outside the time window`)
+      if (s.duplicates) parts.push(`${s.duplicates} duplicate${s.duplicates === 1 ? '' : 's'} dropped`)
+      if (s.corrupt?.length) parts.push(`${s.corrupt.length} skipped as unreadable`)
+    }
+
+    if (s.source === 'lake') parts.push(`query ${s.queryId}`)
+    if (s.reachedMaxEvents) parts.push('stopped at --max-events')
+    return parts.join(', ') + '.'
+  }
+}

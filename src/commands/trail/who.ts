@@ -1,0 +1,136 @@
+import {Args, Flags} from '@oclif/core'
+
+import {KmsctlCommand} from '../../lib/base-command.js'
+import {ExitCode} from '../../lib/errors.js'
+import {Progress, chalk, formatDate, renderTable} from '../../lib/output.js'
+import {sourceFlags} from '../../lib/trail/cli.js'
+import {queryOptions} from '../../lib/trail/cli.js'
+import {type CallerRow, summariseWho} from '../../lib/trail/group.js'
+import type {TrailEvent} from '../../lib/trail/normalise.js'
+import {runTrailQuery} from '../../lib/trail/query.js'
+import {buildFilterSpec} from '../../lib/trail/spec.js'
+
+export interface TrailWhoResult {
+  /** Successful calls on the key, by principal and source. */
+  callers: CallerRow[]
+  /** Failed calls, by principal and source, with their error codes. */
+  failures: CallerRow[]
+  key: string
+  /** The key's ID and ARN, when resolved. */
+  keyArn?: string
+  since: string
+  source: string
+  total: number
+  until?: string
+}
+
+export default class TrailWho extends KmsctlCommand<typeof TrailWho> {
+  static override args = {
+    key: Args.string({description: 'Key ID, key ARN, alias name or alias ARN.', required: true}),
+    path: Args.string({description: 'With --source files: log files or directories holding them.'}),
+  }
+
+  static override description = `Who used a key: its calls of the last 7 days (--since) by principal and source address, with the operations they called, first and last seen, and the failed calls apart.
+
+The incident responder's first question about a key, in one command. It reads the same sources as
+\`kmsctl trail query\` (LookupEvents by default, --source files for log files copied from S3, --source lake).`
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %> alias/payments', description: 'Who used the key in the last 7 days'},
+    {command: '<%= config.bin %> <%= command.id %> alias/payments --since 30d --all-regions', description: 'The last 30 days, every region'},
+    {command: '<%= config.bin %> <%= command.id %> 1234abcd-12ab-34cd-56ef-1234567890ab --source files ./AWSLogs --json', description: 'From log files, as JSON'},
+  ]
+
+  static override flags = {
+    ...sourceFlags,
+    since: Flags.string({default: '7d', description: 'Start of the window: 2h, 7d, or ISO 8601.'}),
+    until: Flags.string({description: 'End of the window: 30m, 1d, or ISO 8601.'}),
+  }
+
+  static override strict = false
+
+  async run(): Promise<TrailWhoResult> {
+    const {argv} = await this.parse(TrailWho)
+    const f = this.flags
+    const paths = (argv as string[]).slice(1)
+    const spec = buildFilterSpec({key: [this.args.key], since: f.since, until: f.until})
+    const options = await queryOptions(f, paths, spec, this.aws)
+    const events: TrailEvent[] = []
+    const progress = new Progress({enabled: Boolean(process.stderr.isTTY) && !this.jsonEnabled()})
+    const abort = new AbortController()
+    const onSigint = () => abort.abort()
+    process.once('SIGINT', onSigint)
+    let summary
+    try {
+      summary = await runTrailQuery({
+        ...options,
+        onMatches: (m) => events.push(...m.map((x) => x.event)),
+        onProgress: (line) => progress.update(line),
+        signal: abort.signal,
+      })
+    } finally {
+      process.off('SIGINT', onSigint)
+      progress.done()
+    }
+
+    for (const c of summary.corrupt ?? []) this.warnLine(`Skipped ${c.file}: ${c.reason}`)
+    for (const r of summary.failures ?? []) this.warnLine(`Could not read ${r.region}: ${r.message}`)
+    if (summary.interrupted) {
+      process.exitCode = ExitCode.INTERRUPTED
+      process.stderr.write(`Interrupted: showing the ${summary.matched} calls found so far.\n`)
+    } else if ((summary.corrupt?.length ?? 0) > 0 || (summary.failures?.length ?? 0) > 0) {
+      process.exitCode = ExitCode.PARTIAL
+    }
+
+    const {callers, failures} = summariseWho(events)
+    const key = summary.keys?.[0]
+    const result: TrailWhoResult = {
+      callers,
+      failures,
+      key: this.args.key,
+      keyArn: key?.arn,
+      since: spec.since!,
+      source: summary.source,
+      total: events.length,
+      until: spec.until,
+    }
+    if (!this.jsonEnabled()) this.render(result)
+    return result
+  }
+
+  private render(r: TrailWhoResult): void {
+    const window = `since ${formatDate(r.since)}${r.until ? ` until ${formatDate(r.until)}` : ''}`
+    if (r.total === 0) {
+      this.log(`No calls on ${r.key} ${window}.`)
+      return
+    }
+
+    this.log(chalk.bold(`Calls on ${r.key}${r.keyArn && r.keyArn !== r.key ? ` (${r.keyArn})` : ''} ${window}: ${r.total}`))
+    if (r.callers.length > 0) {
+      this.log(
+        renderTable(r.callers, [
+          {get: (c) => c.who, header: 'Who', minWidth: 16},
+          {get: (c) => c.from, header: 'From', minWidth: 12},
+          {get: (c) => String(c.count), header: 'Calls', shrink: false},
+          {get: (c) => c.events.join(', '), header: 'Operations', minWidth: 12},
+          {get: (c) => formatDate(c.first), header: 'First seen', shrink: false},
+          {get: (c) => formatDate(c.last), header: 'Last seen', shrink: false},
+        ]),
+      )
+    }
+
+    if (r.failures.length > 0) {
+      this.log(chalk.bold(`\nFailed calls: ${r.failures.reduce((n, c) => n + c.count, 0)}`))
+      this.log(
+        renderTable(r.failures, [
+          {get: (c) => c.who, header: 'Who', minWidth: 16},
+          {get: (c) => c.from, header: 'From', minWidth: 12},
+          {get: (c) => String(c.count), header: 'Calls', shrink: false},
+          {get: (c) => (c.errors ?? []).join(', '), header: 'Errors', minWidth: 12},
+          {get: (c) => c.events.join(', '), header: 'Operations', minWidth: 12},
+          {get: (c) => formatDate(c.last), header: 'Last seen', shrink: false},
+        ]),
+      )
+    }
+  }
+}

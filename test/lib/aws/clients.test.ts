@@ -1,0 +1,79 @@
+import {expect} from 'chai'
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {AwsClients, endpointFor, resolveRegion} from '../../../src/lib/aws/clients.js'
+
+describe('client factory', () => {
+  const saved = {...process.env}
+  afterEach(() => {
+    process.env = {...saved}
+  })
+
+  it('takes the region from --region, AWS_REGION, AWS_DEFAULT_REGION, then the profile, in that order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aws-config-'))
+    writeFileSync(join(dir, 'config'), '[default]\nregion = eu-west-1\n[profile ops]\nregion = ap-southeast-2\n')
+    process.env.AWS_CONFIG_FILE = join(dir, 'config')
+    expect(await resolveRegion({env: {AWS_DEFAULT_REGION: 'us-west-2', AWS_REGION: 'us-east-2'}, region: 'eu-central-1'})).to.equal('eu-central-1')
+    expect(await resolveRegion({env: {AWS_DEFAULT_REGION: 'us-west-2', AWS_REGION: 'us-east-2'}})).to.equal('us-east-2')
+    expect(await resolveRegion({env: {AWS_DEFAULT_REGION: 'us-west-2'}})).to.equal('us-west-2')
+    expect(await resolveRegion({env: {}, profile: 'ops'})).to.equal('ap-southeast-2')
+    expect(await resolveRegion({env: {}})).to.equal('eu-west-1')
+  })
+
+  it('refuses to guess a region', async () => {
+    process.env.AWS_CONFIG_FILE = join(mkdtempSync(join(tmpdir(), 'aws-config-')), 'none')
+    const err = await resolveRegion({env: {}, profile: 'nope'}).catch((error: Error) => error)
+    expect(err).to.have.property('code', 'NO_REGION')
+    expect(err).to.have.property('exitCode', 2)
+    expect((err as Error).message).to.equal('No AWS region found (looked at --region, AWS_REGION, AWS_DEFAULT_REGION and profile "nope").')
+  })
+
+  it('rejects a malformed region', async () => {
+    const err = await resolveRegion({env: {}, region: 'useast1'}).catch((error: Error) => error)
+    expect(err).to.have.property('code', 'USAGE')
+  })
+
+  it('picks the sandbox region when --sandbox is given and nothing else is set', async () => {
+    process.env.AWS_CONFIG_FILE = join(mkdtempSync(join(tmpdir(), 'aws-config-')), 'none')
+    expect(await resolveRegion({env: {}, sandbox: true})).to.equal('us-east-1')
+  })
+
+  it('honours --endpoint-url, then the service variable, then AWS_ENDPOINT_URL', () => {
+    const env = {AWS_ENDPOINT_URL: 'http://all', AWS_ENDPOINT_URL_CLOUDTRAIL: 'http://ct', AWS_ENDPOINT_URL_KMS: 'http://kms'}
+    expect(endpointFor('kms', {endpointUrl: 'http://flag', env})).to.equal('http://flag')
+    expect(endpointFor('kms', {env})).to.equal('http://kms')
+    expect(endpointFor('cloudtrail', {env})).to.equal('http://ct')
+    expect(endpointFor('sts', {env})).to.equal('http://all')
+    expect(endpointFor('sts', {env: {}})).to.equal(undefined)
+  })
+
+  it('builds each client once, lazily, with adaptive retries, the max attempts and the user agent', async () => {
+    const clients = new AwsClients({endpointUrl: 'http://127.0.0.1:1', env: {}, maxAttempts: 7, region: 'us-east-1', version: '1.2.3'})
+    const kms = await clients.kms()
+    expect(await clients.kms()).to.equal(kms)
+    expect(await kms.config.maxAttempts()).to.equal(7)
+    expect(await kms.config.region()).to.equal('us-east-1')
+    expect(kms.config.customUserAgent).to.deep.equal([['kmsctl', '1.2.3']])
+    expect(await kms.config.retryStrategy()).to.have.property('mode', 'adaptive')
+    const endpoint = await kms.config.endpoint!()
+    expect(endpoint.hostname).to.equal('127.0.0.1')
+    kms.destroy()
+  })
+
+  it('maps a missing credential chain to NO_CREDENTIALS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aws-none-'))
+    process.env.AWS_CONFIG_FILE = join(dir, 'none')
+    process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'none')
+    delete process.env.AWS_ACCESS_KEY_ID
+    delete process.env.AWS_SECRET_ACCESS_KEY
+    process.env.AWS_EC2_METADATA_DISABLED = 'true'
+    const clients = new AwsClients({endpointUrl: 'http://127.0.0.1:1', maxAttempts: 1, profile: 'missing', region: 'us-east-1'})
+    const kms = await clients.kms()
+    const {ListKeysCommand} = await import('@aws-sdk/client-kms')
+    const err = await kms.send(new ListKeysCommand({})).catch((error: Error) => error)
+    expect(err).to.have.property('code', 'NO_CREDENTIALS')
+    kms.destroy()
+  })
+})
