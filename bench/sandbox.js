@@ -6,7 +6,10 @@
 //
 //   node bench/sandbox.js [--requests N] [--seconds S] [--concurrency C] [--calls N] [--json]
 // Needs a build (npm run build) for the server; the in-process part loads src/ through tsx.
-// Prints one JSON document on stdout, then a short table on stderr (--json: the JSON only).
+// Run directly: one JSON document on stdout, then a short table on stderr (--json: the JSON only).
+// bench/run.js imports it and calls run(), which returns {lines, name, ratios, results}.
+// Baselines measured in the same run: a bare node:http server answering a canned response (for
+// requests/s), and the same SDK client with a handler that answers at once (for in-process latency).
 import {spawn} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import http from 'node:http'
@@ -18,6 +21,9 @@ import {parseArgs} from 'node:util'
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const {values: opts} = parseArgs({
+  allowPositionals: true,
+  // Also imported by bench/run.js, whose own arguments are not ours.
+  strict: false,
   options: {
     calls: {default: '2000', type: 'string'},
     concurrency: {default: '32', type: 'string'},
@@ -157,20 +163,96 @@ async function inProcess(dir) {
   return results
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'kmsctl-bench-sandbox-'))
-const inDir = mkdtempSync(join(tmpdir(), 'kmsctl-bench-inproc-'))
-const server = await startServer(dir)
-try {
-  const agent = new http.Agent({keepAlive: true, maxSockets: CONCURRENCY})
-  const created = JSON.parse((await call(agent, server.url, 'CreateKey', {Description: 'bench'})).body)
-  const keyId = created.KeyMetadata.KeyId
-  const enc = JSON.parse((await call(agent, server.url, 'Encrypt', {KeyId: keyId, Plaintext: Buffer.from('bench').toString('base64')})).body)
-  const http1 = await throughput(agent, server.url, 'DescribeKey', {KeyId: keyId})
-  const http2 = await throughput(agent, server.url, 'Decrypt', {CiphertextBlob: enc.CiphertextBlob})
-  agent.destroy()
+/** A bare node:http server answering every request with a canned DescribeKey response: the floor of Node's HTTP stack here. */
+function startBareServer() {
+  const script = `
+    const http = require('node:http')
+    const body = JSON.stringify({KeyMetadata: {AWSAccountId: '111122223333', KeyId: 'k', KeyState: 'Enabled'}})
+    const s = http.createServer({keepAlive: true}, (req, res) => {
+      req.resume()
+      req.on('end', () => { res.writeHead(200, {'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(body)}); res.end(body) })
+    })
+    s.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + s.address().port))
+    process.on('SIGTERM', () => process.exit(0))`
+  const child = spawn(process.execPath, ['-e', script], {stdio: ['ignore', 'pipe', 'inherit']})
+  return new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (d) => {
+      out += d
+      const m = /listening on (http:\/\/\S+)/.exec(out)
+      if (m) resolve({stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM') }), url: m[1]})
+    })
+    child.on('exit', (code) => reject(new Error(`baseline server exited ${code}`)))
+  })
+}
+
+/** The SDK alone: the same client with a handler that answers at once (the in-process floor). */
+async function inProcessBaseline() {
+  const {KMSClient, DescribeKeyCommand} = await import('@aws-sdk/client-kms')
+  const {HttpResponse} = await import('@smithy/protocol-http')
+  const body = Buffer.from(JSON.stringify({KeyMetadata: {AWSAccountId: '111122223333', KeyId: 'k', KeyState: 'Enabled'}}))
+  const kms = new KMSClient({
+    credentials: {accessKeyId: ACCESS_KEY, secretAccessKey: 'not-a-secret'},
+    region: 'us-east-1',
+    requestHandler: {
+      destroy() {},
+      handle: async () => ({response: new HttpResponse({body, headers: {'content-type': 'application/x-amz-json-1.1'}, statusCode: 200})}),
+      httpHandlerConfigs: () => ({}),
+      updateHttpClientConfig() {},
+    },
+  })
+  for (let i = 0; i < 200; i++) await kms.send(new DescribeKeyCommand({KeyId: 'k'}))
+  const times = []
+  for (let i = 0; i < CALLS; i++) {
+    const t = performance.now()
+    await kms.send(new DescribeKeyCommand({KeyId: 'k'}))
+    times.push(performance.now() - t)
+  }
+
+  times.sort((a, b) => a - b)
+  return {calls: times.length, medianMs: Number(percentile(times, 50).toFixed(3)), p95Ms: Number(percentile(times, 95).toFixed(3))}
+}
+
+export async function run() {
+  const dir = mkdtempSync(join(tmpdir(), 'kmsctl-bench-sandbox-'))
+  const inDir = mkdtempSync(join(tmpdir(), 'kmsctl-bench-inproc-'))
+  const bare = await startBareServer()
+  let baselineHttp
+  try {
+    const agent = new http.Agent({keepAlive: true, maxSockets: CONCURRENCY})
+    baselineHttp = await throughput(agent, bare.url, 'DescribeKey', {KeyId: 'k'})
+    agent.destroy()
+  } finally {
+    await bare.stop()
+  }
+
+  const server = await startServer(dir)
+  let http1
+  let http2
+  try {
+    const agent = new http.Agent({keepAlive: true, maxSockets: CONCURRENCY})
+    const created = JSON.parse((await call(agent, server.url, 'CreateKey', {Description: 'bench'})).body)
+    const keyId = created.KeyMetadata.KeyId
+    const enc = JSON.parse((await call(agent, server.url, 'Encrypt', {KeyId: keyId, Plaintext: Buffer.from('bench').toString('base64')})).body)
+    http1 = await throughput(agent, server.url, 'DescribeKey', {KeyId: keyId})
+    http2 = await throughput(agent, server.url, 'Decrypt', {CiphertextBlob: enc.CiphertextBlob})
+    agent.destroy()
+  } finally {
+    await server.stop()
+  }
+
+  const baselineInProcess = await inProcessBaseline()
   const inproc = await inProcess(inDir)
-  const result = {
-    bench: 'sandbox',
+  rmSync(dir, {force: true, recursive: true})
+  rmSync(inDir, {force: true, recursive: true})
+  const ratios = {
+    httpDecryptVsBareServer: Number((http2.perSecond / baselineHttp.perSecond).toFixed(3)),
+    httpDescribeKeyVsBareServer: Number((http1.perSecond / baselineHttp.perSecond).toFixed(3)),
+    inProcessDecryptVsSdkAlone: Number((inproc.Decrypt.medianMs / baselineInProcess.medianMs).toFixed(2)),
+    inProcessDescribeKeyVsSdkAlone: Number((inproc.DescribeKey.medianMs / baselineInProcess.medianMs).toFixed(2)),
+  }
+  const results = {
+    baseline: {httpBareServer: baselineHttp, inProcessSdkAlone: baselineInProcess},
     http: {concurrency: CONCURRENCY, Decrypt: http2, DescribeKey: http1},
     inProcess: inproc,
     targets: {
@@ -178,19 +260,22 @@ try {
       inProcessMedianMs: {max: 1, met: inproc.DescribeKey.medianMs < 1 && inproc.Decrypt.medianMs < 1},
     },
   }
-  process.stdout.write(JSON.stringify(result, null, 2) + '\n')
-  if (!opts.json) {
-    const rows = [
-      ['HTTP DescribeKey', `${http1.perSecond} req/s`, `${http1.ok} ok, ${http1.failed} failed in ${http1.seconds}s`],
-      ['HTTP Decrypt', `${http2.perSecond} req/s`, `${http2.ok} ok, ${http2.failed} failed in ${http2.seconds}s`],
-      ['in-process DescribeKey', `median ${inproc.DescribeKey.medianMs} ms`, `p95 ${inproc.DescribeKey.p95Ms} ms (${inproc.DescribeKey.calls} calls)`],
-      ['in-process Decrypt', `median ${inproc.Decrypt.medianMs} ms`, `p95 ${inproc.Decrypt.p95Ms} ms (${inproc.Decrypt.calls} calls)`],
-    ]
-    const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)))
-    process.stderr.write(rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n') + '\n')
-  }
-} finally {
-  await server.stop()
-  rmSync(dir, {force: true, recursive: true})
-  rmSync(inDir, {force: true, recursive: true})
+  const rows = [
+    ['bare node:http server (baseline)', `${baselineHttp.perSecond} req/s`, ''],
+    ['HTTP DescribeKey', `${http1.perSecond} req/s`, `${ratios.httpDescribeKeyVsBareServer}x baseline; target >= 2,000/s`],
+    ['HTTP Decrypt', `${http2.perSecond} req/s`, `${ratios.httpDecryptVsBareServer}x baseline`],
+    ['SDK with a canned handler (baseline)', `median ${baselineInProcess.medianMs} ms`, `p95 ${baselineInProcess.p95Ms} ms`],
+    ['in-process DescribeKey', `median ${inproc.DescribeKey.medianMs} ms`, `p95 ${inproc.DescribeKey.p95Ms} ms; ${ratios.inProcessDescribeKeyVsSdkAlone}x baseline; target < 1 ms`],
+    ['in-process Decrypt', `median ${inproc.Decrypt.medianMs} ms`, `p95 ${inproc.Decrypt.p95Ms} ms; ${ratios.inProcessDecryptVsSdkAlone}x baseline`],
+  ]
+  const w = [0, 1].map((i) => Math.max(...rows.map((r) => r[i].length)))
+  const lines = rows.map((r) => `${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2]}`.trimEnd())
+  return {lines, name: 'sandbox', ratios, results}
+}
+
+// Run directly: the JSON document on stdout, then the table on stderr (unless --json).
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const r = await run()
+  process.stdout.write(JSON.stringify({name: r.name, ratios: r.ratios, results: r.results}, null, 2) + '\n')
+  if (!opts.json) process.stderr.write(r.lines.join('\n') + '\n')
 }

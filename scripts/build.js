@@ -15,7 +15,7 @@ import * as esbuild from 'esbuild'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const src = join(root, 'src')
-const run = (cmd, args) => execFileSync(cmd, args, {cwd: root, stdio: 'inherit'})
+const run = (cmd, args) => execFileSync(cmd, args, {cwd: root, env: {...process.env, OCLIF_SKIP_NEW_VERSION_CHECK: 'true'}, stdio: 'inherit'})
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {

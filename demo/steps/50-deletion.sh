@@ -5,15 +5,14 @@ json_field() { node -e 'let s="";process.stdin.on("data",(d)=>{s+=d}).on("end",(
 
 kmsctl key create --description "Monthly reports 2019-2023 (retired)" --alias alias/old-reports --tag team=finance --json >/dev/null
 # An application still uses the key: one data key generated and decrypted.
-kmsctl key verify alias/old-reports >/dev/null
+kmsctl key verify alias/old-reports >/dev/null 2>&1
 
 # Still Enabled, and used a moment ago: refused, with the evidence and the advice.
 step_fails key schedule-deletion alias/old-reports --dry-run
 step key disable alias/old-reports --confirm alias/old-reports
 # Disabled now, but the calls are still in the lookback window: --force is needed.
 step_fails key schedule-deletion alias/old-reports --confirm alias/old-reports
-# --yes alone is never enough to delete a key; scripts repeat the key ID or alias with --confirm.
-step_fails key schedule-deletion alias/old-reports --force --yes
+# Scripts confirm by repeating the key ID or an alias with --confirm (--yes alone is never enough).
 step key schedule-deletion alias/old-reports --days 7 --force --confirm alias/old-reports
 step key list --state PendingDeletion
 step_fails key schedule-deletion alias/old-reports --confirm alias/old-reports
@@ -24,6 +23,6 @@ step_fails key schedule-deletion alias/aws/s3 --confirm alias/aws/s3
 
 # A key nobody has used, disabled first: no --force needed. What happens when its 7 days pass:
 SPARE_KEY=$(kmsctl key create --description "Spare key, never used" --json | json_field keyId)
-kmsctl key disable "$SPARE_KEY" --confirm "$SPARE_KEY" >/dev/null
+kmsctl key disable "$SPARE_KEY" --confirm "$SPARE_KEY" >/dev/null 2>&1
 step key schedule-deletion "$SPARE_KEY" --days 7 --confirm "$SPARE_KEY"
 step sandbox clock advance 8d --dry-run

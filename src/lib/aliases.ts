@@ -114,6 +114,15 @@ async function aliasExists(kms: KMSClient, aliasName: string): Promise<ResolvedK
     return await resolveKey(kms, aliasName)
   } catch (error) {
     if (error instanceof KmsctlError && error.code === 'NOT_FOUND') return undefined
+    // KMS authorises DescribeKey on an alias against the key it points at: denied means it exists.
+    if (error instanceof KmsctlError && error.code === 'ACCESS_DENIED') {
+      throw new KmsctlError('ALREADY_EXISTS', `${aliasName} already exists (it points at a key you may not describe).`, {
+        details: {aliasName},
+        exitCode: 2,
+        remedy: 'Try this: choose another name',
+      })
+    }
+
     throw error
   }
 }

@@ -160,24 +160,33 @@ export async function selectKeys(kms: KMSClient, source: KeySource, options: {pa
     const ids = await listAllKeyIds(kms, pacer).catch((error) => {
       throw fromAwsError(error, {operation: 'ListKeys'})
     })
+    // AWS-managed keys (alias/aws/*) cannot carry tags: not asked. The others are asked for their
+    // tags first and described only when they match, which is the fewer calls in most accounts.
+    const awsManaged = new Set((await aliasesPromise).filter((a) => a.AliasName?.startsWith('alias/aws/')).map((a) => a.TargetKeyId))
+    const describe = async (KeyId: string): Promise<KeyMetadata | undefined> => {
+      try {
+        return (await pacer.run('DescribeKey', () => kms.send(new DescribeKeyCommand({KeyId})))).KeyMetadata
+      } catch (error) {
+        throw fromAwsError(error, {key: KeyId, operation: 'DescribeKey'})
+      }
+    }
+
     const tagged = await Promise.all(
       ids.map(async ({KeyId}): Promise<SelectedKey | undefined> => {
-        let m: KeyMetadata | undefined
-        try {
-          m = (await pacer.run('DescribeKey', () => kms.send(new DescribeKeyCommand({KeyId})))).KeyMetadata
-        } catch (error) {
-          throw fromAwsError(error, {key: KeyId, operation: 'DescribeKey'})
-        }
-
-        if (!m || m.KeyManager !== 'CUSTOMER') return undefined
+        if (awsManaged.has(KeyId)) return undefined
         let keyTags: Record<string, string>
         try {
           keyTags = await tagsOf(kms, KeyId, pacer)
         } catch (error) {
-          throw fromAwsError(error, {key: KeyId, operation: 'ListResourceTags'})
+          const e = fromAwsError(error, {key: KeyId, operation: 'ListResourceTags'})
+          // A key whose tags cannot be read is fine to leave out only if it is not a customer key.
+          if (GLOBAL_CODES.has(e.code) || (await describe(KeyId))?.KeyManager === 'CUSTOMER') throw e
+          return undefined
         }
 
         for (const [k, v] of Object.entries(tags)) if (keyTags[k] !== v) return undefined
+        const m = await describe(KeyId)
+        if (!m || m.KeyManager !== 'CUSTOMER') return undefined
         return {aliases: [], arn: m.Arn ?? '', keyId: KeyId, manager: m.KeyManager ?? '', metadata: m, ref: KeyId, state: m.KeyState ?? ''}
       }),
     )

@@ -202,6 +202,15 @@ export async function assertAliasFree(kms: KMSClient, alias: string): Promise<vo
     })
   } catch (error) {
     if (error instanceof KmsctlError && error.code === 'NOT_FOUND') return
+    // KMS authorises DescribeKey on an alias against the key it points at: denied means it exists.
+    if (error instanceof KmsctlError && error.code === 'ACCESS_DENIED') {
+      throw new KmsctlError('ALREADY_EXISTS', `${alias} already exists (it points at a key you may not describe); no key was created.`, {
+        details: {aliasName: alias},
+        exitCode: 2,
+        remedy: 'Try this: choose another --alias',
+      })
+    }
+
     throw error
   }
 }

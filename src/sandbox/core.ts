@@ -75,7 +75,7 @@ export class SandboxCore {
   }
 
   close(): void {
-    this.store.flushEvents()
+    this.store.close()
   }
 
   async handle(req: SandboxRequest): Promise<SandboxResponse> {

@@ -8,6 +8,8 @@ import {SandboxCore} from './core.js'
 import type {SandboxHooks} from './hooks.js'
 import {createRealism} from './realism/realism.js'
 
+const MAX_BODY_BYTES = 1024 * 1024
+
 export interface RunningServer {
   close(): Promise<void>
   core: SandboxCore
@@ -36,8 +38,24 @@ export async function startHttpServer(options: {dir: string; hooks?: SandboxHook
   const core = new SandboxCore(options.dir, {batchEvents: true, hooks: options.hooks ?? createRealism(options.dir)})
   const server = createServer({keepAlive: true}, (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
+    let size = 0
+    let tooLarge = false
+    req.on('data', (c: Buffer) => {
+      if (tooLarge) return
+      size += c.length
+      // No KMS request comes near this; a larger body is refused rather than buffered.
+      if (size > MAX_BODY_BYTES) {
+        tooLarge = true
+        res.writeHead(413, {connection: 'close', 'content-type': 'application/x-amz-json-1.1'})
+        res.end('{"__type":"SerializationException","message":"The request body is too large."}')
+        req.destroy()
+        return
+      }
+
+      chunks.push(c)
+    })
     req.on('end', () => {
+      if (tooLarge) return
       // --drop-rate: the connection is closed without an answer.
       if (core.hooks.dropConnection?.()) {
         req.socket.destroy()

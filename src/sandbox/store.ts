@@ -70,6 +70,13 @@ export class SandboxStore {
     else this.flushTimer ??= setTimeout(() => this.flushEvents(), 20)
   }
 
+  /** Writes what is buffered and lets go of the events file. */
+  close(): void {
+    this.flushEvents()
+    if (this.appendFd) closeSync(this.appendFd.fd)
+    this.appendFd = undefined
+  }
+
   /** Writes buffered CloudTrail records now. */
   flushEvents(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer)

@@ -62,6 +62,10 @@ describe('e2e: grants', function () {
   const kmsctl = (...args: string[]) => runCli(args, {env})
 
   before(async () => {
+    // A unit-test file that mocked the SDK and did not restore it leaves KMSClient#send stubbed for
+    // every later file; these tests need the real client.
+    const send = KMSClient.prototype.send as unknown as {restore?: () => void}
+    if (typeof send.restore === 'function') send.restore()
     server = await startSandboxServer()
     env = {...server.env, KMSCTL_HOME: mkdtempSync(join(tmpdir(), 'kmsctl-e2e-grants-'))}
     admin = client(server)

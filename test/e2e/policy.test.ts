@@ -8,12 +8,28 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {json, runCli} from '../helpers/cli.js'
-import {runInPty} from '../helpers/pty.js'
+import {type PtySession, runInPty} from '../helpers/pty.js'
 import {type SandboxServer, startSandboxServer} from '../helpers/sandbox-server.js'
 
 const ACCOUNT = '111122223333'
 const ROOT = {Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: {AWS: `arn:aws:iam::${ACCOUNT}:root`}, Action: 'kms:*', Resource: '*'}
 const USE = {Sid: 'Use', Effect: 'Allow', Principal: {AWS: `arn:aws:iam::${ACCOUNT}:role/App`}, Action: ['kms:Decrypt', 'kms:Encrypt'], Resource: '*'}
+/** The exit code, or a failure showing the screen when the process does not end within 20 s. */
+async function exitOf(session: PtySession): Promise<number> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<number>((_, reject) => {
+    timer = setTimeout(() => {
+      session.kill()
+      reject(new Error(`no exit within 20 s; screen:\n${session.output()}`))
+    }, 20_000)
+  })
+  try {
+    return await Promise.race([session.exit, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 const text = (statements: unknown[]) => JSON.stringify({Version: '2012-10-17', Statement: statements}, null, 2) + '\n'
 
 describe('e2e: policy', function () {
@@ -103,7 +119,7 @@ describe('e2e: policy', function () {
     const theirs = text([ROOT, {...USE, Sid: 'Theirs'}])
     await kms.send(new PutKeyPolicyCommand({KeyId: keyId, Policy: theirs, PolicyName: 'default'}))
     session.write(`${keyId}\r`)
-    expect(await session.exit).to.equal(1)
+    expect(await exitOf(session)).to.equal(1)
     expect(session.output()).to.contain(`The key policy of ${keyId} changed since the diff was shown (someone else edited it); nothing was sent.`)
     expect(await currentPolicy(keyId)).to.equal(theirs)
     expect(await putEvents(keyId)).to.equal(1)
@@ -114,13 +130,13 @@ describe('e2e: policy', function () {
     const declined = runInPty(['policy', 'put', alias, '--file', file('new.json', text([ROOT, USE]))], env)
     await declined.waitFor(`type ${keyId}`)
     declined.write('something-else\r')
-    expect(await declined.exit).to.equal(4)
+    expect(await exitOf(declined)).to.equal(4)
     expect(await putEvents(keyId)).to.equal(0)
 
     const accepted = runInPty(['policy', 'put', alias, '--file', join(dir, 'new.json')], env)
     await accepted.waitFor(`type ${keyId}`)
     accepted.write(`${alias}\r`)
-    expect(await accepted.exit).to.equal(0)
+    expect(await exitOf(accepted)).to.equal(0)
     expect(accepted.output()).to.contain(`Put the key policy of ${keyId} (read back: identical).`)
     expect(await putEvents(keyId)).to.equal(1)
   })

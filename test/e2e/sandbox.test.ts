@@ -1,7 +1,17 @@
 // End to end: the built CLI's `sandbox serve` over HTTP with the real AWS SDK, and the sandbox
 // commands (status, reset, export-trail) and `--sandbox` (in-process) on the same directory.
 import {CloudTrailClient, LookupEventsCommand} from '@aws-sdk/client-cloudtrail'
-import {CreateAliasCommand, CreateKeyCommand, DecryptCommand, DescribeKeyCommand, DisableKeyCommand, EncryptCommand, KMSClient, ListKeysCommand} from '@aws-sdk/client-kms'
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DecryptCommand,
+  DescribeKeyCommand,
+  DisableKeyCommand,
+  EncryptCommand,
+  KMSClient,
+  ListKeysCommand,
+  ScheduleKeyDeletionCommand,
+} from '@aws-sdk/client-kms'
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
@@ -62,12 +72,48 @@ describe('e2e: kmsctl sandbox serve over HTTP', () => {
     expect(id).to.include({Account: SANDBOX_ACCOUNT, Arn: DEFAULT_PRINCIPAL_ARN})
   })
 
+  it('answers errors exactly as AWS JSON 1.1 does, STS in XML, and unknown targets with UnknownOperationException', async () => {
+    const auth = 'AWS4-HMAC-SHA256 Credential=AKIAKMSCTLSANDBOX001/20260101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=00'
+    const post = (headers: Record<string, string>, body: string) => fetch(server.url, {body, headers: {authorization: auth, ...headers}, method: 'POST'})
+    const res = await post({'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'TrentService.DescribeKey'}, '{"KeyId":"alias/nope"}')
+    expect(res.status).to.equal(400)
+    expect(res.headers.get('x-amzn-errortype')).to.equal('NotFoundException')
+    expect(res.headers.get('x-amzn-requestid')).to.match(/^[0-9a-f-]{36}$/)
+    expect(await res.json()).to.deep.equal({__type: 'NotFoundException', message: `Alias arn:aws:kms:us-east-1:${SANDBOX_ACCOUNT}:alias/nope is not found.`})
+    const unknown = await post({'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'TrentService.NoSuchThing'}, '{}')
+    expect(unknown.status).to.equal(400)
+    expect((await unknown.json()).__type).to.equal('UnknownOperationException')
+    const notJson = await post({'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'TrentService.ListKeys'}, '{oops')
+    expect((await notJson.json()).__type).to.equal('SerializationException')
+    const sts = await post({'content-type': 'application/x-www-form-urlencoded'}, 'Action=GetCallerIdentity&Version=2011-06-15')
+    expect(sts.status).to.equal(200)
+    expect(sts.headers.get('content-type')).to.equal('text/xml')
+    const xml = await sts.text()
+    expect(xml).to.contain(`<Arn>${DEFAULT_PRINCIPAL_ARN}</Arn>`)
+    expect(xml).to.contain(`<Account>${SANDBOX_ACCOUNT}</Account>`)
+  })
+
   it('kmsctl --sandbox (in process) on the same directory sees the server\'s keys, and the server sees its writes', async () => {
-    const before = (await kms.send(new ListKeysCommand({}))).Keys!.length
+    const serverKeys = (await kms.send(new ListKeysCommand({}))).Keys!.map((k) => k.KeyId)
+    const listed = await runCli(['key', 'list', '--sandbox', '--json', '--sandbox-dir', server.dir], {env: {AWS_ACCESS_KEY_ID: ''}})
+    expect(listed.code, listed.stderr).to.equal(0)
+    expect(json(listed).map((k: {keyId: string}) => k.keyId)).to.deep.equal(serverKeys)
+    const created = await runCli(['key', 'create', '--description', 'in-process', '--sandbox', '--json', '--sandbox-dir', server.dir], {env: {AWS_ACCESS_KEY_ID: ''}})
+    expect(created.code, created.stderr).to.equal(0)
+    const {keyId} = json(created)
+    expect((await kms.send(new DescribeKeyCommand({KeyId: keyId}))).KeyMetadata!.Description).to.equal('in-process')
+    // The in-process call was recorded with the default sandbox credentials and 127.0.0.1.
+    const ct = new CloudTrailClient(config())
+    const events = await ct.send(new LookupEventsCommand({LookupAttributes: [{AttributeKey: 'ResourceName', AttributeValue: `arn:aws:kms:us-east-1:${SANDBOX_ACCOUNT}:key/${keyId}`}]}))
+    const record = JSON.parse(events.Events!.find((e) => e.EventName === 'CreateKey')!.CloudTrailEvent!)
+    expect(record).to.deep.include({sourceIPAddress: '127.0.0.1'})
+    expect(record.userIdentity.accessKeyId).to.equal(DEFAULT_ACCESS_KEY_ID)
     const status = await runCli(['sandbox', 'status', '--json', '--sandbox-dir', server.dir])
     expect(status.code, status.stderr).to.equal(0)
-    expect(json(status)).to.include({dir: server.dir, keys: before})
+    expect(json(status)).to.include({dir: server.dir, keys: serverKeys.length + 1})
     expect(json(status).eventsRecorded).to.be.greaterThan(0)
+    // Leave one key, disabled, for the next test.
+    await kms.send(new ScheduleKeyDeletionCommand({KeyId: keyId, PendingWindowInDays: 7}))
   })
 
   it('status, export-trail and reset on the server\'s directory', async () => {
@@ -79,14 +125,14 @@ describe('e2e: kmsctl sandbox serve over HTTP', () => {
     expect(json(exported).records).to.be.greaterThan(0)
     expect(walk(out).every((f) => /AWSLogs\/111122223333\/CloudTrail\/us-east-1\/\d{4}\/\d\d\/\d\d\/111122223333_CloudTrail_us-east-1_\d{8}T\d{4}Z_\w{16}\.json\.gz$/.test(f))).to.equal(true)
     const human = await runCli(['sandbox', 'status', '--sandbox-dir', server.dir])
-    expect(human.stdout).to.match(/Keys\s+1 \(Disabled 1\)/)
+    expect(human.stdout).to.match(/Keys\s+2 \(Disabled 1, PendingDeletion 1\)/)
     expect(human.stderr).to.match(/Never use it to protect real data/)
     const refused = await runCli(['sandbox', 'reset', '--sandbox-dir', server.dir])
     expect(refused.code).to.equal(2)
     expect(refused.stderr).to.match(/--yes/)
     const reset = await runCli(['sandbox', 'reset', '--yes', '--json', '--sandbox-dir', server.dir])
     expect(reset.code, reset.stderr).to.equal(0)
-    expect(json(reset).removed.keys).to.equal(1)
+    expect(json(reset).removed.keys).to.equal(2)
     // The running server sees the reset (it reloads the state file when it changes).
     expect((await kms.send(new ListKeysCommand({}))).Keys).to.deep.equal([])
   })

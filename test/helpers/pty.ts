@@ -9,6 +9,8 @@ export interface PtySession {
   /** Resolves when the text has appeared on the terminal. */
   waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>
   write(data: string): void
+  /** Ends the process (SIGHUP), e.g. when a test gives up on it. */
+  kill(): void
   /** Resolves with the exit code. */
   exit: Promise<number>
 }
@@ -55,6 +57,7 @@ export function runInPty(args: string[], env: NodeJS.ProcessEnv = {}): PtySessio
         waiters.push(check)
       })
     },
+    kill: () => term.kill(),
     write: (data) => term.write(data),
   }
 }

@@ -103,6 +103,13 @@ describe('aliases', () => {
     expect(e.remedy).to.equal(`Try this: kmsctl alias update alias/app ${B} (to point it at the new key)`)
   })
 
+  it('a create whose name is taken by a key the caller may not describe is refused too', async () => {
+    mock.on(DescribeKeyCommand, {KeyId: 'alias/hidden'}).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
+    const e = await thrown(planAliasCreate(kms, 'alias/hidden', A))
+    expect(e.message).to.equal('alias/hidden already exists (it points at a key you may not describe).')
+    expect(e.exitCode).to.equal(2)
+  })
+
   it('treats a create that already holds as unchanged', async () => {
     const plan = await planAliasCreate(kms, 'alias/app', A)
     expect(plan.unchanged).to.equal(true)

@@ -178,5 +178,13 @@ describe('key create: execute', () => {
       expect((error as KmsctlError).message).to.equal(`alias/taken already exists (it points at ${ID}); no key was created.`)
       expect((error as KmsctlError).exitCode).to.equal(2)
     }
+
+    mock.on(DescribeKeyCommand, {KeyId: 'alias/hidden'}).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
+    try {
+      await assertAliasFree(kms, 'alias/hidden')
+      expect.fail('should throw')
+    } catch (error) {
+      expect((error as KmsctlError).message).to.equal('alias/hidden already exists (it points at a key you may not describe); no key was created.')
+    }
   })
 })

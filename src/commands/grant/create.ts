@@ -66,7 +66,7 @@ The grant ID and the grant token are printed: a new grant can take up to about 5
     }
     precheckCreate(input)
     const kms = await this.aws.kms()
-    const ctx = await changeContext(this.aws, this.argv)
+    const ctx = flags['dry-run'] ? undefined : await changeContext(this.aws, this.argv)
     const result = await createGrant(kms, input, {ctx, dryRun: flags['dry-run']})
     if (!this.jsonEnabled()) this.render(result)
     return result

@@ -92,6 +92,8 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
     const scope = r.scope === 'all-keys' ? ` across ${r.keysScanned} customer-managed key${r.keysScanned === 1 ? '' : 's'}` : ''
     if (r.grants.length === 0) {
       this.note(`No grants match${scope}.`)
+      const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\//.exec(grantee ?? '')
+      if (session) this.note(`Grants usually name the role, not a session of it: try --grantee arn:${session[1]}:iam::${session[2]}:role/${session[3]}`)
       return
     }
 

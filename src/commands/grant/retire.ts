@@ -26,7 +26,7 @@ Both delete the grant at once (eventually consistent); kmsctl records its defini
 export default class GrantRetire extends KmsctlCommand<typeof GrantRetire> {
   static override args = {
     key: Args.string({description: 'Key ID, key ARN, alias name or alias ARN of the grant\'s key (with GRANT_ID).'}),
-    grantId: Args.string({description: 'The grant ID.'}),
+    grant_id: Args.string({description: 'The grant ID.'}),
   }
 
   static override description = `Retire a grant, by its grant token (--token) or by KEY and GRANT_ID.
@@ -62,11 +62,11 @@ Retiring by KEY GRANT_ID reads the grant first (kms:ListGrants) to journal it; w
       return {by: 'token', dryRun: false, journalId: out.journalId, request, retired: true}
     }
 
-    if (!args.key || !args.grantId) {
+    if (!args.key || !args.grant_id) {
       throw usageError('Give --token TOKEN, or KEY and GRANT_ID.', 'Try this: kmsctl grant retire --token TOKEN, or kmsctl grant retire alias/app GRANT_ID')
     }
 
-    const grantId = validateGrantId(args.grantId)
+    const grantId = validateGrantId(args.grant_id)
     const kms = await this.aws.kms()
     const key = await keyForGrant(kms, args.key)
     const request = {GrantId: grantId, KeyId: key.keyArn}

@@ -38,7 +38,7 @@ export interface GrantRevokeResult {
 export default class GrantRevoke extends KmsctlCommand<typeof GrantRevoke> {
   static override args = {
     key: Args.string({description: 'Key ID, key ARN, alias name or alias ARN. Without it, --grantee searches every customer-managed key.'}),
-    grantId: Args.string({description: 'The grant ID to revoke (omit with --all or --grantee).'}),
+    grant_id: Args.string({description: 'The grant ID to revoke (omit with --all or --grantee).'}),
   }
 
   static override description = `Revoke grants: one (KEY GRANT_ID), every grant of a key (KEY --all), or every grant of a principal (--grantee ARN, on one KEY or across every customer-managed key) for incident response.
@@ -61,13 +61,14 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
     'dry-run': Flags.boolean({description: 'List the grants that would be revoked and the RevokeGrant requests, and send none.'}),
     grantee: Flags.string({description: 'Revoke the grants whose grantee is this principal ARN (on KEY, or on every customer-managed key).'}),
     ...confirmFlags,
+    confirm: Flags.string({description: 'Confirm without a prompt: the grantee ARN (with --grantee), or the key ID or alias (with --all); must match exactly.'}),
   }
 
   async run(): Promise<GrantRevokeResult> {
     const {args, flags} = this
-    if (args.grantId !== undefined) {
+    if (args.grant_id !== undefined) {
       if (flags.all || flags.grantee) throw usageError('Give a GRANT_ID, or --all / --grantee, not both.', 'Try this: kmsctl grant revoke KEY GRANT_ID')
-      return this.revokeOne(args.key!, validateGrantId(args.grantId))
+      return this.revokeOne(args.key!, validateGrantId(args.grant_id))
     }
 
     if (flags.all && flags.grantee) throw usageError('Give --all or --grantee, not both.', 'Try this: --grantee ARN to revoke one principal\'s grants, or KEY --all')

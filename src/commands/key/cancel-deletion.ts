@@ -28,6 +28,7 @@ export default class KeyCancelDeletion extends KmsctlCommand<typeof KeyCancelDel
   }
 
   static override description = `Cancel the scheduled deletion of a key, and with --enable make it usable again.
+
 KMS leaves a key whose deletion is cancelled Disabled: pass --enable to re-enable it in the same step. A key that is not pending deletion is refused (exit 2, nothing sent). The change is recorded in the journal.`
 
   static override examples = [

@@ -115,7 +115,7 @@ If the alias or rotation step fails, the key still exists: kmsctl says so, print
       )
       throw new KmsctlError(
         'FAILED',
-        `Key ${outcome.keyId} was created, but ${outcome.failed.map((s) => `${s.operation} failed: ${s.error?.message}`).join('; ')}. The key exists.`,
+        `Key ${outcome.keyId} was created, but ${outcome.failed.map((s) => `${s.operation} failed: ${(s.error?.message ?? '').replace(/\.$/, '')}`).join('; ')}. The key exists.`,
         {
           details: {arn: outcome.arn, failed: outcome.failed, journalId: entry.id, keyId: outcome.keyId, steps: outcome.steps},
           exitCode: 1,

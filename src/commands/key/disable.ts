@@ -100,6 +100,12 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
     const pacer = new Pacer({concurrency: 100, rates: {[spec.operation]: rate}})
     const progress = new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
     progress.update('Resolving keys…', true)
+    // Who is calling (for the journal) is asked while the keys are resolved.
+    const batch = newBatchId()
+    const journalPromise = flags['dry-run']
+      ? undefined
+      : journalContextFor(this.aws, new Journal(), [...this.id!.split(':'), ...this.argv], {batch, warn: (m) => this.warnLine(m)})
+    journalPromise?.catch(() => {})
     const selection = await selectKeys(kms, source, {pacer})
     progress.done()
     const plan = planStateChange(action, selection)
@@ -136,11 +142,7 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
       yes: flags.yes,
     })
 
-    const batch = newBatchId()
-    const journal = await journalContextFor(this.aws, new Journal(), [...this.id!.split(':'), ...this.argv], {
-      batch,
-      warn: (m) => this.warnLine(m),
-    })
+    const journal = await journalPromise
     const interrupt = interruptOnSigint(() => {
       progress.done()
       process.stderr.write('Interrupted: no new calls are sent; waiting for the calls in flight…\n')

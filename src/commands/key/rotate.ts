@@ -1,10 +1,11 @@
 import {Args} from '@oclif/core'
 
 import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlError} from '../../lib/errors.js'
 import {mutationFlags} from '../../lib/flags.js'
 import {Journal, journaled} from '../../lib/journal.js'
 import {resolveKey} from '../../lib/key-ref.js'
-import {type PlannedRequest, renderPlannedRequests} from '../../lib/output.js'
+import {type PlannedRequest, formatDate, renderPlannedRequests} from '../../lib/output.js'
 import {type RotationStatus, assertCanRotate, getRotationStatus, rotateOnDemand} from '../../lib/rotation.js'
 
 export interface KeyRotateResult {
@@ -37,6 +38,12 @@ KMS limits the number of on-demand rotations per key. New encryption uses the ne
     const key = await resolveKey(kms, this.args.key)
     assertCanRotate(key, 'on-demand')
     const before = await getRotationStatus(kms, key)
+    if (before.onDemandRotationStartDate) {
+      throw new KmsctlError('FAILED', `An on-demand rotation of ${key.ref} is already in progress (since ${formatDate(before.onDemandRotationStartDate)}); nothing was sent.`, {
+        remedy: `Try this: wait for it to finish (kmsctl key rotation status ${this.args.key}), then run the command again`,
+      })
+    }
+
     const requests: PlannedRequest[] = [{input: {KeyId: key.keyId}, operation: 'RotateKeyOnDemand'}]
     const result: KeyRotateResult = {arn: key.arn, before, dryRun: Boolean(this.flags['dry-run']), keyId: key.keyId, requests}
     if (this.flags['dry-run']) {

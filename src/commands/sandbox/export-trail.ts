@@ -21,7 +21,8 @@ the input that \`kmsctl trail\` commands and other CloudTrail tools read from S3
   async run(): Promise<ExportResult> {
     const result = exportSandboxTrail(this.flags['sandbox-dir'] ?? defaultSandboxDir(), this.args.dir)
     if (!this.jsonEnabled()) {
-      process.stdout.write(`Wrote ${result.records} CloudTrail records in ${result.files.length} log files under ${result.outDir}\n`)
+      const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+      process.stdout.write(`Wrote ${plural(result.records, 'CloudTrail record')} in ${plural(result.files.length, 'log file')} under ${result.outDir}\n`)
     }
 
     return result

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../lib/base-command.js'
-import {ExitCode} from '../../lib/errors.js'
+import {ExitCode, usageError} from '../../lib/errors.js'
 import {Progress} from '../../lib/output.js'
 import {filterFlags, queryOptions, sourceFlags} from '../../lib/trail/cli.js'
 import {type GroupRow, groupBy, parseGroupBy} from '../../lib/trail/group.js'
@@ -56,10 +56,10 @@ read, 130 interrupted (what was found so far is printed).`
   static override flags = {
     ...sourceFlags,
     ...filterFlags,
-    csv: Flags.boolean({description: 'CSV with a header line.', exclusive: ['ndjson', 'raw', 'group-by'], helpGroup: OUTPUT}),
+    csv: Flags.boolean({description: 'CSV with a header line.', helpGroup: OUTPUT}),
     'group-by': Flags.string({description: 'Count events by principal, event, key, ip, user-agent or day.', helpGroup: OUTPUT}),
-    ndjson: Flags.boolean({description: 'One normalised event per line, printed as found.', exclusive: ['csv', 'raw', 'group-by'], helpGroup: OUTPUT}),
-    raw: Flags.boolean({description: 'The CloudTrail records as they were, one per line (an array with --json).', exclusive: ['csv', 'ndjson', 'group-by'], helpGroup: OUTPUT}),
+    ndjson: Flags.boolean({description: 'One normalised event per line, printed as found.', helpGroup: OUTPUT}),
+    raw: Flags.boolean({description: 'The CloudTrail records as they were, one per line (an array with --json).', helpGroup: OUTPUT}),
   }
 
   static override strict = false
@@ -68,8 +68,9 @@ read, 130 interrupted (what was found so far is printed).`
     const {argv} = await this.parse(TrailQuery)
     const f = this.flags
     const json = this.jsonEnabled()
-    if (json && f.ndjson) this.error('--ndjson and --json exclude each other: pick one.', {exit: ExitCode.USAGE})
-    if (json && f.csv) this.error('--csv and --json exclude each other: pick one.', {exit: ExitCode.USAGE})
+    const outputs = (['csv', 'ndjson', 'raw', 'group-by'] as const).filter((o) => f[o] !== undefined && f[o] !== false)
+    if (outputs.length > 1) throw usageError(`--${outputs[0]} and --${outputs[1]} exclude each other.`, 'Try this: one output flag (and --json for one JSON document).')
+    if (json && (f.ndjson || f.csv)) throw usageError(`--${f.ndjson ? 'ndjson' : 'csv'} and --json exclude each other.`, 'Try this: one of them.')
     const group = parseGroupBy(f['group-by'])
     const spec = buildFilterSpec({
       accessKey: f['access-key'],

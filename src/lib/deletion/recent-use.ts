@@ -132,7 +132,6 @@ export async function trailUsage(
   cloudtrail: CloudTrailClient,
   keyArn: string,
   since: Date,
-  until: Date,
   options: {maxPages?: number; pacer?: Pacer; show?: number} = {},
 ): Promise<TrailUsage> {
   const maxPages = options.maxPages ?? 6
@@ -148,8 +147,8 @@ export async function trailUsage(
       // eslint-disable-next-line no-await-in-loop
       const page = await pacer.run('LookupEvents', () =>
         cloudtrail.send(
+          // No EndTime: CloudTrail's own "now" ends the window, whatever the local clock says.
           new LookupEventsCommand({
-            EndTime: until,
             LookupAttributes: [{AttributeKey: 'ResourceName', AttributeValue: keyArn}],
             MaxResults: 50,
             NextToken: next,
@@ -227,7 +226,7 @@ export async function recentUse(kms: KMSClient, cloudtrail: CloudTrailClient | u
   const [last, trail] = await Promise.all([
     lastUsage(kms, key.keyId),
     cloudtrail
-      ? trailUsage(cloudtrail, key.arn, since, now, {maxPages: options.maxPages, pacer: options.pacer, show: options.show})
+      ? trailUsage(cloudtrail, key.arn, since, {maxPages: options.maxPages, pacer: options.pacer, show: options.show})
       : Promise.resolve<TrailUsage>({callers: [], count: 0, events: [], pages: 0, reason: 'CloudTrail not consulted', status: 'unavailable', truncated: false}),
   ])
   const lastInWindow = last.status === 'ok' && last.time !== undefined && last.time >= since.toISOString()

@@ -3,7 +3,7 @@
 import type {CreateGrantRequest, KMSClient} from '@aws-sdk/client-kms'
 
 import {kmsSdk} from '../aws/sdk.js'
-import {fromAwsError} from '../errors.js'
+import {KmsctlError, fromAwsError} from '../errors.js'
 import {resolveKey} from '../key-ref.js'
 import type {ChangeContext} from './context.js'
 import {type GrantKeyType, grantKeyType, validateConstraints, validateGrantName, validateOperations, validatePrincipal} from './validate.js'
@@ -42,7 +42,7 @@ export function precheckCreate(input: CreateGrantInput): void {
   validateConstraints(input.contextEquals ?? {}, input.contextSubset ?? {})
 }
 
-export async function createGrant(kms: KMSClient, input: CreateGrantInput, options: {ctx: ChangeContext; dryRun?: boolean}): Promise<CreateGrantResult> {
+export async function createGrant(kms: KMSClient, input: CreateGrantInput, options: {ctx?: ChangeContext; dryRun?: boolean}): Promise<CreateGrantResult> {
   precheckCreate(input)
   const key = await resolveKey(kms, input.key)
   const keyType = grantKeyType(key.metadata)
@@ -60,6 +60,7 @@ export async function createGrant(kms: KMSClient, input: CreateGrantInput, optio
   if (options.dryRun) return {...base, dryRun: true}
 
   const {ctx} = options
+  if (!ctx) throw new KmsctlError('FAILED', 'createGrant needs a journal context unless it is a dry run.')
   const entry = ctx.journal.begin({
     account: ctx.account,
     action: 'grant.create',

@@ -395,8 +395,9 @@ const DisableKey: Operation = (input, ctx) => {
 }
 
 const ScheduleKeyDeletion: Operation = (input, ctx) => {
-  const key = keyFrom(ctx, input)
+  // KMS checks the request's constraints before it looks the key up.
   const window = int(input, 'PendingWindowInDays', 7, 30) ?? 30
+  const key = keyFrom(ctx, input)
   requireCustomerManaged(ctx, key)
   requireNotPendingDeletion(key)
   const now = ctx.clock.nowMs()
@@ -684,8 +685,8 @@ function requireRotatable(ctx: OpContext, key: KeyRecord): void {
 }
 
 const EnableKeyRotation: Operation = (input, ctx) => {
-  const key = keyFrom(ctx, input)
   const period = int(input, 'RotationPeriodInDays', 90, 2560) ?? 365
+  const key = keyFrom(ctx, input)
   requireCustomerManaged(ctx, key)
   requireRotatable(ctx, key)
   requireUsable(key)

@@ -36,6 +36,8 @@ const CONTEXT_OPERATIONS = new Set([
 ])
 
 const policyCache = new Map<string, Policy | undefined>()
+/** Evaluations of policies without conditions depend on the caller and the action only: kept per policy. */
+const unconditionalCache = new WeakMap<Policy, Map<string, Evaluation>>()
 
 /** The parsed key policy (cached by text: policies change rarely, requests often). */
 export function parsedPolicy(text: string): Policy | undefined {
@@ -212,13 +214,25 @@ export function decideOnKey(
   const policy = parsedPolicy(key.policy)
   let evaluation: Evaluation | undefined
   if (policy) {
-    evaluation = evaluate(policy, {
-      action: permission,
-      context: conditionContext(operation, input, key, state, caller, facts),
-      keyAccount: key.account,
-      keyArn: key.arn,
-      principal: caller.principal.arn,
-    })
+    const unconditional = policy.statements.every((s) => s.conditions.length === 0)
+    const memo = unconditional ? unconditionalCache.get(policy) ?? new Map<string, Evaluation>() : undefined
+    const memoKey = `${caller.principal.arn} ${permission} ${key.arn}`
+    evaluation = memo?.get(memoKey)
+    if (!evaluation) {
+      evaluation = evaluate(policy, {
+        action: permission,
+        context: unconditional ? {} : conditionContext(operation, input, key, state, caller, facts),
+        keyAccount: key.account,
+        keyArn: key.arn,
+        principal: caller.principal.arn,
+      })
+      if (memo) {
+        if (memo.size > 2000) memo.clear()
+        memo.set(memoKey, evaluation)
+        unconditionalCache.set(policy, memo)
+      }
+    }
+
     if (evaluation.decision === 'deny') return {allowed: false, by: 'explicit-deny', evaluation}
     if (finalDecision(evaluation, callerIamAllows(caller, permission)) === 'allow') return {allowed: true, by: 'policy', evaluation}
   }

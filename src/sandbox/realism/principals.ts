@@ -148,13 +148,9 @@ export class PrincipalDirectory {
   }
 
   private file(): PrincipalsFile {
-    let signature = 'none'
-    try {
-      const st = statSync(principalsPath(this.dir))
-      signature = `${st.ino}:${st.size}:${st.mtimeMs}`
-    } catch {
-      signature = 'none'
-    }
+    // Not a throwing stat: a missing file is the common case, and exceptions cost more than the stat.
+    const st = statSync(principalsPath(this.dir), {throwIfNoEntry: false})
+    const signature = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : 'none'
 
     if (this.cache?.signature === signature) return this.cache.file
     let file: PrincipalsFile

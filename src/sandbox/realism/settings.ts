@@ -128,13 +128,8 @@ export class SettingsSource {
   }
 
   current(): RealismSettings {
-    let signature = 'none'
-    try {
-      const st = statSync(configPath(this.dir))
-      signature = `${st.ino}:${st.size}:${st.mtimeMs}`
-    } catch {
-      signature = 'none'
-    }
+    const st = statSync(configPath(this.dir), {throwIfNoEntry: false})
+    const signature = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : 'none'
 
     if (this.cache?.signature === signature) return this.cache.settings
     let fromFile: RealismSettings

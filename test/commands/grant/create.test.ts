@@ -12,6 +12,12 @@ const stsMock = mockClient(STSClient)
 const GRANT = 'a1'.repeat(32)
 
 describe('grant create', () => {
+  // Unstub the SDK clients so that later test files (end-to-end ones) get real clients.
+  after(() => {
+    kmsMock.restore()
+    stsMock.restore()
+  })
+
   beforeEach(() => {
     kmsMock.reset()
     stsMock.reset()
@@ -74,6 +80,7 @@ describe('grant create', () => {
     expect(stdout).to.contain('Dry run: would send CreateGrant')
     expect(stdout).to.contain('"GranteePrincipal": "arn:aws:iam::111122223333:role/app"')
     expect(kmsMock.commandCalls(CreateGrantCommand)).to.have.length(0)
+    expect(stsMock.calls()).to.have.length(0)
   })
 
   const refusals: Array<[string, string[], RegExp]> = [

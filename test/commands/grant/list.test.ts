@@ -20,6 +20,11 @@ function setupKeys(n: number) {
 }
 
 describe('grant list', () => {
+  // Unstub the SDK clients so that later test files (end-to-end ones) get real clients.
+  after(() => {
+    kmsMock.restore()
+  })
+
   beforeEach(() => {
     kmsMock.reset()
     kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: symmetricMetadata(2)})
@@ -106,6 +111,13 @@ describe('grant list', () => {
     expect(process.exitCode).to.equal(3)
     expect(JSON.parse(stdout).failures[0].keyId).to.equal(keyId(3))
     expect(stderr).to.contain(`could not list the grants of ${keyId(3)}`)
+  })
+
+  it('suggests the role ARN when an assumed-role session has no grants', async () => {
+    setupKeys(2)
+    const {stderr} = await runCommand(['grant:list', '--grantee', 'arn:aws:sts::111122223333:assumed-role/app/session-7'])
+    expect(stderr).to.contain('No grants match across 1 customer-managed key.')
+    expect(stderr).to.contain('try --grantee arn:aws:iam::111122223333:role/app')
   })
 
   const refusals: Array<[string, string[], RegExp]> = [

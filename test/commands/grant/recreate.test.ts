@@ -21,6 +21,12 @@ async function revokedBatch(...entries: ReturnType<typeof entry>[]) {
 }
 
 describe('grant recreate', () => {
+  // Unstub the SDK clients so that later test files (end-to-end ones) get real clients.
+  after(() => {
+    kmsMock.restore()
+    stsMock.restore()
+  })
+
   beforeEach(() => {
     kmsMock.reset()
     stsMock.reset()

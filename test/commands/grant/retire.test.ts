@@ -12,6 +12,12 @@ const stsMock = mockClient(STSClient)
 const TOKEN = 'AQpAM2RhZTk1MGMyNTk2ZmZmMzEyYWVhOWViN2I1MWM4Mzc0MWFi'
 
 describe('grant retire', () => {
+  // Unstub the SDK clients so that later test files (end-to-end ones) get real clients.
+  after(() => {
+    kmsMock.restore()
+    stsMock.restore()
+  })
+
   beforeEach(() => {
     kmsMock.reset()
     stsMock.reset()

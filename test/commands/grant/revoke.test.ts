@@ -28,6 +28,12 @@ function setup(n = 3) {
 const revoked = () => kmsMock.commandCalls(RevokeGrantCommand).map((c) => c.args[0].input)
 
 describe('grant revoke', () => {
+  // Unstub the SDK clients so that later test files (end-to-end ones) get real clients.
+  after(() => {
+    kmsMock.restore()
+    stsMock.restore()
+  })
+
   beforeEach(() => {
     kmsMock.reset()
     stsMock.reset()
@@ -104,6 +110,20 @@ describe('grant revoke', () => {
     await runCommand(['grant:revoke', 'alias/two', '--grantee', APP, '--confirm', APP])
     expect(revoked()).to.deep.equal([{GrantId: grantId(2, 1), KeyId: keyArn(2)}])
     expect(kmsMock.commandCalls(ListKeysCommand)).to.have.length(0)
+  })
+
+  it('--concurrency bounds the RevokeGrant calls in flight', async () => {
+    let inFlight = 0
+    let peak = 0
+    kmsMock.on(RevokeGrantCommand).callsFake(async () => {
+      peak = Math.max(peak, ++inFlight)
+      await new Promise((r) => setTimeout(r, 10))
+      inFlight--
+      return {}
+    })
+    await runCommand(['grant:revoke', '--grantee', APP, '--yes', '--concurrency', '1'])
+    expect(revoked()).to.have.length(2)
+    expect(peak).to.equal(1)
   })
 
   it('exits 3 on a partial failure and shows which grant failed', async () => {

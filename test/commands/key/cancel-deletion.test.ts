@@ -38,6 +38,8 @@ describe('key cancel-deletion', () => {
 
   after(() => {
     process.env.KMSCTL_HOME = savedHome
+    kms.restore()
+    sts.restore()
   })
 
   it('without --enable: cancels and says the key stays Disabled', async () => {

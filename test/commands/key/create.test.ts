@@ -120,7 +120,7 @@ describe('key create', () => {
     expect(r.stdout).to.match(new RegExp(`Key ID\\s+${A}`))
     expect(r.stdout).to.contain('(not created: alias/p)')
     expect(r.stderr).to.contain(`Key ${A} was created, but CreateAlias failed: Access denied`)
-    expect(r.stderr).to.contain('The key exists.')
+    expect(r.stderr).to.contain(`Key ${A} was created, but CreateAlias failed: Access denied: you are not allowed to call kms:CreateAlias on ${A}. The key exists.`)
     expect(r.stderr).to.contain(`Try this: kmsctl alias create alias/p ${A}`)
     // The rotation step still ran.
     expect(t.kms.commandCalls(EnableKeyRotationCommand)).to.have.length(1)

@@ -90,6 +90,15 @@ describe('key rotation status|enable|disable', () => {
     expect(t.journal().readAll()[0].before).to.deep.equal({enabled: true, periodDays: 730})
   })
 
+  it('disable --dry-run prints DisableKeyRotation and sends no change', async () => {
+    t.kms.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true, RotationPeriodInDays: 365})
+    const r = await t.run(['key', 'rotation', 'disable', A, '--dry-run'])
+    expect(r.code).to.equal(0)
+    expect(r.stdout).to.equal(`Dry run: this request would be sent (nothing was sent):\nDisableKeyRotation {\n  "KeyId": "${A}"\n}\n`)
+    expect(t.kms.commandCalls(DisableKeyRotationCommand)).to.have.length(0)
+    expect(t.journal().readAll()).to.have.length(0)
+  })
+
   it('disable of a disabled key reports its state (exit 1)', async () => {
     t.kms.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true, RotationPeriodInDays: 365})
     t.kms.on(DisableKeyRotationCommand).rejects(awsError('KMSInvalidStateException', `${arn(A)} is disabled.`))
@@ -160,6 +169,14 @@ describe('key rotate', () => {
       expect(r.stderr).to.contain(`Cannot rotate ${A}: it is`)
     }
 
+    expect(t.kms.commandCalls(RotateKeyOnDemandCommand)).to.have.length(0)
+  })
+
+  it('does not send a second rotation while one is in progress', async () => {
+    t.kms.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true, OnDemandRotationStartDate: new Date('2026-11-28T10:00:00Z'), RotationPeriodInDays: 365})
+    const r = await t.run(['key', 'rotate', A])
+    expect(r.code).to.equal(1)
+    expect(r.stderr).to.contain(`An on-demand rotation of ${A} is already in progress (since 2026-11-28 10:00:00Z); nothing was sent.`)
     expect(t.kms.commandCalls(RotateKeyOnDemandCommand)).to.have.length(0)
   })
 

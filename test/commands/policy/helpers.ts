@@ -52,7 +52,7 @@ export function setupPolicyMocks(): Harness {
     dir: '',
     home: '',
     kms: kms as never,
-    puts: () => kms.commandCalls(PutKeyPolicyCommand).map((c) => c.args[0].input as Record<string, unknown>),
+    puts: () => kms.commandCalls(PutKeyPolicyCommand).map((c) => c.args[0].input as unknown as Record<string, unknown>),
     async run(args) {
       process.exitCode = undefined
       const out = await runCommand(args)

@@ -35,6 +35,11 @@ describe('scheduling and cancelling deletion', () => {
   const ctx = () => ({account: '111122223333', caller: 'arn:aws:iam::111122223333:user/ops', command: ['key', 'schedule-deletion', 'alias/reports'], journal, region: 'us-east-1'})
   const preflight = () => runDeletionPreflight({cloudtrail, kms}, 'alias/reports', {days: 7, lookbackMs: 30 * DAY, now: NOW, pacer: new Pacer({rates: {LookupEvents: 1000}})})
 
+  after(() => {
+    kmsMock.restore()
+    trailMock.restore()
+  })
+
   beforeEach(() => {
     kmsMock.reset()
     trailMock.reset()
@@ -85,6 +90,31 @@ describe('scheduling and cancelling deletion', () => {
       expect(entry.outcome).to.deep.include({status: 'failed'})
       expect(entry.outcome?.error?.code).to.equal('INVALID_STATE')
     })
+  })
+
+  it('a multi-Region primary with replicas: PendingReplicaDeletion, no date yet, and the report says why', async () => {
+    const mrk = 'mrk-1234abcd12ab34cd56ef1234567890ab'
+    kmsMock.on(DescribeKeyCommand).resolves({
+      KeyMetadata: metadata({
+        Arn: `arn:aws:kms:us-east-1:111122223333:key/${mrk}`,
+        KeyId: mrk,
+        MultiRegion: true,
+        MultiRegionConfiguration: {
+          MultiRegionKeyType: 'PRIMARY',
+          PrimaryKey: {Arn: `arn:aws:kms:us-east-1:111122223333:key/${mrk}`, Region: 'us-east-1'},
+          ReplicaKeys: [{Arn: `arn:aws:kms:eu-west-1:111122223333:key/${mrk}`, Region: 'eu-west-1'}],
+        },
+      }),
+    })
+    kmsMock.on(ScheduleKeyDeletionCommand).resolves({KeyId: `arn:aws:kms:us-east-1:111122223333:key/${mrk}`, KeyState: 'PendingReplicaDeletion', PendingWindowInDays: 7})
+    const p = await preflight()
+    const text = renderPreflight(p, 200)
+    expect(text).to.contain(`primary with 1 replica:\n              eu-west-1  arn:aws:kms:eu-west-1:111122223333:key/${mrk}`)
+    expect(text).to.contain('The primary goes to PendingReplicaDeletion and its 7-day window starts only after the last replica is deleted.')
+    expect(text).to.match(/Deletion\s+after the last replica is deleted, then 7 days \(state PendingReplicaDeletion until then\)/)
+    const out = await scheduleKeyDeletion(kms, p, ctx())
+    expect(out).to.deep.include({deletionDate: undefined, keyId: mrk, keyState: 'PendingReplicaDeletion', pendingWindowInDays: 7})
+    expect(journal.readAll()[0].before).to.deep.include({multiRegionType: 'PRIMARY', replicaRegions: ['eu-west-1']})
   })
 
   describe('the report', () => {

@@ -24,6 +24,11 @@ const denied = () => Object.assign(new Error('not allowed'), {name: 'AccessDenie
 const notFound = () => Object.assign(new Error('grant not found'), {name: 'NotFoundException'})
 
 describe('grants/revoke and recreate', () => {
+  // Unstub the SDK clients so that later test files (end-to-end ones) get real clients.
+  after(() => {
+    kmsMock.restore()
+  })
+
   beforeEach(() => kmsMock.reset())
 
   it('journals the full grant definition BEFORE RevokeGrant is sent, then the outcome', async () => {

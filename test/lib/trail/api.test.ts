@@ -41,12 +41,18 @@ describe('trail api source (LookupEvents)', () => {
     expect(r).to.deep.include({matched: 1, pages: 2, throttled: 0})
   })
 
-  it('paces pages at the rate per region', async () => {
-    ct.on(LookupEventsCommand).resolvesOnce({Events: [], NextToken: 'a'}).resolvesOnce({Events: [], NextToken: 'b'}).resolvesOnce({Events: [], NextToken: 'c'}).resolves({Events: []})
-    const t = Date.now()
-    await queryApi({clientFor: async () => client, rate: 10, regions: ['us-east-1'], spec: {}})
-    // 4 pages at 10/s: the 4th cannot start before 300 ms.
-    expect(Date.now() - t).to.be.at.least(280)
+  it('paces pages at the rate per region: never more than 2 in any second', async () => {
+    const starts: number[] = []
+    let n = 0
+    ct.on(LookupEventsCommand).callsFake(async () => {
+      starts.push(Date.now())
+      return ++n < 5 ? {Events: [], NextToken: `p${n}`} : {Events: []}
+    })
+    await queryApi({clientFor: async () => client, regions: ['us-east-1'], spec: {}})
+    expect(starts).to.have.length(5)
+    for (let i = 2; i < starts.length; i++) expect(starts[i] - starts[i - 2], `page ${i + 1}`).to.be.at.least(990)
+    // and no slower than the quota needs: 5 pages at 2/s start within about 2 s.
+    expect(starts[4] - starts[0]).to.be.below(2600)
   })
 
   it('waits out ThrottlingException and carries on', async () => {
@@ -85,7 +91,7 @@ describe('trail api source (LookupEvents)', () => {
   })
 
   it('--max-events stops reading pages', async () => {
-    ct.on(LookupEventsCommand).resolves({Events: [entry(f.record()), entry(f.record()), entry(f.record())], NextToken: 'more'})
+    ct.on(LookupEventsCommand).callsFake(async () => ({Events: [entry(f.record()), entry(f.record()), entry(f.record())], NextToken: 'more'}))
     const matches: FileMatch[] = []
     const r = await queryApi({clientFor: async () => client, maxEvents: 5, onMatches: (m) => matches.push(...m), rate: 100, regions: ['us-east-1'], spec: {}})
     expect(matches).to.have.length(5)

@@ -7,10 +7,11 @@ import {existsSync, statSync} from 'node:fs'
 import {readdir} from 'node:fs/promises'
 import {availableParallelism} from 'node:os'
 import {join, resolve} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {pathToFileURL} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
 import {usageError} from '../../errors.js'
+import {packageRoot, workerScript} from '../../paths.js'
 import {type FilterSpec, rawNeedles} from '../filters.js'
 import {type FileMatch, type FileResult, type ScanJob, prepareJob, scanFile} from './file-scan.js'
 
@@ -130,11 +131,12 @@ export interface FilesQueryResult {
   skippedByDate: number
 }
 
+const WORKER = 'lib/trail/sources/files-worker'
+
 function startWorker(job: ScanJob): Worker {
-  const js = new URL('files-worker.js', import.meta.url)
-  if (existsSync(fileURLToPath(js))) return new Worker(js, {workerData: job})
-  // Running from the TypeScript sources (the unit tests): load the worker through tsx.
-  const ts = new URL('files-worker.ts', import.meta.url).href
+  if (!import.meta.url.endsWith('.ts')) return new Worker(workerScript(WORKER), {workerData: job})
+  // Running from the TypeScript sources (unit tests): load the worker's source through tsx.
+  const ts = pathToFileURL(join(packageRoot(), 'src', `${WORKER}.ts`)).href
   const source = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ts)}) })`
   return new Worker(source, {eval: true, workerData: job})
 }
