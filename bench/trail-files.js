@@ -6,8 +6,8 @@
 // Targets: >= 5x faster than zcat | jq, no slower than zcat.
 import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {createWriteStream, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync} from 'node:fs'
+import {availableParallelism, tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {binRun, cleanEnv, fmt, median} from './lib.js'
@@ -30,33 +30,44 @@ function listFiles(dir) {
   return out.sort()
 }
 
-/** Runs a command with stdout to a file (or nowhere); resolves with time, exit code and peak RSS. */
-function timed(cmd, args, outFile, env = {}) {
+/**
+ * Runs a shell command (stdout to a file, or nowhere) and resolves with its wall time, the CPU time
+ * of everything it ran (bash's `times`: user + sys of the children, which is fair when other work
+ * shares the machine), and the peak RSS of its processes (VmHWM, sampled; threads included).
+ */
+function timed(script, outFile, env = {}) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint()
-    const child = spawn(cmd, args, {env: cleanEnv({NO_COLOR: '1', ...env}), stdio: ['ignore', outFile ? 'pipe' : 'ignore', 'pipe']})
+    const child = spawn('bash', ['-c', `{ ${script} ; } > "$OUT"; rc=$?; times >&2; exit $rc`], {
+      env: cleanEnv({NO_COLOR: '1', OUT: outFile ?? '/dev/null', ...env}),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
     let peakKb = 0
     const sample = () => {
       try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))
-        if (m) peakKb = Math.max(peakKb, Number(m[1]))
+        const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)
+        for (const pid of kids) {
+          const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+          if (m) peakKb = Math.max(peakKb, Number(m[1]))
+        }
       } catch {
-        // The process has exited.
+        // A process has exited between the two reads.
       }
     }
 
-    const sampler = setInterval(sample, 20)
-    if (outFile) child.stdout.pipe(createWriteStream(outFile))
+    const sampler = setInterval(sample, 10)
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS)
     child.on('error', reject)
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       clearTimeout(timer)
       clearInterval(sampler)
       const ms = Number(process.hrtime.bigint() - t0) / 1e6
-      if (code !== 0) reject(new Error(`${cmd} ${args.slice(0, 6).join(' ')} ... exited ${code}: ${stderr.slice(0, 400)}`))
-      else setTimeout(() => resolve({ms, peakMb: peakKb / 1024}), 50)
+      if (code !== 0) return reject(new Error(`${script.slice(0, 80)} ... exited ${code}: ${stderr.slice(0, 400)}`))
+      const t = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(stderr.trim())
+      const cpuMs = t ? (Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4])) * 1000 : Number.NaN
+      resolve({cpuMs, ms, peakMb: peakKb / 1024})
     })
   })
 }
@@ -75,41 +86,54 @@ export async function run() {
     ([(.resources // [])[]?.ARN, (.requestParameters // {}) .keyId, (.requestParameters // {}).sourceKeyId,
       (.requestParameters // {}).destinationKeyId, (.requestParameters // {}).targetKeyId, (.responseElements // {}).keyId]
      | any(type == "string" and (. == $id or endswith(":key/" + $id)))))`
-  const kmsctlArgs = [binRun, 'trail', 'query', '--source', 'files', join(data.dir, 'AWSLogs'), '--key', key.id, '--event', 'Decrypt', '--raw']
+  const quote = (v) => `'${v.replaceAll("'", "'\\''")}'`
+  const zcatCmd = `zcat ${files.map((f) => quote(f)).join(' ')}`
+  const kmsctlCmd = (paths) => `${quote(process.execPath)} ${quote(binRun)} trail query --source files ${paths.map((p) => quote(p)).join(' ')} --key ${key.id} --event Decrypt --raw`
   const runs = {jq: [], kmsctl: [], zcat: []}
+  const cpu = {jq: [], kmsctl: [], zcat: []}
   const peaks = []
   try {
     for (let i = 0; i < RUNS; i++) {
       // eslint-disable-next-line no-await-in-loop
-      runs.zcat.push((await timed('zcat', files)).ms)
+      const z = await timed(zcatCmd)
       // eslint-disable-next-line no-await-in-loop
-      runs.jq.push((await timed('bash', ['-c', 'zcat "$@" | jq -c --arg id "$KEY_ID" "$JQ_PROGRAM"', 'bench', ...files], join(work, 'jq.out'), {JQ_PROGRAM: jqProgram, KEY_ID: key.id})).ms)
+      const j = await timed(`${zcatCmd} | jq -c --arg id "$KEY_ID" "$JQ_PROGRAM"`, join(work, 'jq.out'), {JQ_PROGRAM: jqProgram, KEY_ID: key.id})
       // eslint-disable-next-line no-await-in-loop
-      const k = await timed(process.execPath, kmsctlArgs, join(work, 'kmsctl.out'))
-      runs.kmsctl.push(k.ms)
+      const k = await timed(kmsctlCmd([join(data.dir, 'AWSLogs')]), join(work, 'kmsctl.out'))
+      for (const [name, r] of [['zcat', z], ['jq', j], ['kmsctl', k]]) {
+        runs[name].push(r.ms)
+        cpu[name].push(r.cpuMs)
+      }
+
       peaks.push(k.peakMb)
     }
 
     // Memory flat in the number of files: the same query over a fifth of them.
     const fifth = files.slice(0, Math.ceil(files.length / 5))
-    const small = await timed(process.execPath, [binRun, 'trail', 'query', '--source', 'files', ...fifth, '--key', key.id, '--event', 'Decrypt', '--raw'], join(work, 'small.out'))
+    const small = await timed(kmsctlCmd(fifth), join(work, 'small.out'))
     const identical = existsSync(join(work, 'jq.out')) && sha(join(work, 'jq.out')) === sha(join(work, 'kmsctl.out'))
     const selected = lines(join(work, 'kmsctl.out'))
     const zcat = median(runs.zcat)
     const jq = median(runs.jq)
     const kmsctl = median(runs.kmsctl)
     const peak = Math.max(...peaks)
+    const cpuZcat = median(cpu.zcat)
+    const cpuJq = median(cpu.jq)
+    const cpuKmsctl = median(cpu.kmsctl)
+    const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
     return {
       lines: [
         `${files.length} files, ${selected} records selected (--key ${key.id} --event Decrypt), median of ${RUNS}:`,
-        `zcat alone ${fmt(zcat)}; zcat | jq ${fmt(jq)}; kmsctl trail query --source files ${fmt(kmsctl)}`,
-        `kmsctl is ${(jq / kmsctl).toFixed(1)}x faster than zcat | jq (target >= 5x), ${(zcat / kmsctl).toFixed(2)}x zcat's speed (target >= 1x)`,
+        `wall: zcat alone ${fmt(zcat)}; zcat | jq ${fmt(jq)}; kmsctl trail query --source files ${fmt(kmsctl)} (${availableParallelism()} cores, load average ${load})`,
+        `  kmsctl is ${(jq / kmsctl).toFixed(1)}x faster than zcat | jq (target >= 5x), ${(zcat / kmsctl).toFixed(2)}x zcat's speed (target >= 1x)`,
+        `cpu (user+sys): zcat ${fmt(cpuZcat)}; zcat | jq ${fmt(cpuJq)}; kmsctl ${fmt(cpuKmsctl)}`,
+        `  kmsctl uses ${(cpuJq / cpuKmsctl).toFixed(1)}x less CPU than zcat | jq, ${(cpuZcat / cpuKmsctl).toFixed(2)}x less than zcat`,
         `output identical to jq's selection: ${identical ? 'yes' : 'NO'} (${selected} lines)`,
         `peak memory: ${peak.toFixed(0)} MB for ${files.length} files, ${small.peakMb.toFixed(0)} MB for ${fifth.length} files`,
       ],
       name: 'trail-files',
-      ratios: {peakMemoryAllVsFifth: peak / small.peakMb, vsJq: jq / kmsctl, vsZcat: zcat / kmsctl},
-      results: {files: files.length, identical, jqMs: jq, kmsctlMs: kmsctl, peakMb: peak, peakMbFifth: small.peakMb, runs, selected, zcatMs: zcat},
+      ratios: {cpuVsJq: cpuJq / cpuKmsctl, cpuVsZcat: cpuZcat / cpuKmsctl, peakMemoryAllVsFifth: peak / small.peakMb, vsJq: jq / kmsctl, vsZcat: zcat / kmsctl},
+      results: {cpu, files: files.length, identical, jqMs: jq, kmsctlMs: kmsctl, load, peakMb: peak, peakMbFifth: small.peakMb, runs, selected, zcatMs: zcat},
     }
   } finally {
     rmSync(work, {force: true, recursive: true})

@@ -7,7 +7,7 @@
 // runtime chunk only; a command loads its own code. The AWS SDK and the prompt library stay outside
 // the bundle and are imported only by the code that needs them.
 import {execFileSync} from 'node:child_process'
-import {mkdirSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync} from 'node:fs'
 import {dirname, join, relative, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -37,18 +37,19 @@ try {
   typeErrors = true
 }
 
-// 3. Bundle.
-rmSync(join(root, 'dist'), {force: true, recursive: true})
-rmSync(join(root, 'oclif.manifest.json'), {force: true})
-mkdirSync(join(root, 'dist'), {recursive: true})
+// 3. Bundle into a new directory, then swap it in, so that a build never leaves a half-written
+//    dist/ under a command that is running.
+const next = join(root, '.tmp', `dist-${process.pid}`)
+rmSync(next, {force: true, recursive: true})
+mkdirSync(next, {recursive: true})
 const common = {
   banner: {js: "import {createRequire as __kmsctlCreateRequire} from 'node:module'; const require = __kmsctlCreateRequire(import.meta.url);"},
   bundle: true,
   external: ['@aws-sdk/*', '@smithy/*', '@inquirer/*', 'node-pty', 'typescript', 'ts-node', 'tsx'],
   format: 'esm',
+  keepNames: true,
   legalComments: 'none',
   logLevel: 'warning',
-  keepNames: true,
   minify: true,
   platform: 'node',
   target: 'node20',
@@ -58,9 +59,13 @@ await esbuild.build({
   chunkNames: 'chunks/[name]-[hash]',
   entryPoints: [join(src, 'kmsctl.ts'), ...commandFiles, ...workers],
   outbase: src,
-  outdir: join(root, 'dist'),
+  outdir: next,
   splitting: true,
 })
+const old = join(root, '.tmp', `dist-old-${process.pid}`)
+if (existsSync(join(root, 'dist'))) renameSync(join(root, 'dist'), old)
+renameSync(next, join(root, 'dist'))
+rmSync(old, {force: true, recursive: true})
 
 // 4. The manifest, so that --help and --version never load command modules.
 run(process.execPath, [join(root, 'node_modules/oclif/bin/run.js'), 'manifest'])

@@ -122,7 +122,7 @@ async function tagsOf(kms: KMSClient, keyId: string, pacer: Pacer): Promise<Reco
   do {
     const m = marker
     // eslint-disable-next-line no-await-in-loop
-    const page = await pacer.run('ListResourceTags', () => kms.send(new ListResourceTagsCommand({KeyId: keyId, Limit: 50, Marker: m})))
+    const page = await pacedCall(pacer, 'ListResourceTags', () => kms.send(new ListResourceTagsCommand({KeyId: keyId, Limit: 50, Marker: m})))
     tags.push(...(page.Tags ?? []))
     marker = page.Truncated ? page.NextMarker : undefined
   } while (marker)
@@ -136,14 +136,14 @@ async function tagsOf(kms: KMSClient, keyId: string, pacer: Pacer): Promise<Reco
 export async function selectKeys(kms: KMSClient, source: KeySource, options: {pacer?: Pacer} = {}): Promise<Selection> {
   const refs = validateSource(source)
   const pacer = options.pacer ?? new Pacer()
-  const aliasesPromise = listAllAliases(kms).catch((error) => {
+  const aliasesPromise = pacedCall(pacer, 'ListAliases', () => listAllAliases(kms)).catch((error) => {
     throw fromAwsError(error, {operation: 'ListAliases'})
   })
   const unresolved: UnresolvedKey[] = []
   const found: Array<SelectedKey | undefined> = await Promise.all(
     refs.map(async (ref) => {
       try {
-        const r = await pacer.run('DescribeKey', () => resolveKey(kms, ref))
+        const r = await pacedCall(pacer, 'DescribeKey', () => resolveKey(kms, ref))
         return {aliases: [], arn: r.arn, keyId: r.keyId, manager: r.metadata.KeyManager ?? '', metadata: r.metadata, ref, state: r.metadata.KeyState ?? ''}
       } catch (error) {
         const e = fromAwsError(error, {key: ref, operation: 'DescribeKey'})
@@ -157,7 +157,7 @@ export async function selectKeys(kms: KMSClient, source: KeySource, options: {pa
   const tags = source.tags ?? {}
   if (Object.keys(tags).length > 0) {
     const {DescribeKeyCommand} = await kmsSdk()
-    const ids = await listAllKeyIds(kms, pacer).catch((error) => {
+    const ids = await pacedCall(pacer, 'ListKeys', () => listAllKeyIds(kms, pacer)).catch((error) => {
       throw fromAwsError(error, {operation: 'ListKeys'})
     })
     // AWS-managed keys (alias/aws/*) cannot carry tags: not asked. The others are asked for their
@@ -165,7 +165,7 @@ export async function selectKeys(kms: KMSClient, source: KeySource, options: {pa
     const awsManaged = new Set((await aliasesPromise).filter((a) => a.AliasName?.startsWith('alias/aws/')).map((a) => a.TargetKeyId))
     const describe = async (KeyId: string): Promise<KeyMetadata | undefined> => {
       try {
-        return (await pacer.run('DescribeKey', () => kms.send(new DescribeKeyCommand({KeyId})))).KeyMetadata
+        return (await pacedCall(pacer, 'DescribeKey', () => kms.send(new DescribeKeyCommand({KeyId})))).KeyMetadata
       } catch (error) {
         throw fromAwsError(error, {key: KeyId, operation: 'DescribeKey'})
       }
@@ -334,6 +334,7 @@ const RETRYABLE = new Set([
 
 /** A failure worth another attempt: throttling, a server-side error, or a dropped connection. */
 export function isRetryable(error: unknown): boolean {
+  if (error instanceof KmsctlError) return (error.awsCode !== undefined && RETRYABLE.has(error.awsCode)) || isRetryable(error.cause)
   const e = error as {$metadata?: {httpStatusCode?: number}; code?: string; name?: string}
   if (e?.name && RETRYABLE.has(e.name)) return true
   const status = e?.$metadata?.httpStatusCode

@@ -7,8 +7,9 @@ import {SANDBOX_REGION} from './constants.js'
 import {SandboxError, err, internalError} from './errors.js'
 import {type RequestContext, type SandboxHooks, defaultHooks} from './hooks.js'
 import {NeedsWrite, type OpContext} from './kms/context.js'
-import {KMS_OPERATIONS, maintain, maintenanceDue} from './kms/operations.js'
+import {KMS_OPERATIONS, maintain, nextMaintenance} from './kms/operations.js'
 import {resolvePrincipal} from './principals.js'
+import type {SandboxState} from './state.js'
 import {SandboxStore, type StoreOptions} from './store.js'
 import {kmsRecord, lookupEvents} from './trail.js'
 
@@ -68,6 +69,7 @@ export interface CoreOptions extends StoreOptions {
 export class SandboxCore {
   readonly hooks: SandboxHooks
   readonly store: SandboxStore
+  private due = {at: 0, generation: -1}
 
   constructor(dir: string, options: CoreOptions = {}) {
     this.store = new SandboxStore(dir, options)
@@ -175,7 +177,7 @@ export class SandboxCore {
   private async execute(spec: (typeof KMS_OPERATIONS)[string], input: Record<string, any>, opCtx: OpContext): Promise<Record<string, unknown>> {
     // One look at the state file per request (a stat; the parse only when it changed).
     let state = this.store.read()
-    if (maintenanceDue(state, this.store.clock.nowMs())) {
+    if (this.maintenanceDueAt(state) <= this.store.clock.nowMs()) {
       await this.store.mutate((s) => maintain(s, this.store.clock.nowMs()))
       state = this.store.read()
     }
@@ -196,6 +198,12 @@ export class SandboxCore {
       if (error instanceof NeedsWrite) return inWrite()
       throw error
     }
+  }
+
+  /** When the state next needs a time-driven change, computed once per version of the state (O(keys)). */
+  private maintenanceDueAt(state: SandboxState): number {
+    if (this.due.generation !== this.store.generation) this.due = {at: nextMaintenance(state), generation: this.store.generation}
+    return this.due.at
   }
 
   private async sts(ctx: RequestContext): Promise<SandboxResponse> {

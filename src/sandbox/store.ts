@@ -37,6 +37,8 @@ export class SandboxStore {
   readonly dir: string
   private batch: TrailRecord[] = []
   private readonly batchEvents: boolean
+  /** Bumped whenever the in-memory state is replaced or written (for caches derived from it). */
+  generation = 0
   private cache?: {signature: FileSignature; state: SandboxState}
   private events: TrailRecord[] = []
   private eventsIno = -1
@@ -134,6 +136,7 @@ export class SandboxStore {
         result = fn(state)
       } catch (error) {
         this.cache = undefined
+        this.generation++
         throw error
       }
 
@@ -156,7 +159,11 @@ export class SandboxStore {
 
     if (!signature) {
       // No state yet: an empty one in memory (written on the first mutation).
-      if (!this.cache || this.cache.signature.ino !== -1) this.cache = {signature: {ino: -1, mtimeMs: 0, size: 0}, state: emptyState(Date.now())}
+      if (!this.cache || this.cache.signature.ino !== -1) {
+        this.cache = {signature: {ino: -1, mtimeMs: 0, size: 0}, state: emptyState(Date.now())}
+        this.generation++
+      }
+
       return this.cache.state
     }
 
@@ -164,6 +171,7 @@ export class SandboxStore {
     if (c && c.signature.ino === signature.ino && c.signature.size === signature.size && c.signature.mtimeMs === signature.mtimeMs) return c.state
     const state = parseState(readFileSync(this.statePath, 'utf8'))
     this.cache = {signature, state}
+    this.generation++
     return state
   }
 
@@ -256,6 +264,7 @@ export class SandboxStore {
     writeAtomic(this.statePath, JSON.stringify(state))
     const st = statSync(this.statePath)
     this.cache = {signature: {ino: st.ino, mtimeMs: st.mtimeMs, size: st.size}, state}
+    this.generation++
   }
 }
 

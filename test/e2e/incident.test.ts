@@ -230,7 +230,7 @@ describe('e2e: incident response', function () {
     await kms.send(new CreateAliasCommand({AliasName: 'alias/e2e-pty', TargetKeyId: k}))
     const wrong = runInPty(['key', 'disable', 'alias/e2e-pty'], env)
     await wrong.waitFor('To disable key')
-    expect(wrong.output()).to.include(`To disable key ${k} (alias/e2e-pty), type ${k} (or its alias):`)
+    expect(wrong.output().replaceAll('\n', '')).to.include(`To disable key ${k} (alias/e2e-pty), type ${k} (or its alias):`)
     expect(wrong.output()).to.match(/alias\/e2e-pty\s+│\s+\S+\s+│\s+Enabled\s+│\s+will disable/)
     wrong.write('alias/other\r')
     expect(await wrong.exit).to.equal(4)
@@ -250,12 +250,6 @@ describe('e2e: incident response', function () {
       const fk = client(faulty)
       const ids = await newKeys(fk, 20, 'e2e-faults')
       const res = await runCli(['key', 'disable', '--tag', 'team=e2e-faults', '--yes', '--json', '--max-attempts', '2'], {env: {...faulty.env, KMSCTL_HOME: home}})
-      if (res.stdout.trim() === '') {
-        // The selection itself could not get through the faults: an error, and nothing disabled.
-        expect(res.code).to.equal(1)
-        return
-      }
-
       const report = json(res)
       const failed = report.keys.filter((k: {outcome: string}) => k.outcome === 'failed')
       expect(res.code).to.equal(failed.length === 0 ? 0 : failed.length === report.keys.length ? 1 : 3)

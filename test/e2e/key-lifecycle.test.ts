@@ -32,6 +32,9 @@ describe('e2e: key lifecycle against the sandbox', function () {
   const aliasTarget = async (name: string) => (await kms.send(new ListAliasesCommand({}))).Aliases?.find((a) => a.AliasName === name)?.TargetKeyId
 
   before(async () => {
+    // The SDK client below must be the real one, even if a unit-test file left KMSClient#send stubbed.
+    const send = KMSClient.prototype.send as unknown as {restore?: () => void}
+    if (typeof send.restore === 'function') send.restore()
     server = await startSandboxServer()
     home = mkdtempSync(join(tmpdir(), 'kmsctl-e2e-home-'))
     env = {...server.env, KMSCTL_HOME: home}

@@ -1,5 +1,5 @@
 import {CreateAliasCommand, DeleteAliasCommand, DescribeKeyCommand, KMSClient, ListAliasesCommand, UpdateAliasCommand} from '@aws-sdk/client-kms'
-import {mockClient} from 'aws-sdk-client-mock'
+import {type AwsClientStub, mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {applyAliasPlan, keyTypeOf, listAliases, planAliasCreate, planAliasDelete, planAliasUpdate, validateAliasName} from '../../src/lib/aliases.js'
@@ -23,7 +23,12 @@ async function thrown(p: Promise<unknown>): Promise<KmsctlError> {
 }
 
 describe('aliases', () => {
-  const mock = mockClient(KMSClient)
+  // Stubbed for this block only (before/after), so that other test files get the real client back.
+  let mock: AwsClientStub<KMSClient>
+  before(() => {
+    mock = mockClient(KMSClient)
+  })
+  after(() => mock.restore())
   const kms = new KMSClient({credentials: {accessKeyId: 'a', secretAccessKey: 'b'}, region: 'us-east-1'})
   beforeEach(() => {
     mock.reset()

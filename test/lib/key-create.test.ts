@@ -1,5 +1,5 @@
 import {CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, EnableKeyRotationCommand, KMSClient, ListAliasesCommand} from '@aws-sdk/client-kms'
-import {mockClient} from 'aws-sdk-client-mock'
+import {type AwsClientStub, mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -128,7 +128,12 @@ describe('key create: plan', () => {
 })
 
 describe('key create: execute', () => {
-  const mock = mockClient(KMSClient)
+  // Stubbed for this block only (before/after), so that other test files get the real client back.
+  let mock: AwsClientStub<KMSClient>
+  before(() => {
+    mock = mockClient(KMSClient)
+  })
+  after(() => mock.restore())
   const kms = new KMSClient({credentials: {accessKeyId: 'a', secretAccessKey: 'b'}, region: 'us-east-1'})
   beforeEach(() => {
     mock.reset()

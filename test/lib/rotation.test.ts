@@ -6,7 +6,7 @@ import {
   ListKeyRotationsCommand,
   RotateKeyOnDemandCommand,
 } from '@aws-sdk/client-kms'
-import {mockClient} from 'aws-sdk-client-mock'
+import {type AwsClientStub, mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -36,7 +36,12 @@ const key = (extra: Record<string, unknown> = {}, ref = 'alias/app'): ResolvedKe
 const ctx = async () => ({account: '111122223333', caller: 'arn:aws:iam::111122223333:user/ops', command: ['key', 'rotation', 'enable'], region: 'us-east-1'})
 
 describe('rotation', () => {
-  const mock = mockClient(KMSClient)
+  // Stubbed for this block only (before/after), so that other test files get the real client back.
+  let mock: AwsClientStub<KMSClient>
+  before(() => {
+    mock = mockClient(KMSClient)
+  })
+  after(() => mock.restore())
   const kms = new KMSClient({credentials: {accessKeyId: 'a', secretAccessKey: 'b'}, region: 'us-east-1'})
   let journal: Journal
   beforeEach(() => {

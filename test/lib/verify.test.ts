@@ -12,7 +12,7 @@ import {
   VerifyCommand,
   VerifyMacCommand,
 } from '@aws-sdk/client-kms'
-import {mockClient} from 'aws-sdk-client-mock'
+import {type AwsClientStub, mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 import {createPublicKey, diffieHellman, generateKeyPairSync} from 'node:crypto'
 
@@ -35,7 +35,12 @@ const ticking = () => {
 }
 
 describe('key verify', () => {
-  const mock = mockClient(KMSClient)
+  // Stubbed for this block only (before/after), so that other test files get the real client back.
+  let mock: AwsClientStub<KMSClient>
+  before(() => {
+    mock = mockClient(KMSClient)
+  })
+  after(() => mock.restore())
   const kms = new KMSClient({credentials: {accessKeyId: 'a', secretAccessKey: 'b'}, region: 'us-east-1'})
   beforeEach(() => mock.reset())
 

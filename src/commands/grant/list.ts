@@ -8,7 +8,7 @@ import {resolveKey} from '../../lib/key-ref.js'
 import {type Column, Progress, formatDate, renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
 
-/** The account ID of an issuing-account ARN (arn:aws:iam::111122223333:root), for tables. */
+/** The account ID in an ARN (arn:aws:iam::111122223333:root, a key ARN), for tables. */
 function accountOf(arn: string | undefined): string {
   return /:(\d{12}):/.exec(arn ?? '')?.[1] ?? arn ?? ''
 }
@@ -108,7 +108,8 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
       any((g) => g.retiringPrincipal) && {get: (g) => g.retiringPrincipal ?? '', header: 'Retiring principal', minWidth: 20},
       {get: (g) => g.operations.join('\n'), header: 'Operations', minWidth: 15},
       any((g) => g.constraints) && {get: (g) => constraintText(g.constraints), header: 'Constraints'},
-      {get: (g) => accountOf(g.issuingAccount), header: 'Issuing account', minWidth: 12},
+      // The issuing account is news only when some grant was issued by another account than the key's.
+      any((g) => accountOf(g.issuingAccount) !== accountOf(g.keyArn)) && {get: (g) => accountOf(g.issuingAccount), header: 'Issuing account', minWidth: 12},
       {get: (g) => formatDate(g.creationDate), header: 'Created', shrink: false},
     ]
     this.log(renderTable(r.grants, columns.filter((c): c is Column<GrantInfo> => Boolean(c))))

@@ -41,20 +41,11 @@ export default class KeyScheduleDeletion extends KmsctlCommand<typeof KeySchedul
 
   static override description = `Schedule a key for deletion, after a pre-flight a person will actually read.
 
-Deleting a KMS key destroys every piece of data encrypted under it, forever. Before anything is sent, kmsctl
-shows the key's state, manager, description, aliases, tags, grants and their grantees, multi-Region replicas
-(a primary waits for them: PendingReplicaDeletion), when KMS last saw it used (GetKeyLastUsage), the newest
-cryptographic calls on it in CloudTrail over --lookback with who and from where, and the date it would be
-deleted.
+Deleting a KMS key destroys every piece of data encrypted under it, forever. Before anything is sent, kmsctl shows the key's state, manager, description, aliases, tags, grants and their grantees, multi-Region replicas (a primary waits for them: PendingReplicaDeletion), when KMS last saw it used (GetKeyLastUsage), the newest cryptographic calls on it in CloudTrail over --lookback with who and from where, and the date it would be deleted.
 
-Refused (exit 2, nothing sent): AWS managed keys; --days outside 7..30; a key already pending deletion. A key
-that is still Enabled, or was used inside --lookback (refused calls count too), or whose use could not be
-checked, is refused unless --force: disable it first and watch CloudTrail.
+Refused (exit 2, nothing sent): AWS managed keys; --days outside 7..30; a key already pending deletion. A key that is still Enabled, or was used inside --lookback (refused calls count too), or whose use could not be checked, is refused unless --force: disable it first and watch CloudTrail.
 
-To confirm, type the key ID or one of its aliases at the prompt; scripts pass the same text with --confirm.
---yes alone is not enough, and there is never a prompt without a terminal. The key's state before the change
-is recorded in the journal. --dry-run runs every check and stops. Cancel within the waiting period with
-kmsctl key cancel-deletion.`
+To confirm, type the key ID or one of its aliases at the prompt; scripts pass the same text with --confirm. --yes alone is not enough, and there is never a prompt without a terminal. The key's state before the change is recorded in the journal. --dry-run runs every check and stops. Cancel within the waiting period with kmsctl key cancel-deletion.`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> alias/old-reports --dry-run', description: 'Show the pre-flight and stop'},

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../lib/base-command.js'
-import {usageError} from '../../lib/errors.js'
+import {KmsctlError, usageError} from '../../lib/errors.js'
 import {defaultSandboxDir} from '../../lib/home.js'
 import {DEFAULT_PORT, NOT_FOR_REAL_DATA} from '../../sandbox/constants.js'
 import {isLoopbackHost, startHttpServer} from '../../sandbox/http.js'
@@ -43,7 +43,17 @@ ${NOT_FOR_REAL_DATA}`
 
     const dir = flags['sandbox-dir'] ?? defaultSandboxDir()
     const realism = createRealism(dir, {overrides: settingsFromFlags(flags)})
-    const server = await startHttpServer({dir, hooks: realism, host: flags.host, port: flags.port})
+    const server = await startHttpServer({dir, hooks: realism, host: flags.host, port: flags.port}).catch((error: NodeJS.ErrnoException) => {
+      if (error?.code === 'EADDRINUSE') {
+        throw new KmsctlError('FAILED', `Port ${flags.port} on ${flags.host} is already in use.`, {cause: error, remedy: 'Try this: --port 0 (any free port), or stop what listens there.'})
+      }
+
+      if (error?.code === 'EADDRNOTAVAIL' || error?.code === 'ENOTFOUND') {
+        throw usageError(`Cannot listen on ${flags.host}: no such local address.`, 'Try this: --host 127.0.0.1')
+      }
+
+      throw error
+    })
     const result: ServeResult = {dir, port: server.port, url: server.url}
     if (this.jsonEnabled()) this.logJson(result)
     else process.stdout.write(`Sandbox listening on ${server.url} (state: ${dir})\n`)

@@ -7,6 +7,7 @@ import {fromAwsError} from '../errors.js'
 import {listAllAliases} from '../key-ref.js'
 import {rotationNotApplicable} from '../inventory.js'
 import {Pacer} from '../pacing.js'
+import {pacedCall} from '../bulk.js'
 
 export interface RotationSnapshot {
   enabled?: boolean
@@ -40,7 +41,7 @@ export async function listGrantsOf(kms: KMSClient, keyId: string, pacer: Pacer):
   do {
     const m = marker
     // eslint-disable-next-line no-await-in-loop
-    const page = await pacer.run('ListGrants', () => kms.send(new ListGrantsCommand({KeyId: keyId, Limit: 100, Marker: m})))
+    const page = await pacedCall(pacer, 'ListGrants', () => kms.send(new ListGrantsCommand({KeyId: keyId, Limit: 100, Marker: m})))
     grants.push(...(page.Grants ?? []))
     marker = page.Truncated ? page.NextMarker : undefined
   } while (marker)
@@ -49,7 +50,7 @@ export async function listGrantsOf(kms: KMSClient, keyId: string, pacer: Pacer):
 
 export async function getPolicy(kms: KMSClient, keyId: string, pacer: Pacer): Promise<string | undefined> {
   const {GetKeyPolicyCommand} = await kmsSdk()
-  const out = await pacer.run('GetKeyPolicy', () => kms.send(new GetKeyPolicyCommand({KeyId: keyId, PolicyName: 'default'})))
+  const out = await pacedCall(pacer, 'GetKeyPolicy', () => kms.send(new GetKeyPolicyCommand({KeyId: keyId, PolicyName: 'default'})))
   return out.Policy
 }
 
@@ -60,7 +61,7 @@ export async function getTags(kms: KMSClient, keyId: string, pacer: Pacer): Prom
   do {
     const m = marker
     // eslint-disable-next-line no-await-in-loop
-    const page = await pacer.run('ListResourceTags', () => kms.send(new ListResourceTagsCommand({KeyId: keyId, Limit: 50, Marker: m})))
+    const page = await pacedCall(pacer, 'ListResourceTags', () => kms.send(new ListResourceTagsCommand({KeyId: keyId, Limit: 50, Marker: m})))
     for (const t of page.Tags ?? []) tags[t.TagKey ?? ''] = t.TagValue ?? ''
     marker = page.Truncated ? page.NextMarker : undefined
   } while (marker)
@@ -71,7 +72,7 @@ async function getRotation(kms: KMSClient, m: KeyMetadata, pacer: Pacer): Promis
   const reason = rotationNotApplicable(m)
   if (reason) return {notApplicable: reason}
   const {GetKeyRotationStatusCommand} = await kmsSdk()
-  const out = await pacer.run('GetKeyRotationStatus', () => kms.send(new GetKeyRotationStatusCommand({KeyId: m.KeyId})))
+  const out = await pacedCall(pacer, 'GetKeyRotationStatus', () => kms.send(new GetKeyRotationStatusCommand({KeyId: m.KeyId})))
   return {enabled: Boolean(out.KeyRotationEnabled), periodDays: out.RotationPeriodInDays}
 }
 
@@ -95,7 +96,7 @@ export async function snapshotKey(kms: KMSClient, metadata: KeyMetadata, options
   const [policy, grants, aliases, tags, rotation] = await Promise.all([
     soft('GetKeyPolicy', () => getPolicy(kms, keyId, pacer)),
     soft('ListGrants', () => listGrantsOf(kms, keyId, pacer)),
-    soft('ListAliases', async () => (await pacer.run('ListAliases', () => listAllAliases(kms, keyId))).map((a) => a.AliasName ?? '').filter(Boolean).sort()),
+    soft('ListAliases', async () => (await pacedCall(pacer, 'ListAliases', () => listAllAliases(kms, keyId))).map((a) => a.AliasName ?? '').filter(Boolean).sort()),
     soft('ListResourceTags', () => getTags(kms, keyId, pacer)),
     soft('GetKeyRotationStatus', () => getRotation(kms, metadata, pacer)),
   ])

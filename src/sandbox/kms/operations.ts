@@ -268,13 +268,19 @@ function deleteKey(state: SandboxState, key: KeyRecord): void {
 
 /** Time-driven changes (deletions whose window passed, automatic rotations): due now? */
 export function maintenanceDue(state: SandboxState, nowMs: number): boolean {
+  return nextMaintenance(state) <= nowMs
+}
+
+/** When the next time-driven change is due (-Infinity: now; Infinity: never). */
+export function nextMaintenance(state: SandboxState): number {
+  let next = Number.POSITIVE_INFINITY
   for (const key of Object.values(state.keys)) {
-    if (key.state === 'PendingDeletion' && key.deletionDate !== undefined && key.deletionDate <= nowMs) return true
-    if (key.state === 'PendingReplicaDeletion' && relatedMultiRegionKeys(state, key).length <= 1) return true
-    if (key.rotation.enabled && key.state === 'Enabled' && key.rotation.nextRotation !== undefined && key.rotation.nextRotation <= nowMs) return true
+    if (key.state === 'PendingDeletion' && key.deletionDate !== undefined) next = Math.min(next, key.deletionDate)
+    if (key.state === 'PendingReplicaDeletion' && relatedMultiRegionKeys(state, key).length <= 1) return Number.NEGATIVE_INFINITY
+    if (key.rotation.enabled && key.state === 'Enabled' && key.rotation.nextRotation !== undefined) next = Math.min(next, key.rotation.nextRotation)
   }
 
-  return false
+  return next
 }
 
 export function maintain(state: SandboxState, nowMs: number): void {

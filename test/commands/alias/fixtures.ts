@@ -3,7 +3,7 @@
 import {KMSClient} from '@aws-sdk/client-kms'
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 import {runCommand} from '@oclif/test'
-import {mockClient} from 'aws-sdk-client-mock'
+import {type AwsClientStub, mockClient} from 'aws-sdk-client-mock'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -38,14 +38,20 @@ export interface Run {
   code: number
 }
 
-/** A test context: mocks reset, KMSCTL_HOME fresh, STS answering. */
+/**
+ * A test context: KMS and STS stubbed for the calling describe block only (installed in before(),
+ * restored in after(), so that other files get the real clients), reset for each test, with a fresh
+ * KMSCTL_HOME and STS answering.
+ */
 export function commandContext() {
-  const kms = mockClient(KMSClient)
-  const sts = mockClient(STSClient)
   const saved = process.env.KMSCTL_HOME
+  let kms: AwsClientStub<KMSClient>
+  let sts: AwsClientStub<STSClient>
   const ctx = {
     journal: () => new Journal(),
-    kms,
+    get kms() {
+      return kms
+    },
     async run(args: string[]): Promise<Run> {
       process.exitCode = undefined
       // As in CI: no terminal to prompt on, even when the tests run in one.
@@ -62,8 +68,14 @@ export function commandContext() {
       process.exitCode = undefined
       return {code, stderr: out.stderr, stdout: out.stdout}
     },
-    sts,
+    get sts() {
+      return sts
+    },
   }
+  before(() => {
+    kms = mockClient(KMSClient)
+    sts = mockClient(STSClient)
+  })
   beforeEach(() => {
     process.env.KMSCTL_HOME = mkdtempSync(join(tmpdir(), 'kmsctl-home-'))
     kms.reset()
@@ -71,12 +83,14 @@ export function commandContext() {
     sts.on(GetCallerIdentityCommand).resolves({Account: ACCOUNT, Arn: CALLER, UserId: 'AIDAEXAMPLE'})
   })
   after(() => {
+    kms.restore()
+    sts.restore()
     process.env.KMSCTL_HOME = saved
   })
   return ctx
 }
 
 /** The KMS commands sent, by name, in order. */
-export function sent(kms: ReturnType<typeof mockClient>): string[] {
+export function sent(kms: AwsClientStub<KMSClient>): string[] {
   return kms.calls().map((c) => (c.args[0] as {constructor: {name: string}}).constructor.name.replace(/Command$/, ''))
 }

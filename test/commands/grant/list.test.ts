@@ -37,17 +37,25 @@ describe('grant list', () => {
   it('lists one key\'s grants in a table with every column', async () => {
     setupKeys(3)
     kmsMock.on(ListGrantsCommand).resolves({
-      Grants: [entry(2, 1, {Constraints: {EncryptionContextSubset: {tenant: 'acme'}}, RetiringPrincipal: OPS})],
+      Grants: [entry(2, 1, {Constraints: {EncryptionContextSubset: {tenant: 'acme'}}, IssuingAccount: 'arn:aws:iam::444455556666:root', RetiringPrincipal: OPS})],
       Truncated: false,
     })
     const {stderr, stdout} = await runCommand(['grant:list', 'alias/payments'], undefined, {})
-    for (const text of ['Grant ID', 'Name', 'Grantee', 'Retiring principal', 'Operations', 'Constraints', 'Issuing account', 'Created', 'grant-2-1', 'subset tenant=acme', '2026-11-01 10:00:00Z']) {
+    for (const text of ['Grant ID', 'Name', 'Grantee', 'Retiring principal', 'Operations', 'Constraints', 'Issuing account', '444455556666', 'Created', 'grant-2-1', 'subset tenant=acme', '2026-11-01 10:00:00Z']) {
       expect(stdout).to.contain(text)
     }
 
     expect(stderr).to.contain('1 grant')
     expect(kmsMock.commandCalls(ListKeysCommand)).to.have.length(0)
     expect(kmsMock.commandCalls(ListGrantsCommand)[0].args[0].input.KeyId).to.equal(keyArn(2))
+  })
+
+  it('leaves out columns that say nothing: empty ones, the --grantee, the key\'s own issuing account', async () => {
+    setupKeys(3)
+    const {stdout} = await runCommand(['grant:list', '--grantee', APP])
+    expect(stdout).to.contain('Grant ID')
+    expect(stdout).to.contain('alias/payments')
+    for (const hidden of ['Grantee', 'Retiring principal', 'Constraints', 'Issuing account']) expect(stdout).to.not.contain(hidden)
   })
 
   it('without KEY scans every customer-managed key (--json)', async () => {

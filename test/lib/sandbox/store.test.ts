@@ -1,7 +1,7 @@
 import {ListKeysCommand} from '@aws-sdk/client-kms'
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
-import {appendFileSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -64,6 +64,8 @@ describe('sandbox state directory', () => {
     for (const delay of [150, 400, 900]) {
       const w = runWriter(dir, 0, 'k')
       await w.ready
+      // Kill it while it is writing: once its first write has landed, after a varying delay.
+      for (let i = 0; i < 400 && !existsSync(join(dir, 'state.json')); i++) await new Promise((r) => setTimeout(r, 50))
       await new Promise((r) => setTimeout(r, delay))
       w.child.kill('SIGKILL')
       await w.exit

@@ -8,8 +8,15 @@ import {type FilterSpec, compileFilter} from '../filters.js'
 import {type CloudTrailRecord, type TrailEvent, aliasBindings, normalise} from '../normalise.js'
 import {ScanError, scanRecords} from './raw-scan.js'
 
-/** Output chunk for gunzip: large enough that a typical log file comes out in one piece. */
-const GUNZIP_CHUNK = 4 * 1024 * 1024
+/**
+ * gunzip's output chunk: the uncompressed size from the gzip trailer (ISIZE), so that a file comes
+ * out in one exactly sized piece with no copying; within bounds, as ISIZE is only a hint (it is
+ * modulo 4 GiB, and of the last member only).
+ */
+function gunzipChunk(data: Buffer): number {
+  const isize = data.length >= 18 ? data.readUInt32LE(data.length - 4) : 0
+  return Math.min(64 * 1024 * 1024, Math.max(64 * 1024, isize + 1024))
+}
 
 export interface ScanJob {
   /** Known aliases (alias -> key ARN or ID are turned around here: key -> alias) for the key column. */
@@ -67,7 +74,7 @@ export function scanFile(path: string, index: number, prepared: PreparedJob): Fi
   try {
     const data = readFileSync(path)
     result.bytes = data.length
-    buf = path.endsWith('.gz') || (data[0] === 0x1f && data[1] === 0x8b) ? gunzipSync(data, {chunkSize: GUNZIP_CHUNK}) : data
+    buf = path.endsWith('.gz') || (data[0] === 0x1f && data[1] === 0x8b) ? gunzipSync(data, {chunkSize: gunzipChunk(data)}) : data
   } catch (error) {
     result.error = describeError(error)
     return result
