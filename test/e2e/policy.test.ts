@@ -30,6 +30,8 @@ async function exitOf(session: PtySession): Promise<number> {
   }
 }
 
+const PROMPT = /type\s+[0-9a-f-]{36} \(or its alias\):/
+
 const text = (statements: unknown[]) => JSON.stringify({Version: '2012-10-17', Statement: statements}, null, 2) + '\n'
 
 describe('e2e: policy', function () {
@@ -55,6 +57,24 @@ describe('e2e: policy', function () {
 
   after(async () => {
     await server?.stop()
+  })
+
+  const sessions: PtySession[] = []
+  const pty = (args: string[], e: NodeJS.ProcessEnv) => {
+    const s = runInPty(args, e)
+    sessions.push(s)
+    return s
+  }
+
+  afterEach(() => {
+    // A failed test must not leave a prompt waiting forever.
+    for (const s of sessions.splice(0)) {
+      try {
+        s.kill()
+      } catch {
+        // Already ended.
+      }
+    }
   })
 
   beforeEach(() => {
@@ -111,8 +131,8 @@ describe('e2e: policy', function () {
 
   it('detects a change made between the diff and the put (typed confirmation in a terminal)', async () => {
     const {alias, keyId} = await newKey()
-    const session = runInPty(['policy', 'put', alias, '--file', file('new.json', text([ROOT, USE]))], env)
-    await session.waitFor(`type ${keyId}`)
+    const session = pty(['policy', 'put', alias, '--file', file('new.json', text([ROOT, USE]))], env)
+    await session.waitFor(PROMPT)
     expect(session.output()).to.contain('Access is WIDENED')
     expect(session.output()).to.contain('This change WIDENS access')
     // Someone else edits the policy while the prompt is open.
@@ -127,14 +147,14 @@ describe('e2e: policy', function () {
 
   it('puts after the key alias is typed at the prompt, and declines on a mismatch', async () => {
     const {alias, keyId} = await newKey()
-    const declined = runInPty(['policy', 'put', alias, '--file', file('new.json', text([ROOT, USE]))], env)
-    await declined.waitFor(`type ${keyId}`)
+    const declined = pty(['policy', 'put', alias, '--file', file('new.json', text([ROOT, USE]))], env)
+    await declined.waitFor(PROMPT)
     declined.write('something-else\r')
     expect(await exitOf(declined)).to.equal(4)
     expect(await putEvents(keyId)).to.equal(0)
 
-    const accepted = runInPty(['policy', 'put', alias, '--file', join(dir, 'new.json')], env)
-    await accepted.waitFor(`type ${keyId}`)
+    const accepted = pty(['policy', 'put', alias, '--file', join(dir, 'new.json')], env)
+    await accepted.waitFor(PROMPT)
     accepted.write(`${alias}\r`)
     expect(await exitOf(accepted)).to.equal(0)
     expect(accepted.output()).to.contain(`Put the key policy of ${keyId} (read back: identical).`)

@@ -146,6 +146,19 @@ describe('e2e: kmsctl sandbox serve flags and lifecycle', () => {
     expect(r.stdout).to.equal('')
   })
 
+  it('names a port already in use (exit 1) with the fix', async () => {
+    const busy = await startSandboxServer()
+    try {
+      const r = await runCli(['sandbox', 'serve', '--port', String(busy.port), '--sandbox-dir', mkdtempSync(join(tmpdir(), 'kmsctl-e2e-'))])
+      expect(r.code).to.equal(1)
+      expect(r.stderr).to.contain(`Port ${busy.port} on 127.0.0.1 is already in use.`)
+      expect(r.stderr).to.contain('Try this: --port 0')
+      expect(r.stdout).to.equal('')
+    } finally {
+      await busy.stop()
+    }
+  })
+
   it('prints one JSON document under --json and exits 0 on SIGTERM and SIGINT', async () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const dir = mkdtempSync(join(tmpdir(), 'kmsctl-e2e-'))

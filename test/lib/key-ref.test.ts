@@ -11,6 +11,7 @@ describe('key references', () => {
   const kmsMock = mockClient(KMSClient)
   const kms = new KMSClient({credentials: {accessKeyId: 'a', secretAccessKey: 'b'}, region: 'us-east-1'})
   beforeEach(() => kmsMock.reset())
+  after(() => kmsMock.restore())
 
   it('classifies the four forms', () => {
     expect(parseKeyRef(KEY_ID).kind).to.equal('key-id')

@@ -4,7 +4,7 @@ import {KmsctlCommand} from '../../lib/base-command.js'
 import {confirmAction} from '../../lib/confirm.js'
 import {ExitCode, KmsctlError, usageError} from '../../lib/errors.js'
 import {confirmFlags} from '../../lib/flags.js'
-import {changeContext} from '../../lib/grants/context.js'
+import {changeContext, commandLine} from '../../lib/grants/context.js'
 import {type GrantInfo, type KeyFailure} from '../../lib/grants/list.js'
 import {type GrantKey, type RevokeResult, keyForGrant, lookupGrant, newBatchId, resultError, revokeGrants, selectGrants} from '../../lib/grants/revoke.js'
 import {validateGrantId, validatePrincipal} from '../../lib/grants/validate.js'
@@ -87,7 +87,7 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
     const found = await lookupGrant(kms, key, grantId)
     if (this.flags['dry-run']) return this.dryRun([found.grant], [])
     if (!found.readable) this.warnLine(`could not read grant ${grantId} before revoking it (${found.reason}); the journal holds only its ID, so grant recreate cannot remake it.`)
-    const ctx = await changeContext(this.aws, this.argv)
+    const ctx = await changeContext(this.aws, commandLine(this.id, this.argv))
     const results = await revokeGrants(kms, [found.grant], {ctx})
     const [r] = results
     if (r.status === 'already-gone') {
@@ -140,7 +140,7 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
       yes: flags.yes,
     })
 
-    const ctx = await changeContext(this.aws, this.argv)
+    const ctx = await changeContext(this.aws, commandLine(this.id, this.argv))
     const batch = newBatchId()
     const revokeProgress = new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
     const results = await revokeGrants(kms, grants, {

@@ -30,3 +30,8 @@ export async function changeContext(aws: AwsClients, argv: readonly string[], jo
 
   return {account, caller, command: [...argv], journal, region}
 }
+
+/** The command line as the user typed it after the binary: `grant revoke --grantee ...`. */
+export function commandLine(id: string | undefined, argv: readonly string[]): string[] {
+  return [...(id ? id.split(':') : []), ...argv]
+}

@@ -38,7 +38,7 @@ describe('grant retire', () => {
     expect(stdout).to.contain('Retired the grant of the token given.')
     const rec = new Journal().list({action: 'grant.retire'}).at(-1)!
     expect(JSON.stringify(rec)).to.not.contain(TOKEN)
-    expect(rec.command).to.deep.equal(['--token', '(grant token)'])
+    expect(rec.command).to.deep.equal(['grant', 'retire', '--token', '(grant token)'])
   })
 
   it('KEY GRANT_ID with a key ARN retires without DescribeKey, journalling the grant first', async () => {

@@ -25,6 +25,7 @@ function meta(n: number, extra: Record<string, unknown> = {}) {
 
 describe('key list', () => {
   const kms = mockClient(KMSClient)
+  after(() => kms.restore())
   beforeEach(() => {
     kms.reset()
     kms.on(ListKeysCommand).resolves({Keys: [1, 2, 3].map((n) => ({KeyArn: arn(n), KeyId: id(n)})), Truncated: false})
