@@ -37,6 +37,7 @@ const MAX_REQUESTS = Number(opts.requests)
 const MAX_MS = (Number(opts.seconds) * 1000) / 3
 const CONCURRENCY = Number(opts.concurrency)
 const CALLS = Number(opts.calls)
+const ROUNDS = 3
 const ACCESS_KEY = 'AKIAKMSCTLSANDBOX001'
 const AUTH = `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/20260101/us-east-1/kms/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=${'0'.repeat(64)}`
 
@@ -132,38 +133,6 @@ async function throughput(agent, url, operation, body) {
   return {failed, ok, perSecond: Math.round(ok / seconds), seconds: Number(seconds.toFixed(2))}
 }
 
-async function inProcess(dir) {
-  const {tsImport} = await import('tsx/esm/api')
-  const {createSandboxRequestHandler} = await tsImport(join(root, 'src/sandbox/inprocess.ts'), import.meta.url)
-  const {KMSClient, CreateKeyCommand, DescribeKeyCommand, DecryptCommand, EncryptCommand} = await import('@aws-sdk/client-kms')
-  const kms = new KMSClient({
-    credentials: {accessKeyId: ACCESS_KEY, secretAccessKey: 'not-a-secret'},
-    region: 'us-east-1',
-    requestHandler: await createSandboxRequestHandler({dir}),
-  })
-  const key = (await kms.send(new CreateKeyCommand({Description: 'bench in-process'}))).KeyMetadata
-  const ct = (await kms.send(new EncryptCommand({KeyId: key.KeyId, Plaintext: Buffer.from('bench')}))).CiphertextBlob
-  const results = {}
-  for (const [name, make] of [
-    ['DescribeKey', () => new DescribeKeyCommand({KeyId: key.KeyId})],
-    ['Decrypt', () => new DecryptCommand({CiphertextBlob: ct})],
-  ]) {
-    for (let i = 0; i < 200; i++) await kms.send(make())
-    const times = []
-    const deadline = performance.now() + MAX_MS
-    for (let i = 0; i < CALLS && performance.now() < deadline; i++) {
-      const t = performance.now()
-      await kms.send(make())
-      times.push(performance.now() - t)
-    }
-
-    times.sort((a, b) => a - b)
-    results[name] = {calls: times.length, medianMs: Number(percentile(times, 50).toFixed(3)), p95Ms: Number(percentile(times, 95).toFixed(3))}
-  }
-
-  return results
-}
-
 /** A bare node:http server answering every request with a canned DescribeKey response: the floor of Node's HTTP stack here. */
 function startBareServer() {
   const script = `
@@ -187,34 +156,57 @@ function startBareServer() {
   })
 }
 
-/** The SDK alone: the same client with a handler that answers at once (the in-process floor). */
-async function inProcessBaseline() {
-  const {KMSClient, DescribeKeyCommand} = await import('@aws-sdk/client-kms')
+/**
+ * In-process latency per call through the real SDK client, as `kmsctl --sandbox` makes its calls, against
+ * the same client with a handler that answers at once (the SDK's own cost: the in-process floor).
+ * Alternating rounds; each series keeps its best round.
+ */
+async function inProcessLatency(dir) {
+  const {tsImport} = await import('tsx/esm/api')
+  const {createSandboxRequestHandler} = await tsImport(join(root, 'src/sandbox/inprocess.ts'), import.meta.url)
+  const {KMSClient, CreateKeyCommand, DescribeKeyCommand, DecryptCommand, EncryptCommand} = await import('@aws-sdk/client-kms')
   const {HttpResponse} = await import('@smithy/protocol-http')
-  const body = Buffer.from(JSON.stringify({KeyMetadata: {AWSAccountId: '111122223333', KeyId: 'k', KeyState: 'Enabled'}}))
-  const kms = new KMSClient({
-    credentials: {accessKeyId: ACCESS_KEY, secretAccessKey: 'not-a-secret'},
+  const credentials = {accessKeyId: ACCESS_KEY, secretAccessKey: 'not-a-secret'}
+  const canned = Buffer.from(JSON.stringify({KeyMetadata: {AWSAccountId: '111122223333', KeyId: 'k', KeyState: 'Enabled'}}))
+  const sdkAlone = new KMSClient({
+    credentials,
     region: 'us-east-1',
     requestHandler: {
       destroy() {},
-      handle: async () => ({response: new HttpResponse({body, headers: {'content-type': 'application/x-amz-json-1.1'}, statusCode: 200})}),
+      handle: async () => ({response: new HttpResponse({body: canned, headers: {'content-type': 'application/x-amz-json-1.1'}, statusCode: 200})}),
       httpHandlerConfigs: () => ({}),
       updateHttpClientConfig() {},
     },
   })
-  for (let i = 0; i < 200; i++) await kms.send(new DescribeKeyCommand({KeyId: 'k'}))
-  const times = []
-  for (let i = 0; i < CALLS; i++) {
-    const t = performance.now()
-    await kms.send(new DescribeKeyCommand({KeyId: 'k'}))
-    times.push(performance.now() - t)
+  const kms = new KMSClient({credentials, region: 'us-east-1', requestHandler: await createSandboxRequestHandler({dir})})
+  const key = (await kms.send(new CreateKeyCommand({Description: 'bench in-process'}))).KeyMetadata
+  const ct = (await kms.send(new EncryptCommand({KeyId: key.KeyId, Plaintext: Buffer.from('bench')}))).CiphertextBlob
+  const series = [
+    ['baseline', () => sdkAlone.send(new DescribeKeyCommand({KeyId: 'k'}))],
+    ['DescribeKey', () => kms.send(new DescribeKeyCommand({KeyId: key.KeyId}))],
+    ['Decrypt', () => kms.send(new DecryptCommand({CiphertextBlob: ct}))],
+  ]
+  for (const [, send] of series) for (let i = 0; i < 200; i++) await send()
+  const results = {}
+  const perRound = Math.max(1, Math.round(CALLS / ROUNDS))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, send] of series) {
+      const times = []
+      const deadline = performance.now() + MAX_MS
+      for (let i = 0; i < perRound && performance.now() < deadline; i++) {
+        const t = performance.now()
+        await send()
+        times.push(performance.now() - t)
+      }
+
+      times.sort((x, y) => x - y)
+      const r = {calls: times.length, medianMs: Number(percentile(times, 50).toFixed(3)), p95Ms: Number(percentile(times, 95).toFixed(3))}
+      if (!results[name] || r.medianMs < results[name].medianMs) results[name] = r
+    }
   }
 
-  times.sort((a, b) => a - b)
-  return {calls: times.length, medianMs: Number(percentile(times, 50).toFixed(3)), p95Ms: Number(percentile(times, 95).toFixed(3))}
+  return results
 }
-
-const ROUNDS = 3
 
 export async function run() {
   const dir = mkdtempSync(join(tmpdir(), 'kmsctl-bench-sandbox-'))
@@ -244,8 +236,7 @@ export async function run() {
     await server.stop()
   }
 
-  const baselineInProcess = await inProcessBaseline()
-  const inproc = await inProcess(inDir)
+  const {baseline: baselineInProcess, ...inproc} = await inProcessLatency(inDir)
   rmSync(dir, {force: true, recursive: true})
   rmSync(inDir, {force: true, recursive: true})
   const ratios = {

@@ -15,10 +15,11 @@ export DEMO_WORK="$WORK"
 bold() { if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then printf '\033[1m%s\033[0m\n' "$*"; else printf '%s\n' "$*"; fi; }
 kmsctl() { node "$ROOT/bin/run.js" "$@"; }
 # step ARGS...: print the command line, run it, stop the walkthrough if it fails.
-step() { echo; bold "\$ kmsctl $*"; kmsctl "$@"; }
+quoted() { local out="" a; for a in "$@"; do if [[ "$a" =~ ^[A-Za-z0-9_./:=,@%+-]+$ ]]; then out+="$a "; else out+="'${a//\'/\'\\\'\'}' "; fi; done; printf '%s' "${out% }"; }
+step() { echo; bold "\$ kmsctl $(quoted "$@")"; kmsctl "$@"; }
 # step_fails ARGS...: a command that must be refused (exit non-zero); the walkthrough shows why.
 step_fails() {
-  echo; bold "\$ kmsctl $*"
+  echo; bold "\$ kmsctl $(quoted "$@")"
   local rc=0; kmsctl "$@" || rc=$?
   if [ "$rc" -eq 0 ]; then echo "expected this command to fail, but it succeeded" >&2; exit 1; fi
   echo "(exit code $rc, as expected)"

@@ -140,7 +140,9 @@ describe('e2e: incident response', function () {
     const upd = await runCli(['alias', 'update', 'alias/e2e-undo', k2, '--json'], {env})
     expect(upd.code, upd.stderr).to.equal(0)
     const aliasEntry = json(upd).journalId as string
-    expect((await runCli(['undo', aliasEntry, '--yes'], {env})).code).to.equal(0)
+    const aliasUndo = await runCli(['undo', aliasEntry, '--yes', '--json'], {env})
+    expect(aliasUndo.code, aliasUndo.stderr).to.equal(0)
+    const aliasUndoEntry = json(aliasUndo).result.journalId as string
     const aliases = (await kms.send(new ListAliasesCommand({}))).Aliases as AliasListEntry[]
     expect(aliases.find((a) => a.AliasName === 'alias/e2e-undo')?.TargetKeyId).to.equal(k1)
 
@@ -150,8 +152,12 @@ describe('e2e: incident response', function () {
     expect((await runCli(['undo', c.keys[0].journalId, '--yes'], {env})).code).to.equal(0)
     expect(await stateOf(kms, k2)).to.equal('Enabled')
 
-    // A change made outside kmsctl after the undo: undoing the undo is refused (state moved on).
+    // A change made outside kmsctl after the undo: undoing the undo is refused (the alias moved on).
     await kms.send(new UpdateAliasCommand({AliasName: 'alias/e2e-undo', TargetKeyId: k2}))
+    const moved = await runCli(['undo', aliasUndoEntry, '--yes'], {env})
+    expect(moved.code).to.equal(2)
+    expect(moved.stderr).to.include(`Not undone: alias/e2e-undo points at ${k2} now, not ${k1} as ${aliasUndoEntry} left it.`)
+    expect(moved.stderr).to.include('--force to undo anyway')
     const list = json(await runCli(['journal', 'list', '--key', k1, '--json'], {env}))
     expect(list.map((r: {action: string}) => r.action)).to.deep.equal(['key.disable', 'key.enable'])
   })
