@@ -2,7 +2,8 @@
 // compared with the time the ListGrants quota makes unavoidable: each key needs one ListGrants call
 // (20 grants fit in one page), 100 calls start in the first second and then 100 a second, so 500 keys
 // cannot take less than 4 s. Target: within 1.5x of that. The same listing with quotas off is
-// reported too, as the cost of everything that is not pacing.
+// reported too, as the cost of everything that is not pacing. Each listing runs up to 3 times (within
+// a time budget) and the fastest counts, since load from elsewhere on the machine only slows a run.
 //
 // Seeding: the keys and one grant are made through the API; the other grants are copies of that
 // grant written into the stopped sandbox's state file, because 10,000 CreateGrant calls would each
@@ -73,7 +74,26 @@ function listAll(env) {
   return {grants: doc.grants.length, keys: doc.keysScanned, ms}
 }
 
-export async function run({keys = 500, grantsPerKey = 20} = {}) {
+/** Runs fn up to n times, stopping early once REPEAT_BUDGET_MS has been spent (the machine may be slow). */
+const REPEAT_BUDGET_MS = 90_000
+function repeat(fn, n) {
+  const out = []
+  const t0 = Date.now()
+  for (let i = 0; i < n && (i === 0 || Date.now() - t0 < REPEAT_BUDGET_MS); i++) {
+    // Let the server's request quota refill between runs, as it would between two operator commands.
+    if (i > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500)
+    out.push(fn())
+  }
+
+  return out
+}
+
+/** The fastest run: other load on the machine can only slow a run down. */
+function best(results) {
+  return results.reduce((a, b) => (b.ms < a.ms ? b : a))
+}
+
+export async function run({keys = 500, grantsPerKey = 20, runs = 3} = {}) {
   const seeder = await startServer()
   let arns
   try {
@@ -87,21 +107,22 @@ export async function run({keys = 500, grantsPerKey = 20} = {}) {
   const free = await startServer([], {dir: seeder.dir})
   let unpaced
   try {
-    unpaced = listAll(free.env)
+    unpaced = best(repeat(() => listAll(free.env), runs))
   } finally {
     await free.stop()
   }
 
   const server = await startServer(['--quotas', 'aws'], {dir: seeder.dir})
   try {
-    const paced = listAll(server.env)
+    const pacedRuns = repeat(() => listAll(server.env), runs)
+    const paced = best(pacedRuns)
     if (paced.grants !== seeded) throw new Error(`grant list found ${paced.grants} grants, ${seeded} were seeded`)
     const pages = keys * Math.ceil(grantsPerKey / 100)
     const unavoidable = (Math.ceil(pages / 100) - 1) * 1000 // 100 calls in the first second, then 100/s
     const ratio = paced.ms / unavoidable
     return {
       lines: [
-        `grant list --all-keys: ${paced.grants} grants on ${paced.keys} keys, AWS quotas on: ${fmt(paced.ms)}`,
+        `grant list --all-keys: ${paced.grants} grants on ${paced.keys} keys, AWS quotas on: ${fmt(paced.ms)} (best of ${pacedRuns.length}; all: ${pacedRuns.map((r) => fmt(r.ms)).join(', ')})`,
         `unavoidable by the ListGrants quota (${pages} calls at 100/s): ${fmt(unavoidable)}`,
         `ratio ${ratio.toFixed(2)}x (target <= 1.5x)`,
         `same listing with quotas off: ${fmt(unpaced.ms)} (${(unpaced.ms / unavoidable).toFixed(2)}x the unavoidable time); quotas on costs ${(paced.ms / unpaced.ms).toFixed(2)}x that`,
@@ -109,7 +130,7 @@ export async function run({keys = 500, grantsPerKey = 20} = {}) {
       ],
       name: 'grants-list',
       ratios: {pacedVsUnpaced: paced.ms / unpaced.ms, unpacedVsUnavoidable: unpaced.ms / unavoidable, vsUnavoidable: ratio},
-      results: {grants: paced.grants, keys: paced.keys, ms: paced.ms, unavoidableMs: unavoidable, unpacedMs: unpaced.ms},
+      results: {grants: paced.grants, keys: paced.keys, ms: paced.ms, runsMs: pacedRuns.map((r) => r.ms), unavoidableMs: unavoidable, unpacedMs: unpaced.ms},
     }
   } finally {
     await server.stop()

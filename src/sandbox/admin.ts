@@ -22,7 +22,11 @@ export interface SandboxStatus {
 }
 
 export function sandboxStatus(dir: string): SandboxStatus {
-  const exists = existsSync(dir)
+  if (!existsSync(dir)) {
+    // Nothing created yet: report an empty sandbox without creating its directory.
+    return {aliases: 0, dir, eventsRecorded: 0, exists: false, grants: 0, keys: 0, keysByRegion: {}, keysByState: {}, notice: NOT_FOR_REAL_DATA}
+  }
+
   const store = new SandboxStore(dir)
   const state = store.read()
   const keysByState: Record<string, number> = {}
@@ -36,7 +40,7 @@ export function sandboxStatus(dir: string): SandboxStatus {
     aliases: Object.keys(state.aliases).length,
     dir,
     eventsRecorded: store.readEvents().length,
-    exists: exists && existsSync(store.statePath),
+    exists: existsSync(store.statePath),
     grants: Object.keys(state.grants).length,
     keys: Object.keys(state.keys).length,
     keysByRegion,

@@ -115,6 +115,19 @@ describe('e2e: grants', function () {
     expect(again.code).to.equal(1)
   })
 
+  it('--retirable-by finds the grants a principal may retire, and retire KEY GRANT_ID removes one', async () => {
+    const ops = `arn:aws:iam::${ACCOUNT}:role/grants-ops`
+    const key = await newKey(admin)
+    const created = json(await kmsctl('grant', 'create', key.alias, '--grantee', APP, '--operations', 'Decrypt', '--retiring-principal', ops, '--json'))
+    const retirable = json(await kmsctl('grant', 'list', '--retirable-by', ops, '--json'))
+    expect(retirable.scope).to.equal('retirable')
+    expect(retirable.grants.map((g: {grantId: string}) => g.grantId)).to.deep.equal([created.grantId])
+
+    const retired = await kmsctl('grant', 'retire', key.arn, created.grantId)
+    expect(retired.code, retired.stderr).to.equal(0)
+    expect(json(await kmsctl('grant', 'list', '--retirable-by', ops, '--json')).grants).to.deep.equal([])
+  })
+
   it('revoke --grantee removes exactly that principal\'s grants across keys, and the recreated grants work again', async () => {
     const keys = [await newKey(admin), await newKey(admin)]
     const principals = sandboxHasPrincipals()

@@ -116,7 +116,7 @@ describe('e2e: incident response', function () {
   })
 
   it('undo reverses a disable, an alias update, and a contain; and says what it cannot undo', async () => {
-    const [k1, k2] = await newKeys(kms, 2)
+    const [k1, k2, k3] = await newKeys(kms, 3)
     await kms.send(new CreateAliasCommand({AliasName: 'alias/e2e-undo', TargetKeyId: k1}))
     const disabled = json(await runCli(['key', 'disable', 'alias/e2e-undo', '--yes', '--json'], {env}))
     const entry = disabled.keys[0].journalId
@@ -153,10 +153,10 @@ describe('e2e: incident response', function () {
     expect(await stateOf(kms, k2)).to.equal('Enabled')
 
     // A change made outside kmsctl after the undo: undoing the undo is refused (the alias moved on).
-    await kms.send(new UpdateAliasCommand({AliasName: 'alias/e2e-undo', TargetKeyId: k2}))
+    await kms.send(new UpdateAliasCommand({AliasName: 'alias/e2e-undo', TargetKeyId: k3}))
     const moved = await runCli(['undo', aliasUndoEntry, '--yes'], {env})
     expect(moved.code).to.equal(2)
-    expect(moved.stderr).to.include(`Not undone: alias/e2e-undo points at ${k2} now, not ${k1} as ${aliasUndoEntry} left it.`)
+    expect(moved.stderr).to.include(`Not undone: alias/e2e-undo points at ${k3} now, not ${k1} as ${aliasUndoEntry} left it.`)
     expect(moved.stderr).to.include('--force to undo anyway')
     const list = json(await runCli(['journal', 'list', '--key', k1, '--json'], {env}))
     expect(list.map((r: {action: string}) => r.action)).to.deep.equal(['key.disable', 'key.enable'])

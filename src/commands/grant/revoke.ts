@@ -43,7 +43,7 @@ export default class GrantRevoke extends KmsctlCommand<typeof GrantRevoke> {
 
   static override description = `Revoke grants: one (KEY GRANT_ID), every grant of a key (KEY --all), or every grant of a principal (--grantee ARN, on one KEY or across every customer-managed key) for incident response.
 ${RETIRE_VS_REVOKE}
-Bulk revokes show what will be revoked and ask for confirmation: type the grantee ARN (--grantee) or the key ID or alias (--all), or pass --confirm with the same text, or --yes. Without a terminal, --confirm or --yes is required.
+Revoking one grant by its ID does not ask. Bulk revokes show what will be revoked and ask for confirmation: type the grantee ARN (--grantee) or the key ID or alias (--all), or pass --confirm with the same text, or --yes. Without a terminal, --confirm or --yes is required.
 Each grant's full definition is written to the journal BEFORE it is revoked; the command prints a batch ID, and kmsctl grant recreate BATCH makes equivalent grants again. Recreated grants get new grant IDs and tokens: KMS cannot bring back a revoked grant itself.
 A result line per grant; exit code 3 when some grants were revoked and others failed (or some keys could not be searched), 1 when none could be revoked.`
 

@@ -11,6 +11,9 @@ import {renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
 import {variadicArgs} from '../key/disable.js'
 
+/** Grant IDs are 64 hex digits: the table shows the start, the lines under it the whole ID. */
+const short = (id: string) => (id.length > 14 ? `${id.slice(0, 12)}…` : id)
+
 export interface IncidentRestoreResult {
   dryRun: boolean
   batch?: string
@@ -118,7 +121,12 @@ Exit codes: 0 restored, 1 every key failed, 3 some keys failed.`
       {
         get: (k) =>
           k.steps
-            .map((s) => `${s.kind}${s.target ? ` ${s.target.slice(0, 12)}…` : ''}: ${s.status}${s.status === 'ok' && s.kind === 'recreate-grant' ? ` (${s.detail})` : s.detail && s.status !== 'planned' && s.status !== 'ok' ? ` (${s.detail})` : ''}`)
+            .map((s) => {
+              const target = s.target ? ` ${short(s.target)}` : ''
+              const created = s.status === 'ok' && s.kind === 'recreate-grant' ? k.newGrants.find((g) => g.replaces === s.target)?.grantId : undefined
+              const why = s.detail && s.status !== 'planned' && s.status !== 'ok' ? ` (${s.detail})` : ''
+              return `${s.kind}${target}: ${s.status}${created ? ` -> ${short(created)}` : why}`
+            })
             .join('\n') || 'nothing to do',
         header: 'Steps',
       },

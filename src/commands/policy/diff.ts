@@ -59,7 +59,10 @@ Shows the statements added (+), removed (-) and changed (- then +) as a table fi
     }
 
     const currentText = await fetchKeyPolicy(kms, key.keyId)
-    const diff = diffPolicies(requirePolicy(currentText, `the policy of ${key.keyId}`), requirePolicy(newText!, against))
+    const diff = diffPolicies(
+      requirePolicy(currentText, `the policy of ${key.keyId}`, {lenient: true}),
+      requirePolicy(newText!, against, {lenient: Boolean(flags['from-key'])}),
+    )
     const result: PolicyDiffResult = {...diffToJson(diff), against, changed: diff.changes.length > 0, key: {arn: key.arn, keyId: key.keyId}}
 
     if (!this.jsonEnabled()) {

@@ -104,7 +104,7 @@ A statement for the account root principal means "IAM policies decide": it is re
       keyArn = key.arn
     }
 
-    const policy = requirePolicy(text, source)
+    const policy = requirePolicy(text, source, {lenient: !flags.file})
     const keyAccount = flags.account ?? (keyArn ? arnAccount(keyArn) : undefined)
     const evaluations = actions.map((action) => evaluate(policy, {action, context, keyAccount, keyArn, principal: flags.principal}))
     const result: PolicySimulateResult = {

@@ -35,8 +35,26 @@ export interface ConditionResult {
   reason: string
 }
 
+/** A request context indexed by lower-cased key, for evaluating many conditions against one request. */
+export class PreparedContext {
+  private readonly byKey = new Map<string, string[]>()
+
+  constructor(context: RequestContext) {
+    for (const [k, v] of Object.entries(context)) {
+      if (v === undefined) continue
+      const lower = k.toLowerCase()
+      if (!this.byKey.has(lower)) this.byKey.set(lower, Array.isArray(v) ? v.map(String) : [String(v)])
+    }
+  }
+
+  get(key: string): string[] | undefined {
+    return this.byKey.get(key.toLowerCase())
+  }
+}
+
 /** The request's values for a condition key (names compare case-insensitively); undefined when absent. */
-export function lookupContext(context: RequestContext, key: string): string[] | undefined {
+export function lookupContext(context: PreparedContext | RequestContext, key: string): string[] | undefined {
+  if (context instanceof PreparedContext) return context.get(key)
   const lower = key.toLowerCase()
   for (const [k, v] of Object.entries(context)) {
     if (k.toLowerCase() !== lower || v === undefined) continue
@@ -47,19 +65,42 @@ export function lookupContext(context: RequestContext, key: string): string[] | 
   return undefined
 }
 
-export function evaluateCondition(condition: Condition, context: RequestContext): ConditionResult {
-  const parsed = parseOperator(condition.operator)
+const operatorCache = new Map<string, ReturnType<typeof parseOperator>>()
+
+function cachedOperator(operator: string): ReturnType<typeof parseOperator> {
+  if (!operatorCache.has(operator)) {
+    if (operatorCache.size > 1000) operatorCache.clear()
+    operatorCache.set(operator, parseOperator(operator))
+  }
+
+  return operatorCache.get(operator)
+}
+
+export function evaluateCondition(condition: Condition, context: PreparedContext | RequestContext): ConditionResult {
+  const parsed = cachedOperator(condition.operator)
   const base = {key: condition.key, operator: condition.operator, values: condition.values}
   if (!parsed) return {...base, matched: false, reason: `unknown operator ${condition.operator}`}
   const requestValues = lookupContext(context, condition.key)
   const absent = requestValues === undefined || requestValues.length === 0
-  const shown = requestValues === undefined ? 'absent' : requestValues.length === 0 ? 'empty' : requestValues.map((v) => JSON.stringify(v)).join(', ')
-  const result = (matched: boolean, reason: string): ConditionResult => ({...base, matched, reason, requestValues})
-  const policyShown = condition.values.map((v) => JSON.stringify(v)).join(', ')
+  // Reasons are built only when read (the sandbox evaluates many requests and reads few reasons).
+  const shownOf = () => (requestValues === undefined ? 'absent' : requestValues.length === 0 ? 'empty' : requestValues.map((v) => JSON.stringify(v)).join(', '))
+  const policyShownOf = () => condition.values.map((v) => JSON.stringify(v)).join(', ')
+  const result = (matched: boolean, why: () => string): ConditionResult => {
+    let reason: string | undefined
+    return {
+      ...base,
+      matched,
+      get reason() {
+        reason ??= why()
+        return reason
+      },
+      requestValues,
+    }
+  }
 
   if (parsed.base === 'Null') {
     const matched = condition.values.some((v) => (v.toLowerCase() === 'true') === absent)
-    return result(matched, `${condition.key} is ${absent ? 'absent' : 'present'}; Null ${policyShown} ${matched ? 'matches' : 'does not match'}`)
+    return result(matched, () => `${condition.key} is ${absent ? 'absent' : 'present'}; Null ${policyShownOf()} ${matched ? 'matches' : 'does not match'}`)
   }
 
   const negated = isNegatedOperator(parsed.base)
@@ -69,25 +110,25 @@ export function evaluateCondition(condition: Condition, context: RequestContext)
   const passes = (rv: string) => (negated ? !hit(rv) : hit(rv))
 
   if (parsed.set === 'ForAllValues') {
-    if (absent) return result(true, `${condition.key} is ${shown}: ForAllValues matches an absent or empty key`)
+    if (absent) return result(true, () => `${condition.key} is ${shownOf()}: ForAllValues matches an absent or empty key`)
     const failing = requestValues!.filter((rv) => !passes(rv))
-    return result(failing.length === 0, failing.length === 0 ? `every value of ${condition.key} passes ${parsed.base} ${policyShown}` : `${condition.key} value ${JSON.stringify(failing[0])} fails ${parsed.base} ${policyShown}`)
+    return result(failing.length === 0, () => failing.length === 0 ? `every value of ${condition.key} passes ${parsed.base} ${policyShownOf()}` : `${condition.key} value ${JSON.stringify(failing[0])} fails ${parsed.base} ${policyShownOf()}`)
   }
 
   if (parsed.set === 'ForAnyValue') {
-    if (absent) return result(false, `${condition.key} is ${shown}: ForAnyValue does not match an absent or empty key`)
+    if (absent) return result(false, () => `${condition.key} is ${shownOf()}: ForAnyValue does not match an absent or empty key`)
     const passing = requestValues!.filter((rv) => passes(rv))
-    return result(passing.length > 0, passing.length > 0 ? `${condition.key} value ${JSON.stringify(passing[0])} passes ${parsed.base} ${policyShown}` : `no value of ${condition.key} (${shown}) passes ${parsed.base} ${policyShown}`)
+    return result(passing.length > 0, () => passing.length > 0 ? `${condition.key} value ${JSON.stringify(passing[0])} passes ${parsed.base} ${policyShownOf()}` : `no value of ${condition.key} (${shownOf()}) passes ${parsed.base} ${policyShownOf()}`)
   }
 
   if (absent) {
-    if (parsed.ifExists) return result(true, `${condition.key} is absent: ${condition.operator} matches`)
-    if (negated) return result(true, `${condition.key} is absent: the negated ${parsed.base} matches`)
-    return result(false, `${condition.key} is absent: ${parsed.base} needs it`)
+    if (parsed.ifExists) return result(true, () => `${condition.key} is absent: ${condition.operator} matches`)
+    if (negated) return result(true, () => `${condition.key} is absent: the negated ${parsed.base} matches`)
+    return result(false, () => `${condition.key} is absent: ${parsed.base} needs it`)
   }
 
   const matched = negated ? requestValues!.every((rv) => passes(rv)) : requestValues!.some((rv) => passes(rv))
-  return result(matched, `${condition.key} is ${shown}; ${parsed.base} ${policyShown} ${matched ? 'matches' : 'does not match'}`)
+  return result(matched, () => `${condition.key} is ${shownOf()}; ${parsed.base} ${policyShownOf()} ${matched ? 'matches' : 'does not match'}`)
 }
 
 function positiveOf(base: BaseOperator): BaseOperator {
@@ -213,21 +254,42 @@ export function parseDate(value: string): number {
   return Date.parse(value)
 }
 
+type Address = ReturnType<typeof ipaddr.process>
+const addressCache = new Map<string, Address | null>()
+const rangeCache = new Map<string, [Address, number] | null>()
+
+function cached<T>(cache: Map<string, T | null>, key: string, make: () => T): T | null {
+  let v = cache.get(key)
+  if (v === undefined) {
+    try {
+      v = make()
+    } catch {
+      v = null
+    }
+
+    if (cache.size > 2000) cache.clear()
+    cache.set(key, v)
+  }
+
+  return v
+}
+
+function parseRange(range: string): [Address, number] {
+  const [net, bits] = range.includes('/') ? ipaddr.parseCIDR(range) : (() => {
+    const a = ipaddr.process(range)
+    return [a, a.kind() === 'ipv4' ? 32 : 128] as const
+  })()
+  // An IPv4-mapped IPv6 range (::ffff:10.0.0.0/104) is the IPv4 range.
+  if (net.kind() === 'ipv6' && (net as ipaddr.IPv6).isIPv4MappedAddress()) return [(net as ipaddr.IPv6).toIPv4Address(), bits - 96]
+  return [net, bits]
+}
+
 /** True when ip is inside range (a CIDR block or a single address); IPv4-mapped IPv6 counts as IPv4. */
 export function ipInRange(ip: string, range: string): boolean {
-  try {
-    const addr = ipaddr.process(ip.trim())
-    const [net, bits] = range.includes('/') ? ipaddr.parseCIDR(range.trim()) : (() => {
-      const a = ipaddr.process(range.trim())
-      return [a, a.kind() === 'ipv4' ? 32 : 128] as const
-    })()
-    const netAddr = net.kind() === 'ipv6' && (net as ipaddr.IPv6).isIPv4MappedAddress() ? (net as ipaddr.IPv6).toIPv4Address() : net
-    const netBits = netAddr === net ? bits : bits - 96
-    if (addr.kind() !== netAddr.kind()) return false
-    return addr.match(netAddr, netBits)
-  } catch {
-    return false
-  }
+  const addr = cached(addressCache, ip, () => ipaddr.process(ip.trim()))
+  const net = cached(rangeCache, range, () => parseRange(range.trim()))
+  if (!addr || !net || addr.kind() !== net[0].kind()) return false
+  return addr.match(net[0], net[1])
 }
 
 const patternCache = new Map<string, RegExp>()
@@ -235,6 +297,10 @@ const patternCache = new Map<string, RegExp>()
 /** IAM wildcards: * any run of characters, ? one character; everything else literal. */
 export function wildcardMatch(pattern: string, value: string, ignoreCase = false): boolean {
   if (pattern === '*') return true
+  if (!pattern.includes('*') && !pattern.includes('?')) {
+    return ignoreCase ? pattern.length === value.length && pattern.toLowerCase() === value.toLowerCase() : pattern === value
+  }
+
   const cacheKey = (ignoreCase ? 'i' : 's') + pattern
   let re = patternCache.get(cacheKey)
   if (!re) {

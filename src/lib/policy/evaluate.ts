@@ -32,7 +32,7 @@
 // caller's account root means "IAM policies decide" ('delegated-to-iam', never reported as allowed);
 // else 'implicit-deny'. `crossAccount` is true when the caller is not in the key's account: then a
 // key policy 'allow' is needed AND the caller's IAM policy in its own account must allow too.
-import {type ConditionResult, type RequestContext, evaluateCondition, lookupContext, wildcardMatch} from './conditions.js'
+import {type ConditionResult, PreparedContext, type RequestContext, evaluateCondition, wildcardMatch} from './conditions.js'
 import {type Effect, type Policy, type Statement, arnAccount, statementLabel} from './model.js'
 import {type Caller, describeCaller, identityChain, matchPrincipalValue} from './principal.js'
 
@@ -89,8 +89,9 @@ export function normaliseAction(action: string): string {
 /** The request context with aws:PrincipalArn, aws:PrincipalAccount, kms:CallerAccount, kms:EncryptionContextKeys filled in. */
 export function effectiveContext(caller: Caller, context: RequestContext = {}): RequestContext {
   const out: RequestContext = {...context}
+  const present = new Set(Object.keys(context).filter((k) => context[k] !== undefined).map((k) => k.toLowerCase()))
   const setDefault = (key: string, value: RequestContext[string]) => {
-    if (value !== undefined && lookupContext(out, key) === undefined) out[key] = value
+    if (value !== undefined && !present.has(key.toLowerCase())) out[key] = value
   }
 
   if (caller.kind !== 'service' && caller.kind !== 'anonymous') {
@@ -107,7 +108,7 @@ export function effectiveContext(caller: Caller, context: RequestContext = {}): 
   return out
 }
 
-export function traceStatement(st: Statement, caller: Caller, action: string, keyArn: string | undefined, context: RequestContext): StatementTrace {
+export function traceStatement(st: Statement, caller: Caller, action: string, keyArn: string | undefined, context: PreparedContext | RequestContext): StatementTrace {
   let principal: StatementTrace['principal'] = 'none'
   if (st.principal) {
     if (st.principal.not) {
@@ -151,7 +152,8 @@ export function evaluate(policy: Policy, request: EvaluationRequest): Evaluation
   const context = effectiveContext(caller, request.context)
   const keyAccount = request.keyAccount ?? (request.keyArn ? arnAccount(request.keyArn) : undefined)
   const crossAccount = Boolean(keyAccount && caller.account && caller.account !== keyAccount) || caller.kind === 'anonymous'
-  const trace = policy.statements.map((st) => traceStatement(st, caller, action, request.keyArn, context))
+  const prepared = new PreparedContext(context)
+  const trace = policy.statements.map((st) => traceStatement(st, caller, action, request.keyArn, prepared))
   const applying = trace.filter((t) => t.applies)
   const base = {action, caller, context, crossAccount, trace}
   const label = (ts: StatementTrace[]) => ts.map((t) => statementLabel(t)).join(', ')

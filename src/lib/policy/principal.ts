@@ -26,6 +26,19 @@ export interface Caller {
  * "logs.amazonaws.com"; or "*" / "anonymous".
  */
 export function describeCaller(principal: string): Caller {
+  let caller = callerCache.get(principal)
+  if (!caller) {
+    caller = Object.freeze(parseCaller(principal))
+    if (callerCache.size > 1000) callerCache.clear()
+    callerCache.set(principal, caller)
+  }
+
+  return caller
+}
+
+const callerCache = new Map<string, Caller>()
+
+function parseCaller(principal: string): Caller {
   const p = principal.trim()
   if (/^\d{12}$/.test(p)) return {account: p, arn: `arn:aws:iam::${p}:root`, kind: 'root', partition: 'aws'}
   if (p === '*' || p.toLowerCase() === 'anonymous') return {arn: p, kind: 'anonymous', partition: 'aws'}

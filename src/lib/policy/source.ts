@@ -31,14 +31,16 @@ export async function readPolicyFile(path: string, flag = 'file', stdin: NodeJS.
 
 /**
  * Parses a policy that a command is about to use: invalid JSON, a policy KMS would refuse for its
- * size or characters, or no valid statement at all is a one-line usage error naming the source.
+ * size or characters, or a statement that is not valid is a one-line usage error naming the source.
  */
-export function requirePolicy(text: string, source: string): Policy {
+export function requirePolicy(text: string, source: string, options: {lenient?: boolean} = {}): Policy {
   const {policy, problems} = parsePolicy(text)
   const fatal = problems.find((p) => p.severity === 'error' && ['invalid-json', 'too-large', 'invalid-characters'].includes(p.code))
   if (fatal) throw usageError(`${source}: ${oneLine(fatal.message)}`, remedyFor(fatal.code), {code: fatal.code})
   const structural = problems.find((p) => p.severity === 'error')
-  if (!policy || (structural && policy.statements.length === 0)) {
+  // A policy read from KMS was accepted by KMS: a statement this parser cannot read is skipped
+  // (lenient); a policy given by the user must be whole.
+  if (!policy || (structural && (!options.lenient || policy.statements.length === 0))) {
     throw usageError(`${source}: ${oneLine(structural?.message ?? 'not a key policy.')}`, 'Try this: kmsctl policy lint FILE for every problem.', {code: structural?.code ?? 'invalid-structure'})
   }
 

@@ -107,8 +107,8 @@ export async function runTrailQuery(options: TrailQueryOptions): Promise<TrailQu
     options.signal?.removeEventListener('abort', onAbort)
     const unresolved = options.spec.keys?.filter((k) => !k.id && k.aliases.length > 0 && !r.learned.some(([a]) => k.aliases.includes(a))) ?? []
     if (unresolved.length > 0 && matched === 0 && !r.interrupted && r.files > 0) {
-      throw new KmsctlError('NOT_FOUND', `Key ${unresolved[0].input} could not be resolved: no record in these ${r.files} log files ties that alias to a key.`, {
-        remedy: 'Pass the key ID or ARN instead (kmsctl key describe ALIAS shows them).',
+      throw new KmsctlError('NOT_FOUND', `Key ${unresolved[0].input} could not be resolved: no record in ${r.files === 1 ? 'this log file' : `these ${r.files} log files`} ties that alias to a key.`, {
+        remedy: 'pass the key ID or ARN instead (kmsctl key describe ALIAS shows them).',
       })
     }
 

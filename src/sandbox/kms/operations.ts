@@ -6,7 +6,7 @@ import {SANDBOX_ACCOUNT, SANDBOX_ROOT_ARN} from '../constants.js'
 import {DAY_MS} from '../clock.js'
 import {err, validationError} from '../errors.js'
 import type {GrantRecord, KeyRecord, SandboxState, Tag} from '../state.js'
-import {type OpContext, needWrite} from './context.js'
+import type {OpContext} from './context.js'
 import {
   ALL_SPECS,
   decryptSymmetric,
@@ -40,7 +40,6 @@ import {
   findKey,
   grantTokens,
   int,
-  invalidState,
   keyArn,
   keyFrom,
   keyMetadata,
@@ -686,7 +685,7 @@ const RevokeGrant: Operation = (input, ctx) => {
   return {}
 }
 
-function requireRotatable(ctx: OpContext, key: KeyRecord): void {
+function requireRotatable(key: KeyRecord): void {
   if (key.keySpec !== 'SYMMETRIC_DEFAULT') throw err('UnsupportedOperationException', `${key.arn} key rotation is not supported for asymmetric or HMAC KMS keys (${key.keySpec}).`)
 }
 
@@ -694,7 +693,7 @@ const EnableKeyRotation: Operation = (input, ctx) => {
   const period = int(input, 'RotationPeriodInDays', 90, 2560) ?? 365
   const key = keyFrom(ctx, input)
   requireCustomerManaged(ctx, key)
-  requireRotatable(ctx, key)
+  requireRotatable(key)
   requireUsable(key)
   if (key.multiRegionType === 'REPLICA') throw err('UnsupportedOperationException', `${key.arn} is a multi-Region replica key: manage rotation on its primary key.`)
   const now = ctx.clock.nowMs()
@@ -706,7 +705,7 @@ const EnableKeyRotation: Operation = (input, ctx) => {
 const DisableKeyRotation: Operation = (input, ctx) => {
   const key = keyFrom(ctx, input)
   requireCustomerManaged(ctx, key)
-  requireRotatable(ctx, key)
+  requireRotatable(key)
   requireUsable(key)
   if (key.multiRegionType === 'REPLICA') throw err('UnsupportedOperationException', `${key.arn} is a multi-Region replica key: manage rotation on its primary key.`)
   const keys = key.multiRegion ? relatedMultiRegionKeys(ctx.state, key) : [key]
@@ -716,7 +715,7 @@ const DisableKeyRotation: Operation = (input, ctx) => {
 
 const GetKeyRotationStatus: Operation = (input, ctx) => {
   const key = keyFrom(ctx, input)
-  requireRotatable(ctx, key)
+  requireRotatable(key)
   const r = key.rotation
   return {
     KeyId: key.arn,
@@ -729,7 +728,7 @@ const GetKeyRotationStatus: Operation = (input, ctx) => {
 const RotateKeyOnDemand: Operation = (input, ctx) => {
   const key = keyFrom(ctx, input)
   requireCustomerManaged(ctx, key)
-  requireRotatable(ctx, key)
+  requireRotatable(key)
   requireUsable(key)
   if (key.multiRegionType === 'REPLICA') throw err('UnsupportedOperationException', `${key.arn} is a multi-Region replica key: rotate its primary key.`)
   if (key.onDemandRotations >= MAX_ON_DEMAND_ROTATIONS) {
@@ -745,7 +744,7 @@ const RotateKeyOnDemand: Operation = (input, ctx) => {
 const ListKeyRotations: Operation = (input, ctx) => {
   const key = keyFrom(ctx, input)
   const include = oneOf(input, 'IncludeKeyMaterial', ['ALL_KEY_MATERIAL', 'ROTATIONS_ONLY']) ?? 'ROTATIONS_ONLY'
-  requireRotatable(ctx, key)
+  requireRotatable(key)
   const current = currentMaterial(key).id
   const materials = include === 'ALL_KEY_MATERIAL' ? key.materials : key.materials.filter((m) => m.origin !== 'CREATION')
   const p = page(materials, input, 1000, 100)
@@ -988,6 +987,14 @@ const ReplicateKey: Operation = (input, ctx) => {
   return {ReplicaKeyMetadata: meta, ReplicaPolicy: replica.policy, ReplicaTags: tags}
 }
 
+const GenerateRandom: Operation = (input) => {
+  const bytes = int(input, 'NumberOfBytes', 1, 1024)
+  if (input.CustomKeyStoreId !== undefined) throw err('UnsupportedOperationException', 'Custom key stores are not supported by the kmsctl sandbox.')
+  if (input.Recipient !== undefined) throw err('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported by the kmsctl sandbox.')
+  if (bytes === undefined) throw err('ValidationException', 'NumberOfBytes is required.')
+  return {Plaintext: b64(randomBytes(bytes))}
+}
+
 const KEY_LAST_USAGE_OPERATIONS = new Set([
   'Decrypt', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext', 'GenerateDataKeyWithoutPlaintext',
   'GenerateMac', 'ReEncrypt', 'Sign', 'Verify', 'VerifyMac', 'DeriveSharedSecret', 'Encapsulate', 'Decapsulate',
@@ -1052,6 +1059,7 @@ export const KMS_OPERATIONS: Record<string, OperationSpec> = {
   GenerateDataKey: spec(GenerateDataKey, false),
   GenerateDataKeyWithoutPlaintext: spec(GenerateDataKeyWithoutPlaintext, false),
   GenerateMac: spec(GenerateMac, false),
+  GenerateRandom: spec(GenerateRandom, false),
   GetKeyLastUsage: spec(GetKeyLastUsage, false),
   GetKeyPolicy: spec(GetKeyPolicy, false),
   GetKeyRotationStatus: spec(GetKeyRotationStatus, false),
@@ -1079,4 +1087,3 @@ export const KMS_OPERATIONS: Record<string, OperationSpec> = {
   VerifyMac: spec(VerifyMac, false),
 }
 
-export {invalidState, needWrite}

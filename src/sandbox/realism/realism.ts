@@ -49,8 +49,8 @@ export class Realism implements SandboxHooks {
     if (delay > 0) await sleep(delay)
     if (settings.quotas === 'aws') this.rateLimiter(settings.quotasScale).check(ctx.service, ctx.operation, ctx.principal.accountId, ctx.region)
     if (ctx.service !== 'sts' && happens(settings.failRate, this.random)) throw internalFailure(ctx.service)
-    // Operations on no key never reach authorize() with a key: IAM decides them here.
-    if (ctx.service === 'kms' && IAM_ONLY_OPERATIONS.has(ctx.operation) && ctx.operation !== 'CreateKey') {
+    // Operations on no key: IAM decides them here, before their input is looked at.
+    if (ctx.service === 'kms' && IAM_ONLY_OPERATIONS.has(ctx.operation)) {
       authorizeIamOnly(this.caller(ctx), `kms:${ctx.operation}`)
     }
   }

@@ -45,13 +45,18 @@ export interface Harness {
   puts(): Array<Record<string, unknown>>
 }
 
+/**
+ * Mocks KMS and STS for the tests of one describe block. The mocks are installed in before() and
+ * removed in after(), so that other test files (the end-to-end ones) get the real SDK clients.
+ */
 export function setupPolicyMocks(): Harness {
-  const kms = mockClient(KMSClient)
-  const sts = mockClient(STSClient)
+  type Stub = ReturnType<typeof mockClient>
+  let kms!: Stub
+  let sts!: Stub
   const h: Harness = {
     dir: '',
     home: '',
-    kms: kms as never,
+    kms: undefined as never,
     puts: () => kms.commandCalls(PutKeyPolicyCommand).map((c) => c.args[0].input as unknown as Record<string, unknown>),
     async run(args) {
       process.exitCode = undefined
@@ -61,9 +66,16 @@ export function setupPolicyMocks(): Harness {
       return {error: out.error, exitCode, stderr: out.stderr, stdout: out.stdout}
     },
     state: {getCount: 0, others: {}, policy: DEFAULT_POLICY},
-    sts: sts as never,
+    sts: undefined as never,
   }
   const savedHome = process.env.KMSCTL_HOME
+
+  before(() => {
+    kms = mockClient(KMSClient) as unknown as Stub
+    sts = mockClient(STSClient) as unknown as Stub
+    h.kms = kms
+    h.sts = sts
+  })
 
   beforeEach(() => {
     h.home = mkdtempSync(join(tmpdir(), 'kmsctl-home-'))
@@ -99,6 +111,8 @@ export function setupPolicyMocks(): Harness {
   })
 
   after(() => {
+    kms.restore()
+    sts.restore()
     process.env.KMSCTL_HOME = savedHome
   })
 

@@ -30,6 +30,7 @@ describe('policy put', () => {
       ['a missing file', () => join(h.dir, 'nope.json'), /^Error: --file .*nope\.json: no such file\.$/],
       ['a policy over 32 KB', () => file('big.json', policyText([ROOT_STATEMENT, {...USE_STATEMENT, Sid: 'x'.repeat(33_000)}])), /^Error: .*big\.json: The policy is \d+ bytes; KMS accepts at most 32768\.$/],
       ['a policy without Statement', () => file('empty.json', '{"Version": "2012-10-17"}'), /^Error: .*empty\.json: The policy has no Statement\.$/],
+      ['one invalid statement among valid ones', () => file('permit.json', policyText([ROOT_STATEMENT, {...USE_STATEMENT, Effect: 'Permit'}])), /^Error: .*permit\.json: Statement "Use": Effect must be "Allow" or "Deny", not "Permit"\.$/],
     ]
     for (const [name, make, message] of cases) {
       it(name, async () => {

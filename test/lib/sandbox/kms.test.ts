@@ -13,6 +13,7 @@ import {
   GenerateDataKeyCommand,
   GenerateDataKeyWithoutPlaintextCommand,
   GenerateMacCommand,
+  GenerateRandomCommand,
   GetKeyLastUsageCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
@@ -447,7 +448,7 @@ describe('sandbox KMS', () => {
       expect(own.KeyId).to.equal(m.Arn)
       // Context order does not matter.
       expect(text((await sb.kms.send(new DecryptCommand({CiphertextBlob: ct.CiphertextBlob, EncryptionContext: {env: 'prod', app: 'a'}}))).Plaintext)).to.equal('s')
-      for (const EncryptionContext of [undefined, {app: 'b'}, {app: 'a', extra: 'x'}]) {
+      for (const EncryptionContext of [undefined, {app: 'b'}, {app: 'a', extra: 'x'}] as Array<Record<string, string> | undefined>) {
         expect((await rejection(sb.kms.send(new DecryptCommand({CiphertextBlob: own.CiphertextBlob, EncryptionContext})))).name).to.equal('InvalidCiphertextException')
       }
 
@@ -538,6 +539,13 @@ describe('sandbox KMS', () => {
       const used = await sb.kms.send(new GetKeyLastUsageCommand({KeyId: m.KeyId}))
       expect(used.KeyLastUsage!.Operation).to.equal('Encrypt')
       expect(used.KeyLastUsage!.CloudTrailEventId).to.match(/^[0-9a-f-]{36}$/)
+    })
+  })
+
+  describe('GenerateRandom', () => {
+    it('returns 1..1024 random bytes', async () => {
+      expect((await sb.kms.send(new GenerateRandomCommand({NumberOfBytes: 24}))).Plaintext).to.have.length(24)
+      expect((await rejection(sb.kms.send(new GenerateRandomCommand({NumberOfBytes: 1025})))).name).to.equal('ValidationException')
     })
   })
 

@@ -1,7 +1,7 @@
 import {LookupEventsCommand} from '@aws-sdk/client-cloudtrail'
 import {CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, PutKeyPolicyCommand} from '@aws-sdk/client-kms'
 import {expect} from 'chai'
-import {mkdtempSync, readFileSync, readdirSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, readdirSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 import {gunzipSync} from 'node:zlib'
@@ -112,6 +112,9 @@ describe('sandbox CloudTrail', () => {
       expect(doc.Records).to.be.an('array').that.is.not.empty
     }
 
+    const missing = join(out, 'no-such-sandbox')
+    expect(sandboxStatus(missing)).to.include({exists: false, keys: 0})
+    expect(existsSync(missing)).to.equal(false)
     const status = sandboxStatus(sb.dir)
     expect(status).to.include({aliases: 1, eventsRecorded: 2, keys: 2})
     expect(status.keysByState).to.deep.equal({Enabled: 2})

@@ -187,7 +187,7 @@ describe('trail lake source', () => {
 
   it('--max-events cancels the query on the service', async () => {
     ct.on(StartQueryCommand).resolves({QueryId: 'q-3'})
-    const row = [{eventID: 'a'}, {eventSource: 'kms.amazonaws.com'}, {eventName: 'Decrypt'}]
+    const row: Array<Record<string, string>> = [{eventID: 'a'}, {eventSource: 'kms.amazonaws.com'}, {eventName: 'Decrypt'}]
     ct.on(GetQueryResultsCommand).resolves({NextToken: 'more', QueryResultRows: [row, row, row], QueryStatus: 'FINISHED'})
     ct.on(CancelQueryCommand).resolves({})
     const r = await queryLake({client, eventDataStore: EDS, maxEvents: 2, spec: {}})

@@ -24,6 +24,11 @@ describe('sandbox realism: clock', () => {
     const eventTime = Date.parse(c.core.store.readEvents().at(-1)!.eventTime)
     expect(eventTime - Date.now()).to.be.within(8 * DAY_MS - 5000, 8 * DAY_MS + 5000)
     expect(clockStatus(c.dir).stateOffsetMs).to.equal(8 * DAY_MS)
+    // KMS's own deletion is in CloudTrail, as a service event at the end of the waiting period.
+    const deletion = c.core.store.readEvents().find((e) => e.eventName === 'DeleteKey')!
+    expect(deletion).to.deep.include({eventType: 'AwsServiceEvent', sourceIPAddress: 'kms.amazonaws.com', userIdentity: {accountId: '111122223333', invokedBy: 'kms.amazonaws.com'}})
+    expect(deletion.resources[0].ARN).to.equal(doomed)
+    expect(Date.parse(deletion.eventTime) - Date.now()).to.be.within(7 * DAY_MS - 5000, 7 * DAY_MS + 5000)
   })
 
   it('makes automatic rotations that fall due, and sets the time back to real time', async () => {
@@ -32,6 +37,8 @@ describe('sandbox realism: clock', () => {
     await c.kms(ADMIN, 'EnableKeyRotation', {KeyId: arn, RotationPeriodInDays: 90})
     const change = await shiftClock(c.dir, 181 * DAY_MS)
     expect(change.rotatedKeys).to.deep.equal([{keyArn: arn, rotations: 2}])
+    const rotateEvents = c.core.store.readEvents().filter((e) => e.eventName === 'RotateKey')
+    expect(rotateEvents.map((e) => Math.round((Date.parse(e.eventTime) - Date.now()) / DAY_MS))).to.deep.equal([90, 180])
     const rotations = await c.kms(ADMIN, 'ListKeyRotations', {KeyId: arn})
     expect(rotations.body.Rotations).to.have.length(2)
     const back = await setClock(c.dir, new Date())
