@@ -10,6 +10,8 @@ import {fileURLToPath} from 'node:url'
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const binRun = join(root, 'bin', 'run.js')
 
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
+
 export function cleanEnv(extra = {}) {
   const env = {...process.env, ...extra}
   delete env.NODE_EXTRA_CA_CERTS

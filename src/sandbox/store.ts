@@ -128,6 +128,9 @@ export class SandboxStore {
       retries: {factor: 1.3, maxTimeout: 60, minTimeout: 2, randomize: true, retries: 400},
       stale: 4000,
       update: 1000,
+      // A holder stalled past `stale` (a stopped process) loses the lock to another process; that must
+      // not crash a running server. Mutations take milliseconds, so this is a corner case.
+      onCompromised() {},
     })
     try {
       const state = this.read()

@@ -251,7 +251,7 @@ describe('e2e: incident response', function () {
   })
 
   it('with injected 500s and throttling, every key ends disabled or is reported failed, and the exit code says so', async () => {
-    const faulty = await startSandboxServer({args: ['--fail-rate', '0.3', '--quotas', 'aws']})
+    const faulty = await startSandboxServer({args: ['--fail-rate', '0.3', '--drop-rate', '0.05', '--quotas', 'aws']})
     try {
       const fk = client(faulty)
       const ids = await newKeys(fk, 20, 'e2e-faults')

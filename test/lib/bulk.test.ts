@@ -113,7 +113,7 @@ describe('bulk: run', () => {
   const journalDir = () => mkdtempSync(join(tmpdir(), 'bulk-journal-'))
   const items = (ns: number[]) =>
     ns.map((n) => ({
-      key: {aliases: n === 1 ? ['alias/pay'] : [], arn: arn(n), keyId: id(n), manager: 'CUSTOMER', metadata: {}, ref: id(n), state: 'Enabled'},
+      key: {aliases: n === 1 ? ['alias/pay'] : [], arn: arn(n), keyId: id(n), manager: 'CUSTOMER', metadata: {KeyId: id(n)}, ref: id(n), state: 'Enabled'},
       row: {arn: arn(n), before: 'Enabled', key: id(n), outcome: 'planned' as const, ref: id(n)},
       send: true,
     }))

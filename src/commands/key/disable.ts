@@ -158,6 +158,8 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
         onProgress: (c) => progress.update(`${verbing} keys: ${c.done}/${c.total} (${c.changed} ${spec.target.toLowerCase()}, ${c.failed} failed)`),
         pacer,
         signal: interrupt.signal,
+        // Enough keys in progress to keep up with the rate at a few hundred ms per call.
+        workers: Math.min(200, Math.max(10, Math.ceil(rate * 2))),
       })
     } finally {
       interrupt.dispose()

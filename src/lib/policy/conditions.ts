@@ -78,25 +78,13 @@ function cachedOperator(operator: string): ReturnType<typeof parseOperator> {
 
 export function evaluateCondition(condition: Condition, context: PreparedContext | RequestContext): ConditionResult {
   const parsed = cachedOperator(condition.operator)
-  const base = {key: condition.key, operator: condition.operator, values: condition.values}
-  if (!parsed) return {...base, matched: false, reason: `unknown operator ${condition.operator}`}
+  if (!parsed) return new Outcome(condition, false, undefined, () => `unknown operator ${condition.operator}`)
   const requestValues = lookupContext(context, condition.key)
   const absent = requestValues === undefined || requestValues.length === 0
   // Reasons are built only when read (the sandbox evaluates many requests and reads few reasons).
   const shownOf = () => (requestValues === undefined ? 'absent' : requestValues.length === 0 ? 'empty' : requestValues.map((v) => JSON.stringify(v)).join(', '))
   const policyShownOf = () => condition.values.map((v) => JSON.stringify(v)).join(', ')
-  const result = (matched: boolean, why: () => string): ConditionResult => {
-    let reason: string | undefined
-    return {
-      ...base,
-      matched,
-      get reason() {
-        reason ??= why()
-        return reason
-      },
-      requestValues,
-    }
-  }
+  const result = (matched: boolean, why: () => string): ConditionResult => new Outcome(condition, matched, requestValues, why)
 
   if (parsed.base === 'Null') {
     const matched = condition.values.some((v) => (v.toLowerCase() === 'true') === absent)
@@ -129,6 +117,35 @@ export function evaluateCondition(condition: Condition, context: PreparedContext
 
   const matched = negated ? requestValues!.every((rv) => passes(rv)) : requestValues!.some((rv) => passes(rv))
   return result(matched, () => `${condition.key} is ${shownOf()}; ${parsed.base} ${policyShownOf()} ${matched ? 'matches' : 'does not match'}`)
+}
+
+/** A condition's outcome; its reason is worded only when read. */
+class Outcome implements ConditionResult {
+  readonly key: string
+  readonly matched: boolean
+  readonly operator: string
+  readonly requestValues?: string[]
+  readonly values: string[]
+  #reason?: string
+  readonly #why: () => string
+
+  constructor(condition: Condition, matched: boolean, requestValues: string[] | undefined, why: () => string) {
+    this.key = condition.key
+    this.operator = condition.operator
+    this.values = condition.values
+    this.matched = matched
+    this.requestValues = requestValues
+    this.#why = why
+  }
+
+  get reason(): string {
+    this.#reason ??= this.#why()
+    return this.#reason
+  }
+
+  toJSON(): Omit<ConditionResult, never> {
+    return {key: this.key, matched: this.matched, operator: this.operator, reason: this.reason, requestValues: this.requestValues, values: this.values}
+  }
 }
 
 function positiveOf(base: BaseOperator): BaseOperator {
@@ -293,6 +310,7 @@ export function ipInRange(ip: string, range: string): boolean {
 }
 
 const patternCache = new Map<string, RegExp>()
+const patternCacheIgnoreCase = new Map<string, RegExp>()
 
 /** IAM wildcards: * any run of characters, ? one character; everything else literal. */
 export function wildcardMatch(pattern: string, value: string, ignoreCase = false): boolean {
@@ -301,13 +319,13 @@ export function wildcardMatch(pattern: string, value: string, ignoreCase = false
     return ignoreCase ? pattern.length === value.length && pattern.toLowerCase() === value.toLowerCase() : pattern === value
   }
 
-  const cacheKey = (ignoreCase ? 'i' : 's') + pattern
-  let re = patternCache.get(cacheKey)
+  const cache = ignoreCase ? patternCacheIgnoreCase : patternCache
+  let re = cache.get(pattern)
   if (!re) {
     const body = [...pattern].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[$()*+.?[\\\]^{|}]/g, '\\$&'))).join('')
     re = new RegExp(`^${body}$`, ignoreCase ? 'is' : 's')
-    if (patternCache.size > 5000) patternCache.clear()
-    patternCache.set(cacheKey, re)
+    if (cache.size > 5000) cache.clear()
+    cache.set(pattern, re)
   }
 
   return re.test(value)

@@ -101,7 +101,8 @@ export function conditionContext(
     'aws:EpochTime': String(Math.floor(facts.nowMs / 1000)),
     'aws:PrincipalType': p.type === 'IAMUser' ? 'User' : p.type === 'Root' ? 'Account' : 'AssumedRole',
     'aws:RequestedRegion': facts.region,
-    'aws:SecureTransport': 'false',
+    // KMS is only reachable over TLS: policies written for it expect true, even when the sandbox is spoken to over HTTP.
+    'aws:SecureTransport': 'true',
     'aws:SourceIp': facts.sourceIp,
     'aws:userid': p.principalId,
     'kms:GrantIsForAWSResource': facts.viaService ? 'true' : 'false',

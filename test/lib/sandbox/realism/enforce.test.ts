@@ -189,6 +189,31 @@ describe('sandbox realism: enforcement', () => {
     expect((await c.kms(READER, 'PutKeyPolicy', {KeyId: other, Policy: policy(ROOT_ALL), PolicyName: 'default'})).status).to.equal(200)
   })
 
+  it('gives calls through a service kms:ViaService and kms:GrantIsForAWSResource: the AWS managed key of that service serves them only', async () => {
+    const VIA = 'AKIAEXAMPLEVIAS30001'
+    await addPrincipal(c.dir, {accessKeyId: VIA, arn: 'arn:aws:iam::111122223333:user/uploader', iamAllow: ['kms:Encrypt'], nowMs: Date.now(), viaService: 's3.us-east-1.amazonaws.com'}, SANDBOX_ACCOUNT)
+    await addPrincipal(c.dir, {accessKeyId: READER, arn: READER_ARN, iamAllow: ['kms:Encrypt'], nowMs: Date.now(), replace: true}, SANDBOX_ACCOUNT)
+    const through = await c.kms(VIA, 'Encrypt', {KeyId: 'alias/aws/s3', Plaintext: b64('x')})
+    expect(through.status, through.message).to.equal(200)
+    const direct = await c.kms(READER, 'Encrypt', {KeyId: 'alias/aws/s3', Plaintext: b64('x')})
+    expect(direct.type).to.equal('AccessDeniedException')
+    expect(direct.message).to.contain('because no resource-based policy allows the kms:Encrypt action')
+    const record = c.core.store.readEvents().find((e) => e.userIdentity?.userName === 'uploader')!
+    expect(record.userIdentity.invokedBy).to.equal('s3.amazonaws.com')
+
+    const onlyForResources = {
+      Action: 'kms:CreateGrant',
+      Condition: {Bool: {'kms:GrantIsForAWSResource': 'true'}},
+      Effect: 'Allow',
+      Principal: {AWS: '*'},
+      Resource: '*',
+    }
+    const arn = await c.createKey({Policy: policy(ROOT_ALL, onlyForResources)})
+    const grant = {GranteePrincipal: APP_ROLE_ARN, KeyId: arn, Operations: ['Decrypt']}
+    expect((await c.kms(VIA, 'CreateGrant', grant)).status).to.equal(200)
+    expect((await c.kms(READER, 'CreateGrant', grant)).type).to.equal('AccessDeniedException')
+  })
+
   it('answers GetCallerIdentity and records CloudTrail identities for an assumed role', async () => {
     const me = await c.sts(APP)
     expect(me.body).to.contain(`<Arn>${APP_SESSION_ARN}</Arn>`)
