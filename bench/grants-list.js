@@ -10,7 +10,7 @@
 // rewrite the whole state file and take minutes for nothing the benchmark measures.
 import {spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import os from 'node:os'
 import {join} from 'node:path'
@@ -134,6 +134,7 @@ export async function run({keys = 500, grantsPerKey = 20, runs = 3} = {}) {
     }
   } finally {
     await server.stop()
+    rmSync(seeder.dir, {force: true, recursive: true})
   }
 }
 

@@ -251,26 +251,38 @@ describe('e2e: incident response', function () {
   })
 
   it('with injected 500s and throttling, every key ends disabled or is reported failed, and the exit code says so', async () => {
-    const faulty = await startSandboxServer({args: ['--fail-rate', '0.3', '--drop-rate', '0.05', '--quotas', 'aws']})
+    // Keys are made on a sandbox without faults; the same state is then served with faults and quotas on.
+    const seed = await startSandboxServer()
+    const sk = client(seed)
+    const ids = await newKeys(sk, 20, 'e2e-faults')
+    sk.destroy()
+    await seed.stop()
+    const faulty = await startSandboxServer({args: ['--fail-rate', '0.3', '--drop-rate', '0.05', '--quotas', 'aws'], dir: seed.dir})
+    let res
     try {
-      const fk = client(faulty)
-      const ids = await newKeys(fk, 20, 'e2e-faults')
-      const res = await runCli(['key', 'disable', '--tag', 'team=e2e-faults', '--yes', '--json', '--max-attempts', '2'], {env: {...faulty.env, KMSCTL_HOME: home}})
-      const report = json(res)
-      const failed = report.keys.filter((k: {outcome: string}) => k.outcome === 'failed')
-      expect(res.code).to.equal(failed.length === 0 ? 0 : failed.length === report.keys.length ? 1 : 3)
-      const reported = new Map(report.keys.map((k: {key: string; outcome: string}) => [k.key, k.outcome]))
-      const check = client({...faulty, url: faulty.url})
+      res = await runCli(['key', 'disable', '--tag', 'team=e2e-faults', '--yes', '--json', '--max-attempts', '2'], {env: {...faulty.env, KMSCTL_HOME: home}})
+    } finally {
+      await faulty.stop()
+    }
+
+    const report = json(res)
+    expect(report.keys).to.have.length(20)
+    const failed = report.keys.filter((k: {outcome: string}) => k.outcome === 'failed')
+    expect(res.code).to.equal(failed.length === 0 ? 0 : failed.length === report.keys.length ? 1 : 3)
+    expect(report.exitCode).to.equal(res.code)
+    const reported = new Map(report.keys.map((k: {key: string; outcome: string}) => [k.key, k.outcome]))
+    const clean = await startSandboxServer({dir: seed.dir})
+    const check = client(clean)
+    try {
       for (const id of ids) {
         // eslint-disable-next-line no-await-in-loop
         const state = await stateOf(check, id)
         expect(state === 'Disabled' || reported.get(id) === 'failed', `${id} is ${state}, reported ${reported.get(id)}`).to.equal(true)
+        if (reported.get(id) === 'changed') expect(state).to.equal('Disabled')
       }
-
-      check.destroy()
-      fk.destroy()
     } finally {
-      await faulty.stop()
+      check.destroy()
+      await clean.stop()
     }
   })
 })

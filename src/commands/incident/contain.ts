@@ -45,6 +45,7 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
   static override flags = {
     ...mutationFlags,
     ...confirmFlags,
+    confirm: Flags.string({description: 'Confirm without a prompt: the key ID or alias of a single key, or the number of keys for several.'}),
     admin: Flags.string({description: 'With --lock-policy: a principal ARN that keeps full access (repeatable; must include you).', multiple: true}),
     file: Flags.string({char: 'f', description: 'Read key references from this file, one a line (# comments); - reads stdin.'}),
     'lock-policy': Flags.boolean({description: 'Replace the key policy with one that denies all use except to the --admin principals.'}),

@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../lib/base-command.js'
 import {interruptOnSigint, journalContextFor, newBatchId} from '../../lib/bulk.js'
@@ -40,6 +40,7 @@ Exit codes: 0 restored, 1 every key failed, 3 some keys failed.`
   static override flags = {
     ...mutationFlags,
     ...confirmFlags,
+    confirm: Flags.string({description: 'Confirm without a prompt: the key ID or alias of a single key, or the number of keys for several.'}),
   }
 
   static override strict = false

@@ -66,6 +66,7 @@ export function parseRate(text: string | undefined, fallback: number): number {
 export const keyStateFlags = {
   ...mutationFlags,
   ...confirmFlags,
+  confirm: Flags.string({description: 'Confirm without a prompt: the key ID or alias of a single key, or the number of keys for several.'}),
   file: Flags.string({char: 'f', description: 'Read key references from this file, one a line (# comments); - reads stdin.'}),
   rate: Flags.string({description: 'Calls per second (default 5, the KMS quota for DisableKey and EnableKey).'}),
   tag: Flags.string({description: 'Every customer-managed key with this tag (k=v); repeat for several (all must match).', multiple: true}),

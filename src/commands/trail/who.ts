@@ -49,6 +49,8 @@ The incident responder's first question about a key, in one command. It reads th
 
   static override strict = false
 
+  static override usage = ['<%= command.id %> KEY [--since 7d] [--until TIME] [--json]', '<%= command.id %> KEY --source files PATH... [--since 7d]', '<%= command.id %> KEY --source lake --event-data-store ARN']
+
   async run(): Promise<TrailWhoResult> {
     const {argv} = await this.parse(TrailWho)
     const f = this.flags

@@ -144,6 +144,11 @@ describe('policy get / diff / lint / simulate', () => {
       const {stdout} = await h.run(['policy', 'simulate', '--file', p, '--principal', `arn:aws:iam::${ACCOUNT}:user/bob`, '--action', 'Decrypt', '--condition', 'aws:SourceIp=198.51.100.7', '--trace'])
       expect(stdout).to.match(/kms:Decrypt +│ DENY \(explicit\) +│ statement "NoIp"/)
       expect(stdout).to.contain('aws:SourceIp is "198.51.100.7"; NotIpAddress "192.0.2.0/24" matches')
+      const r = JSON.parse((await h.run(['policy', 'simulate', '--file', p, '--principal', `arn:aws:iam::${ACCOUNT}:user/bob`, '--action', 'Decrypt', '--condition', 'aws:SourceIp=192.0.2.7', '--trace', '--json'])).stdout)
+      expect(r.results[0].decision).to.equal('delegated-to-iam')
+      expect(r.results[0].trace[1].conditions).to.deep.equal([
+        {key: 'aws:SourceIp', matched: false, operator: 'NotIpAddress', reason: 'aws:SourceIp is "192.0.2.7"; NotIpAddress "192.0.2.0/24" does not match', requestValues: ['192.0.2.7'], values: ['192.0.2.0/24']},
+      ])
       expect(h.kms.calls()).to.have.length(0)
     })
 
