@@ -6,6 +6,7 @@ import type {AliasListEntry, KMSClient, KeyMetadata} from '@aws-sdk/client-kms'
 
 import {kmsSdk} from './aws/sdk.js'
 import {KmsctlError, fromAwsError, refusal, usageError} from './errors.js'
+import {type ChangeContext, type JournalEntryInput, journaled} from './journal.js'
 import {type ResolvedKey, listAllAliases, resolveKey} from './key-ref.js'
 import type {PlannedRequest} from './output.js'
 
@@ -234,4 +235,29 @@ export async function applyAliasPlan(kms: KMSClient, plan: AliasPlan): Promise<v
       })
     }
   }
+}
+
+/**
+ * Records the plan in the journal with what it overwrites (the key the alias pointed at, or that
+ * there was no alias), sends it, and records the outcome. Returns the journal entry's ID.
+ */
+export async function applyAliasPlanJournaled(kms: KMSClient, plan: AliasPlan, ctx: ChangeContext): Promise<string> {
+  const {journal, ...origin} = ctx
+  const {aliasName, previousTarget: previous, target} = plan
+  const entry: Pick<JournalEntryInput, 'before' | 'key'> = target
+    ? {
+        before: previous ? {aliasName, targetArn: previous.arn, targetKeyId: previous.keyId} : {aliasName, exists: false},
+        key: {arn: target.arn, keyId: target.keyId, ref: target.ref},
+      }
+    : {
+        before: {aliasName, targetArn: previous!.arn, targetKeyId: previous!.keyId},
+        key: {aliases: [aliasName], arn: previous!.arn, keyId: previous!.keyId, ref: aliasName},
+      }
+  const done = await journaled(
+    journal,
+    {...origin, action: plan.action, ...entry, request: plan.requests},
+    () => applyAliasPlan(kms, plan),
+    () => (target ? {aliasName, targetKeyId: target.keyId} : {aliasName, deleted: true}),
+  )
+  return done.entry.id
 }

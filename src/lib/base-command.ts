@@ -4,7 +4,8 @@ import createDebug from 'debug'
 
 import {AwsClients} from './aws/clients.js'
 import {ExitCode, KmsctlError, fromAwsError} from './errors.js'
-import {chalk, configureColour} from './output.js'
+import {type ChangeContext, type ChangeOrigin, Journal, changeOrigin, commandLine} from './journal.js'
+import {Progress, chalk, configureColour} from './output.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KmsctlCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -116,21 +117,18 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
    * Where and by whom a change is made, for journal entries: the region, the account and caller
    * ARN (best effort: a denied or failing GetCallerIdentity leaves them out), and the command line.
    */
-  protected async changeContext(): Promise<{account?: string; caller?: string; command: string[]; region: string}> {
-    const region = await this.aws.region()
-    let identity: {account: string; arn: string} | undefined
-    try {
-      identity = await this.aws.callerIdentity()
-    } catch {
-      identity = undefined
-    }
+  protected changeContext(): Promise<ChangeOrigin> {
+    return changeOrigin(this.aws, commandLine(this.id, this.argv))
+  }
 
-    return {
-      account: identity?.account || undefined,
-      caller: identity?.arn || undefined,
-      command: [...(this.id ? this.id.split(':') : []), ...this.argv],
-      region,
-    }
+  /** changeContext() with the journal the changes go to. */
+  protected async journalContext(journal: Journal = new Journal()): Promise<ChangeContext> {
+    return {...(await this.changeContext()), journal}
+  }
+
+  /** A progress line on stderr: on a terminal, and never under --json. */
+  protected progress(): Progress {
+    return new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
   }
 
   /** A line on stderr (warnings, notes, progress summaries): never mixed with results. */
@@ -167,6 +165,14 @@ export function toKmsctlError(error: unknown): KmsctlError {
 }
 
 function firstLine(message: string): string {
-  // oclif parse messages can carry a "See more help with --help" trailer: keep the message itself.
-  return message.split('\n').filter((l) => l.trim() && !/^See more help with/.test(l.trim()))[0]?.trim() ?? message
+  // oclif's parse messages can span lines ("The following error occurred:\n  --b cannot also be
+  // provided when using --a", "Missing 1 required arg:\nkey") and end with a help trailer: fold
+  // them into one line without the trailer.
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^See more help with/.test(l))
+  if (lines.length === 0) return message
+  if (/^The following errors? occurred:$/.test(lines[0])) lines.shift()
+  return lines.join(' ').replaceAll(/:\s+/g, ': ')
 }

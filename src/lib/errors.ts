@@ -293,3 +293,27 @@ export function fromAwsError(error: unknown, ctx: AwsErrorContext = {}): KmsctlE
 
   return new KmsctlError('AWS_ERROR', `${op === 'the request' ? 'The request' : op}${key} failed: ${name}: ${message}`, base)
 }
+
+/** Reads a report can do without: what failed, by operation, and a way to run each read. */
+export interface BestEffort {
+  /** Why each failed read failed, by operation ("not allowed: kms:ListGrants"). */
+  unavailable: Record<string, string>
+  /** Runs a read; when it fails, records why under the operation and returns the fallback. */
+  soft: <T>(operation: string, read: () => Promise<T>, fallback: T) => Promise<T>
+}
+
+/** Best-effort reads about one key, for reports that show what they could read and say what they could not. */
+export function bestEffort(key: string): BestEffort {
+  const unavailable: Record<string, string> = {}
+  const soft = async <T>(operation: string, read: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await read()
+    } catch (error) {
+      const e = fromAwsError(error, {key, operation})
+      unavailable[operation] = e.code === 'ACCESS_DENIED' ? `not allowed: kms:${operation}` : e.message
+      return fallback
+    }
+  }
+
+  return {soft, unavailable}
+}

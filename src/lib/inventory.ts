@@ -1,12 +1,14 @@
 // Key inventory: every key of the region in one view (state, aliases, manager, rotation), and
 // one key in full. Calls are paced below KMS's per-operation quotas with bounded concurrency.
-import type {KMSClient, KeyMetadata, Tag} from '@aws-sdk/client-kms'
+import type {KMSClient, KeyMetadata} from '@aws-sdk/client-kms'
 
 import picomatch from 'picomatch'
 
+import {listAllPages} from './aws/paging.js'
 import {kmsSdk} from './aws/sdk.js'
-import {fromAwsError} from './errors.js'
-import {aliasesOf, listAllAliases, resolveKey} from './key-ref.js'
+import {bestEffort, fromAwsError} from './errors.js'
+import {aliasNamesOf, aliasesByKey, listAllAliases, resolveKey} from './key-ref.js'
+import {daysUntil} from './output.js'
 import {Pacer} from './pacing.js'
 
 export interface RotationInfo {
@@ -69,17 +71,12 @@ export function aliasMatcher(pattern: string): (alias: string) => boolean {
   return (alias) => alias.startsWith(full)
 }
 
-function daysUntil(date: Date | undefined, now: Date): number | undefined {
-  if (!date) return undefined
-  return Math.max(0, Math.ceil((date.getTime() - now.getTime()) / 86_400_000))
-}
-
 function summarise(m: KeyMetadata, aliases: string[], rotation: RotationInfo, now: Date, tags?: Record<string, string>): KeySummary {
   return {
     aliases,
     arn: m.Arn ?? '',
     creationDate: m.CreationDate?.toISOString(),
-    daysLeft: m.KeyState === 'PendingDeletion' ? daysUntil(m.DeletionDate, now) : undefined,
+    daysLeft: m.KeyState === 'PendingDeletion' && m.DeletionDate ? daysUntil(m.DeletionDate, now) : undefined,
     deletionDate: m.DeletionDate?.toISOString(),
     description: m.Description ?? '',
     keyId: m.KeyId ?? '',
@@ -112,33 +109,32 @@ async function rotationOf(kms: KMSClient, m: KeyMetadata, pacer: Pacer): Promise
   }
 }
 
-async function tagsOf(kms: KMSClient, keyId: string, pacer: Pacer): Promise<Record<string, string>> {
+/** A key's tags (all pages of ListResourceTags), paced when a pacer is given. */
+export async function listTags(kms: KMSClient, keyId: string, pacer?: Pacer): Promise<Record<string, string>> {
   const {ListResourceTagsCommand} = await kmsSdk()
-  const tags: Tag[] = []
-  let marker: string | undefined
-  do {
-    const m = marker
-    // eslint-disable-next-line no-await-in-loop
-    const page = await pacer.run('ListResourceTags', () => kms.send(new ListResourceTagsCommand({KeyId: keyId, Limit: 50, Marker: m})))
-    tags.push(...(page.Tags ?? []))
-    marker = page.Truncated ? page.NextMarker : undefined
-  } while (marker)
+  const read = (marker: string | undefined) => kms.send(new ListResourceTagsCommand({KeyId: keyId, Limit: 50, Marker: marker}))
+  const tags = await listAllPages('ListResourceTags', (marker) => (pacer ? pacer.run('ListResourceTags', () => read(marker)) : read(marker)), (page) => page.Tags)
   return Object.fromEntries(tags.map((t) => [t.TagKey ?? '', t.TagValue ?? '']))
 }
 
 /** Every key ID and ARN of the region (all pages of ListKeys). */
 export async function listAllKeyIds(kms: KMSClient, pacer: Pacer = new Pacer()): Promise<Array<{KeyId: string; KeyArn: string}>> {
   const {ListKeysCommand} = await kmsSdk()
-  const keys: Array<{KeyId: string; KeyArn: string}> = []
-  let marker: string | undefined
-  do {
-    const m = marker
-    // eslint-disable-next-line no-await-in-loop
-    const page = await pacer.run('ListKeys', () => kms.send(new ListKeysCommand({Limit: 1000, Marker: m})))
-    for (const k of page.Keys ?? []) if (k.KeyId) keys.push({KeyArn: k.KeyArn ?? '', KeyId: k.KeyId})
-    marker = page.Truncated ? page.NextMarker : undefined
-  } while (marker)
-  return keys
+  const keys = await listAllPages('ListKeys', (marker) => pacer.run('ListKeys', () => kms.send(new ListKeysCommand({Limit: 1000, Marker: marker}))), (page) => page.Keys)
+  return keys.filter((k) => k.KeyId).map((k) => ({KeyArn: k.KeyArn ?? '', KeyId: k.KeyId!}))
+}
+
+/** Every key of the region and every alias, by key: ListKeys and ListAliases, all pages, side by side. */
+export async function listKeysWithAliases(kms: KMSClient, pacer: Pacer): Promise<{keys: Array<{KeyId: string; KeyArn: string}>; aliases: Map<string, string[]>}> {
+  const [keys, aliases] = await Promise.all([
+    listAllKeyIds(kms, pacer).catch((error) => {
+      throw fromAwsError(error, {operation: 'ListKeys'})
+    }),
+    listAllAliases(kms).catch((error) => {
+      throw fromAwsError(error, {operation: 'ListAliases'})
+    }),
+  ])
+  return {aliases: aliasesByKey(aliases), keys}
 }
 
 function matchesFilters(m: KeyMetadata, f: ListFilters): boolean {
@@ -150,20 +146,7 @@ function matchesFilters(m: KeyMetadata, f: ListFilters): boolean {
 export async function listKeys(kms: KMSClient, options: ListOptions = {}): Promise<KeySummary[]> {
   const pacer = options.pacer ?? new Pacer({concurrency: options.concurrency ?? 32})
   const now = options.now ?? new Date()
-  const [keys, aliases] = await Promise.all([
-    listAllKeyIds(kms, pacer).catch((error) => {
-      throw fromAwsError(error, {operation: 'ListKeys'})
-    }),
-    listAllAliases(kms).catch((error) => {
-      throw fromAwsError(error, {operation: 'ListAliases'})
-    }),
-  ])
-  const byKey = new Map<string, string[]>()
-  for (const a of aliases) {
-    if (!a.TargetKeyId || !a.AliasName) continue
-    byKey.set(a.TargetKeyId, [...(byKey.get(a.TargetKeyId) ?? []), a.AliasName])
-  }
-
+  const {aliases: byKey, keys} = await listKeysWithAliases(kms, pacer)
   let candidates = keys
   if (options.alias) {
     const match = aliasMatcher(options.alias)
@@ -189,7 +172,7 @@ export async function listKeys(kms: KMSClient, options: ListOptions = {}): Promi
       if (wantTags) {
         if (m.KeyManager !== 'CUSTOMER') return undefined
         try {
-          tags = await tagsOf(kms, k.KeyId, pacer)
+          tags = await listTags(kms, k.KeyId, pacer)
         } catch (error) {
           throw fromAwsError(error, {key: k.KeyId, operation: 'ListResourceTags'})
         }
@@ -221,36 +204,18 @@ export async function describeKey(kms: KMSClient, ref: string, now: Date = new D
   const m = resolved.metadata
   const sdk = await kmsSdk()
   const pacer = new Pacer()
-  const unavailable: Record<string, string> = {}
-  const soft = async <T>(op: string, fn: () => Promise<T>, fallback: T): Promise<T> => {
-    try {
-      return await fn()
-    } catch (error) {
-      const e = fromAwsError(error, {key: resolved.keyId, operation: op})
-      unavailable[op] = e.code === 'ACCESS_DENIED' ? `not allowed: kms:${op}` : e.message
-      return fallback
-    }
-  }
-
+  const {soft, unavailable} = bestEffort(resolved.keyId)
+  const keyId = resolved.keyId
   const [aliases, tags, rotation, policyNames, grantCount] = await Promise.all([
-    soft('ListAliases', async () => (await listAllAliases(kms, resolved.keyId)).map((a) => a.AliasName ?? '').filter(Boolean).sort(), [] as string[]),
-    m.KeyManager === 'CUSTOMER' ? soft('ListResourceTags', () => tagsOf(kms, resolved.keyId, pacer), {} as Record<string, string>) : Promise.resolve({}),
+    soft('ListAliases', () => aliasNamesOf(kms, keyId), [] as string[]),
+    m.KeyManager === 'CUSTOMER' ? soft('ListResourceTags', () => listTags(kms, keyId, pacer), {} as Record<string, string>) : Promise.resolve({}),
     soft('GetKeyRotationStatus', () => rotationOf(kms, m, pacer), {status: 'unknown'} as RotationInfo),
-    soft('ListKeyPolicies', async () => (await kms.send(new sdk.ListKeyPoliciesCommand({KeyId: resolved.keyId}))).PolicyNames ?? [], [] as string[]),
+    soft('ListKeyPolicies', async () => (await kms.send(new sdk.ListKeyPoliciesCommand({KeyId: keyId}))).PolicyNames ?? [], [] as string[]),
     soft(
       'ListGrants',
-      async () => {
-        let count = 0
-        let marker: string | undefined
-        do {
-          // eslint-disable-next-line no-await-in-loop
-          const page = await kms.send(new sdk.ListGrantsCommand({KeyId: resolved.keyId, Limit: 100, Marker: marker}))
-          count += page.Grants?.length ?? 0
-          marker = page.Truncated ? page.NextMarker : undefined
-        } while (marker)
-        return count as number | undefined
-      },
-      undefined as number | undefined,
+      async (): Promise<number | undefined> =>
+        (await listAllPages(`ListGrants on ${keyId}`, (marker) => kms.send(new sdk.ListGrantsCommand({KeyId: keyId, Limit: 100, Marker: marker})), (page) => page.Grants)).length,
+      undefined,
     ),
   ])
   const mr = m.MultiRegionConfiguration

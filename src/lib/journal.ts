@@ -5,6 +5,7 @@ import {randomBytes} from 'node:crypto'
 import {closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 
+import type {AwsClients} from './aws/clients.js'
 import {journalDir} from './home.js'
 
 export type JournalAction =
@@ -79,6 +80,42 @@ export interface JournalRecord extends JournalEntry {
 }
 
 type Line = ({type: 'entry'} & JournalEntry) | ({type: 'outcome'} & JournalOutcome)
+
+/** Where and by whom a change is made, and with which command line: the same for every entry of a run. */
+export interface ChangeOrigin {
+  region: string
+  account?: string
+  /** The caller's ARN. */
+  caller?: string
+  /** The command line, as typed (argv after the binary). */
+  command?: string[]
+}
+
+/** The origin of the changes of a run, with the journal they are recorded in. */
+export interface ChangeContext extends ChangeOrigin {
+  journal: Journal
+}
+
+/** The command line as the user typed it after the binary: `grant revoke --grantee ...`. */
+export function commandLine(id: string | undefined, argv: readonly string[]): string[] {
+  return [...(id ? id.split(':') : []), ...argv]
+}
+
+/**
+ * The region, the account and the caller's ARN, and the command line. The caller's identity is
+ * best effort: when STS cannot say who is calling, the change is still recorded, without it.
+ */
+export async function changeOrigin(aws: Pick<AwsClients, 'callerIdentity' | 'region'>, command: readonly string[]): Promise<ChangeOrigin> {
+  const region = await aws.region()
+  let identity: {account: string; arn: string} | undefined
+  try {
+    identity = await aws.callerIdentity()
+  } catch {
+    identity = undefined
+  }
+
+  return {account: identity?.account || undefined, caller: identity?.arn || undefined, command: [...command], region}
+}
 
 export function newJournalId(now: Date = new Date()): string {
   const stamp = now.toISOString().replaceAll(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')

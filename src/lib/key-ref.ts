@@ -5,6 +5,7 @@ import type {AliasListEntry, KMSClient, KeyMetadata} from '@aws-sdk/client-kms'
 
 import {distance} from 'fastest-levenshtein'
 
+import {listAllPages} from './aws/paging.js'
 import {kmsSdk} from './aws/sdk.js'
 import {KmsctlError, fromAwsError, usageError} from './errors.js'
 
@@ -95,15 +96,23 @@ export async function resolveKey(kms: KMSClient, ref: string): Promise<ResolvedK
 /** Every alias in the region (all pages of ListAliases), optionally only those of one key. */
 export async function listAllAliases(kms: KMSClient, keyId?: string): Promise<AliasListEntry[]> {
   const {ListAliasesCommand} = await kmsSdk()
-  const out: AliasListEntry[] = []
-  let marker: string | undefined
-  do {
-    // eslint-disable-next-line no-await-in-loop
-    const page = await kms.send(new ListAliasesCommand({KeyId: keyId, Limit: 100, Marker: marker}))
-    out.push(...(page.Aliases ?? []))
-    marker = page.Truncated ? page.NextMarker : undefined
-  } while (marker)
-  return out
+  return listAllPages('ListAliases', (marker) => kms.send(new ListAliasesCommand({KeyId: keyId, Limit: 100, Marker: marker})), (page) => page.Aliases)
+}
+
+/** The alias names of one key, sorted (ListAliases with KeyId). */
+export async function aliasNamesOf(kms: KMSClient, keyId: string): Promise<string[]> {
+  return (await listAllAliases(kms, keyId)).map((a) => a.AliasName ?? '').filter(Boolean).sort()
+}
+
+/** Alias names by the key they point at, from a full alias listing (each key's names in listing order). */
+export function aliasesByKey(aliases: readonly AliasListEntry[]): Map<string, string[]> {
+  const byKey = new Map<string, string[]>()
+  for (const a of aliases) {
+    if (!a.TargetKeyId || !a.AliasName) continue
+    byKey.set(a.TargetKeyId, [...(byKey.get(a.TargetKeyId) ?? []), a.AliasName])
+  }
+
+  return byKey
 }
 
 /** Up to three names closest to the one given (edit distance, then shared prefix). */

@@ -124,6 +124,21 @@ export function formatDay(d: Date | string | undefined): string {
   return formatDate(d).slice(0, 10)
 }
 
+export const DAY_MS = 86_400_000
+
+/** Whole days from now until a date, rounded up; 0 once it has passed. */
+export function daysUntil(date: Date | string, now: Date = new Date()): number {
+  const d = typeof date === 'string' ? new Date(date) : date
+  return Math.max(0, Math.ceil((d.getTime() - now.getTime()) / DAY_MS))
+}
+
+/** `k=v` pairs (tags, encryption context) on one line: "team=payments, env=prod". */
+export function formatPairs(pairs: Readonly<Record<string, string>>, separator = ', '): string {
+  return Object.entries(pairs)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(separator)
+}
+
 /** One request a mutating command would send, as shown by --dry-run. */
 export interface PlannedRequest {
   /** The KMS API operation, e.g. "CreateAlias". */

@@ -5,6 +5,7 @@
 // a multi-Region key (rotation is set on the primary).
 import type {KMSClient, KeyMetadata, RotationsListEntry} from '@aws-sdk/client-kms'
 
+import {listAllPages} from './aws/paging.js'
 import {kmsSdk} from './aws/sdk.js'
 import {KmsctlError, fromAwsError, refusal, usageError} from './errors.js'
 import {type JournalEntryInput, type Journal, journaled} from './journal.js'
@@ -193,20 +194,16 @@ export function toRotationEntry(r: RotationsListEntry): RotationEntry {
 /** Every page of ListKeyRotations, oldest rotation first as KMS returns them. */
 export async function listRotations(kms: KMSClient, key: ResolvedKey): Promise<RotationEntry[]> {
   const {ListKeyRotationsCommand} = await kmsSdk()
-  const out: RotationEntry[] = []
-  let marker: string | undefined
   try {
-    do {
-      // eslint-disable-next-line no-await-in-loop
-      const page = await kms.send(new ListKeyRotationsCommand({KeyId: key.keyId, Limit: 1000, Marker: marker}))
-      out.push(...(page.Rotations ?? []).map((r) => toRotationEntry(r)))
-      marker = page.Truncated ? page.NextMarker : undefined
-    } while (marker)
+    const rotations = await listAllPages(
+      `ListKeyRotations on ${key.ref}`,
+      (marker) => kms.send(new ListKeyRotationsCommand({KeyId: key.keyId, Limit: 1000, Marker: marker})),
+      (page) => page.Rotations,
+    )
+    return rotations.map((r) => toRotationEntry(r))
   } catch (error) {
     throw fromAwsError(error, {key: key.ref, operation: 'ListKeyRotations'})
   }
-
-  return out
 }
 
 export interface RotationChangeResult {

@@ -3,7 +3,8 @@ import {mkdtempSync, readFileSync, readdirSync, appendFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {Journal} from '../../src/lib/journal.js'
+import type {AwsClients} from '../../src/lib/aws/clients.js'
+import {Journal, changeOrigin, commandLine} from '../../src/lib/journal.js'
 
 describe('journal', () => {
   it('appends an entry before the change and its outcome after, and reads them back merged', () => {
@@ -39,5 +40,17 @@ describe('journal', () => {
     const e = j.begin({action: 'key.disable', before: {state: 'Enabled'}, region: 'us-east-1'})
     appendFileSync(join(dir, '2026-11-28.jsonl'), '{"type":"entry","id":"j-torn')
     expect(new Journal({dir}).readAll().map((r) => r.id)).to.deep.equal([e.id])
+  })
+
+  it('spells the command line as typed', () => {
+    expect(commandLine('grant:revoke', ['--grantee', 'x'])).to.deep.equal(['grant', 'revoke', '--grantee', 'x'])
+    expect(commandLine(undefined, ['a'])).to.deep.equal(['a'])
+  })
+
+  it('records the caller when STS answers, and still records the change when it does not', async () => {
+    const ok = {callerIdentity: async () => ({account: '111122223333', arn: 'arn:aws:iam::111122223333:user/a', userId: 'AIDA'}), region: async () => 'eu-west-1'}
+    expect(await changeOrigin(ok as unknown as AwsClients, ['x'])).to.deep.equal({account: '111122223333', caller: 'arn:aws:iam::111122223333:user/a', command: ['x'], region: 'eu-west-1'})
+    const failing = {callerIdentity: async () => Promise.reject(new Error('no STS')), region: async () => 'eu-west-1'}
+    expect(await changeOrigin(failing as unknown as AwsClients, ['x'])).to.deep.equal({account: undefined, caller: undefined, command: ['x'], region: 'eu-west-1'})
   })
 })

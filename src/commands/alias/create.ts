@@ -1,9 +1,8 @@
 import {Args} from '@oclif/core'
 
-import {applyAliasPlan, planAliasCreate} from '../../lib/aliases.js'
+import {applyAliasPlanJournaled, planAliasCreate} from '../../lib/aliases.js'
 import {KmsctlCommand} from '../../lib/base-command.js'
 import {mutationFlags} from '../../lib/flags.js'
-import {Journal, journaled} from '../../lib/journal.js'
 import {type PlannedRequest, renderFields, renderPlannedRequests} from '../../lib/output.js'
 
 export interface AliasCreateResult {
@@ -55,23 +54,10 @@ Refuses names under alias/aws/ and names KMS would reject, before anything is se
       return result
     }
 
-    const ctx = await this.changeContext()
-    const {entry} = await journaled(
-      new Journal(),
-      {
-        ...ctx,
-        action: 'alias.create',
-        before: {aliasName: plan.aliasName, exists: false},
-        key: {arn: plan.target!.arn, keyId: plan.target!.keyId, ref: this.args.key},
-        request: plan.requests,
-      },
-      () => applyAliasPlan(kms, plan),
-      () => ({aliasName: plan.aliasName, targetKeyId: plan.target!.keyId}),
-    )
-    result.journalId = entry.id
+    result.journalId = await applyAliasPlanJournaled(kms, plan, await this.journalContext())
     if (!this.jsonEnabled()) {
       this.log(renderFields([['Alias', plan.aliasName], ['Target key', plan.target!.keyId], ['Key ARN', plan.target!.arn]]))
-      this.note(`Created ${plan.aliasName} (journal ${entry.id}).`)
+      this.note(`Created ${plan.aliasName} (journal ${result.journalId}).`)
     }
 
     return result

@@ -1,10 +1,9 @@
 import {Args} from '@oclif/core'
 
-import {applyAliasPlan, planAliasDelete} from '../../lib/aliases.js'
+import {applyAliasPlanJournaled, planAliasDelete} from '../../lib/aliases.js'
 import {KmsctlCommand} from '../../lib/base-command.js'
 import {confirmAction} from '../../lib/confirm.js'
 import {confirmFlags, mutationFlags} from '../../lib/flags.js'
-import {Journal, journaled} from '../../lib/journal.js'
 import {type PlannedRequest, renderPlannedRequests} from '../../lib/output.js'
 
 export interface AliasDeleteResult {
@@ -55,21 +54,8 @@ Asks you to type the alias name (or pass --confirm NAME, or --yes); never prompt
       summary: `${plan.aliasName} points at key ${previous.keyId}. Deleting the alias leaves the key as it is; anything that uses the alias name will stop finding it.`,
       yes: this.flags.yes,
     })
-    const ctx = await this.changeContext()
-    const {entry} = await journaled(
-      new Journal(),
-      {
-        ...ctx,
-        action: 'alias.delete',
-        before: {aliasName: plan.aliasName, targetArn: previous.arn, targetKeyId: previous.keyId},
-        key: {aliases: [plan.aliasName], arn: previous.arn, keyId: previous.keyId, ref: plan.aliasName},
-        request: plan.requests,
-      },
-      () => applyAliasPlan(kms, plan),
-      () => ({aliasName: plan.aliasName, deleted: true}),
-    )
-    result.journalId = entry.id
-    if (!this.jsonEnabled()) this.log(`Deleted ${plan.aliasName} (it pointed at ${previous.keyId}; journal ${entry.id}).`)
+    result.journalId = await applyAliasPlanJournaled(kms, plan, await this.journalContext())
+    if (!this.jsonEnabled()) this.log(`Deleted ${plan.aliasName} (it pointed at ${previous.keyId}; journal ${result.journalId}).`)
     return result
   }
 }

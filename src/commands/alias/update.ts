@@ -1,9 +1,8 @@
 import {Args} from '@oclif/core'
 
-import {applyAliasPlan, planAliasUpdate} from '../../lib/aliases.js'
+import {applyAliasPlanJournaled, planAliasUpdate} from '../../lib/aliases.js'
 import {KmsctlCommand} from '../../lib/base-command.js'
 import {mutationFlags} from '../../lib/flags.js'
-import {Journal, journaled} from '../../lib/journal.js'
 import {type PlannedRequest, renderFields, renderPlannedRequests} from '../../lib/output.js'
 
 export interface AliasUpdateResult {
@@ -58,23 +57,10 @@ KMS only moves an alias between keys of the same type (symmetric, asymmetric or 
       return result
     }
 
-    const ctx = await this.changeContext()
-    const {entry} = await journaled(
-      new Journal(),
-      {
-        ...ctx,
-        action: 'alias.update',
-        before: {aliasName: plan.aliasName, targetArn: previous.arn, targetKeyId: previous.keyId},
-        key: {arn: target.arn, keyId: target.keyId, ref: this.args.key},
-        request: plan.requests,
-      },
-      () => applyAliasPlan(kms, plan),
-      () => ({aliasName: plan.aliasName, targetKeyId: target.keyId}),
-    )
-    result.journalId = entry.id
+    result.journalId = await applyAliasPlanJournaled(kms, plan, await this.journalContext())
     if (!this.jsonEnabled()) {
       this.log(renderFields([['Alias', plan.aliasName], ['Was', previous.keyId], ['Now', target.keyId]]))
-      this.note(`Updated ${plan.aliasName} (journal ${entry.id}).`)
+      this.note(`Updated ${plan.aliasName} (journal ${result.journalId}).`)
     }
 
     return result

@@ -2,7 +2,6 @@ import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../lib/base-command.js'
 import {parsePairs} from '../../lib/flags.js'
-import {changeContext, commandLine} from '../../lib/grants/context.js'
 import {type CreateGrantResult, createGrant, precheckCreate} from '../../lib/grants/create.js'
 import {constraintText} from '../../lib/grants/list.js'
 import {renderFields} from '../../lib/output.js'
@@ -66,7 +65,7 @@ The grant ID and the grant token are printed: a new grant can take up to about 5
     }
     precheckCreate(input)
     const kms = await this.aws.kms()
-    const ctx = flags['dry-run'] ? undefined : await changeContext(this.aws, commandLine(this.id, this.argv))
+    const ctx = flags['dry-run'] ? undefined : await this.journalContext()
     const result = await createGrant(kms, input, {ctx, dryRun: flags['dry-run']})
     if (!this.jsonEnabled()) this.render(result)
     return result

@@ -5,7 +5,7 @@ import {ExitCode, usageError} from '../../lib/errors.js'
 import {type GrantInfo, type KeyFailure, constraintText, listKeyGrants, listRetirableGrants, scanAllGrants} from '../../lib/grants/list.js'
 import {validateGrantId, validatePrincipal} from '../../lib/grants/validate.js'
 import {resolveKey} from '../../lib/key-ref.js'
-import {type Column, Progress, formatDate, renderTable} from '../../lib/output.js'
+import {type Column, formatDate, renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
 
 /** The account ID in an ARN (arn:aws:iam::111122223333:root, a key ARN), for tables. */
@@ -71,7 +71,7 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
       for (const g of grants) g.keyId = key.keyId
       result = {failures: [], grants, keysScanned: 1, scope: 'key'}
     } else {
-      const progress = new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
+      const progress = this.progress()
       const scan = await scanAllGrants(kms, {
         grantId,
         grantee,

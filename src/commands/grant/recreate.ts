@@ -2,7 +2,6 @@ import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../lib/base-command.js'
 import {ExitCode} from '../../lib/errors.js'
-import {changeContext, commandLine} from '../../lib/grants/context.js'
 import {keyIdOf, listKeyGrants} from '../../lib/grants/list.js'
 import {type JournalledGrant, type RecreateResult, createRequestFor, grantsFromJournal, recreateGrantsDetailed} from '../../lib/grants/recreate.js'
 import {newBatchId} from '../../lib/grants/revoke.js'
@@ -108,7 +107,7 @@ Grants whose removal failed, that were already gone, or that were already recrea
       return {created: 0, dryRun: false, failed: 0, results: skipped, skipped: skipped.length}
     }
 
-    const ctx = await changeContext(this.aws, commandLine(this.id, this.argv), journal)
+    const ctx = await this.journalContext(journal)
     const batch = todo.length > 1 ? newBatchId() : undefined
     const results = await recreateGrantsDetailed(
       kms,

@@ -2,7 +2,6 @@ import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../lib/base-command.js'
 import {KmsctlError, usageError} from '../../lib/errors.js'
-import {changeContext, commandLine} from '../../lib/grants/context.js'
 import {keyForGrant, lookupGrant, resultError, retireByToken, revokeGrants} from '../../lib/grants/revoke.js'
 import {validateGrantId, validateGrantToken} from '../../lib/grants/validate.js'
 
@@ -56,7 +55,7 @@ Retiring by KEY GRANT_ID reads the grant first (kms:ListGrants) to journal it; w
       }
 
       const kms = await this.aws.kms()
-      const ctx = await changeContext(this.aws, commandLine(this.id, this.argv))
+      const ctx = await this.journalContext()
       const out = await retireByToken(kms, token, ctx)
       if (!this.jsonEnabled()) this.log('Retired the grant of the token given.')
       return {by: 'token', dryRun: false, journalId: out.journalId, request, retired: true}
@@ -82,7 +81,7 @@ Retiring by KEY GRANT_ID reads the grant first (kms:ListGrants) to journal it; w
 
     const found = await lookupGrant(kms, key, grantId)
     if (!found.readable) this.warnLine(`could not read grant ${grantId} before retiring it (${found.reason}); the journal holds only its ID, so grant recreate cannot remake it.`)
-    const ctx = await changeContext(this.aws, commandLine(this.id, this.argv))
+    const ctx = await this.journalContext()
     const [result] = await revokeGrants(kms, [found.grant], {ctx, mode: 'retire'})
     if (result.status === 'already-gone') {
       throw new KmsctlError('NOT_FOUND', `Grant ${grantId} does not exist on key ${key.keyId} (already retired or revoked).`, {remedy: `List the key's grants: kmsctl grant list ${key.keyId}`})

@@ -4,11 +4,10 @@ import {KmsctlCommand} from '../../lib/base-command.js'
 import {confirmAction} from '../../lib/confirm.js'
 import {ExitCode, KmsctlError, usageError} from '../../lib/errors.js'
 import {confirmFlags} from '../../lib/flags.js'
-import {changeContext, commandLine} from '../../lib/grants/context.js'
 import {type GrantInfo, type KeyFailure} from '../../lib/grants/list.js'
 import {type GrantKey, type RevokeResult, keyForGrant, lookupGrant, newBatchId, resultError, revokeGrants, selectGrants} from '../../lib/grants/revoke.js'
 import {validateGrantId, validatePrincipal} from '../../lib/grants/validate.js'
-import {Progress, chalk, renderTable} from '../../lib/output.js'
+import {chalk, renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
 import {RETIRE_VS_REVOKE} from './retire.js'
 
@@ -87,7 +86,7 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
     const found = await lookupGrant(kms, key, grantId)
     if (this.flags['dry-run']) return this.dryRun([found.grant], [])
     if (!found.readable) this.warnLine(`could not read grant ${grantId} before revoking it (${found.reason}); the journal holds only its ID, so grant recreate cannot remake it.`)
-    const ctx = await changeContext(this.aws, commandLine(this.id, this.argv))
+    const ctx = await this.journalContext()
     const results = await revokeGrants(kms, [found.grant], {ctx})
     const [r] = results
     if (r.status === 'already-gone') {
@@ -109,7 +108,7 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
     const pacer = new Pacer({concurrency: flags.concurrency})
     let key: GrantKey | undefined
     if (ref) key = await keyForGrant(kms, ref)
-    const progress = new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
+    const progress = this.progress()
     const selected = await selectGrants(
       kms,
       {all: flags.all, grantee, keyArn: key?.keyArn, keyId: key?.keyId},
@@ -140,9 +139,9 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
       yes: flags.yes,
     })
 
-    const ctx = await changeContext(this.aws, commandLine(this.id, this.argv))
+    const ctx = await this.journalContext()
     const batch = newBatchId()
-    const revokeProgress = new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
+    const revokeProgress = this.progress()
     const results = await revokeGrants(kms, grants, {
       batch,
       ctx,

@@ -132,7 +132,7 @@ Exit codes: 0 restored, 1 every key failed, 3 some keys failed.`
         header: 'Steps',
       },
       {get: (k) => (k.reason ? `${k.status}: ${k.reason}` : k.status), header: 'Status'},
-      {get: (k) => k.journalId ?? k.entry, header: dryRun ? 'From entry' : 'Journal entry', shrink: false},
+      ...(dryRun ? [] : [{get: (k: RestoreResult) => k.journalId ?? '', header: 'Journal entry', shrink: false}]),
     ])
   }
 }

@@ -71,13 +71,8 @@ KMS leaves a key whose deletion is cancelled Disabled: pass --enable to re-enabl
       return result
     }
 
-    const identity = await this.aws.callerIdentity().catch(() => undefined)
-    const outcome = await cancelKeyDeletion(kms, plan, {
-      account: identity?.account,
-      caller: identity?.arn,
-      command: this.argv,
-      region: await this.aws.region(),
-    })
+    // The journal keeps this command's arguments only, without the command's own name.
+    const outcome = await cancelKeyDeletion(kms, plan, {...(await this.journalContext()), command: this.argv})
     Object.assign(result, {cancelled: true, enabled: outcome.enabled, journalId: outcome.journalId, keyState: outcome.keyState})
     if (!this.jsonEnabled()) {
       if (outcome.enabled) {

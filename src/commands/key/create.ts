@@ -5,7 +5,7 @@ import {KmsctlError} from '../../lib/errors.js'
 import {mutationFlags, parsePairs} from '../../lib/flags.js'
 import {Journal} from '../../lib/journal.js'
 import {type CreateStep, KEY_SPECS, KEY_USAGES, assertAliasFree, executeCreateKey, planCreateKey} from '../../lib/key-create.js'
-import {type PlannedRequest, renderFields, renderPlannedRequests} from '../../lib/output.js'
+import {type PlannedRequest, formatPairs, renderFields, renderPlannedRequests} from '../../lib/output.js'
 import {ROTATION_PERIOD_MAX, ROTATION_PERIOD_MIN} from '../../lib/rotation.js'
 
 export interface KeyCreateResult {
@@ -102,7 +102,7 @@ If the alias or rotation step fails, the key still exists: kmsctl says so, print
           ['Alias', outcome.alias ?? (plan.alias ? `(not created: ${plan.alias})` : '(none)')],
           ['Spec', `${result.keySpec} ${result.keyUsage}`],
           ['Multi-Region', result.multiRegion ? 'yes (primary)' : undefined],
-          ['Tags', Object.keys(tags).length > 0 ? Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(', ') : undefined],
+          ['Tags', Object.keys(tags).length > 0 ? formatPairs(tags) : undefined],
           ['Rotation', outcome.rotation ? (outcome.rotation.enabled ? `on, every ${outcome.rotation.periodDays} days` : '(not enabled)') : undefined],
         ]),
       )

@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 
 import {KmsctlCommand} from '../../lib/base-command.js'
 import {type KeyDetails, describeKey, rotationText} from '../../lib/inventory.js'
-import {formatDate, renderFields} from '../../lib/output.js'
+import {formatDate, formatPairs, renderFields} from '../../lib/output.js'
 
 export type KeyDescribeResult = KeyDetails
 
@@ -44,7 +44,7 @@ export default class KeyDescribe extends KmsctlCommand<typeof KeyDescribe> {
           ['Multi-Region', d.multiRegion ? `yes (${m.MultiRegionConfiguration?.MultiRegionKeyType?.toLowerCase() ?? ''})` : 'no'],
           ['Primary', d.primary && d.primary.arn !== d.arn ? `${d.primary.arn}` : undefined],
           ['Replicas', d.replicas.length > 0 ? d.replicas.map((r) => `${r.region}  ${r.arn}`).join('\n') : undefined],
-          ['Tags', Object.keys(d.tags).length > 0 ? Object.entries(d.tags).map(([k, v]) => `${k}=${v}`).join(', ') : '(none)'],
+          ['Tags', Object.keys(d.tags).length > 0 ? formatPairs(d.tags) : '(none)'],
           ['Policies', d.policyNames.join(', ') || undefined],
           ['Grants', d.grantCount === undefined ? undefined : String(d.grantCount)],
           ['Unavailable', Object.keys(d.unavailable).length > 0 ? Object.values(d.unavailable).join('\n') : undefined],

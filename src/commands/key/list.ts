@@ -4,7 +4,7 @@ import {KmsctlCommand} from '../../lib/base-command.js'
 import {usageError} from '../../lib/errors.js'
 import {parsePairs, splitList} from '../../lib/flags.js'
 import {type KeySummary, listKeys, rotationText} from '../../lib/inventory.js'
-import {Progress, chalk, formatDay, renderTable} from '../../lib/output.js'
+import {chalk, formatDay, renderTable} from '../../lib/output.js'
 
 export type KeyListResult = KeySummary[]
 
@@ -40,7 +40,7 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
     })
     const tags = parsePairs(flags.tag, 'tag')
     const kms = await this.aws.kms()
-    const progress = new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
+    const progress = this.progress()
     const keys = await listKeys(kms, {
       alias: flags.alias,
       concurrency: flags.concurrency,
@@ -62,10 +62,8 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
     }
 
     const pending = keys.some((k) => k.state === 'PendingDeletion' || k.state === 'PendingReplicaDeletion')
-    const stateText = (k: KeySummary) => {
-      const s = k.state === 'Enabled' ? chalk.green(k.state) : k.state === 'PendingDeletion' ? chalk.red(k.state) : k.state === 'Disabled' ? chalk.yellow(k.state) : k.state
-      return s
-    }
+    const stateText = (k: KeySummary) =>
+      k.state === 'Enabled' ? chalk.green(k.state) : k.state === 'PendingDeletion' ? chalk.red(k.state) : k.state === 'Disabled' ? chalk.yellow(k.state) : k.state
 
     this.log(
       renderTable(keys, [

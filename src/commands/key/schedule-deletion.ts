@@ -18,7 +18,7 @@ import {daysFromNow, renderPreflight} from '../../lib/deletion/report.js'
 import {type ScheduleRequest, scheduleKeyDeletion, scheduleRequest} from '../../lib/deletion/schedule.js'
 import {parseKeyRef} from '../../lib/key-ref.js'
 import {confirmFlags, mutationFlags} from '../../lib/flags.js'
-import {chalk, formatDate} from '../../lib/output.js'
+import {DAY_MS, chalk, formatDate} from '../../lib/output.js'
 
 export interface KeyScheduleDeletionResult {
   dryRun: boolean
@@ -102,13 +102,8 @@ To confirm, type the key ID or one of its aliases at the prompt; scripts pass th
       yes: flags.yes,
     })
 
-    const identity = await this.aws.callerIdentity().catch(() => undefined)
-    const outcome = await scheduleKeyDeletion(kms, preflight, {
-      account: identity?.account,
-      caller: identity?.arn,
-      command: this.argv,
-      region: await this.aws.region(),
-    })
+    // The journal keeps this command's arguments only, without the command's own name.
+    const outcome = await scheduleKeyDeletion(kms, preflight, {...(await this.journalContext()), command: this.argv})
     Object.assign(result, {
       deletionDate: outcome.deletionDate,
       journalId: outcome.journalId,
@@ -122,7 +117,7 @@ To confirm, type the key ID or one of its aliases at the prompt; scripts pass th
         : `${outcome.pendingWindowInDays} days after its last replica is deleted (state ${outcome.keyState})`
       this.log(`\nScheduled deletion of key ${preflight.keyId} ${when}.`)
       this.log(`To keep it, before then: kmsctl key cancel-deletion ${preflight.ref} --enable`)
-      this.note(`Journal entry ${outcome.journalId} (waiting period ${describeDuration(outcome.pendingWindowInDays * 86_400_000)}).`)
+      this.note(`Journal entry ${outcome.journalId} (waiting period ${describeDuration(outcome.pendingWindowInDays * DAY_MS)}).`)
     }
 
     return result

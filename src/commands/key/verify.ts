@@ -4,8 +4,8 @@ import {KmsctlCommand} from '../../lib/base-command.js'
 import {ExitCode} from '../../lib/errors.js'
 import {parsePairs} from '../../lib/flags.js'
 import {resolveKey} from '../../lib/key-ref.js'
-import {chalk, renderTable} from '../../lib/output.js'
-import {type VerifyReport, type VerifyStep, verifyKey, verifyMethod} from '../../lib/verify.js'
+import {chalk, formatPairs, renderTable} from '../../lib/output.js'
+import {type VerifyReport, type VerifyStep, verifyKey} from '../../lib/verify.js'
 
 export type KeyVerifyResult = VerifyReport
 
@@ -41,7 +41,7 @@ Nothing secret is printed or kept: data keys and plaintexts are compared in memo
     const context = parsePairs(this.flags.context, 'context')
     const kms = await this.aws.kms()
     const key = await resolveKey(kms, this.args.key)
-    verifyMethod(key.metadata, context)
+    // verifyKey refuses a key it cannot check, or --context on a key that takes none, before sending anything.
     const report = await verifyKey(kms, key, {context})
     if (!report.ok) process.exitCode = ExitCode.FAILED
     if (!this.jsonEnabled()) this.render(report)
@@ -49,7 +49,7 @@ Nothing secret is printed or kept: data keys and plaintexts are compared in memo
   }
 
   private render(r: VerifyReport): void {
-    const context = r.encryptionContext ? `, context ${Object.entries(r.encryptionContext).map(([k, v]) => `${k}=${v}`).join(',')}` : ''
+    const context = r.encryptionContext ? `, context ${formatPairs(r.encryptionContext, ',')}` : ''
     this.note(`Verifying ${r.ref}${r.ref === r.keyId ? '' : ` (${r.keyId})`}: ${r.keySpec} ${r.keyUsage}, state ${r.state}${context}`)
     this.note(`Method: ${METHOD_TEXT[r.method]}`)
     const result = (s: VerifyStep) => (s.status === 'ok' ? chalk.green('ok') : s.status === 'failed' ? chalk.red('FAILED') : chalk.dim('skipped'))

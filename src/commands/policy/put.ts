@@ -28,6 +28,7 @@ export default class PolicyPut extends PolicyWriteCommand {
     '<%= config.bin %> <%= command.id %> alias/payments --file new-policy.json --dry-run',
     '<%= config.bin %> <%= command.id %> alias/payments --file new-policy.json --confirm alias/payments',
     '<%= config.bin %> <%= command.id %> 1234abcd-12ab-34cd-56ef-1234567890ab --file new-policy.json --yes --json',
+    '<%= config.bin %> <%= command.id %> alias/payments --file mfa-only.json --condition aws:MultiFactorAuthPresent=true',
   ]
 
   static override flags = {

@@ -9,7 +9,7 @@ import {type Decision, type StatementTrace, evaluate, normaliseAction} from '../
 import {arnAccount, statementLabel} from '../../lib/policy/model.js'
 import {describeCaller} from '../../lib/policy/principal.js'
 import {renderSimulation, renderTrace} from '../../lib/policy/render.js'
-import {fetchKeyPolicy, readPolicyFile, requirePolicy} from '../../lib/policy/source.js'
+import {fetchKeyPolicy, parseConditionPairs, readPolicyFile, requirePolicy} from '../../lib/policy/source.js'
 
 export interface SimulatedAction {
   action: string
@@ -81,14 +81,7 @@ A statement for the account root principal means "IAM policies decide": it is re
     const context: RequestContext = {}
     for (const [k, v] of Object.entries(parsePairs(flags.context, 'context'))) context[`kms:EncryptionContext:${k}`] = v
     if (flags['via-service']) context['kms:ViaService'] = flags['via-service']
-    for (const raw of flags.condition ?? []) {
-      const i = raw.indexOf('=')
-      if (i <= 0) throw usageError(`--condition "${raw}" is not of the form key=value.`, 'Try this: --condition aws:SourceIp=192.0.2.10')
-      const k = raw.slice(0, i)
-      const v = raw.slice(i + 1)
-      const existing = context[k]
-      context[k] = existing === undefined ? v : [...(Array.isArray(existing) ? existing : [String(existing)]), v]
-    }
+    parseConditionPairs(flags.condition, context)
 
     let text: string
     let source: string

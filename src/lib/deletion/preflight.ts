@@ -5,13 +5,15 @@
 //   - refusals --force overrides: a key still Enabled, a key used inside the lookback window,
 //     a key whose recent use nobody could check.
 import type {CloudTrailClient} from '@aws-sdk/client-cloudtrail'
-import type {GrantListEntry, KMSClient, KeyMetadata, Tag} from '@aws-sdk/client-kms'
+import type {KMSClient, KeyMetadata} from '@aws-sdk/client-kms'
 
+import {listAllPages} from '../aws/paging.js'
 import {kmsSdk} from '../aws/sdk.js'
-import {KmsctlError, fromAwsError, refusal, usageError} from '../errors.js'
+import {KmsctlError, bestEffort, refusal, usageError} from '../errors.js'
 import {tryParseDuration} from '../flags.js'
-import {listAllAliases, resolveKey} from '../key-ref.js'
-import {formatDate} from '../output.js'
+import {listTags} from '../inventory.js'
+import {aliasNamesOf, resolveKey} from '../key-ref.js'
+import {DAY_MS, daysUntil, formatDate} from '../output.js'
 import {type RecentUse, type RecentUseOptions, recentUse} from './recent-use.js'
 
 export const MIN_DAYS = 7
@@ -19,8 +21,7 @@ export const MAX_DAYS = 30
 export const DEFAULT_DAYS = 30
 export const DEFAULT_LOOKBACK = '30d'
 /** CloudTrail's LookupEvents keeps the last 90 days. */
-export const MAX_LOOKBACK_MS = 90 * 86_400_000
-const DAY_MS = 86_400_000
+export const MAX_LOOKBACK_MS = 90 * DAY_MS
 
 /** --days: KMS waits 7 to 30 days before it deletes a key. */
 export function validateDays(days: number | undefined): number {
@@ -122,7 +123,7 @@ export function hardRefusal(m: KeyMetadata, ref: string, now: Date = new Date())
 
   if (m.KeyState === 'PendingDeletion') {
     const date = m.DeletionDate
-    const left = date ? Math.max(0, Math.ceil((date.getTime() - now.getTime()) / DAY_MS)) : undefined
+    const left = date ? daysUntil(date, now) : undefined
     return refusal(
       `Key ${id} is already scheduled for deletion${date ? ` on ${formatDate(date)} (${left} ${left === 1 ? 'day' : 'days'} left)` : ''}.`,
       `kmsctl key cancel-deletion ${ref} --enable (to keep the key)`,
@@ -143,14 +144,7 @@ export function hardRefusal(m: KeyMetadata, ref: string, now: Date = new Date())
 
 async function allGrants(kms: KMSClient, keyId: string): Promise<GrantSummary[]> {
   const {ListGrantsCommand} = await kmsSdk()
-  const grants: GrantListEntry[] = []
-  let marker: string | undefined
-  do {
-    // eslint-disable-next-line no-await-in-loop
-    const page = await kms.send(new ListGrantsCommand({KeyId: keyId, Limit: 100, Marker: marker}))
-    grants.push(...(page.Grants ?? []))
-    marker = page.Truncated ? page.NextMarker : undefined
-  } while (marker)
+  const grants = await listAllPages(`ListGrants on ${keyId}`, (marker) => kms.send(new ListGrantsCommand({KeyId: keyId, Limit: 100, Marker: marker})), (page) => page.Grants)
   return grants.map((g) => {
     const s: GrantSummary = {grantee: g.GranteePrincipal ?? '?', grantId: g.GrantId ?? '', operations: [...(g.Operations ?? [])]}
     if (g.Name) s.name = g.Name
@@ -158,19 +152,6 @@ async function allGrants(kms: KMSClient, keyId: string): Promise<GrantSummary[]>
     if (g.CreationDate) s.created = g.CreationDate.toISOString()
     return s
   })
-}
-
-async function allTags(kms: KMSClient, keyId: string): Promise<Record<string, string>> {
-  const {ListResourceTagsCommand} = await kmsSdk()
-  const tags: Tag[] = []
-  let marker: string | undefined
-  do {
-    // eslint-disable-next-line no-await-in-loop
-    const page = await kms.send(new ListResourceTagsCommand({KeyId: keyId, Limit: 50, Marker: marker}))
-    tags.push(...(page.Tags ?? []))
-    marker = page.Truncated ? page.NextMarker : undefined
-  } while (marker)
-  return Object.fromEntries(tags.map((t) => [t.TagKey ?? '', t.TagValue ?? '']))
 }
 
 function multiRegionOf(m: KeyMetadata): MultiRegionInfo | undefined {
@@ -194,20 +175,10 @@ export async function runDeletionPreflight(clients: PreflightClients, ref: strin
   const stop = hardRefusal(m, ref, now)
   if (stop) throw stop
 
-  const unavailable: Record<string, string> = {}
-  const soft = async <T>(op: string, fn: () => Promise<T>, fallback: T): Promise<T> => {
-    try {
-      return await fn()
-    } catch (error) {
-      const e = fromAwsError(error, {key: resolved.keyId, operation: op})
-      unavailable[op] = e.code === 'ACCESS_DENIED' ? `not allowed: kms:${op}` : e.message
-      return fallback
-    }
-  }
-
+  const {soft, unavailable} = bestEffort(resolved.keyId)
   const [aliases, tags, grants, use] = await Promise.all([
-    soft('ListAliases', async () => (await listAllAliases(clients.kms, resolved.keyId)).map((a) => a.AliasName ?? '').filter(Boolean).sort(), [] as string[]),
-    soft('ListResourceTags', () => allTags(clients.kms, resolved.keyId), {} as Record<string, string>),
+    soft('ListAliases', () => aliasNamesOf(clients.kms, resolved.keyId), [] as string[]),
+    soft('ListResourceTags', () => listTags(clients.kms, resolved.keyId), {} as Record<string, string>),
     soft('ListGrants', () => allGrants(clients.kms, resolved.keyId), undefined as GrantSummary[] | undefined),
     recentUse(clients.kms, clients.cloudtrail, {arn: resolved.arn, keyId: resolved.keyId}, {...options, now}),
   ])

@@ -1,10 +1,8 @@
 // The pre-flight as a short report a person will actually read: one field per line, the
 // evidence of use in red, then the newest cryptographic calls from CloudTrail as a table.
-import {chalk, formatDate, renderFields, renderTable} from '../output.js'
+import {chalk, daysUntil, formatDate, formatDay, formatPairs, renderFields, renderTable} from '../output.js'
 import {type DeletionPreflight, describeDuration} from './preflight.js'
 import type {UsageEvent} from './recent-use.js'
-
-const DAY_MS = 86_400_000
 
 function grantsText(p: DeletionPreflight): string | undefined {
   if (!p.grants) return p.unavailable.ListGrants ? `unknown (${p.unavailable.ListGrants})` : undefined
@@ -33,7 +31,7 @@ function multiRegionText(p: DeletionPreflight): string {
 function lastUsedText(p: DeletionPreflight): string {
   const u = p.recentUse.lastUsage
   if (u.status !== 'ok') return `unknown (GetKeyLastUsage: ${u.reason ?? 'unavailable'})`
-  const since = u.trackingSince ? `tracking since ${formatDate(u.trackingSince).slice(0, 10)}` : undefined
+  const since = u.trackingSince ? `tracking since ${formatDay(u.trackingSince)}` : undefined
   if (!u.time) return `never${since ? `, ${since}` : ''}`
   const text = `${formatDate(u.time)} ${u.operation ?? ''}`.trim() + (since ? ` (${since})` : '')
   return u.time >= p.recentUse.since ? chalk.red(text) : text
@@ -72,7 +70,7 @@ export function renderPreflight(p: DeletionPreflight, width?: number): string {
     ['Spec', p.keySpec ? `${p.keySpec} ${p.keyUsage}`.trim() : undefined],
     ['Created', formatDate(p.creationDate)],
     ['Aliases', p.aliases.join(', ') || (p.unavailable.ListAliases ? `unknown (${p.unavailable.ListAliases})` : '(none)')],
-    ['Tags', Object.keys(p.tags).length > 0 ? Object.entries(p.tags).map(([k, v]) => `${k}=${v}`).join(', ') : p.unavailable.ListResourceTags ? `unknown (${p.unavailable.ListResourceTags})` : '(none)'],
+    ['Tags', Object.keys(p.tags).length > 0 ? formatPairs(p.tags) : p.unavailable.ListResourceTags ? `unknown (${p.unavailable.ListResourceTags})` : '(none)'],
     ['Grants', grantsText(p)],
     ['Multi-Region', multiRegionText(p)],
     ['Last used', lastUsedText(p)],
@@ -104,8 +102,7 @@ export function renderUsage(events: readonly UsageEvent[], width?: number): stri
 
 /** "in 30 days", "in 1 day", "today". */
 export function daysFromNow(date: string | Date, now: Date = new Date()): string {
-  const d = typeof date === 'string' ? new Date(date) : date
-  const days = Math.ceil((d.getTime() - now.getTime()) / DAY_MS)
-  if (days <= 0) return 'today'
+  const days = daysUntil(date, now)
+  if (days === 0) return 'today'
   return days === 1 ? 'in 1 day' : `in ${days} days`
 }

@@ -5,18 +5,9 @@ import type {KMSClient, KeyMetadata} from '@aws-sdk/client-kms'
 
 import {kmsSdk} from '../aws/sdk.js'
 import {KmsctlError, fromAwsError, refusal} from '../errors.js'
-import {Journal} from '../journal.js'
-import {listAllAliases, resolveKey} from '../key-ref.js'
+import {type ChangeContext, journaled} from '../journal.js'
+import {aliasNamesOf, resolveKey} from '../key-ref.js'
 import type {DeletionPreflight} from './preflight.js'
-
-export interface ChangeContext {
-  region: string
-  account?: string
-  caller?: string
-  /** The command line as typed, for the journal. */
-  command?: string[]
-  journal?: Journal
-}
 
 /** What the journal keeps about the key before deletion is scheduled: enough to put it back. */
 export interface ScheduleBefore {
@@ -72,39 +63,39 @@ export function beforeSnapshot(p: DeletionPreflight): ScheduleBefore {
 
 /** Sends ScheduleKeyDeletion for a key that passed the pre-flight, journalled before and after. */
 export async function scheduleKeyDeletion(kms: KMSClient, p: DeletionPreflight, ctx: ChangeContext): Promise<ScheduleOutcome> {
-  const journal = ctx.journal ?? new Journal()
   const request = scheduleRequest(p)
-  const entry = journal.begin({
-    account: ctx.account,
-    action: 'key.schedule-deletion',
-    before: beforeSnapshot(p),
-    caller: ctx.caller,
-    command: ctx.command,
-    key: {aliases: p.aliases, arn: p.arn, keyId: p.keyId, ref: p.ref},
-    region: ctx.region,
-    request,
-  })
   const {ScheduleKeyDeletionCommand} = await kmsSdk()
-  try {
-    const out = await kms.send(new ScheduleKeyDeletionCommand(request))
-    const outcome: ScheduleOutcome = {
-      deletionDate: out.DeletionDate?.toISOString(),
-      journalId: entry.id,
-      keyId: out.KeyId ? (out.KeyId.split('/').pop() ?? p.keyId) : p.keyId,
-      keyState: out.KeyState ?? (p.waitsForReplicas ? 'PendingReplicaDeletion' : 'PendingDeletion'),
-      pendingWindowInDays: out.PendingWindowInDays ?? p.days,
+  const {entry, result} = await journaled(
+    ctx.journal,
+    {
+      account: ctx.account,
+      action: 'key.schedule-deletion',
+      before: beforeSnapshot(p),
+      caller: ctx.caller,
+      command: ctx.command,
+      key: {aliases: p.aliases, arn: p.arn, keyId: p.keyId, ref: p.ref},
+      region: ctx.region,
       request,
-    }
-    journal.finish(entry.id, {
-      after: {deletionDate: outcome.deletionDate, pendingWindowInDays: outcome.pendingWindowInDays, state: outcome.keyState},
-      status: 'ok',
-    })
-    return outcome
-  } catch (error) {
-    const e = fromAwsError(error, {key: p.ref, operation: 'ScheduleKeyDeletion'})
-    journal.finish(entry.id, {error: {code: e.code, message: e.message}, status: 'failed'})
-    throw e
-  }
+    },
+    async (): Promise<Omit<ScheduleOutcome, 'journalId'>> => {
+      let out
+      try {
+        out = await kms.send(new ScheduleKeyDeletionCommand(request))
+      } catch (error) {
+        throw fromAwsError(error, {key: p.ref, operation: 'ScheduleKeyDeletion'})
+      }
+
+      return {
+        deletionDate: out.DeletionDate?.toISOString(),
+        keyId: out.KeyId ? (out.KeyId.split('/').pop() ?? p.keyId) : p.keyId,
+        keyState: out.KeyState ?? (p.waitsForReplicas ? 'PendingReplicaDeletion' : 'PendingDeletion'),
+        pendingWindowInDays: out.PendingWindowInDays ?? p.days,
+        request,
+      }
+    },
+    (o) => ({deletionDate: o.deletionDate, pendingWindowInDays: o.pendingWindowInDays, state: o.keyState}),
+  )
+  return {...result, journalId: entry.id}
 }
 
 export interface CancelPlan {
@@ -134,7 +125,7 @@ export async function planCancelDeletion(kms: KMSClient, ref: string, enable: bo
 
   let aliases: string[] = []
   try {
-    aliases = (await listAllAliases(kms, resolved.keyId)).map((a) => a.AliasName ?? '').filter(Boolean).sort()
+    aliases = await aliasNamesOf(kms, resolved.keyId)
   } catch {
     // Aliases only label the journal entry; a denied ListAliases does not stop a cancellation.
   }
@@ -164,7 +155,7 @@ export interface CancelOutcome {
 
 /** Sends CancelKeyDeletion and, with enable, EnableKey; journalled before and after. */
 export async function cancelKeyDeletion(kms: KMSClient, plan: CancelPlan, ctx: ChangeContext): Promise<CancelOutcome> {
-  const journal = ctx.journal ?? new Journal()
+  const {journal} = ctx
   const entry = journal.begin({
     account: ctx.account,
     action: 'key.cancel-deletion',

@@ -4,8 +4,8 @@ import type {CreateGrantRequest, KMSClient} from '@aws-sdk/client-kms'
 
 import {kmsSdk} from '../aws/sdk.js'
 import {KmsctlError, fromAwsError} from '../errors.js'
+import {type ChangeContext, journaled} from '../journal.js'
 import {resolveKey} from '../key-ref.js'
-import type {ChangeContext} from './context.js'
 import {type GrantKeyType, grantKeyType, validateConstraints, validateGrantName, validateOperations, validatePrincipal} from './validate.js'
 
 export interface CreateGrantInput {
@@ -61,24 +61,27 @@ export async function createGrant(kms: KMSClient, input: CreateGrantInput, optio
 
   const {ctx} = options
   if (!ctx) throw new KmsctlError('FAILED', 'createGrant needs a journal context unless it is a dry run.')
-  const entry = ctx.journal.begin({
-    account: ctx.account,
-    action: 'grant.create',
-    before: null,
-    caller: ctx.caller,
-    command: ctx.command,
-    key: {arn: key.arn, keyId: key.keyId, ref: input.key},
-    region: ctx.region,
-    request,
-  })
   const {CreateGrantCommand} = await kmsSdk()
-  try {
-    const out = await kms.send(new CreateGrantCommand(request))
-    ctx.journal.finish(entry.id, {after: {grantId: out.GrantId, keyArn: key.arn}, status: 'ok'})
-    return {...base, dryRun: false, grantId: out.GrantId, grantToken: out.GrantToken, journalId: entry.id}
-  } catch (error) {
-    const e = fromAwsError(error, {key: input.key, operation: 'CreateGrant'})
-    ctx.journal.finish(entry.id, {error: {code: e.code, message: e.message}, status: 'failed'})
-    throw e
-  }
+  const {entry, result: out} = await journaled(
+    ctx.journal,
+    {
+      account: ctx.account,
+      action: 'grant.create',
+      before: null,
+      caller: ctx.caller,
+      command: ctx.command,
+      key: {arn: key.arn, keyId: key.keyId, ref: input.key},
+      region: ctx.region,
+      request,
+    },
+    async () => {
+      try {
+        return await kms.send(new CreateGrantCommand(request))
+      } catch (error) {
+        throw fromAwsError(error, {key: input.key, operation: 'CreateGrant'})
+      }
+    },
+    (created) => ({grantId: created.GrantId, keyArn: key.arn}),
+  )
+  return {...base, dryRun: false, grantId: out.GrantId, grantToken: out.GrantToken, journalId: entry.id}
 }

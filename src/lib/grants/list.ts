@@ -3,10 +3,11 @@
 // allows and no faster); and ListRetirableGrants for one retiring principal.
 import type {GrantConstraints, GrantListEntry, KMSClient} from '@aws-sdk/client-kms'
 
+import {listAllPages} from '../aws/paging.js'
 import {kmsSdk} from '../aws/sdk.js'
-import {KmsctlError, fromAwsError} from '../errors.js'
-import {listAllKeyIds} from '../inventory.js'
-import {listAllAliases} from '../key-ref.js'
+import {fromAwsError} from '../errors.js'
+import {listKeysWithAliases} from '../inventory.js'
+import {formatPairs} from '../output.js'
 import {Pacer} from '../pacing.js'
 
 /** One grant, flattened for tables and JSON. */
@@ -87,34 +88,19 @@ export interface ListKeyGrantsOptions extends GrantFilter {
 export async function listKeyGrants(kms: KMSClient, keyArn: string, options: ListKeyGrantsOptions = {}): Promise<GrantInfo[]> {
   const {ListGrantsCommand} = await kmsSdk()
   const pacer = options.pacer ?? new Pacer()
-  const out: GrantInfo[] = []
-  let marker: string | undefined
-  do {
-    const input = {
-      GrantId: options.grantId,
-      GranteePrincipal: options.grantee,
-      KeyId: keyArn,
-      Limit: options.limit ?? 100,
-      Marker: marker,
-    }
-    let page
-    try {
-      // eslint-disable-next-line no-await-in-loop
-      page = await pacer.run('ListGrants', () => kms.send(new ListGrantsCommand(input)))
-    } catch (error) {
-      throw fromAwsError(error, {key: keyArn, operation: 'ListGrants'})
-    }
-
-    for (const e of page.Grants ?? []) {
-      const g = toGrantInfo(e, keyArn)
-      if (matches(g, options)) out.push(g)
-    }
-
-    const next = page.Truncated ? page.NextMarker : undefined
-    if (next && next === marker) throw new KmsctlError('AWS_ERROR', `ListGrants on ${keyArn} returned the same page marker twice.`)
-    marker = next
-  } while (marker)
-  return out
+  const entries = await listAllPages(
+    `ListGrants on ${keyArn}`,
+    async (marker) => {
+      const input = {GrantId: options.grantId, GranteePrincipal: options.grantee, KeyId: keyArn, Limit: options.limit ?? 100, Marker: marker}
+      try {
+        return await pacer.run('ListGrants', () => kms.send(new ListGrantsCommand(input)))
+      } catch (error) {
+        throw fromAwsError(error, {key: keyArn, operation: 'ListGrants'})
+      }
+    },
+    (page) => page.Grants,
+  )
+  return entries.map((e) => toGrantInfo(e, keyArn)).filter((g) => matches(g, options))
 }
 
 export interface KeyFailure {
@@ -150,20 +136,7 @@ export interface ScanOptions extends GrantFilter {
  */
 export async function scanAllGrants(kms: KMSClient, options: ScanOptions = {}): Promise<ScanResult> {
   const pacer = options.pacer ?? new Pacer({concurrency: options.concurrency ?? 16})
-  const [keys, aliases] = await Promise.all([
-    listAllKeyIds(kms, pacer).catch((error) => {
-      throw fromAwsError(error, {operation: 'ListKeys'})
-    }),
-    listAllAliases(kms).catch((error) => {
-      throw fromAwsError(error, {operation: 'ListAliases'})
-    }),
-  ])
-  const aliasesByKey = new Map<string, string[]>()
-  for (const a of aliases) {
-    if (!a.TargetKeyId || !a.AliasName) continue
-    aliasesByKey.set(a.TargetKeyId, [...(aliasesByKey.get(a.TargetKeyId) ?? []), a.AliasName])
-  }
-
+  const {aliases: aliasesByKey, keys} = await listKeysWithAliases(kms, pacer)
   const isAwsManaged = (keyId: string) => (aliasesByKey.get(keyId) ?? []).some((a) => a.startsWith('alias/aws/'))
   const candidates = keys.filter((k) => !isAwsManaged(k.KeyId))
   const failures: KeyFailure[] = []
@@ -208,41 +181,26 @@ export interface RetirableOptions extends GrantFilter {
 export async function listRetirableGrants(kms: KMSClient, retiringPrincipal: string, options: RetirableOptions = {}): Promise<GrantInfo[]> {
   const {ListRetirableGrantsCommand} = await kmsSdk()
   const pacer = options.pacer ?? new Pacer()
-  const out: GrantInfo[] = []
-  let marker: string | undefined
-  do {
-    const input = {Limit: options.limit ?? 100, Marker: marker, RetiringPrincipal: retiringPrincipal}
-    let page
-    try {
-      // eslint-disable-next-line no-await-in-loop
-      page = await pacer.run('ListRetirableGrants', () => kms.send(new ListRetirableGrantsCommand(input)))
-    } catch (error) {
-      throw fromAwsError(error, {operation: 'ListRetirableGrants'})
-    }
-
-    for (const e of page.Grants ?? []) {
-      const g = toGrantInfo(e)
-      if (matches(g, options)) out.push(g)
-    }
-
-    const next = page.Truncated ? page.NextMarker : undefined
-    if (next && next === marker) throw new KmsctlError('AWS_ERROR', 'ListRetirableGrants returned the same page marker twice.')
-    marker = next
-  } while (marker)
-  return out
+  const entries = await listAllPages(
+    'ListRetirableGrants',
+    async (marker) => {
+      const input = {Limit: options.limit ?? 100, Marker: marker, RetiringPrincipal: retiringPrincipal}
+      try {
+        return await pacer.run('ListRetirableGrants', () => kms.send(new ListRetirableGrantsCommand(input)))
+      } catch (error) {
+        throw fromAwsError(error, {operation: 'ListRetirableGrants'})
+      }
+    },
+    (page) => page.Grants,
+  )
+  return entries.map((e) => toGrantInfo(e)).filter((g) => matches(g, options))
 }
 
 /** "Decrypt, GenerateDataKey" style text of a constraint, for tables. */
 export function constraintText(c: GrantConstraints | undefined): string {
   if (!c) return ''
   const parts: string[] = []
-  if (c.EncryptionContextEquals) parts.push(`equals ${pairsText(c.EncryptionContextEquals)}`)
-  if (c.EncryptionContextSubset) parts.push(`subset ${pairsText(c.EncryptionContextSubset)}`)
+  if (c.EncryptionContextEquals) parts.push(`equals ${formatPairs(c.EncryptionContextEquals)}`)
+  if (c.EncryptionContextSubset) parts.push(`subset ${formatPairs(c.EncryptionContextSubset)}`)
   return parts.join('\n')
-}
-
-function pairsText(pairs: Record<string, string>): string {
-  return Object.entries(pairs)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(', ')
 }

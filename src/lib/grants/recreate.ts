@@ -5,9 +5,8 @@ import type {CreateGrantRequest, GrantListEntry, KMSClient} from '@aws-sdk/clien
 
 import {kmsSdk} from '../aws/sdk.js'
 import {KmsctlError, fromAwsError} from '../errors.js'
-import type {Journal, JournalRecord} from '../journal.js'
+import type {ChangeContext, Journal, JournalRecord} from '../journal.js'
 import {Pacer} from '../pacing.js'
-import type {ChangeContext} from './context.js'
 import {keyIdOf} from './list.js'
 
 /** The CreateGrant request that makes a grant equivalent to a listed (or journalled) one. */

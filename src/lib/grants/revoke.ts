@@ -4,10 +4,9 @@ import type {KMSClient} from '@aws-sdk/client-kms'
 
 import {kmsSdk} from '../aws/sdk.js'
 import {KmsctlError, fromAwsError} from '../errors.js'
-import {newJournalId} from '../journal.js'
+import {type ChangeContext, journaled, newJournalId} from '../journal.js'
 import {parseKeyRef, resolveKey} from '../key-ref.js'
 import {Pacer} from '../pacing.js'
-import type {ChangeContext} from './context.js'
 import {type GrantInfo, type KeyFailure, keyIdOf, listKeyGrants, scanAllGrants, toGrantListEntry} from './list.js'
 
 /** A batch ID groups the journal entries of one bulk command (`grant recreate BATCH` takes it). */
@@ -137,24 +136,25 @@ export interface RetireByTokenResult {
  */
 export async function retireByToken(kms: KMSClient, token: string, ctx: ChangeContext): Promise<RetireByTokenResult> {
   const {RetireGrantCommand} = await kmsSdk()
-  const entry = ctx.journal.begin({
-    account: ctx.account,
-    action: 'grant.retire',
-    before: null,
-    caller: ctx.caller,
-    command: ctx.command?.map((a, i, all) => (all[i - 1] === '--token' ? '(grant token)' : a.startsWith('--token=') ? '--token=(grant token)' : a)),
-    region: ctx.region,
-    request: {GrantToken: '(grant token)'},
-  })
-  try {
-    await kms.send(new RetireGrantCommand({GrantToken: token}))
-  } catch (error) {
-    const e = fromAwsError(error, {lookedUp: 'the grant of this token', operation: 'RetireGrant'})
-    ctx.journal.finish(entry.id, {error: {code: e.code, message: e.message}, status: 'failed'})
-    throw e
-  }
-
-  ctx.journal.finish(entry.id, {status: 'ok'})
+  const {entry} = await journaled(
+    ctx.journal,
+    {
+      account: ctx.account,
+      action: 'grant.retire',
+      before: null,
+      caller: ctx.caller,
+      command: ctx.command?.map((a, i, all) => (all[i - 1] === '--token' ? '(grant token)' : a.startsWith('--token=') ? '--token=(grant token)' : a)),
+      region: ctx.region,
+      request: {GrantToken: '(grant token)'},
+    },
+    async () => {
+      try {
+        await kms.send(new RetireGrantCommand({GrantToken: token}))
+      } catch (error) {
+        throw fromAwsError(error, {lookedUp: 'the grant of this token', operation: 'RetireGrant'})
+      }
+    },
+  )
   return {journalId: entry.id}
 }
 

@@ -143,7 +143,7 @@ class Outcome implements ConditionResult {
     return this.#reason
   }
 
-  toJSON(): Omit<ConditionResult, never> {
+  toJSON(): ConditionResult {
     return {key: this.key, matched: this.matched, operator: this.operator, reason: this.reason, requestValues: this.requestValues, values: this.values}
   }
 }

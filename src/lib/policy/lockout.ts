@@ -6,6 +6,7 @@
 // The caller is matched as KMS does (an assumed-role session as its role). A decision delegated to
 // IAM through the account root passes, with a note: the caller's IAM policy must then allow
 // kms:PutKeyPolicy, which kmsctl cannot see.
+import type {RequestContext} from './conditions.js'
 import {type Evaluation, evaluate} from './evaluate.js'
 import {type Policy, statementLabel} from './model.js'
 
@@ -16,6 +17,8 @@ export interface LockoutInput {
   keyAccount?: string
   /** The policy in place now, to say which statement was removed. */
   current?: Policy
+  /** Condition keys the caller's requests carry (aws:SourceIp, aws:MultiFactorAuthPresent, ...), when known. */
+  context?: RequestContext
 }
 
 export interface LockoutCheck {
@@ -25,13 +28,23 @@ export interface LockoutCheck {
   message: string
   /** A caveat when it passes only through IAM delegation or across accounts. */
   note?: string
+  /** Condition keys the decision needed but the request context did not have. */
+  missingKeys: string[]
 }
 
 export const LOCKOUT_ACTION = 'kms:PutKeyPolicy'
 
 export function checkLockout(next: Policy, input: LockoutInput): LockoutCheck {
-  const request = {action: LOCKOUT_ACTION, keyAccount: input.keyAccount, keyArn: input.keyArn, principal: input.callerArn}
+  const request = {action: LOCKOUT_ACTION, context: input.context, keyAccount: input.keyAccount, keyArn: input.keyArn, principal: input.callerArn}
   const evaluation = evaluate(next, request)
+  // Keys absent from the request that a failing condition of an Allow for the caller looked at.
+  const missingKeys = [
+    ...new Set(
+      evaluation.trace
+        .filter((t) => t.effect === 'Allow' && (t.principal === 'direct' || t.principal === 'account') && t.action && !t.conditionsMatched)
+        .flatMap((t) => t.conditions.filter((c) => !c.matched && c.requestValues === undefined).map((c) => c.key)),
+    ),
+  ]
   const who = input.callerArn
   if (evaluation.decision === 'allow') {
     const names = evaluation.statements.map((s) => statementLabel(s)).join(', ')
@@ -39,6 +52,7 @@ export function checkLockout(next: Policy, input: LockoutInput): LockoutCheck {
       evaluation,
       message: `The new policy still lets ${who} call kms:PutKeyPolicy (${names}).`,
       note: evaluation.crossAccount ? 'You are in another account than the key: your own IAM policy must allow kms:PutKeyPolicy too.' : undefined,
+      missingKeys,
       ok: true,
     }
   }
@@ -48,6 +62,7 @@ export function checkLockout(next: Policy, input: LockoutInput): LockoutCheck {
     return {
       evaluation,
       message: `The new policy delegates kms:PutKeyPolicy to IAM through the account root (${names}).`,
+      missingKeys,
       note: `Your IAM policy must allow kms:PutKeyPolicy on this key for you to change the policy again; kmsctl cannot check IAM policies.`,
       ok: true,
     }
@@ -85,6 +100,7 @@ export function checkLockout(next: Policy, input: LockoutInput): LockoutCheck {
   return {
     evaluation,
     message: `The new policy would lock you out: ${who} could no longer call kms:PutKeyPolicy (${why}).`,
+    missingKeys,
     ok: false,
   }
 }

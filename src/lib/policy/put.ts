@@ -16,6 +16,7 @@ import {kmsSdk} from '../aws/sdk.js'
 import {KmsctlError, fromAwsError, refusal} from '../errors.js'
 import type {Journal} from '../journal.js'
 import type {ResolvedKey} from '../key-ref.js'
+import type {RequestContext} from './conditions.js'
 import {type PolicyDiff, type PolicyDiffJson, canonicalStatement, diffPolicies, diffToJson} from './diff.js'
 import {type Finding, lintPolicy, lintPolicyText} from './lint.js'
 import {type LockoutCheck, checkLockout} from './lockout.js'
@@ -55,6 +56,8 @@ export interface PolicyWriteRequest {
   source: string
   dryRun: boolean
   bypassLockout: boolean
+  /** Condition keys of the caller's own requests, for the lockout check (--condition). */
+  context?: RequestContext
 }
 
 export interface PutKeyPolicyRequest {
@@ -112,12 +115,14 @@ export async function writeKeyPolicy(deps: PolicyWriteDeps, req: PolicyWriteRequ
 
   // 3. The lockout check.
   const caller = await deps.callerIdentity()
-  const check: LockoutCheck = checkLockout(next, {callerArn: caller.arn, current, keyArn: key.arn})
+  const check: LockoutCheck = checkLockout(next, {callerArn: caller.arn, context: req.context, current, keyArn: key.arn})
   const lockout = {bypassed: false, decision: check.evaluation.decision, message: check.message, note: check.note, ok: check.ok}
   if (!check.ok && !req.bypassLockout) {
-    throw refusal(check.message + ' Nothing was sent.', 'Try this: keep a statement that allows you kms:PutKeyPolicy (kmsctl policy simulate --file NEW.json --principal YOUR_ARN --action kms:PutKeyPolicy), or --bypass-lockout-check if you really mean to give up control.', {
-      lockout,
-    })
+    const remedy =
+      check.missingKeys.length > 0
+        ? `Try this: if your own requests carry ${check.missingKeys.join(', ')}, give the values so the check can use them: --condition ${check.missingKeys[0]}=VALUE`
+        : `Try this: keep a statement that allows you kms:PutKeyPolicy (kmsctl policy simulate --file ${req.source} --principal ${caller.arn} --action kms:PutKeyPolicy --trace), or --bypass-lockout-check if you really mean to give up control.`
+    throw refusal(check.message + ' Nothing was sent.', remedy, {lockout})
   }
 
   if (check.ok) {

@@ -6,6 +6,7 @@ import {readFileSync, statSync} from 'node:fs'
 
 import {kmsSdk} from '../aws/sdk.js'
 import {fromAwsError, usageError} from '../errors.js'
+import type {RequestContext} from './conditions.js'
 import {type Policy, parsePolicy} from './model.js'
 
 export const POLICY_NAME = 'default'
@@ -76,4 +77,18 @@ export async function fetchKeyPolicy(kms: KMSClient, keyId: string): Promise<str
   } catch (error) {
     throw fromAwsError(error, {key: keyId, operation: 'GetKeyPolicy'})
   }
+}
+
+/** --condition KEY=VALUE values as request condition keys; a repeated key becomes a multi-valued key. */
+export function parseConditionPairs(values: readonly string[] | undefined, into: RequestContext = {}): RequestContext {
+  for (const raw of values ?? []) {
+    const i = raw.indexOf('=')
+    if (i <= 0) throw usageError(`--condition "${raw}" is not of the form key=value.`, 'Try this: --condition aws:SourceIp=192.0.2.10')
+    const k = raw.slice(0, i)
+    const v = raw.slice(i + 1)
+    const existing = into[k]
+    into[k] = existing === undefined ? v : [...(Array.isArray(existing) ? existing : [String(existing)]), v]
+  }
+
+  return into
 }

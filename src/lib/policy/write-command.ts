@@ -11,10 +11,15 @@ import {listAllAliases, resolveKey} from '../key-ref.js'
 import {chalk} from '../output.js'
 import {renderAccessSummary, renderDiffTable, renderFindings} from './render.js'
 import {type PolicyWriteResult, precheckPolicy, writeKeyPolicy} from './put.js'
+import {parseConditionPairs} from './source.js'
 
 export const policyWriteFlags = {
   ...mutationFlags,
   ...confirmFlags,
+  condition: Flags.string({
+    description: 'A condition key your own requests carry, KEY=VALUE (e.g. aws:SourceIp=203.0.113.5), for the lockout check of a policy with conditions on you; repeatable.',
+    multiple: true,
+  }),
   'bypass-lockout-check': Flags.boolean({
     description: "Send KMS's BypassPolicyLockoutSafetyCheck even if the new policy would lock you out (asks for the key ID to be typed; --yes is not enough).",
   }),
@@ -22,7 +27,8 @@ export const policyWriteFlags = {
 
 export abstract class PolicyWriteCommand extends KmsctlCommand<typeof PolicyWriteCommand> {
   protected async writePolicy(mode: 'put' | 'restore', keyRef: string, text: string, source: string): Promise<PolicyWriteResult> {
-    const flags = this.flags as unknown as {'bypass-lockout-check'?: boolean; confirm?: string; 'dry-run'?: boolean; yes?: boolean}
+    const flags = this.flags as unknown as {'bypass-lockout-check'?: boolean; condition?: string[]; confirm?: string; 'dry-run'?: boolean; yes?: boolean}
+    const context = parseConditionPairs(flags.condition)
     const json = this.jsonEnabled()
     const dryRun = Boolean(flags['dry-run'])
     // Before the prompt the diff goes to stderr; with --dry-run it is the result, on stdout.
@@ -75,7 +81,7 @@ export abstract class PolicyWriteCommand extends KmsctlCommand<typeof PolicyWrit
           note: (line) => this.note(line),
         },
       },
-      {aliases, bypassLockout: Boolean(flags['bypass-lockout-check']), dryRun, key, mode, source, text},
+      {aliases, bypassLockout: Boolean(flags['bypass-lockout-check']), context, dryRun, key, mode, source, text},
     )
 
     if (!json) {

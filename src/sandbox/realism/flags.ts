@@ -8,7 +8,7 @@ const GROUP = 'REALISM'
 export const realismFlags = {
   'drop-rate': Flags.string({description: 'Fraction of requests whose connection is closed without an answer, e.g. 0.01.', helpGroup: GROUP}),
   'fail-rate': Flags.string({description: 'Fraction of requests answered HTTP 500 (KMSInternalException), e.g. 0.05.', helpGroup: GROUP}),
-  latency: Flags.string({description: 'Delay added to every request: 30ms, or a range such as 10ms-50ms.', helpGroup: GROUP}),
+  latency: Flags.string({description: 'Delay added to every request: 30ms, a range such as 10ms-50ms, or none.', helpGroup: GROUP}),
   quotas: Flags.string({description: "Request-rate quotas: aws (KMS's published rates, LookupEvents 2/s) or off.", helpGroup: GROUP}),
   'quotas-scale': Flags.string({description: 'Multiply every quota by this factor, e.g. 0.5 or 10.', helpGroup: GROUP}),
 }

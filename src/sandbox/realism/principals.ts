@@ -15,6 +15,7 @@ import {usageError} from '../../lib/errors.js'
 import {KMS_ACTIONS} from '../../lib/policy/actions.js'
 import {wildcardMatch} from '../../lib/policy/conditions.js'
 import {DEFAULT_ACCESS_KEY_ID, DEFAULT_PRINCIPAL_ARN} from '../constants.js'
+import {SandboxError} from '../errors.js'
 import {DEFAULT_PRINCIPAL_ID, type Principal} from '../principals.js'
 import {writeAtomic} from '../store.js'
 import {type ParsedArn, parsePrincipalArn, principalFor} from './identity.js'
@@ -131,7 +132,14 @@ export class PrincipalDirectory {
     if (hit) return hit
     const entry = file.principals[key]
     if (entry) {
-      const parsed = parsePrincipalArn(entry.arn)
+      let parsed: ParsedArn
+      try {
+        parsed = parsePrincipalArn(entry.arn)
+      } catch {
+        // A hand-edited file: refuse the caller rather than guess who it is.
+        throw new SandboxError('AccessDeniedException', `The sandbox maps ${key} to "${entry.arn}", which is not a principal it can act as: fix it with kmsctl sandbox principal add --replace.`)
+      }
+
       const isAdminArn = entry.arn === DEFAULT_PRINCIPAL_ARN
       const principal = principalFor(parsed, {accessKeyId: key, principalId: isAdminArn ? DEFAULT_PRINCIPAL_ID : undefined, sessionCreatedMs: Date.parse(entry.addedAt) || 0})
       // A call made by an AWS service on the principal's behalf names the service in invokedBy.

@@ -139,7 +139,9 @@ export class SettingsSource {
       fromFile = this.cache?.settings ?? DEFAULT_SETTINGS
     }
 
-    const settings = {...fromFile, ...definedOnly(this.overrides)}
+    const settings: RealismSettings = {...fromFile, ...definedOnly(this.overrides)}
+    // `--latency none` given when serving turns off a latency the file sets.
+    if (Object.hasOwn(this.overrides, 'latency') && this.overrides.latency === undefined) delete settings.latency
     this.cache = {settings, signature}
     return settings
   }

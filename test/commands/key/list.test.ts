@@ -127,3 +127,19 @@ describe('key list', () => {
     process.exitCode = 0
   })
 })
+
+describe('parse errors', () => {
+  it('an unknown flag is one line with exit 2', async () => {
+    const {stderr} = await runCommand(['key', 'list', '--colour'])
+    expect(stderr).to.equal('Error: Nonexistent flag: --colour\nTry this: See --help for the accepted flags and arguments.\n')
+    expect(process.exitCode).to.equal(2)
+    process.exitCode = 0
+  })
+
+  it('a missing argument is one line naming it, exit 2', async () => {
+    const {stderr} = await runCommand(['key', 'describe'])
+    expect(stderr.split('\n')[0]).to.match(/^Error: Missing 1 required arg: key /)
+    expect(process.exitCode).to.equal(2)
+    process.exitCode = 0
+  })
+})

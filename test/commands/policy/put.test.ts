@@ -70,6 +70,18 @@ describe('policy put', () => {
     expect(new Journal().readAll()).to.deep.equal([])
   })
 
+  it('a condition on the caller that the check cannot know is refused with a hint; --condition supplies it', async () => {
+    const mfa = file('mfa.json', policyText([{Sid: 'Admins', Effect: 'Allow', Principal: {AWS: `arn:aws:iam::${ACCOUNT}:role/KeyAdmin`}, Action: 'kms:*', Resource: '*', Condition: {Bool: {'aws:MultiFactorAuthPresent': 'true'}}}]))
+    const refused = await h.run(['policy', 'put', KEY_ID, '--file', mfa, '--yes'])
+    expect(refused.exitCode).to.equal(2)
+    expect(refused.stderr).to.contain('Try this: if your own requests carry aws:MultiFactorAuthPresent, give the values so the check can use them: --condition aws:MultiFactorAuthPresent=VALUE')
+    expect(h.puts()).to.have.length(0)
+    const ok = await h.run(['policy', 'put', KEY_ID, '--file', mfa, '--yes', '--condition', 'aws:MultiFactorAuthPresent=true'])
+    expect(ok.exitCode).to.equal(undefined)
+    expect(ok.stderr).to.contain('The new policy still lets arn:aws:sts::111122223333:assumed-role/KeyAdmin/alice call kms:PutKeyPolicy (statement "Admins").')
+    expect(h.puts()).to.have.length(1)
+  })
+
   it('--bypass-lockout-check needs the key typed: --yes is not enough; --confirm sends the bypass flag', async () => {
     const lockout = file('lockout.json', policyText([USE_STATEMENT, {Sid: 'Admin', Effect: 'Allow', Principal: {AWS: `arn:aws:iam::${ACCOUNT}:role/Other`}, Action: 'kms:*', Resource: '*'}]))
     const refused = await h.run(['policy', 'put', KEY_ID, '--file', lockout, '--bypass-lockout-check', '--yes'])

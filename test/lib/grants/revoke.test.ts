@@ -5,12 +5,11 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import type {ChangeContext} from '../../../src/lib/grants/context.js'
 import {createGrant} from '../../../src/lib/grants/create.js'
 import {toGrantInfo} from '../../../src/lib/grants/list.js'
 import {createRequestFor, grantsFromJournal, recreateGrants, recreateGrantsDetailed} from '../../../src/lib/grants/recreate.js'
 import {keyForGrant, lookupGrant, retireByToken, revokeGrants, selectGrants} from '../../../src/lib/grants/revoke.js'
-import {Journal} from '../../../src/lib/journal.js'
+import {type ChangeContext, Journal} from '../../../src/lib/journal.js'
 import {APP, OPS, OTHER, entry, keyArn, keyId, symmetricMetadata} from './fixtures.js'
 
 const kmsMock = mockClient(KMSClient)

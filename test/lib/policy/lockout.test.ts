@@ -41,5 +41,7 @@ describe('policy lockout check', () => {
     const r = checkLockout(next, {callerArn: session, current, keyArn: KEY_ARN})
     expect(r.ok).to.equal(false)
     expect(r.message).to.contain('has a condition you do not meet (aws:MultiFactorAuthPresent is absent')
+    expect(r.missingKeys).to.deep.equal(['aws:MultiFactorAuthPresent'])
+    expect(checkLockout(next, {callerArn: session, context: {'aws:MultiFactorAuthPresent': true}, current, keyArn: KEY_ARN}).ok).to.equal(true)
   })
 })

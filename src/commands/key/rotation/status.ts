@@ -3,7 +3,7 @@ import {Args} from '@oclif/core'
 import {KmsctlCommand} from '../../../lib/base-command.js'
 import {resolveKey} from '../../../lib/key-ref.js'
 import {formatDate, renderFields} from '../../../lib/output.js'
-import {type RotationStatus, assertCanRotate, getRotationStatus} from '../../../lib/rotation.js'
+import {ROTATION_PERIOD_DEFAULT, type RotationStatus, assertCanRotate, getRotationStatus} from '../../../lib/rotation.js'
 
 export type KeyRotationStatusResult = RotationStatus
 
@@ -29,7 +29,7 @@ Asymmetric, HMAC and custom key store keys cannot rotate: they are refused with 
       this.log(
         renderFields([
           ['Key ID', status.keyId],
-          ['Automatic', status.enabled ? `on, every ${status.periodDays ?? 365} days` : 'off'],
+          ['Automatic', status.enabled ? `on, every ${status.periodDays ?? ROTATION_PERIOD_DEFAULT} days` : 'off'],
           ['Next rotation', status.enabled ? formatDate(status.nextRotationDate) || '(not reported)' : undefined],
           ['On demand', status.onDemandRotationStartDate ? `in progress since ${formatDate(status.onDemandRotationStartDate)}` : undefined],
           ['Note', status.manager === 'AWS' ? 'AWS managed key: AWS rotates it every year; it cannot be changed.' : status.origin === 'EXTERNAL' ? 'Imported key material: rotates on demand only (kmsctl key rotate).' : undefined],

@@ -40,6 +40,8 @@ describe('sandbox realism: faults and settings', () => {
     expect(settingsFromConfig(readConfigFile(dir)).latency).to.deep.equal({maxMs: 50, minMs: 10})
     const source = new SettingsSource(dir, {failRate: 0, quotas: 'off'})
     expect(source.current()).to.deep.include({failRate: 0, quotas: 'off', quotasScale: 0.5})
+    expect(source.current().latency).to.deep.equal({maxMs: 50, minMs: 10})
+    expect(new SettingsSource(dir, settingsFromFlags({latency: 'none'})).current().latency).to.equal(undefined)
   })
 
   it('fails requests with HTTP 500 KMSInternalException at fail-rate 1, and records them', async () => {
