@@ -110,17 +110,21 @@ export interface AliasPlan {
   unchanged: boolean
 }
 
-async function aliasExists(kms: KMSClient, aliasName: string): Promise<ResolvedKey | undefined> {
+/**
+ * The key an existing alias points at, or undefined when the alias does not exist. KMS authorises
+ * DescribeKey on an alias against the key it points at, so a denied lookup means the alias exists:
+ * that is an ALREADY_EXISTS error (exit 2), its message ending with `denied.note` and naming `denied.remedy`.
+ */
+export async function findAlias(kms: KMSClient, aliasName: string, denied: {note?: string; remedy: string} = {remedy: 'Try this: choose another name'}): Promise<ResolvedKey | undefined> {
   try {
     return await resolveKey(kms, aliasName)
   } catch (error) {
     if (error instanceof KmsctlError && error.code === 'NOT_FOUND') return undefined
-    // KMS authorises DescribeKey on an alias against the key it points at: denied means it exists.
     if (error instanceof KmsctlError && error.code === 'ACCESS_DENIED') {
-      throw new KmsctlError('ALREADY_EXISTS', `${aliasName} already exists (it points at a key you may not describe).`, {
+      throw new KmsctlError('ALREADY_EXISTS', `${aliasName} already exists (it points at a key you may not describe)${denied.note ?? ''}.`, {
         details: {aliasName},
         exitCode: 2,
-        remedy: 'Try this: choose another name',
+        remedy: denied.remedy,
       })
     }
 
@@ -139,7 +143,7 @@ export async function planAliasCreate(kms: KMSClient, rawName: string, keyRef: s
   const aliasName = validateAliasName(rawName)
   const target = await resolveKey(kms, keyRef)
   assertCustomerTarget(target)
-  const existing = await aliasExists(kms, aliasName)
+  const existing = await findAlias(kms, aliasName)
   if (existing) {
     if (existing.keyId === target.keyId) {
       return {action: 'alias.create', aliasName, requests: [], target: {arn: target.arn, keyId: target.keyId, ref: keyRef}, unchanged: true}

@@ -5,10 +5,9 @@ import type {CreateKeyRequest, KMSClient, KeyMetadata, KeySpec, KeyUsageType} fr
 
 import {readFileSync, statSync} from 'node:fs'
 
-import {validateAliasName} from './aliases.js'
+import {findAlias, validateAliasName} from './aliases.js'
 import {kmsSdk} from './aws/sdk.js'
 import {KmsctlError, fromAwsError, usageError} from './errors.js'
-import {resolveKey} from './key-ref.js'
 import type {PlannedRequest} from './output.js'
 import {ROTATION_PERIOD_MAX, ROTATION_PERIOD_MIN, validateRotationPeriod} from './rotation.js'
 
@@ -193,26 +192,13 @@ export function planCreateKey(input: CreateKeyInput): CreateKeyPlan {
 
 /** Fails early, before a key is created, when the alias is already taken. */
 export async function assertAliasFree(kms: KMSClient, alias: string): Promise<void> {
-  try {
-    const existing = await resolveKey(kms, alias)
-    throw new KmsctlError('ALREADY_EXISTS', `${alias} already exists (it points at ${existing.keyId}); no key was created.`, {
-      details: {aliasName: alias, targetKeyId: existing.keyId},
-      exitCode: 2,
-      remedy: 'Try this: choose another --alias, or create the key without it and move the alias with kmsctl alias update',
-    })
-  } catch (error) {
-    if (error instanceof KmsctlError && error.code === 'NOT_FOUND') return
-    // KMS authorises DescribeKey on an alias against the key it points at: denied means it exists.
-    if (error instanceof KmsctlError && error.code === 'ACCESS_DENIED') {
-      throw new KmsctlError('ALREADY_EXISTS', `${alias} already exists (it points at a key you may not describe); no key was created.`, {
-        details: {aliasName: alias},
-        exitCode: 2,
-        remedy: 'Try this: choose another --alias',
-      })
-    }
-
-    throw error
-  }
+  const existing = await findAlias(kms, alias, {note: '; no key was created', remedy: 'Try this: choose another --alias'})
+  if (!existing) return
+  throw new KmsctlError('ALREADY_EXISTS', `${alias} already exists (it points at ${existing.keyId}); no key was created.`, {
+    details: {aliasName: alias, targetKeyId: existing.keyId},
+    exitCode: 2,
+    remedy: 'Try this: choose another --alias, or create the key without it and move the alias with kmsctl alias update',
+  })
 }
 
 export interface CreateStep {

@@ -1,27 +1,21 @@
 import {CreateGrantCommand, DescribeKeyCommand, KMSClient} from '@aws-sdk/client-kms'
-import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
+import {STSClient} from '@aws-sdk/client-sts'
 import {runCommand} from '@oclif/test'
 import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {Journal} from '../../../src/lib/journal.js'
 import {APP, OPS, keyArn, keyId, symmetricMetadata} from '../../lib/grants/fixtures.js'
+import {mockedClients} from './helpers.js'
 
 const kmsMock = mockClient(KMSClient)
 const stsMock = mockClient(STSClient)
 const GRANT = 'a1'.repeat(32)
 
 describe('grant create', () => {
-  // Unstub the SDK clients so that later test files (end-to-end ones) get real clients.
-  after(() => {
-    kmsMock.restore()
-    stsMock.restore()
-  })
+  mockedClients(kmsMock, stsMock)
 
   beforeEach(() => {
-    kmsMock.reset()
-    stsMock.reset()
-    stsMock.on(GetCallerIdentityCommand).resolves({Account: '111122223333', Arn: 'arn:aws:iam::111122223333:user/admin', UserId: 'AIDA'})
     kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: symmetricMetadata(1)})
     kmsMock.on(CreateGrantCommand).resolves({GrantId: GRANT, GrantToken: 'AQpAtoken'})
   })
@@ -132,9 +126,5 @@ describe('grant create', () => {
     expect(stdout).to.contain('HMAC keys: GenerateMac, VerifyMac')
     expect(stdout.replaceAll(/\s+/g, ' ')).to.contain('the grant token makes it usable at once')
     expect(stdout).to.contain('EXAMPLES')
-  })
-
-  afterEach(() => {
-    process.exitCode = undefined
   })
 })

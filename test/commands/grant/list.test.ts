@@ -4,6 +4,7 @@ import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {APP, OPS, OTHER, entry, grantId, keyArn, keyId, symmetricMetadata} from '../../lib/grants/fixtures.js'
+import {itRefuses, mockedClients} from './helpers.js'
 
 const kmsMock = mockClient(KMSClient)
 
@@ -20,18 +21,10 @@ function setupKeys(n: number) {
 }
 
 describe('grant list', () => {
-  // Unstub the SDK clients so that later test files (end-to-end ones) get real clients.
-  after(() => {
-    kmsMock.restore()
-  })
+  mockedClients(kmsMock)
 
   beforeEach(() => {
-    kmsMock.reset()
     kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: symmetricMetadata(2)})
-  })
-
-  afterEach(() => {
-    process.exitCode = undefined
   })
 
   it('lists one key\'s grants in a table with every column', async () => {
@@ -128,22 +121,14 @@ describe('grant list', () => {
     expect(stderr).to.contain('try --grantee arn:aws:iam::111122223333:role/app')
   })
 
-  const refusals: Array<[string, string[], RegExp]> = [
+  itRefuses('grant:list', [
     ['KEY with --all-keys', [keyId(2), '--all-keys'], /Give a KEY or --all-keys, not both/],
     ['KEY with --retirable-by', [keyId(2), '--retirable-by', OPS], /takes no KEY/],
     ['a bad --grantee', ['--grantee', 'app'], /--grantee "app" is not a principal ARN/],
     ['a bad --retirable-by', ['--retirable-by', 'ops'], /--retirable-by "ops" is not a principal ARN/],
     ['a bad --grant-id', ['--grant-id', 'x-y'], /--grant-id "x-y" is not a grant ID/],
     ['a bad KEY', ['payments'], /Try this: alias\/payments/],
-  ]
-  for (const [what, args, message] of refusals) {
-    it(`refuses ${what} (exit 2, nothing sent)`, async () => {
-      const {stderr} = await runCommand(['grant:list', ...args])
-      expect(process.exitCode).to.equal(2)
-      expect(stderr).to.match(message)
-      expect(kmsMock.calls()).to.have.length(0)
-    })
-  }
+  ], kmsMock)
 
   it('--help shows examples', async () => {
     const {stdout} = await runCommand(['grant:list', '--help'])

@@ -1,5 +1,5 @@
 import {CreateGrantCommand, KMSClient, ListGrantsCommand, RevokeGrantCommand} from '@aws-sdk/client-kms'
-import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
+import {STSClient} from '@aws-sdk/client-sts'
 import {runCommand} from '@oclif/test'
 import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
@@ -8,6 +8,7 @@ import {toGrantInfo} from '../../../src/lib/grants/list.js'
 import {revokeGrants} from '../../../src/lib/grants/revoke.js'
 import {Journal} from '../../../src/lib/journal.js'
 import {OPS, entry, keyArn} from '../../lib/grants/fixtures.js'
+import {mockedClients} from './helpers.js'
 
 const kmsMock = mockClient(KMSClient)
 const stsMock = mockClient(STSClient)
@@ -21,22 +22,11 @@ async function revokedBatch(...entries: ReturnType<typeof entry>[]) {
 }
 
 describe('grant recreate', () => {
-  // Unstub the SDK clients so that later test files (end-to-end ones) get real clients.
-  after(() => {
-    kmsMock.restore()
-    stsMock.restore()
-  })
+  mockedClients(kmsMock, stsMock)
 
   beforeEach(() => {
-    kmsMock.reset()
-    stsMock.reset()
-    stsMock.on(GetCallerIdentityCommand).resolves({Account: '111122223333', Arn: 'arn:aws:iam::111122223333:user/admin', UserId: 'AIDA'})
     let n = 0
     kmsMock.on(CreateGrantCommand).callsFake(() => ({GrantId: `${++n}`.padStart(64, 'c'), GrantToken: `token-${n}`}))
-  })
-
-  afterEach(() => {
-    process.exitCode = undefined
   })
 
   it('recreates every grant of a batch with the same definition, and says the IDs are new', async () => {

@@ -1,34 +1,24 @@
 import {DescribeKeyCommand, KMSClient, ListGrantsCommand, RetireGrantCommand} from '@aws-sdk/client-kms'
-import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
+import {STSClient} from '@aws-sdk/client-sts'
 import {runCommand} from '@oclif/test'
 import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {Journal} from '../../../src/lib/journal.js'
 import {entry, grantId, keyArn, keyId, symmetricMetadata} from '../../lib/grants/fixtures.js'
+import {itRefuses, mockedClients} from './helpers.js'
 
 const kmsMock = mockClient(KMSClient)
 const stsMock = mockClient(STSClient)
 const TOKEN = 'AQpAM2RhZTk1MGMyNTk2ZmZmMzEyYWVhOWViN2I1MWM4Mzc0MWFi'
 
 describe('grant retire', () => {
-  // Unstub the SDK clients so that later test files (end-to-end ones) get real clients.
-  after(() => {
-    kmsMock.restore()
-    stsMock.restore()
-  })
+  mockedClients(kmsMock, stsMock, {Account: '111122223333', Arn: 'arn:aws:iam::111122223333:role/ops', UserId: 'AROA'})
 
   beforeEach(() => {
-    kmsMock.reset()
-    stsMock.reset()
-    stsMock.on(GetCallerIdentityCommand).resolves({Account: '111122223333', Arn: 'arn:aws:iam::111122223333:role/ops', UserId: 'AROA'})
     kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: symmetricMetadata(2)})
     kmsMock.on(ListGrantsCommand).resolves({Grants: [entry(2, 1)], Truncated: false})
     kmsMock.on(RetireGrantCommand).resolves({})
-  })
-
-  afterEach(() => {
-    process.exitCode = undefined
   })
 
   it('--token retires by grant token alone, and keeps the token out of the journal', async () => {
@@ -80,21 +70,13 @@ describe('grant retire', () => {
     expect(stderr).to.contain('Try this:')
   })
 
-  const refusals: Array<[string, string[], RegExp]> = [
+  itRefuses('grant:retire', [
     ['nothing', [], /Give --token TOKEN, or KEY and GRANT_ID/],
     ['KEY without GRANT_ID', [keyArn(2)], /Give --token TOKEN, or KEY and GRANT_ID/],
     ['--token with KEY', [keyArn(2), '--token', TOKEN], /not both/],
     ['a malformed token', ['--token', 'x'.repeat(9000)], /--token is not a grant token/],
     ['a bad grant ID', [keyArn(2), 'x_y'], /GRANT_ID "x_y" is not a grant ID/],
-  ]
-  for (const [what, args, message] of refusals) {
-    it(`refuses ${what} (exit 2, nothing sent)`, async () => {
-      const {stderr} = await runCommand(['grant:retire', ...args])
-      expect(process.exitCode).to.equal(2)
-      expect(stderr).to.match(message)
-      expect(kmsMock.calls()).to.have.length(0)
-    })
-  }
+  ], kmsMock)
 
   it('--help says the difference between retire and revoke', async () => {
     const {stdout} = await runCommand(['grant:retire', '--help'])

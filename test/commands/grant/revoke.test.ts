@@ -1,11 +1,12 @@
 import {DescribeKeyCommand, KMSClient, ListAliasesCommand, ListGrantsCommand, type ListGrantsCommandInput, ListKeysCommand, RevokeGrantCommand} from '@aws-sdk/client-kms'
-import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
+import {STSClient} from '@aws-sdk/client-sts'
 import {runCommand} from '@oclif/test'
 import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {Journal} from '../../../src/lib/journal.js'
 import {APP, OTHER, entry, grantId, keyArn, keyId, symmetricMetadata} from '../../lib/grants/fixtures.js'
+import {itRefuses, mockedClients} from './helpers.js'
 
 const kmsMock = mockClient(KMSClient)
 const stsMock = mockClient(STSClient)
@@ -28,21 +29,10 @@ function setup(n = 3) {
 const revoked = () => kmsMock.commandCalls(RevokeGrantCommand).map((c) => c.args[0].input)
 
 describe('grant revoke', () => {
-  // Unstub the SDK clients so that later test files (end-to-end ones) get real clients.
-  after(() => {
-    kmsMock.restore()
-    stsMock.restore()
-  })
+  mockedClients(kmsMock, stsMock)
 
   beforeEach(() => {
-    kmsMock.reset()
-    stsMock.reset()
-    stsMock.on(GetCallerIdentityCommand).resolves({Account: '111122223333', Arn: 'arn:aws:iam::111122223333:user/admin', UserId: 'AIDA'})
     setup()
-  })
-
-  afterEach(() => {
-    process.exitCode = undefined
   })
 
   it('revokes one grant by KEY GRANT_ID after journalling its definition', async () => {
@@ -158,22 +148,14 @@ describe('grant revoke', () => {
     expect(revoked()).to.have.length(0)
   })
 
-  const refusals: Array<[string, string[], RegExp]> = [
+  itRefuses('grant:revoke', [
     ['--all without KEY', ['--all', '--yes'], /--all revokes every grant of one key: it needs KEY/],
     ['GRANT_ID with --all', [keyId(2), grantId(2, 1), '--all'], /Give a GRANT_ID, or --all \/ --grantee, not both/],
     ['--all with --grantee', [keyId(2), '--all', '--grantee', APP], /Give --all or --grantee, not both/],
     ['nothing selected', [keyId(2)], /Nothing selected to revoke/],
     ['a bad grantee', ['--grantee', 'app', '--yes'], /--grantee "app" is not a principal ARN/],
     ['a bad grant ID', [keyId(2), 'not-a-grant'], /GRANT_ID "not-a-grant" is not a grant ID/],
-  ]
-  for (const [what, args, message] of refusals) {
-    it(`refuses ${what} (exit 2, nothing sent)`, async () => {
-      const {stderr} = await runCommand(['grant:revoke', ...args])
-      expect(process.exitCode).to.equal(2)
-      expect(stderr).to.match(message)
-      expect(kmsMock.calls()).to.have.length(0)
-    })
-  }
+  ], kmsMock)
 
   it('--help says who may retire and who may revoke', async () => {
     const {stdout} = await runCommand(['grant:revoke', '--help'])

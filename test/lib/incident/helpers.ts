@@ -20,16 +20,10 @@ export const ADMIN = DEFAULT_PRINCIPAL_ARN
 export const APP_ROLE = `arn:aws:iam::${SANDBOX_ACCOUNT}:role/payments-app`
 export const BATCH_ROLE = `arn:aws:iam::${SANDBOX_ACCOUNT}:role/batch`
 
-/**
- * The in-process sandbox's KMS client. Other test files replace KMSClient.prototype.send with a
- * mock for the whole process; this client uses the SDK's own send so that it reaches the sandbox.
- */
+/** The in-process sandbox's KMS client (with the SDK's own send, see newSandbox). */
 export async function sandboxKms(): Promise<{dir: string; kms: KMSClient}> {
   const sb = await newSandbox(undefined, {realism: true})
-  const kms = sb.kms
-  const original = Object.getPrototypeOf(KMSClient.prototype).send as KMSClient['send']
-  ;(kms as unknown as {send: KMSClient['send']}).send = original.bind(kms) as KMSClient['send']
-  return {dir: sb.dir, kms}
+  return {dir: sb.dir, kms: sb.kms}
 }
 
 export const CUSTOM_POLICY = JSON.stringify({

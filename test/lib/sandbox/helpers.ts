@@ -32,12 +32,22 @@ export async function newSandbox(dir = mkdtempSync(join(tmpdir(), 'kmsctl-sbx-un
     requestHandler,
   })
   return {
-    cloudtrail: new CloudTrailClient(config()),
+    cloudtrail: unmocked(new CloudTrailClient(config())),
     dir,
-    kms: new KMSClient(config()),
-    kmsIn: (region: string) => new KMSClient(config(region)),
-    sts: new STSClient(config()),
+    kms: unmocked(new KMSClient(config())),
+    kmsIn: (region: string) => unmocked(new KMSClient(config(region))),
+    sts: unmocked(new STSClient(config())),
   }
+}
+
+/**
+ * Gives a client the SDK's own send. Command tests replace Client.prototype.send with an
+ * aws-sdk-client-mock stub for the whole mocha process; a sandbox client must reach the sandbox.
+ */
+export function unmocked<C extends {send: unknown}>(client: C): C {
+  const own = Object.getPrototypeOf(Object.getPrototypeOf(client)).send as (...args: unknown[]) => unknown
+  ;(client as {send: unknown}).send = own.bind(client)
+  return client
 }
 
 /** The rejection of a promise (fails if it resolves). */
