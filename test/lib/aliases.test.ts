@@ -1,9 +1,9 @@
-import {CreateAliasCommand, DeleteAliasCommand, DescribeKeyCommand, KMSClient, ListAliasesCommand, UpdateAliasCommand} from '@aws-sdk/client-kms'
-import {type AwsClientStub, mockClient} from 'aws-sdk-client-mock'
+import {CreateAliasCommand, DeleteAliasCommand, DescribeKeyCommand, ListAliasesCommand, UpdateAliasCommand} from '@aws-sdk/client-kms'
 import {expect} from 'chai'
 
 import {applyAliasPlan, keyTypeOf, listAliases, planAliasCreate, planAliasDelete, planAliasUpdate, validateAliasName} from '../../src/lib/aliases.js'
 import {KmsctlError} from '../../src/lib/errors.js'
+import {stubKms} from './kms-stub.js'
 
 const A = '11111111-1111-4111-8111-111111111111'
 const B = '22222222-2222-4222-8222-222222222222'
@@ -23,21 +23,15 @@ async function thrown(p: Promise<unknown>): Promise<KmsctlError> {
 }
 
 describe('aliases', () => {
-  // Stubbed for this block only (before/after), so that other test files get the real client back.
-  let mock: AwsClientStub<KMSClient>
-  before(() => {
-    mock = mockClient(KMSClient)
-  })
-  after(() => mock.restore())
-  const kms = new KMSClient({credentials: {accessKeyId: 'a', secretAccessKey: 'b'}, region: 'us-east-1'})
+  const t = stubKms()
+  const {kms} = t
   beforeEach(() => {
-    mock.reset()
-    mock.on(DescribeKeyCommand).rejects(notFound())
-    mock.on(DescribeKeyCommand, {KeyId: A}).resolves({KeyMetadata: meta(A) as never})
-    mock.on(DescribeKeyCommand, {KeyId: B}).resolves({KeyMetadata: meta(B) as never})
-    mock.on(DescribeKeyCommand, {KeyId: H}).resolves({KeyMetadata: meta(H, {KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC'}) as never})
-    mock.on(DescribeKeyCommand, {KeyId: 'alias/app'}).resolves({KeyMetadata: meta(A) as never})
-    mock.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/app', TargetKeyId: A}], Truncated: false})
+    t.mock.on(DescribeKeyCommand).rejects(notFound())
+    t.mock.on(DescribeKeyCommand, {KeyId: A}).resolves({KeyMetadata: meta(A) as never})
+    t.mock.on(DescribeKeyCommand, {KeyId: B}).resolves({KeyMetadata: meta(B) as never})
+    t.mock.on(DescribeKeyCommand, {KeyId: H}).resolves({KeyMetadata: meta(H, {KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC'}) as never})
+    t.mock.on(DescribeKeyCommand, {KeyId: 'alias/app'}).resolves({KeyMetadata: meta(A) as never})
+    t.mock.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/app', TargetKeyId: A}], Truncated: false})
   })
 
   describe('validateAliasName', () => {
@@ -72,7 +66,7 @@ describe('aliases', () => {
   })
 
   it('lists every page of aliases, sorted, marking AWS managed ones', async () => {
-    mock.on(ListAliasesCommand).resolvesOnce({
+    t.mock.on(ListAliasesCommand).resolvesOnce({
       Aliases: [{AliasName: 'alias/zeta', CreationDate: new Date('2026-01-01T00:00:00Z'), TargetKeyId: A}, {AliasName: 'alias/aws/s3'}],
       NextMarker: 'm1',
       Truncated: true,
@@ -84,15 +78,15 @@ describe('aliases', () => {
       ['alias/zeta', false, A],
     ])
     expect(aliases[2].creationDate).to.equal('2026-01-01T00:00:00.000Z')
-    expect(mock.commandCalls(ListAliasesCommand)[1].args[0].input).to.deep.include({Marker: 'm1'})
+    expect(t.mock.commandCalls(ListAliasesCommand)[1].args[0].input).to.deep.include({Marker: 'm1'})
   })
 
   it('lists the aliases of one key after resolving it, and can leave out AWS managed ones', async () => {
-    mock.on(ListAliasesCommand, {KeyId: A}).resolves({Aliases: [{AliasName: 'alias/app', TargetKeyId: A}, {AliasName: 'alias/aws/x', TargetKeyId: A}], Truncated: false})
+    t.mock.on(ListAliasesCommand, {KeyId: A}).resolves({Aliases: [{AliasName: 'alias/app', TargetKeyId: A}, {AliasName: 'alias/aws/x', TargetKeyId: A}], Truncated: false})
     const listing = await listAliases(kms, {customerOnly: true, key: 'alias/app'})
     expect(listing.key).to.deep.equal({arn: arn(A), keyId: A})
     expect(listing.aliases.map((a) => a.aliasName)).to.deep.equal(['alias/app'])
-    expect(mock.commandCalls(ListAliasesCommand)[0].args[0].input).to.deep.include({KeyId: A})
+    expect(t.mock.commandCalls(ListAliasesCommand)[0].args[0].input).to.deep.include({KeyId: A})
   })
 
   it('plans a create with the resolved key ID as target', async () => {
@@ -109,7 +103,7 @@ describe('aliases', () => {
   })
 
   it('a create whose name is taken by a key the caller may not describe is refused too', async () => {
-    mock.on(DescribeKeyCommand, {KeyId: 'alias/hidden'}).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
+    t.mock.on(DescribeKeyCommand, {KeyId: 'alias/hidden'}).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
     const e = await thrown(planAliasCreate(kms, 'alias/hidden', A))
     expect(e.message).to.equal('alias/hidden already exists (it points at a key you may not describe).')
     expect(e.exitCode).to.equal(2)
@@ -122,7 +116,7 @@ describe('aliases', () => {
   })
 
   it('refuses to point an alias at an AWS managed key', async () => {
-    mock.on(DescribeKeyCommand, {KeyId: B}).resolves({KeyMetadata: meta(B, {KeyManager: 'AWS'}) as never})
+    t.mock.on(DescribeKeyCommand, {KeyId: B}).resolves({KeyMetadata: meta(B, {KeyManager: 'AWS'}) as never})
     const e = await thrown(planAliasCreate(kms, 'alias/new', B))
     expect(e.code).to.equal('REFUSED')
     expect(e.exitCode).to.equal(2)
@@ -154,19 +148,19 @@ describe('aliases', () => {
   })
 
   it('sends exactly the planned request', async () => {
-    mock.on(CreateAliasCommand).resolves({})
-    mock.on(UpdateAliasCommand).resolves({})
-    mock.on(DeleteAliasCommand).resolves({})
+    t.mock.on(CreateAliasCommand).resolves({})
+    t.mock.on(UpdateAliasCommand).resolves({})
+    t.mock.on(DeleteAliasCommand).resolves({})
     await applyAliasPlan(kms, await planAliasCreate(kms, 'alias/new', A))
     await applyAliasPlan(kms, await planAliasUpdate(kms, 'alias/app', B))
     await applyAliasPlan(kms, await planAliasDelete(kms, 'alias/app'))
-    expect(mock.commandCalls(CreateAliasCommand).map((c) => c.args[0].input)).to.deep.equal([{AliasName: 'alias/new', TargetKeyId: A}])
-    expect(mock.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input)).to.deep.equal([{AliasName: 'alias/app', TargetKeyId: B}])
-    expect(mock.commandCalls(DeleteAliasCommand).map((c) => c.args[0].input)).to.deep.equal([{AliasName: 'alias/app'}])
+    expect(t.mock.commandCalls(CreateAliasCommand).map((c) => c.args[0].input)).to.deep.equal([{AliasName: 'alias/new', TargetKeyId: A}])
+    expect(t.mock.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input)).to.deep.equal([{AliasName: 'alias/app', TargetKeyId: B}])
+    expect(t.mock.commandCalls(DeleteAliasCommand).map((c) => c.args[0].input)).to.deep.equal([{AliasName: 'alias/app'}])
   })
 
   it('maps AlreadyExists from KMS (a race) to an update hint', async () => {
-    mock.on(CreateAliasCommand).rejects(Object.assign(new Error('exists'), {name: 'AlreadyExistsException'}))
+    t.mock.on(CreateAliasCommand).rejects(Object.assign(new Error('exists'), {name: 'AlreadyExistsException'}))
     const e = await thrown(applyAliasPlan(kms, await planAliasCreate(kms, 'alias/new', A)))
     expect(e.code).to.equal('ALREADY_EXISTS')
     expect(e.remedy).to.contain('kmsctl alias update alias/new KEY')

@@ -1,5 +1,4 @@
-import {CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, EnableKeyRotationCommand, KMSClient, ListAliasesCommand} from '@aws-sdk/client-kms'
-import {type AwsClientStub, mockClient} from 'aws-sdk-client-mock'
+import {CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, EnableKeyRotationCommand, ListAliasesCommand} from '@aws-sdk/client-kms'
 import {expect} from 'chai'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -7,6 +6,7 @@ import {join} from 'node:path'
 
 import {KmsctlError} from '../../src/lib/errors.js'
 import {KEY_SPECS, assertAliasFree, executeCreateKey, planCreateKey, readPolicyFile, resolveSpecUsage, usagesFor} from '../../src/lib/key-create.js'
+import {stubKms} from './kms-stub.js'
 
 const ID = '44444444-4444-4444-8444-444444444444'
 const ARN = `arn:aws:kms:us-east-1:111122223333:key/${ID}`
@@ -128,18 +128,12 @@ describe('key create: plan', () => {
 })
 
 describe('key create: execute', () => {
-  // Stubbed for this block only (before/after), so that other test files get the real client back.
-  let mock: AwsClientStub<KMSClient>
-  before(() => {
-    mock = mockClient(KMSClient)
-  })
-  after(() => mock.restore())
-  const kms = new KMSClient({credentials: {accessKeyId: 'a', secretAccessKey: 'b'}, region: 'us-east-1'})
+  const t = stubKms()
+  const {kms} = t
   beforeEach(() => {
-    mock.reset()
-    mock.on(CreateKeyCommand).resolves({KeyMetadata: {Arn: ARN, KeyId: ID, KeySpec: 'SYMMETRIC_DEFAULT'} as never})
-    mock.on(CreateAliasCommand).resolves({})
-    mock.on(EnableKeyRotationCommand).resolves({})
+    t.mock.on(CreateKeyCommand).resolves({KeyMetadata: {Arn: ARN, KeyId: ID, KeySpec: 'SYMMETRIC_DEFAULT'} as never})
+    t.mock.on(CreateAliasCommand).resolves({})
+    t.mock.on(EnableKeyRotationCommand).resolves({})
   })
 
   it('creates the key, then the alias and rotation for the new key ID', async () => {
@@ -147,12 +141,12 @@ describe('key create: execute', () => {
     expect(out).to.deep.include({alias: 'alias/p', arn: ARN, keyId: ID})
     expect(out.rotation).to.deep.equal({enabled: true, periodDays: 90})
     expect(out.failed).to.deep.equal([])
-    expect(mock.commandCalls(CreateAliasCommand)[0].args[0].input).to.deep.equal({AliasName: 'alias/p', TargetKeyId: ID})
-    expect(mock.commandCalls(EnableKeyRotationCommand)[0].args[0].input).to.deep.equal({KeyId: ID, RotationPeriodInDays: 90})
+    expect(t.mock.commandCalls(CreateAliasCommand)[0].args[0].input).to.deep.equal({AliasName: 'alias/p', TargetKeyId: ID})
+    expect(t.mock.commandCalls(EnableKeyRotationCommand)[0].args[0].input).to.deep.equal({KeyId: ID, RotationPeriodInDays: 90})
   })
 
   it('keeps going after a failed alias step and reports it', async () => {
-    mock.on(CreateAliasCommand).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
+    t.mock.on(CreateAliasCommand).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
     const out = await executeCreateKey(kms, planCreateKey({alias: 'alias/p', rotationDays: 90}))
     expect(out.alias).to.equal(undefined)
     expect(out.failed.map((s) => [s.operation, s.error?.code])).to.deep.equal([['CreateAlias', 'ACCESS_DENIED']])
@@ -160,7 +154,7 @@ describe('key create: execute', () => {
   })
 
   it('a failed CreateKey throws and sends nothing else', async () => {
-    mock.on(CreateKeyCommand).rejects(Object.assign(new Error('The new key policy will not allow you to update the key policy in the future.'), {name: 'MalformedPolicyDocumentException'}))
+    t.mock.on(CreateKeyCommand).rejects(Object.assign(new Error('The new key policy will not allow you to update the key policy in the future.'), {name: 'MalformedPolicyDocumentException'}))
     try {
       await executeCreateKey(kms, planCreateKey({alias: 'alias/p'}))
       expect.fail('should throw')
@@ -168,14 +162,14 @@ describe('key create: execute', () => {
       expect((error as KmsctlError).code).to.equal('MALFORMED_POLICY')
     }
 
-    expect(mock.commandCalls(CreateAliasCommand)).to.have.length(0)
+    expect(t.mock.commandCalls(CreateAliasCommand)).to.have.length(0)
   })
 
   it('checks that the alias is free before creating the key', async () => {
-    mock.on(DescribeKeyCommand).rejects(Object.assign(new Error('nf'), {name: 'NotFoundException'}))
-    mock.on(ListAliasesCommand).resolves({Aliases: [], Truncated: false})
+    t.mock.on(DescribeKeyCommand).rejects(Object.assign(new Error('nf'), {name: 'NotFoundException'}))
+    t.mock.on(ListAliasesCommand).resolves({Aliases: [], Truncated: false})
     await assertAliasFree(kms, 'alias/free')
-    mock.on(DescribeKeyCommand, {KeyId: 'alias/taken'}).resolves({KeyMetadata: {Arn: ARN, KeyId: ID}})
+    t.mock.on(DescribeKeyCommand, {KeyId: 'alias/taken'}).resolves({KeyMetadata: {Arn: ARN, KeyId: ID}})
     try {
       await assertAliasFree(kms, 'alias/taken')
       expect.fail('should throw')
@@ -184,7 +178,7 @@ describe('key create: execute', () => {
       expect((error as KmsctlError).exitCode).to.equal(2)
     }
 
-    mock.on(DescribeKeyCommand, {KeyId: 'alias/hidden'}).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
+    t.mock.on(DescribeKeyCommand, {KeyId: 'alias/hidden'}).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
     try {
       await assertAliasFree(kms, 'alias/hidden')
       expect.fail('should throw')

@@ -2,11 +2,9 @@ import {
   DisableKeyRotationCommand,
   EnableKeyRotationCommand,
   GetKeyRotationStatusCommand,
-  KMSClient,
   ListKeyRotationsCommand,
   RotateKeyOnDemandCommand,
 } from '@aws-sdk/client-kms'
-import {type AwsClientStub, mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -24,6 +22,7 @@ import {
   rotationRefusal,
   validateRotationPeriod,
 } from '../../src/lib/rotation.js'
+import {stubKms} from './kms-stub.js'
 
 const ID = '55555555-5555-4555-8555-555555555555'
 const ARN = `arn:aws:kms:us-east-1:111122223333:key/${ID}`
@@ -36,16 +35,10 @@ const key = (extra: Record<string, unknown> = {}, ref = 'alias/app'): ResolvedKe
 const ctx = async () => ({account: '111122223333', caller: 'arn:aws:iam::111122223333:user/ops', command: ['key', 'rotation', 'enable'], region: 'us-east-1'})
 
 describe('rotation', () => {
-  // Stubbed for this block only (before/after), so that other test files get the real client back.
-  let mock: AwsClientStub<KMSClient>
-  before(() => {
-    mock = mockClient(KMSClient)
-  })
-  after(() => mock.restore())
-  const kms = new KMSClient({credentials: {accessKeyId: 'a', secretAccessKey: 'b'}, region: 'us-east-1'})
+  const t = stubKms()
+  const {kms} = t
   let journal: Journal
   beforeEach(() => {
-    mock.reset()
     journal = new Journal({dir: mkdtempSync(join(tmpdir(), 'kmsctl-journal-'))})
   })
 
@@ -85,16 +78,16 @@ describe('rotation', () => {
   })
 
   it('reads the status', async () => {
-    mock.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true, NextRotationDate: new Date('2027-01-01T00:00:00Z'), RotationPeriodInDays: 180})
+    t.mock.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true, NextRotationDate: new Date('2027-01-01T00:00:00Z'), RotationPeriodInDays: 180})
     const s = await getRotationStatus(kms, key())
     expect(s).to.deep.include({enabled: true, keyId: ID, nextRotationDate: '2027-01-01T00:00:00.000Z', periodDays: 180})
   })
 
   it('enables with a period, journals the previous setting, and reads the status back', async () => {
-    mock.on(GetKeyRotationStatusCommand).resolvesOnce({KeyRotationEnabled: false}).resolves({KeyRotationEnabled: true, RotationPeriodInDays: 180})
-    mock.on(EnableKeyRotationCommand).resolves({})
+    t.mock.on(GetKeyRotationStatusCommand).resolvesOnce({KeyRotationEnabled: false}).resolves({KeyRotationEnabled: true, RotationPeriodInDays: 180})
+    t.mock.on(EnableKeyRotationCommand).resolves({})
     const r = await changeRotation(kms, key(), {context: ctx, enable: true, journal, periodDays: 180})
-    expect(mock.commandCalls(EnableKeyRotationCommand).map((c) => c.args[0].input)).to.deep.equal([{KeyId: ID, RotationPeriodInDays: 180}])
+    expect(t.mock.commandCalls(EnableKeyRotationCommand).map((c) => c.args[0].input)).to.deep.equal([{KeyId: ID, RotationPeriodInDays: 180}])
     expect(r.after).to.deep.include({enabled: true, periodDays: 180})
     const [entry] = journal.readAll()
     expect(entry).to.deep.include({action: 'key.rotation', before: {enabled: false}, region: 'us-east-1'})
@@ -104,7 +97,7 @@ describe('rotation', () => {
   })
 
   it('sends nothing when already in the requested state, or under dry run', async () => {
-    mock.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true, RotationPeriodInDays: 365})
+    t.mock.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true, RotationPeriodInDays: 365})
     let r = await changeRotation(kms, key(), {context: ctx, enable: true, journal, periodDays: 365})
     expect(r.unchanged).to.equal(true)
     r = await changeRotation(kms, key(), {context: ctx, enable: true, journal})
@@ -112,13 +105,13 @@ describe('rotation', () => {
     r = await changeRotation(kms, key(), {context: ctx, dryRun: true, enable: true, journal, periodDays: 90})
     expect(r).to.deep.include({dryRun: true, unchanged: false})
     expect(r.requests).to.deep.equal([{input: {KeyId: ID, RotationPeriodInDays: 90}, operation: 'EnableKeyRotation'}])
-    expect(mock.commandCalls(EnableKeyRotationCommand)).to.have.length(0)
+    expect(t.mock.commandCalls(EnableKeyRotationCommand)).to.have.length(0)
     expect(journal.readAll()).to.have.length(0)
   })
 
   it('disables, recording the period that was set; a KMS failure is journaled as failed', async () => {
-    mock.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true, RotationPeriodInDays: 730})
-    mock.on(DisableKeyRotationCommand).rejects(Object.assign(new Error('Key is disabled'), {name: 'KMSInvalidStateException'}))
+    t.mock.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true, RotationPeriodInDays: 730})
+    t.mock.on(DisableKeyRotationCommand).rejects(Object.assign(new Error('Key is disabled'), {name: 'KMSInvalidStateException'}))
     try {
       await changeRotation(kms, key(), {context: ctx, enable: false, journal})
       expect.fail('should throw')
@@ -132,7 +125,7 @@ describe('rotation', () => {
   })
 
   it('rotates on demand and explains a rotation in progress and the per-key limit', async () => {
-    mock.on(RotateKeyOnDemandCommand).resolvesOnce({KeyId: ID})
+    t.mock.on(RotateKeyOnDemandCommand).resolvesOnce({KeyId: ID})
       .rejectsOnce(Object.assign(new Error('in progress'), {name: 'ConflictException'}))
       .rejectsOnce(Object.assign(new Error('limit'), {name: 'LimitExceededException'}))
     expect(await rotateOnDemand(kms, key())).to.deep.equal({keyId: ID})
@@ -144,7 +137,7 @@ describe('rotation', () => {
   })
 
   it('lists every page of rotations', async () => {
-    mock.on(ListKeyRotationsCommand)
+    t.mock.on(ListKeyRotationsCommand)
       .resolvesOnce({NextMarker: 'n1', Rotations: [{KeyId: ID, KeyMaterialId: 'm1', RotationDate: new Date('2026-01-01T00:00:00Z'), RotationType: 'AUTOMATIC'}], Truncated: true})
       .resolvesOnce({Rotations: [{KeyId: ID, KeyMaterialId: 'm2', KeyMaterialState: 'CURRENT', RotationDate: new Date('2026-06-01T00:00:00Z'), RotationType: 'ON_DEMAND'}], Truncated: false})
     const list = await listRotations(kms, key())
@@ -152,7 +145,7 @@ describe('rotation', () => {
       ['m1', 'AUTOMATIC', '2026-01-01T00:00:00.000Z'],
       ['m2', 'ON_DEMAND', '2026-06-01T00:00:00.000Z'],
     ])
-    const calls = mock.commandCalls(ListKeyRotationsCommand).map((c) => c.args[0].input)
+    const calls = t.mock.commandCalls(ListKeyRotationsCommand).map((c) => c.args[0].input)
     expect(calls).to.deep.equal([{KeyId: ID, Limit: 1000, Marker: undefined}, {KeyId: ID, Limit: 1000, Marker: 'n1'}])
   })
 })

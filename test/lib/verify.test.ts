@@ -7,17 +7,16 @@ import {
   GenerateDataKeyCommand,
   GenerateMacCommand,
   GetPublicKeyCommand,
-  KMSClient,
   SignCommand,
   VerifyCommand,
   VerifyMacCommand,
 } from '@aws-sdk/client-kms'
-import {type AwsClientStub, mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 import {createPublicKey, diffieHellman, generateKeyPairSync} from 'node:crypto'
 
 import type {ResolvedKey} from '../../src/lib/key-ref.js'
 import {verifyKey, verifyMethod} from '../../src/lib/verify.js'
+import {stubKms} from './kms-stub.js'
 
 const ID = '66666666-6666-4666-8666-666666666666'
 const ARN = `arn:aws:kms:us-east-1:111122223333:key/${ID}`
@@ -35,18 +34,12 @@ const ticking = () => {
 }
 
 describe('key verify', () => {
-  // Stubbed for this block only (before/after), so that other test files get the real client back.
-  let mock: AwsClientStub<KMSClient>
-  before(() => {
-    mock = mockClient(KMSClient)
-  })
-  after(() => mock.restore())
-  const kms = new KMSClient({credentials: {accessKeyId: 'a', secretAccessKey: 'b'}, region: 'us-east-1'})
-  beforeEach(() => mock.reset())
+  const t = stubKms()
+  const {kms} = t
 
   it('symmetric: GenerateDataKey then Decrypt with the context, compared in memory', async () => {
-    mock.on(GenerateDataKeyCommand).callsFake(() => ({CiphertextBlob: bytes(184, 7), KeyId: ARN, Plaintext: bytes(32, 9)}))
-    mock.on(DecryptCommand).callsFake(() => ({KeyId: ARN, Plaintext: bytes(32, 9)}))
+    t.mock.on(GenerateDataKeyCommand).callsFake(() => ({CiphertextBlob: bytes(184, 7), KeyId: ARN, Plaintext: bytes(32, 9)}))
+    t.mock.on(DecryptCommand).callsFake(() => ({KeyId: ARN, Plaintext: bytes(32, 9)}))
     const r = await verifyKey(kms, key(), {clock: ticking(), context: {app: 'billing'}})
     expect(r.ok).to.equal(true)
     expect(r.method).to.equal('data-key')
@@ -57,15 +50,15 @@ describe('key verify', () => {
     ])
     expect(r.totalMs).to.equal(10)
     expect(r.steps[2].detail).to.equal('decrypted data key matches (32 bytes)')
-    expect(mock.commandCalls(GenerateDataKeyCommand)[0].args[0].input).to.deep.equal({EncryptionContext: {app: 'billing'}, KeyId: ID, KeySpec: 'AES_256'})
-    const decrypt = mock.commandCalls(DecryptCommand)[0].args[0].input
+    expect(t.mock.commandCalls(GenerateDataKeyCommand)[0].args[0].input).to.deep.equal({EncryptionContext: {app: 'billing'}, KeyId: ID, KeySpec: 'AES_256'})
+    const decrypt = t.mock.commandCalls(DecryptCommand)[0].args[0].input
     expect(decrypt.EncryptionContext).to.deep.equal({app: 'billing'})
     expect(Buffer.from(decrypt.CiphertextBlob!).equals(Buffer.from(bytes(184, 7)))).to.equal(true)
   })
 
   it('never puts plaintext in the report', async () => {
-    mock.on(GenerateDataKeyCommand).callsFake(() => ({CiphertextBlob: bytes(16, 1), Plaintext: Buffer.from('SECRET-DATA-KEY-SECRET-DATA-KEY')}))
-    mock.on(DecryptCommand).callsFake(() => ({Plaintext: Buffer.from('SECRET-DATA-KEY-SECRET-DATA-KEY')}))
+    t.mock.on(GenerateDataKeyCommand).callsFake(() => ({CiphertextBlob: bytes(16, 1), Plaintext: Buffer.from('SECRET-DATA-KEY-SECRET-DATA-KEY')}))
+    t.mock.on(DecryptCommand).callsFake(() => ({Plaintext: Buffer.from('SECRET-DATA-KEY-SECRET-DATA-KEY')}))
     const r = await verifyKey(kms, key())
     const text = JSON.stringify(r)
     expect(text).to.not.contain('SECRET')
@@ -73,8 +66,8 @@ describe('key verify', () => {
   })
 
   it('reports a mismatch as a failed Compare step', async () => {
-    mock.on(GenerateDataKeyCommand).callsFake(() => ({CiphertextBlob: bytes(16, 1), Plaintext: bytes(32, 9)}))
-    mock.on(DecryptCommand).callsFake(() => ({Plaintext: bytes(32, 8)}))
+    t.mock.on(GenerateDataKeyCommand).callsFake(() => ({CiphertextBlob: bytes(16, 1), Plaintext: bytes(32, 9)}))
+    t.mock.on(DecryptCommand).callsFake(() => ({Plaintext: bytes(32, 8)}))
     const r = await verifyKey(kms, key())
     expect(r.ok).to.equal(false)
     expect(r.steps[2]).to.deep.include({status: 'failed', step: 'Compare'})
@@ -82,7 +75,7 @@ describe('key verify', () => {
   })
 
   it('a disabled key fails the first step, says so, and skips the rest', async () => {
-    mock.on(GenerateDataKeyCommand).rejects(Object.assign(new Error(`${ARN} is disabled.`), {name: 'DisabledException'}))
+    t.mock.on(GenerateDataKeyCommand).rejects(Object.assign(new Error(`${ARN} is disabled.`), {name: 'DisabledException'}))
     const r = await verifyKey(kms, key({KeyState: 'Disabled'}), {clock: ticking()})
     expect(r.ok).to.equal(false)
     expect(r.steps.map((s) => [s.step, s.status])).to.deep.equal([
@@ -92,69 +85,69 @@ describe('key verify', () => {
     ])
     expect(r.steps[0].error).to.deep.include({awsCode: 'DisabledException', code: 'DISABLED'})
     expect(r.failure).to.equal('GenerateDataKey failed: Key alias/app is disabled: kms:GenerateDataKey is not allowed.')
-    expect(mock.commandCalls(DecryptCommand)).to.have.length(0)
+    expect(t.mock.commandCalls(DecryptCommand)).to.have.length(0)
   })
 
   it('a wrong encryption context fails Decrypt with the context hint', async () => {
-    mock.on(GenerateDataKeyCommand).callsFake(() => ({CiphertextBlob: bytes(16, 1), Plaintext: bytes(32, 9)}))
-    mock.on(DecryptCommand).rejects(Object.assign(new Error(''), {name: 'InvalidCiphertextException'}))
+    t.mock.on(GenerateDataKeyCommand).callsFake(() => ({CiphertextBlob: bytes(16, 1), Plaintext: bytes(32, 9)}))
+    t.mock.on(DecryptCommand).rejects(Object.assign(new Error(''), {name: 'InvalidCiphertextException'}))
     const r = await verifyKey(kms, key(), {context: {a: 'b'}})
     expect(r.steps[1]).to.deep.include({status: 'failed', step: 'Decrypt'})
     expect(r.steps[1].error?.code).to.equal('INVALID_CIPHERTEXT')
   })
 
   it('asymmetric SIGN_VERIFY: Sign then Verify with a message-signing algorithm', async () => {
-    mock.on(SignCommand).resolves({Signature: bytes(64, 3)})
-    mock.on(VerifyCommand).resolves({SignatureValid: true})
+    t.mock.on(SignCommand).resolves({Signature: bytes(64, 3)})
+    t.mock.on(VerifyCommand).resolves({SignatureValid: true})
     const r = await verifyKey(kms, key({KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', SigningAlgorithms: ['ECDSA_SHA_256']}))
     expect(r.ok).to.equal(true)
     expect(r.steps.map((s) => s.step)).to.deep.equal(['Sign', 'Verify'])
-    const sign = mock.commandCalls(SignCommand)[0].args[0].input
-    const verify = mock.commandCalls(VerifyCommand)[0].args[0].input
+    const sign = t.mock.commandCalls(SignCommand)[0].args[0].input
+    const verify = t.mock.commandCalls(VerifyCommand)[0].args[0].input
     expect(sign).to.deep.include({MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256'})
     expect(Buffer.from(verify.Message!).equals(Buffer.from(sign.Message!))).to.equal(true)
     // Ed25519: the pre-hashed variant is skipped.
-    mock.reset()
-    mock.on(SignCommand).resolves({Signature: bytes(64, 3)})
-    mock.on(VerifyCommand).resolves({SignatureValid: true})
+    t.mock.reset()
+    t.mock.on(SignCommand).resolves({Signature: bytes(64, 3)})
+    t.mock.on(VerifyCommand).resolves({SignatureValid: true})
     await verifyKey(kms, key({KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', SigningAlgorithms: ['ED25519_PH_SHA_512', 'ED25519_SHA_512']}))
-    expect(mock.commandCalls(SignCommand)[0].args[0].input.SigningAlgorithm).to.equal('ED25519_SHA_512')
+    expect(t.mock.commandCalls(SignCommand)[0].args[0].input.SigningAlgorithm).to.equal('ED25519_SHA_512')
   })
 
   it('asymmetric SIGN_VERIFY: a rejected signature fails Verify', async () => {
-    mock.on(SignCommand).resolves({Signature: bytes(64, 3)})
-    mock.on(VerifyCommand).rejects(Object.assign(new Error('invalid'), {name: 'KMSInvalidSignatureException'}))
+    t.mock.on(SignCommand).resolves({Signature: bytes(64, 3)})
+    t.mock.on(VerifyCommand).rejects(Object.assign(new Error('invalid'), {name: 'KMSInvalidSignatureException'}))
     const r = await verifyKey(kms, key({KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY', SigningAlgorithms: ['RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PSS_SHA_256']}))
-    expect(mock.commandCalls(SignCommand)[0].args[0].input.SigningAlgorithm).to.equal('RSASSA_PSS_SHA_256')
+    expect(t.mock.commandCalls(SignCommand)[0].args[0].input.SigningAlgorithm).to.equal('RSASSA_PSS_SHA_256')
     expect(r.failure).to.equal('Verify failed: KMS rejected the signature it had just made')
   })
 
   it('asymmetric ENCRYPT_DECRYPT: Encrypt then Decrypt with OAEP SHA-256, compared', async () => {
     let sent: Uint8Array | undefined
-    mock.on(EncryptCommand).callsFake((input: {Plaintext: Uint8Array}) => {
+    t.mock.on(EncryptCommand).callsFake((input: {Plaintext: Uint8Array}) => {
       sent = Uint8Array.from(input.Plaintext)
       return {CiphertextBlob: bytes(256, 2)}
     })
-    mock.on(DecryptCommand).callsFake(() => ({Plaintext: Uint8Array.from(sent!)}))
+    t.mock.on(DecryptCommand).callsFake(() => ({Plaintext: Uint8Array.from(sent!)}))
     const r = await verifyKey(kms, key({EncryptionAlgorithms: ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'], KeySpec: 'RSA_2048', KeyUsage: 'ENCRYPT_DECRYPT'}))
     expect(r.ok).to.equal(true)
     expect(r.steps.map((s) => s.step)).to.deep.equal(['Encrypt', 'Decrypt', 'Compare'])
-    expect(mock.commandCalls(DecryptCommand)[0].args[0].input).to.deep.include({EncryptionAlgorithm: 'RSAES_OAEP_SHA_256', KeyId: ID})
+    expect(t.mock.commandCalls(DecryptCommand)[0].args[0].input).to.deep.include({EncryptionAlgorithm: 'RSAES_OAEP_SHA_256', KeyId: ID})
   })
 
   it('HMAC: GenerateMac then VerifyMac', async () => {
-    mock.on(GenerateMacCommand).resolves({Mac: bytes(32, 4)})
-    mock.on(VerifyMacCommand).resolves({MacValid: true})
+    t.mock.on(GenerateMacCommand).resolves({Mac: bytes(32, 4)})
+    t.mock.on(VerifyMacCommand).resolves({MacValid: true})
     const r = await verifyKey(kms, key({KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', MacAlgorithms: ['HMAC_SHA_256']}))
     expect(r.ok).to.equal(true)
     expect(r.steps.map((s) => s.step)).to.deep.equal(['GenerateMac', 'VerifyMac'])
-    expect(mock.commandCalls(VerifyMacCommand)[0].args[0].input).to.deep.include({MacAlgorithm: 'HMAC_SHA_256'})
+    expect(t.mock.commandCalls(VerifyMacCommand)[0].args[0].input).to.deep.include({MacAlgorithm: 'HMAC_SHA_256'})
   })
 
   it('key agreement: DeriveSharedSecret matches a local ECDH with the KMS public key', async () => {
     const kmsPair = generateKeyPairSync('ec', {namedCurve: 'prime256v1'})
-    mock.on(GetPublicKeyCommand).resolves({PublicKey: kmsPair.publicKey.export({format: 'der', type: 'spki'})})
-    mock.on(DeriveSharedSecretCommand).callsFake((input: {PublicKey: Uint8Array}) => ({
+    t.mock.on(GetPublicKeyCommand).resolves({PublicKey: kmsPair.publicKey.export({format: 'der', type: 'spki'})})
+    t.mock.on(DeriveSharedSecretCommand).callsFake((input: {PublicKey: Uint8Array}) => ({
       SharedSecret: diffieHellman({privateKey: kmsPair.privateKey, publicKey: createPublicKey({format: 'der', key: Buffer.from(input.PublicKey), type: 'spki'})}),
     }))
     const r = await verifyKey(kms, key({KeyAgreementAlgorithms: ['ECDH'], KeySpec: 'ECC_NIST_P256', KeyUsage: 'KEY_AGREEMENT'}))
@@ -166,8 +159,8 @@ describe('key verify', () => {
   })
 
   it('ML-KEM: Encapsulate then Decapsulate, compared', async () => {
-    mock.on(EncapsulateCommand).callsFake(() => ({SharedSecret: bytes(32, 5), SharedSecretCiphertextBlob: bytes(1088, 6)}))
-    mock.on(DecapsulateCommand).callsFake(() => ({SharedSecret: bytes(32, 5)}))
+    t.mock.on(EncapsulateCommand).callsFake(() => ({SharedSecret: bytes(32, 5), SharedSecretCiphertextBlob: bytes(1088, 6)}))
+    t.mock.on(DecapsulateCommand).callsFake(() => ({SharedSecret: bytes(32, 5)}))
     const r = await verifyKey(kms, key({KeySpec: 'ML_KEM_768', KeyUsage: 'ENCAPSULATE_DECAPSULATE'}))
     expect(r.ok).to.equal(true)
     expect(r.method).to.equal('encapsulate')

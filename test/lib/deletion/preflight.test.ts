@@ -1,14 +1,12 @@
-import {CloudTrailClient, LookupEventsCommand} from '@aws-sdk/client-cloudtrail'
+import {LookupEventsCommand} from '@aws-sdk/client-cloudtrail'
 import {
   DescribeKeyCommand,
   GetKeyLastUsageCommand,
-  KMSClient,
   ListAliasesCommand,
   ListGrantsCommand,
   ListResourceTagsCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms'
-import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {
@@ -21,9 +19,7 @@ import {
 } from '../../../src/lib/deletion/preflight.js'
 import {KmsctlError} from '../../../src/lib/errors.js'
 import {Pacer} from '../../../src/lib/pacing.js'
-import {ARN, DAY, KEY_ID, NOW, lookupEvent, metadata} from './fixtures.js'
-
-const credentials = {accessKeyId: 'a', secretAccessKey: 'b'}
+import {ARN, DAY, KEY_ID, NOW, lookupEvent, metadata, stubbedClients} from './fixtures.js'
 
 async function refusalOf(promise: Promise<unknown>): Promise<KmsctlError> {
   try {
@@ -37,22 +33,12 @@ async function refusalOf(promise: Promise<unknown>): Promise<KmsctlError> {
 }
 
 describe('deletion pre-flight', () => {
-  const kmsMock = mockClient(KMSClient)
-  const trailMock = mockClient(CloudTrailClient)
-  const kms = new KMSClient({credentials, region: 'us-east-1'})
-  const cloudtrail = new CloudTrailClient({credentials, region: 'us-east-1'})
+  const {cloudtrail, kms, kmsMock, trailMock} = stubbedClients()
   const fast = () => new Pacer({rates: {LookupEvents: 1000}})
   const run = (ref = 'alias/reports', extra: {days?: number; lookbackMs?: number} = {}) =>
     runDeletionPreflight({cloudtrail, kms}, ref, {days: extra.days ?? 30, lookbackMs: extra.lookbackMs ?? 30 * DAY, now: NOW, pacer: fast()})
 
-  after(() => {
-    kmsMock.restore()
-    trailMock.restore()
-  })
-
   beforeEach(() => {
-    kmsMock.reset()
-    trailMock.reset()
     kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: metadata()})
     kmsMock.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/reports', TargetKeyId: KEY_ID}, {AliasName: 'alias/reports-old', TargetKeyId: KEY_ID}], Truncated: false})
     kmsMock.on(ListResourceTagsCommand).resolves({Tags: [{TagKey: 'team', TagValue: 'finance'}], Truncated: false})

@@ -1,10 +1,9 @@
-import {CloudTrailClient, LookupEventsCommand} from '@aws-sdk/client-cloudtrail'
+import {LookupEventsCommand} from '@aws-sdk/client-cloudtrail'
 import {
   CancelKeyDeletionCommand,
   DescribeKeyCommand,
   EnableKeyCommand,
   GetKeyLastUsageCommand,
-  KMSClient,
   ListAliasesCommand,
   ListGrantsCommand,
   ListResourceTagsCommand,
@@ -13,7 +12,6 @@ import {
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {runDeletionPreflight} from '../../../src/lib/deletion/preflight.js'
@@ -22,27 +20,15 @@ import {cancelKeyDeletion, planCancelDeletion, scheduleKeyDeletion} from '../../
 import {KmsctlError} from '../../../src/lib/errors.js'
 import {Journal} from '../../../src/lib/journal.js'
 import {Pacer} from '../../../src/lib/pacing.js'
-import {ARN, DAY, KEY_ID, NOW, lookupEvent, metadata} from './fixtures.js'
-
-const credentials = {accessKeyId: 'a', secretAccessKey: 'b'}
+import {ARN, DAY, KEY_ID, NOW, lookupEvent, metadata, stubbedClients} from './fixtures.js'
 
 describe('scheduling and cancelling deletion', () => {
-  const kmsMock = mockClient(KMSClient)
-  const trailMock = mockClient(CloudTrailClient)
-  const kms = new KMSClient({credentials, region: 'us-east-1'})
-  const cloudtrail = new CloudTrailClient({credentials, region: 'us-east-1'})
+  const {cloudtrail, kms, kmsMock, trailMock} = stubbedClients()
   let journal: Journal
   const ctx = () => ({account: '111122223333', caller: 'arn:aws:iam::111122223333:user/ops', command: ['key', 'schedule-deletion', 'alias/reports'], journal, region: 'us-east-1'})
   const preflight = () => runDeletionPreflight({cloudtrail, kms}, 'alias/reports', {days: 7, lookbackMs: 30 * DAY, now: NOW, pacer: new Pacer({rates: {LookupEvents: 1000}})})
 
-  after(() => {
-    kmsMock.restore()
-    trailMock.restore()
-  })
-
   beforeEach(() => {
-    kmsMock.reset()
-    trailMock.reset()
     journal = new Journal({dir: mkdtempSync(join(tmpdir(), 'kmsctl-journal-'))})
     kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: metadata()})
     kmsMock.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/reports', TargetKeyId: KEY_ID}], Truncated: false})

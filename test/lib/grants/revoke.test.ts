@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {createGrant} from '../../../src/lib/grants/create.js'
-import {toGrantInfo} from '../../../src/lib/grants/list.js'
+import {type GrantInfo, toGrantInfo} from '../../../src/lib/grants/list.js'
 import {createRequestFor, grantsFromJournal, recreateGrants, recreateGrantsDetailed} from '../../../src/lib/grants/recreate.js'
 import {keyForGrant, lookupGrant, retireByToken, revokeGrants, selectGrants} from '../../../src/lib/grants/revoke.js'
 import {type ChangeContext, Journal} from '../../../src/lib/journal.js'
@@ -21,6 +21,18 @@ function context(): ChangeContext {
 
 const denied = () => Object.assign(new Error('not allowed'), {name: 'AccessDeniedException'})
 const notFound = () => Object.assign(new Error('grant not found'), {name: 'NotFoundException'})
+
+/** Revokes the grants with KMS denying the second and no longer having the third; the others are revoked. */
+async function revokeMixed(grants: GrantInfo[], ctx: ChangeContext) {
+  kmsMock
+    .on(RevokeGrantCommand)
+    .resolves({})
+    .on(RevokeGrantCommand, {GrantId: grants[1].grantId})
+    .rejects(denied())
+    .on(RevokeGrantCommand, {GrantId: grants[2].grantId})
+    .rejects(notFound())
+  return revokeGrants(kms, grants, {ctx})
+}
 
 describe('grants/revoke and recreate', () => {
   // Unstub the SDK clients so that later test files (end-to-end ones) get real clients.
@@ -55,14 +67,7 @@ describe('grants/revoke and recreate', () => {
   it('reports each grant: revoked, failed, already gone; groups them in one batch', async () => {
     const ctx = context()
     const grants = [entry(1, 1), entry(1, 2), entry(2, 1)].map((e) => toGrantInfo(e))
-    kmsMock
-      .on(RevokeGrantCommand)
-      .resolves({})
-      .on(RevokeGrantCommand, {GrantId: grants[1].grantId})
-      .rejects(denied())
-      .on(RevokeGrantCommand, {GrantId: grants[2].grantId})
-      .rejects(notFound())
-    const results = await revokeGrants(kms, grants, {ctx})
+    const results = await revokeMixed(grants, ctx)
     expect(results.map((r) => r.status)).to.deep.equal(['revoked', 'failed', 'already-gone'])
     expect(results[1].error?.code).to.equal('ACCESS_DENIED')
     const recs = ctx.journal.readAll()
@@ -172,14 +177,7 @@ describe('grants/revoke and recreate', () => {
     it('finds the revoked grants of a batch and skips failed, gone and already recreated ones', async () => {
       const ctx = context()
       const grants = [entry(1, 1), entry(1, 2), entry(2, 1), entry(3, 1)].map((e) => toGrantInfo(e))
-      kmsMock
-        .on(RevokeGrantCommand)
-        .resolves({})
-        .on(RevokeGrantCommand, {GrantId: grants[1].grantId})
-        .rejects(denied())
-        .on(RevokeGrantCommand, {GrantId: grants[2].grantId})
-        .rejects(notFound())
-      const results = await revokeGrants(kms, grants, {ctx})
+      const results = await revokeMixed(grants, ctx)
       const batch = ctx.journal.readAll()[0].batch!
       const found = grantsFromJournal(ctx.journal, batch)
       expect(found).to.have.length(4)
