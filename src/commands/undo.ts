@@ -21,6 +21,8 @@ export default class Undo extends KmsctlCommand<typeof Undo> {
     entry: Args.string({description: 'Journal entry ID (or a unique prefix) of the change to reverse.', required: true}),
   }
 
+  static override summary = 'Reverse one change recorded in the journal (enable a disabled key, put back a policy, recreate revoked grants, ...).'
+
   static override description = `Reverse one change recorded in the journal, where a reverse exists:
   key disable -> enable, key enable -> disable, policy put/restore -> the policy from before, grant revoke -> the grant recreated (new ID), grant create -> revoke,
   schedule deletion -> cancel it (and enable the key if it was enabled), alias create -> delete, alias update -> point it back, alias delete -> create it again,

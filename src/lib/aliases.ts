@@ -54,7 +54,7 @@ export interface AliasRow {
   awsManaged: boolean
 }
 
-export function toAliasRow(a: AliasListEntry): AliasRow {
+function toAliasRow(a: AliasListEntry): AliasRow {
   const aliasName = a.AliasName ?? ''
   return {
     aliasArn: a.AliasArn ?? '',
@@ -117,7 +117,7 @@ export interface AliasPlan {
  */
 export async function findAlias(kms: KMSClient, aliasName: string, denied: {note?: string; remedy: string} = {remedy: 'Try this: choose another name'}): Promise<ResolvedKey | undefined> {
   try {
-    return await resolveKey(kms, aliasName)
+    return await resolveKey(kms, aliasName, {suggest: false})
   } catch (error) {
     if (error instanceof KmsctlError && error.code === 'NOT_FOUND') return undefined
     if (error instanceof KmsctlError && error.code === 'ACCESS_DENIED') {

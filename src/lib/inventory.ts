@@ -54,6 +54,23 @@ export interface ListOptions extends ListFilters {
   now?: Date
 }
 
+export interface MultiRegionInfo {
+  type: 'PRIMARY' | 'REPLICA'
+  primary?: {arn: string; region: string}
+  replicas: Array<{arn: string; region: string}>
+}
+
+/** A multi-Region key's type, primary and replicas; undefined for a single-Region key. */
+export function multiRegionOf(m: KeyMetadata): MultiRegionInfo | undefined {
+  if (!m.MultiRegion) return undefined
+  const c = m.MultiRegionConfiguration
+  return {
+    primary: c?.PrimaryKey?.Arn ? {arn: c.PrimaryKey.Arn, region: c.PrimaryKey.Region ?? ''} : undefined,
+    replicas: (c?.ReplicaKeys ?? []).map((r) => ({arn: r.Arn ?? '', region: r.Region ?? ''})),
+    type: c?.MultiRegionKeyType === 'REPLICA' ? 'REPLICA' : 'PRIMARY',
+  }
+}
+
 /** Why a key cannot have automatic rotation, or undefined when it can. */
 export function rotationNotApplicable(m: KeyMetadata): string | undefined {
   if (m.KeySpec && m.KeySpec !== 'SYMMETRIC_DEFAULT') {
@@ -65,7 +82,7 @@ export function rotationNotApplicable(m: KeyMetadata): string | undefined {
   return undefined
 }
 
-export function aliasMatcher(pattern: string): (alias: string) => boolean {
+function aliasMatcher(pattern: string): (alias: string) => boolean {
   const full = pattern.startsWith('alias/') ? pattern : `alias/${pattern}`
   if (/[*?[\]{}]/.test(full)) return picomatch(full, {dot: true})
   return (alias) => alias.startsWith(full)
@@ -218,14 +235,14 @@ export async function describeKey(kms: KMSClient, ref: string, now: Date = new D
       undefined,
     ),
   ])
-  const mr = m.MultiRegionConfiguration
+  const mr = multiRegionOf(m)
   return {
     ...summarise(m, aliases, rotation, now, tags),
     grantCount,
     pendingWindowInDays: m.PendingDeletionWindowInDays,
     policyNames,
-    primary: mr?.PrimaryKey?.Arn ? {arn: mr.PrimaryKey.Arn, region: mr.PrimaryKey.Region ?? ''} : undefined,
-    replicas: (mr?.ReplicaKeys ?? []).map((r) => ({arn: r.Arn ?? '', region: r.Region ?? ''})),
+    primary: mr?.primary,
+    replicas: mr?.replicas ?? [],
     tags,
     unavailable,
   }

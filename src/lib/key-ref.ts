@@ -53,8 +53,12 @@ export interface ResolvedKey {
   metadata: KeyMetadata
 }
 
-/** Resolves a reference to the key's metadata with one DescribeKey call. */
-export async function resolveKey(kms: KMSClient, ref: string): Promise<ResolvedKey> {
+/**
+ * Resolves a reference to the key's metadata with one DescribeKey call. For an unknown alias the
+ * error lists the closest existing aliases (ListAliases), unless `suggest` is false: callers that
+ * only ask whether an alias exists have no use for them.
+ */
+export async function resolveKey(kms: KMSClient, ref: string, options: {suggest?: boolean} = {}): Promise<ResolvedKey> {
   const parsed = parseKeyRef(ref)
   const {DescribeKeyCommand} = await kmsSdk()
   try {
@@ -67,10 +71,12 @@ export async function resolveKey(kms: KMSClient, ref: string): Promise<ResolvedK
     if (name === 'NotFoundException' && (parsed.kind === 'alias-name' || parsed.kind === 'alias-arn')) {
       const alias = parsed.kind === 'alias-name' ? parsed.raw : `alias/${parsed.raw.split(':alias/')[1]}`
       let suggestions: string[] = []
-      try {
-        suggestions = closest(alias, (await listAllAliases(kms)).map((a) => a.AliasName ?? ''))
-      } catch {
-        // Listing aliases may be denied; the error below stands on its own.
+      if (options.suggest ?? true) {
+        try {
+          suggestions = closest(alias, (await listAllAliases(kms)).map((a) => a.AliasName ?? ''))
+        } catch {
+          // Listing aliases may be denied; the error below stands on its own.
+        }
       }
 
       throw new KmsctlError('NOT_FOUND', `Alias ${alias} does not exist${parsed.region ? ` in ${parsed.region}` : ''}.`, {
@@ -113,6 +119,11 @@ export function aliasesByKey(aliases: readonly AliasListEntry[]): Map<string, st
   }
 
   return byKey
+}
+
+/** A key as the user named it, with its ID when that was not the ID: "alias/app (1234abcd-...)". */
+export function keyLabel(ref: string, keyId: string): string {
+  return ref === keyId ? keyId : `${ref} (${keyId})`
 }
 
 /** Up to three names closest to the one given (edit distance, then shared prefix). */

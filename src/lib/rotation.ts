@@ -111,7 +111,7 @@ export interface RotationChangePlan {
 }
 
 /** Plans enable (with an optional period) or disable, from the key's current status. */
-export async function planRotationChange(kms: KMSClient, key: ResolvedKey, enable: boolean, periodDays?: number): Promise<RotationChangePlan> {
+async function planRotationChange(kms: KMSClient, key: ResolvedKey, enable: boolean, periodDays?: number): Promise<RotationChangePlan> {
   assertCanRotate(key, enable ? 'enable' : 'disable')
   if (periodDays !== undefined) validateRotationPeriod(periodDays)
   const before = await getRotationStatus(kms, key)
@@ -129,7 +129,7 @@ export async function planRotationChange(kms: KMSClient, key: ResolvedKey, enabl
 }
 
 /** Sends the planned EnableKeyRotation or DisableKeyRotation, then reads the status back. */
-export async function applyRotationChange(kms: KMSClient, key: ResolvedKey, plan: RotationChangePlan): Promise<RotationStatus> {
+async function applyRotationChange(kms: KMSClient, key: ResolvedKey, plan: RotationChangePlan): Promise<RotationStatus> {
   const sdk = await kmsSdk()
   try {
     await (plan.operation === 'EnableKeyRotation'
@@ -180,7 +180,7 @@ export interface RotationEntry {
   validTo?: string
 }
 
-export function toRotationEntry(r: RotationsListEntry): RotationEntry {
+function toRotationEntry(r: RotationsListEntry): RotationEntry {
   return {
     importState: r.ImportState,
     keyMaterialId: r.KeyMaterialId,

@@ -93,6 +93,9 @@ describe('aliases', () => {
     const plan = await planAliasCreate(kms, 'alias/new', 'alias/app')
     expect(plan.requests).to.deep.equal([{input: {AliasName: 'alias/new', TargetKeyId: A}, operation: 'CreateAlias'}])
     expect(plan.unchanged).to.equal(false)
+    // Finding the name free takes one DescribeKey: no alias listing for suggestions nobody reads.
+    expect(t.mock.commandCalls(DescribeKeyCommand).map((c) => c.args[0].input.KeyId)).to.deep.equal(['alias/app', 'alias/new'])
+    expect(t.mock.commandCalls(ListAliasesCommand)).to.have.length(0)
   })
 
   it('refuses a create whose name exists, naming update as the fix', async () => {

@@ -169,6 +169,7 @@ describe('key create: execute', () => {
     t.mock.on(DescribeKeyCommand).rejects(Object.assign(new Error('nf'), {name: 'NotFoundException'}))
     t.mock.on(ListAliasesCommand).resolves({Aliases: [], Truncated: false})
     await assertAliasFree(kms, 'alias/free')
+    expect(t.mock.commandCalls(ListAliasesCommand)).to.have.length(0)
     t.mock.on(DescribeKeyCommand, {KeyId: 'alias/taken'}).resolves({KeyMetadata: {Arn: ARN, KeyId: ID}})
     try {
       await assertAliasFree(kms, 'alias/taken')

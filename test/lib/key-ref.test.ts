@@ -48,6 +48,14 @@ describe('key references', () => {
     }
   })
 
+  it('leaves out the suggestions, and the alias listing they take, when asked to', async () => {
+    kmsMock.on(DescribeKeyCommand).rejects(Object.assign(new Error('not found'), {name: 'NotFoundException'}))
+    const e = await resolveKey(kms, 'alias/paymnts', {suggest: false}).catch((error: unknown) => error as {code: string; remedy: string})
+    expect(e.code).to.equal('NOT_FOUND')
+    expect(e.remedy).to.equal('List the aliases with kmsctl alias list.')
+    expect(kmsMock.commandCalls(ListAliasesCommand)).to.have.length(0)
+  })
+
   it('names the key when a key ID is not found', async () => {
     kmsMock.on(DescribeKeyCommand).rejects(Object.assign(new Error('not found'), {name: 'NotFoundException'}))
     let message = ''

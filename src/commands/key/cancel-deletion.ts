@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {KmsctlCommand} from '../../lib/base-command.js'
 import {type CancelPlan, cancelKeyDeletion, planCancelDeletion} from '../../lib/deletion/schedule.js'
 import {mutationFlags} from '../../lib/flags.js'
-import {parseKeyRef} from '../../lib/key-ref.js'
+import {keyLabel, parseKeyRef} from '../../lib/key-ref.js'
 import {chalk, formatDate} from '../../lib/output.js'
 
 export interface KeyCancelDeletionResult {
@@ -59,7 +59,7 @@ KMS leaves a key whose deletion is cancelled Disabled: pass --enable to re-enabl
       previousState: plan.state,
       requests: plan.requests,
     }
-    const label = plan.ref === plan.keyId ? plan.keyId : `${plan.ref} (${plan.keyId})`
+    const label = keyLabel(plan.ref, plan.keyId)
     if (flags['dry-run']) {
       if (!this.jsonEnabled()) {
         this.log(`Key ${label} is ${plan.state}${plan.deletionDate ? `, to be deleted on ${formatDate(plan.deletionDate)}` : ''}.`)

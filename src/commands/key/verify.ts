@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {KmsctlCommand} from '../../lib/base-command.js'
 import {ExitCode} from '../../lib/errors.js'
 import {parsePairs} from '../../lib/flags.js'
-import {resolveKey} from '../../lib/key-ref.js'
+import {keyLabel, resolveKey} from '../../lib/key-ref.js'
 import {chalk, formatPairs, renderTable} from '../../lib/output.js'
 import {type VerifyReport, type VerifyStep, verifyKey} from '../../lib/verify.js'
 
@@ -50,7 +50,7 @@ Nothing secret is printed or kept: data keys and plaintexts are compared in memo
 
   private render(r: VerifyReport): void {
     const context = r.encryptionContext ? `, context ${formatPairs(r.encryptionContext, ',')}` : ''
-    this.note(`Verifying ${r.ref}${r.ref === r.keyId ? '' : ` (${r.keyId})`}: ${r.keySpec} ${r.keyUsage}, state ${r.state}${context}`)
+    this.note(`Verifying ${keyLabel(r.ref, r.keyId)}: ${r.keySpec} ${r.keyUsage}, state ${r.state}${context}`)
     this.note(`Method: ${METHOD_TEXT[r.method]}`)
     const result = (s: VerifyStep) => (s.status === 'ok' ? chalk.green('ok') : s.status === 'failed' ? chalk.red('FAILED') : chalk.dim('skipped'))
     this.log(

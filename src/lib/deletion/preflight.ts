@@ -11,7 +11,7 @@ import {listAllPages} from '../aws/paging.js'
 import {kmsSdk} from '../aws/sdk.js'
 import {KmsctlError, bestEffort, refusal, usageError} from '../errors.js'
 import {tryParseDuration} from '../flags.js'
-import {listTags} from '../inventory.js'
+import {type MultiRegionInfo, listTags, multiRegionOf} from '../inventory.js'
 import {aliasNamesOf, resolveKey} from '../key-ref.js'
 import {DAY_MS, daysUntil, formatDate} from '../output.js'
 import {type RecentUse, type RecentUseOptions, recentUse} from './recent-use.js'
@@ -60,12 +60,6 @@ export interface GrantSummary {
   operations: string[]
   retiringPrincipal?: string
   created?: string
-}
-
-export interface MultiRegionInfo {
-  type: 'PRIMARY' | 'REPLICA'
-  primary?: {arn: string; region: string}
-  replicas: Array<{arn: string; region: string}>
 }
 
 export interface DeletionPreflight {
@@ -152,16 +146,6 @@ async function allGrants(kms: KMSClient, keyId: string): Promise<GrantSummary[]>
     if (g.CreationDate) s.created = g.CreationDate.toISOString()
     return s
   })
-}
-
-function multiRegionOf(m: KeyMetadata): MultiRegionInfo | undefined {
-  if (!m.MultiRegion) return undefined
-  const c = m.MultiRegionConfiguration
-  return {
-    primary: c?.PrimaryKey?.Arn ? {arn: c.PrimaryKey.Arn, region: c.PrimaryKey.Region ?? ''} : undefined,
-    replicas: (c?.ReplicaKeys ?? []).map((r) => ({arn: r.Arn ?? '', region: r.Region ?? ''})),
-    type: c?.MultiRegionKeyType === 'REPLICA' ? 'REPLICA' : 'PRIMARY',
-  }
 }
 
 /**

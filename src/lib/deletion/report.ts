@@ -1,5 +1,6 @@
 // The pre-flight as a short report a person will actually read: one field per line, the
 // evidence of use in red, then the newest cryptographic calls from CloudTrail as a table.
+import {keyLabel} from '../key-ref.js'
 import {chalk, daysUntil, formatDate, formatDay, formatPairs, renderFields, renderTable} from '../output.js'
 import {type DeletionPreflight, describeDuration} from './preflight.js'
 import type {UsageEvent} from './recent-use.js'
@@ -60,7 +61,7 @@ function stateText(state: string): string {
 
 /** The pre-flight report as text for stdout. */
 export function renderPreflight(p: DeletionPreflight, width?: number): string {
-  const title = chalk.bold(`Deletion pre-flight for ${p.ref === p.keyId ? p.keyId : `${p.ref} (${p.keyId})`}`)
+  const title = chalk.bold(`Deletion pre-flight for ${keyLabel(p.ref, p.keyId)}`)
   const fields = renderFields([
     ['Key ID', p.keyId],
     ['ARN', p.arn],
@@ -86,7 +87,7 @@ export function renderPreflight(p: DeletionPreflight, width?: number): string {
   return parts.join('\n')
 }
 
-export function renderUsage(events: readonly UsageEvent[], width?: number): string {
+function renderUsage(events: readonly UsageEvent[], width?: number): string {
   return renderTable(
     events,
     [

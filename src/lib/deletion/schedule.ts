@@ -42,7 +42,7 @@ export function scheduleRequest(p: DeletionPreflight): ScheduleRequest {
   return {KeyId: p.keyId, PendingWindowInDays: p.days}
 }
 
-export function beforeSnapshot(p: DeletionPreflight): ScheduleBefore {
+function beforeSnapshot(p: DeletionPreflight): ScheduleBefore {
   const b: ScheduleBefore = {
     aliases: p.aliases,
     description: p.description,

@@ -87,7 +87,7 @@ export function grantKeyType(m: Pick<KeyMetadata, 'KeySpec' | 'KeyUsage'> & {Cus
 }
 
 /** "a symmetric encryption key", "an HMAC key", "an asymmetric SIGN_VERIFY key". */
-export function aKey(keyType: GrantKeyType): string {
+function aKey(keyType: GrantKeyType): string {
   return `${/^[aeiouH]/.test(keyType) ? 'an' : 'a'} ${keyType} key`
 }
 
