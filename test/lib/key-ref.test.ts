@@ -50,7 +50,7 @@ describe('key references', () => {
 
   it('leaves out the suggestions, and the alias listing they take, when asked to', async () => {
     kmsMock.on(DescribeKeyCommand).rejects(Object.assign(new Error('not found'), {name: 'NotFoundException'}))
-    const e = await resolveKey(kms, 'alias/paymnts', {suggest: false}).catch((error: unknown) => error as {code: string; remedy: string})
+    const e = (await resolveKey(kms, 'alias/paymnts', {suggest: false}).catch((error: unknown) => error)) as {code: string; remedy: string}
     expect(e.code).to.equal('NOT_FOUND')
     expect(e.remedy).to.equal('List the aliases with kmsctl alias list.')
     expect(kmsMock.commandCalls(ListAliasesCommand)).to.have.length(0)
