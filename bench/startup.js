@@ -19,7 +19,7 @@ export async function run({runs = 15} = {}) {
     const created = JSON.parse(kmsctl(['key', 'create', '--description', 'bench', '--json'], server.env))
     const keyId = created.keyId ?? created.KeyId ?? created.key?.keyId
     results.describe = timeCommand(node, [binRun, 'key', 'describe', keyId], {env: server.env, runs})
-    if (haveAws) results.awsDescribe = timeCommand(AWS_CLI, ['kms', 'describe-key', '--key-id', keyId], {env: server.env, runs: Math.max(5, Math.round(runs / 2))})
+    if (haveAws) results.awsDescribe = timeCommand(AWS_CLI, ['kms', 'describe-key', '--key-id', keyId, '--endpoint-url', server.url], {env: server.env, runs: Math.max(5, Math.round(runs / 2))})
   } finally {
     await server.stop()
   }

@@ -58,7 +58,7 @@ export const LOOKUP_EVENTS_RATE = 2
 export interface PacerOptions {
   /** Per-operation rates overriding KMS_QUOTAS. */
   rates?: Record<string, number>
-  /** Most calls in flight at once, across operations (default 16). */
+  /** Most calls of one operation in flight at once (default 16). */
   concurrency?: number
   /** Fraction of the quota to use (default 1). */
   share?: number
@@ -66,16 +66,16 @@ export interface PacerOptions {
 
 /**
  * Runs calls with bounded concurrency and a strict per-operation rate: at most `rate` calls
- * start in any one-second window for each operation.
+ * start in any one-second window for each operation. Each operation has its own concurrency
+ * bound, so that a long queue of one operation (1,000 DescribeKey) never holds back another
+ * with its own quota (GetKeyRotationStatus): both proceed at their own rates.
  */
 export class Pacer {
-  private readonly limit: ReturnType<typeof pLimit>
   private readonly throttles = new Map<string, <T>(fn: () => Promise<T>) => Promise<T>>()
   private readonly options: PacerOptions
 
   constructor(options: PacerOptions = {}) {
     this.options = options
-    this.limit = pLimit(options.concurrency ?? 16)
   }
 
   /** The rate in requests per second used for an operation. */
@@ -84,23 +84,23 @@ export class Pacer {
     return Math.max(0.1, rate * (this.options.share ?? 1))
   }
 
-  /** Runs fn when both the concurrency bound and the operation's rate allow it. */
+  /** Runs fn when both the operation's concurrency bound and its rate allow it. */
   run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    let throttled = this.throttles.get(operation)
-    if (!throttled) {
+    let paced = this.throttles.get(operation)
+    if (!paced) {
       const rate = this.rateOf(operation)
       // Integer calls per window: for rates below 1/s widen the window instead.
       const limit = rate >= 1 ? Math.floor(rate) : 1
       const interval = rate >= 1 ? Math.round((1000 * limit) / rate) : Math.round(1000 / rate)
       const throttle = pThrottle({interval, limit, strict: true})
-      const wrapped = throttle(async (f: () => Promise<unknown>) => f())
-      throttled = <U>(f: () => Promise<U>) => wrapped(f) as Promise<U>
-      this.throttles.set(operation, throttled)
+      const throttled = throttle(async (f: () => Promise<unknown>) => f())
+      // The concurrency slot is taken first, so that the rate limits when calls really start.
+      const slots = pLimit(this.options.concurrency ?? 16)
+      paced = <U>(f: () => Promise<U>) => slots(() => throttled(f) as Promise<U>)
+      this.throttles.set(operation, paced)
     }
 
-    // The concurrency slot is taken first, so that the rate limits when calls really start.
-    const t = throttled
-    return this.limit(() => t(fn))
+    return paced(fn)
   }
 
   /** Time the quota makes unavoidable for n calls of an operation, in ms (for reports and benchmarks). */

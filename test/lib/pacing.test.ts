@@ -22,6 +22,16 @@ describe('pacing', () => {
     expect(starts[5]).to.be.greaterThanOrEqual(900)
   })
 
+  it('never holds one operation back behind another operation\'s queue', async () => {
+    const p = new Pacer({concurrency: 2, rates: {DescribeKey: 2, GetKeyRotationStatus: 2}})
+    const t0 = Date.now()
+    const describes = Array.from({length: 6}, () => p.run('DescribeKey', async () => Date.now() - t0))
+    const rotation = await p.run('GetKeyRotationStatus', async () => Date.now() - t0)
+    const describeStarts = (await Promise.all(describes)).sort((a, b) => a - b)
+    expect(rotation).to.be.lessThan(300)
+    expect(describeStarts[2]).to.be.greaterThanOrEqual(900)
+  })
+
   it('bounds concurrency', async () => {
     let inFlight = 0
     let peak = 0
