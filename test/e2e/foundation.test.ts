@@ -5,7 +5,7 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {json, runCli} from '../helpers/cli.js'
+import {json, projectRoot, runCli} from '../helpers/cli.js'
 import {type SandboxServer, startSandboxServer} from '../helpers/sandbox-server.js'
 
 describe('e2e: foundation', function () {
@@ -31,6 +31,17 @@ describe('e2e: foundation', function () {
   after(async () => {
     kms?.destroy()
     await server?.stop()
+  })
+
+  it('--version prints what oclif would, from the fast path', async () => {
+    const {Config} = await import('@oclif/core')
+    const config = await Config.load(projectRoot)
+    for (const flag of ['--version', '-v']) {
+      const r = await runCli([flag])
+      expect(r.code).to.equal(0)
+      expect(r.stdout).to.equal(`${config.userAgent}\n`)
+      expect(r.stderr).to.equal('')
+    }
   })
 
   it('--help lists the topics, with nothing on stderr', async () => {
