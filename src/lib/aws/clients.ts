@@ -152,9 +152,12 @@ export class AwsClients {
       return this.credentials
     }
 
-    const {fromNodeProviderChain} = await import('@aws-sdk/credential-providers')
-    const chain = fromNodeProviderChain(this.settings.profile ? {profile: this.settings.profile} : {})
+    // Static keys in the environment and no profile asked for: the chain would pick the environment
+    // first anyway, so skip loading the rest of it (SSO, IMDS, process and web-identity providers).
     const profile = this.settings.profile
+    const providers = await import('@aws-sdk/credential-providers')
+    const staticEnv = !profile && !env.AWS_PROFILE && Boolean(env.AWS_ACCESS_KEY_ID) && Boolean(env.AWS_SECRET_ACCESS_KEY)
+    const chain = staticEnv ? providers.fromEnv() : providers.fromNodeProviderChain(profile ? {profile} : {})
     this.credentials = async () => {
       try {
         return await chain()
