@@ -290,9 +290,6 @@ export interface JournalContext {
   batch?: string
 }
 
-export function newBatchId(now: Date = new Date()): string {
-  return newJournalId(now).replace(/^j-/, 'b-')
-}
 
 export interface BulkCounts {
   total: number

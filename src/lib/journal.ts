@@ -96,6 +96,11 @@ export interface ChangeContext extends ChangeOrigin {
   journal: Journal
 }
 
+/** A batch ID groups the journal entries of one bulk command (`grant recreate BATCH` takes it). */
+export function newBatchId(now: Date = new Date()): string {
+  return newJournalId(now).replace(/^j-/, 'b-')
+}
+
 /** The command line as the user typed it after the binary: `grant revoke --grantee ...`. */
 export function commandLine(id: string | undefined, argv: readonly string[]): string[] {
   return [...(id ? id.split(':') : []), ...argv]

@@ -4,7 +4,7 @@ import {KmsctlCommand} from '../../lib/base-command.js'
 import {ExitCode} from '../../lib/errors.js'
 import {keyIdOf, listKeyGrants} from '../../lib/grants/list.js'
 import {type JournalledGrant, type RecreateResult, createRequestFor, grantsFromJournal, recreateGrantsDetailed} from '../../lib/grants/recreate.js'
-import {newBatchId} from '../../lib/grants/revoke.js'
+import {newBatchId} from '../../lib/journal.js'
 import {Journal} from '../../lib/journal.js'
 import {chalk, renderTable} from '../../lib/output.js'
 

@@ -1,13 +1,13 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../lib/base-command.js'
-import {interruptOnSigint, journalContextFor, newBatchId, readRefList, selectKeys, validateSource} from '../../lib/bulk.js'
+import {interruptOnSigint, journalContextFor, readRefList, selectKeys, validateSource} from '../../lib/bulk.js'
 import {confirmAction} from '../../lib/confirm.js'
 import {ExitCode, usageError} from '../../lib/errors.js'
 import {confirmFlags, mutationFlags, parsePairs} from '../../lib/flags.js'
 import {type ContainResult, containKeys} from '../../lib/incident/contain.js'
 import {assertNoLockout, lockPolicy, normaliseAdmins} from '../../lib/incident/lock-policy.js'
-import {Journal} from '../../lib/journal.js'
+import {Journal, commandLine, newBatchId} from '../../lib/journal.js'
 import {Progress, renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
 import {variadicArgs} from '../key/disable.js'
@@ -77,7 +77,7 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
     const unresolved = selection.unresolved.map((u) => ({error: {code: u.error.code, message: u.error.message}, ref: u.ref}))
     const policy = admins ? lockPolicy(admins) : undefined
     const batch = selection.keys.length > 1 ? newBatchId() : undefined
-    const journal = await journalContextFor(this.aws, new Journal(), [...this.id!.split(':'), ...this.argv], {batch, warn: (m) => this.warnLine(m)})
+    const journal = await journalContextFor(this.aws, new Journal(), commandLine(this.id, this.argv), {batch, warn: (m) => this.warnLine(m)})
     const actionable = selection.keys.filter((k) => k.manager !== 'AWS')
     if (policy && actionable.length > 0) assertNoLockout(policy, journal.caller, actionable[0].arn)
 

@@ -9,7 +9,6 @@ import {
   bulkExitCode,
   interruptOnSigint,
   journalContextFor,
-  newBatchId,
   planColumns,
   planStateChange,
   readRefList,
@@ -23,7 +22,7 @@ import {
 import {confirmAction} from '../../lib/confirm.js'
 import {usageError} from '../../lib/errors.js'
 import {confirmFlags, mutationFlags, parsePairs} from '../../lib/flags.js'
-import {Journal} from '../../lib/journal.js'
+import {Journal, commandLine, newBatchId} from '../../lib/journal.js'
 import {Progress, renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
 
@@ -105,7 +104,7 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
     const batch = newBatchId()
     const journalPromise = flags['dry-run']
       ? undefined
-      : journalContextFor(this.aws, new Journal(), [...this.id!.split(':'), ...this.argv], {batch, warn: (m) => this.warnLine(m)})
+      : journalContextFor(this.aws, new Journal(), commandLine(this.id, this.argv), {batch, warn: (m) => this.warnLine(m)})
     journalPromise?.catch(() => {})
     const selection = await selectKeys(kms, source, {pacer})
     progress.done()

@@ -4,15 +4,11 @@ import type {KMSClient} from '@aws-sdk/client-kms'
 
 import {kmsSdk} from '../aws/sdk.js'
 import {KmsctlError, fromAwsError} from '../errors.js'
-import {type ChangeContext, journaled, newJournalId} from '../journal.js'
+import {type ChangeContext, journaled, newBatchId, newJournalId} from '../journal.js'
 import {parseKeyRef, resolveKey} from '../key-ref.js'
 import {Pacer} from '../pacing.js'
 import {type GrantInfo, type KeyFailure, keyIdOf, listKeyGrants, scanAllGrants, toGrantListEntry} from './list.js'
 
-/** A batch ID groups the journal entries of one bulk command (`grant recreate BATCH` takes it). */
-export function newBatchId(now: Date = new Date()): string {
-  return newJournalId(now).replace(/^j-/, 'b-')
-}
 
 export type RevokeStatus = 'already-gone' | 'failed' | 'revoked'
 
