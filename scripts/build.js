@@ -82,7 +82,7 @@ const common = {
   keepNames: true,
   legalComments: 'none',
   logLevel: 'warning',
-  minify: true,
+  minify: process.env.KMSCTL_BUILD_MINIFY !== '0',
   platform: 'node',
   plugins: [oclifStartup],
   target: 'node20',
