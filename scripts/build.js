@@ -60,17 +60,55 @@ const OCLIF_PATCHES = [
     to: "return typeof t === 'string' && !t.includes('<%') ? t : ejs.render(t, context);",
   },
 ]
+// oclif requires some modules at load that only some paths use (globbing commands without a
+// manifest, the spinner on a terminal, rc-file search, hooks, plugin patterns with wildcards); the
+// bundle defers each of those requires to the first use of the module. The rewrite is checked: the
+// require must be found, and every use of its binding must be a property access (`name.prop`), each
+// of which becomes a getter that loads the module.
+const LAZY_REQUIRES = [
+  {file: /@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/, ids: ['tinyglobby', '../module-loader']},
+  {file: /@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin-loader\.js$/, ids: ['minimatch']},
+  {file: /@oclif[\\/]core[\\/]lib[\\/]config[\\/]config\.js$/, ids: ['../module-loader']},
+  {file: /@oclif[\\/]core[\\/]lib[\\/]help[\\/]index\.js$/, ids: ['../module-loader']},
+  {file: /@oclif[\\/]core[\\/]lib[\\/]util[\\/]read-pjson\.js$/, ids: ['lilconfig']},
+  {file: /@oclif[\\/]core[\\/]lib[\\/]ux[\\/]index\.js$/, ids: ['./action/spinner']},
+]
+const LAZY_HELPER =
+  'function __kmsctlLazy(load, keys) { let m; const o = {}; for (const k of keys) Object.defineProperty(o, k, {get: () => (m ??= load())[k]}); return o }\n'
+
+function deferRequire(text, id, path) {
+  const quoted = JSON.stringify(id)
+  const decl = new RegExp(`const (\\w+) = (__importDefault\\(|__importStar\\()?require\\(${quoted.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\)\\)?;`)
+  const m = decl.exec(text)
+  if (!m) throw new Error(`build: ${path} no longer requires ${id}; update LAZY_REQUIRES in scripts/build.js`)
+  const [stmt, name, wrap] = m
+  const rest = text.slice(0, m.index) + text.slice(m.index + stmt.length)
+  const keys = new Set()
+  for (const use of rest.matchAll(new RegExp(`\\b${name}\\b(\\.(\\w+))?`, 'g'))) {
+    if (!use[2]) throw new Error(`build: ${path} uses ${name} other than as name.prop; update LAZY_REQUIRES in scripts/build.js`)
+    keys.add(use[2])
+  }
+  const load = wrap ? `${wrap}require(${quoted}))` : `require(${quoted})`
+  return text.replace(stmt, `const ${name} = __kmsctlLazy(() => ${load}, ${JSON.stringify([...keys])});`)
+}
+
 const oclifStartup = {
   name: 'oclif-startup',
   setup(build) {
-    for (const patch of OCLIF_PATCHES) {
-      build.onLoad({filter: patch.file}, async (args) => {
-        const {readFile} = await import('node:fs/promises')
-        const text = await readFile(args.path, 'utf8')
+    build.onLoad({filter: /@oclif[\\/]core[\\/]lib[\\/].*\.js$/}, async (args) => {
+      const patches = OCLIF_PATCHES.filter((p) => p.file.test(args.path))
+      const lazy = LAZY_REQUIRES.filter((p) => p.file.test(args.path)).flatMap((p) => p.ids)
+      if (patches.length === 0 && lazy.length === 0) return
+      const {readFile} = await import('node:fs/promises')
+      let text = await readFile(args.path, 'utf8')
+      for (const patch of patches) {
         if (!text.includes(patch.from)) throw new Error(`build: ${args.path} changed; update OCLIF_PATCHES in scripts/build.js`)
-        return {contents: text.replace(patch.from, patch.to), loader: 'js'}
-      })
-    }
+        text = text.replace(patch.from, patch.to)
+      }
+      for (const id of lazy) text = deferRequire(text, id, args.path)
+      if (lazy.length > 0) text = LAZY_HELPER + text
+      return {contents: text, loader: 'js'}
+    })
   },
 }
 

@@ -8,7 +8,7 @@ import type {AwsCredentialIdentityProvider} from '@smithy/types'
 import {DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, SANDBOX_REGION} from '../../sandbox/constants.js'
 import {KmsctlError, fromAwsError} from '../errors.js'
 import {defaultSandboxDir} from '../home.js'
-import {cloudtrailSdk, kmsSdk, stsSdk} from './sdk.js'
+import {cloudtrailSdk, kmsSdk, loadSdkPackage, stsSdk} from './sdk.js'
 
 export interface AwsSettings {
   /** --endpoint-url: one endpoint for every service (a sandbox, a VPC endpoint, a proxy). */
@@ -60,7 +60,7 @@ export async function resolveRegion(settings: AwsSettings): Promise<string> {
   if (settings.sandbox) return SANDBOX_REGION
   const profile = settings.profile ?? env.AWS_PROFILE ?? 'default'
   try {
-    const {loadSharedConfigFiles} = await import('@smithy/shared-ini-file-loader')
+    const {loadSharedConfigFiles} = await loadSdkPackage<typeof import('@smithy/shared-ini-file-loader')>('@smithy/shared-ini-file-loader')
     const files = await loadSharedConfigFiles({ignoreCache: true})
     const region = files.configFile?.[profile]?.region ?? files.credentialsFile?.[profile]?.region
     if (region) return validateRegion(region)
@@ -152,12 +152,25 @@ export class AwsClients {
       return this.credentials
     }
 
-    // Static keys in the environment and no profile asked for: the chain would pick the environment
-    // first anyway, so skip loading the rest of it (SSO, IMDS, process and web-identity providers).
+    // Static keys in the environment and no profile asked for: the chain would take them first
+    // anyway (its environment provider reads the same variables), so use them without loading the
+    // rest of it (SSO, IMDS, process and web-identity providers), which costs every command time.
     const profile = this.settings.profile
-    const providers = await import('@aws-sdk/credential-providers')
-    const staticEnv = !profile && !env.AWS_PROFILE && Boolean(env.AWS_ACCESS_KEY_ID) && Boolean(env.AWS_SECRET_ACCESS_KEY)
-    const chain = staticEnv ? providers.fromEnv() : providers.fromNodeProviderChain(profile ? {profile} : {})
+    if (!profile && !env.AWS_PROFILE && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+      const expiration = env.AWS_CREDENTIAL_EXPIRATION ? new Date(env.AWS_CREDENTIAL_EXPIRATION) : undefined
+      const fromEnvironment = {
+        accessKeyId: env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+        ...(env.AWS_SESSION_TOKEN ? {sessionToken: env.AWS_SESSION_TOKEN} : {}),
+        ...(expiration && !Number.isNaN(expiration.getTime()) ? {expiration} : {}),
+        ...(env.AWS_ACCOUNT_ID ? {accountId: env.AWS_ACCOUNT_ID} : {}),
+      }
+      this.credentials = async () => fromEnvironment
+      return this.credentials
+    }
+
+    const {fromNodeProviderChain} = await loadSdkPackage<typeof import('@aws-sdk/credential-providers')>('@aws-sdk/credential-providers')
+    const chain = fromNodeProviderChain(profile ? {profile} : {})
     this.credentials = async () => {
       try {
         return await chain()

@@ -2,6 +2,8 @@
 // (`import type`), so that `--help`, `--version` and commands that need no AWS call
 // never pay for loading the SDK.
 
+import {createRequire} from 'node:module'
+
 // The SDK warns on stderr about Node versions it will stop supporting; kmsctl declares
 // the Node range it supports in package.json, so that notice is not the user's business.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
@@ -10,21 +12,32 @@ export type KmsSdk = typeof import('@aws-sdk/client-kms')
 export type CloudTrailSdk = typeof import('@aws-sdk/client-cloudtrail')
 export type StsSdk = typeof import('@aws-sdk/client-sts')
 
+// The SDK packages are CommonJS: loading them with require() rather than import() spares Node
+// the scan of each package's source for its named exports (about 10 ms for the KMS client).
+const load = createRequire(import.meta.url)
+
 let kms: Promise<KmsSdk> | undefined
 let cloudtrail: Promise<CloudTrailSdk> | undefined
 let sts: Promise<StsSdk> | undefined
 
+/** Loads an SDK package (CommonJS) on first use. */
+export function loadSdkPackage<T>(name: string): Promise<T> {
+  return new Promise((resolve) => {
+    resolve(load(name) as T)
+  })
+}
+
 export function kmsSdk(): Promise<KmsSdk> {
-  kms ??= import('@aws-sdk/client-kms')
+  kms ??= loadSdkPackage<KmsSdk>('@aws-sdk/client-kms')
   return kms
 }
 
 export function cloudtrailSdk(): Promise<CloudTrailSdk> {
-  cloudtrail ??= import('@aws-sdk/client-cloudtrail')
+  cloudtrail ??= loadSdkPackage<CloudTrailSdk>('@aws-sdk/client-cloudtrail')
   return cloudtrail
 }
 
 export function stsSdk(): Promise<StsSdk> {
-  sts ??= import('@aws-sdk/client-sts')
+  sts ??= loadSdkPackage<StsSdk>('@aws-sdk/client-sts')
   return sts
 }

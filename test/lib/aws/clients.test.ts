@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {AwsClients, endpointFor, resolveRegion} from '../../../src/lib/aws/clients.js'
+import {unmocked} from '../sandbox/helpers.js'
 
 describe('client factory', () => {
   const saved = {...process.env}
@@ -70,10 +71,39 @@ describe('client factory', () => {
     delete process.env.AWS_SECRET_ACCESS_KEY
     process.env.AWS_EC2_METADATA_DISABLED = 'true'
     const clients = new AwsClients({endpointUrl: 'http://127.0.0.1:1', maxAttempts: 1, profile: 'missing', region: 'us-east-1'})
-    const kms = await clients.kms()
+    const kms = unmocked(await clients.kms())
     const {ListKeysCommand} = await import('@aws-sdk/client-kms')
     const err = await kms.send(new ListKeysCommand({})).catch((error: Error) => error)
     expect(err).to.have.property('code', 'NO_CREDENTIALS')
+    kms.destroy()
+  })
+})
+
+describe('credentials from the environment', () => {
+  const saved = {...process.env}
+  afterEach(() => {
+    process.env = {...saved}
+  })
+
+  it('uses static keys from the environment, with the session token, when no profile is asked for', async () => {
+    const env = {AWS_ACCESS_KEY_ID: 'AKIAENVEXAMPLE000001', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token'}
+    const clients = new AwsClients({endpointUrl: 'http://127.0.0.1:1', env, region: 'us-east-1'})
+    const kms = await clients.kms()
+    const creds = await (kms.config.credentials as () => Promise<Record<string, unknown>>)()
+    expect(creds).to.deep.include({accessKeyId: 'AKIAENVEXAMPLE000001', secretAccessKey: 'secret', sessionToken: 'token'})
+    kms.destroy()
+  })
+
+  it('goes through the profile, not the environment keys, when --profile is given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aws-profile-'))
+    writeFileSync(join(dir, 'credentials'), '[ops]\naws_access_key_id = AKIAPROFILE000000001\naws_secret_access_key = s2\n')
+    process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'credentials')
+    process.env.AWS_CONFIG_FILE = join(dir, 'none')
+    const env = {...process.env, AWS_ACCESS_KEY_ID: 'AKIAENVEXAMPLE000001', AWS_SECRET_ACCESS_KEY: 'secret'}
+    const clients = new AwsClients({endpointUrl: 'http://127.0.0.1:1', env, profile: 'ops', region: 'us-east-1'})
+    const kms = await clients.kms()
+    const creds = await (kms.config.credentials as () => Promise<Record<string, unknown>>)()
+    expect(creds).to.have.property('accessKeyId', 'AKIAPROFILE000000001')
     kms.destroy()
   })
 })
