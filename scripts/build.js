@@ -5,7 +5,8 @@
 // command (dist/commands/**, found by oclif), one per worker-thread script (src/**/*-worker.ts, see
 // src/lib/paths.ts), with shared code split into dist/chunks/. `--version` and `--help` load the
 // runtime chunk only; a command loads its own code. The AWS SDK and the prompt library stay outside
-// the bundle and are imported only by the code that needs them.
+// the bundle and are imported only by the code that needs them, as do the few packages oclif uses
+// off the start-up path (see LAZY_REQUIRES).
 import {execFileSync} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync} from 'node:fs'
 import {dirname, join, relative, sep} from 'node:path'
@@ -42,12 +43,35 @@ try {
 const next = join(root, '.tmp', `dist-${process.pid}`)
 rmSync(next, {force: true, recursive: true})
 mkdirSync(next, {recursive: true})
-// Two small start-up savings in oclif, applied to the bundle (each checked, so that an oclif
-// upgrade that changes the code fails the build instead of silently dropping the patch):
+// Start-up savings in oclif, applied to the bundle (each checked, so that an oclif upgrade that
+// changes the code fails the build instead of silently dropping the patch):
 // - it matches every dependency name against every plugin pattern with minimatch at each start
 //   (some 60 pattern compilations); plugin names are exact, so compare them first;
+// - its logger creates a `debug` instance per namespace, which loads the debug package (and with
+//   it tty, net and supports-color) at every start. debug prints only for namespaces enabled
+//   through DEBUG, and enable() writes DEBUG too, so while DEBUG is empty every call is silent:
+//   the package is loaded at the first call made with DEBUG set;
+// - it finds each plugin's directory by resolving the package's entry with require.resolve and
+//   walking up from it to a directory named like the plugin (some 4 ms for three plugins). When
+//   <root>/node_modules/<name> holds a package.json whose `exports` (a string) or `main` names an
+//   existing .js file, that file is what require.resolve returns (the first directory it searches
+//   is <root>/node_modules), so the walk starts from it directly;
 // - help renders every text through ejs, compiling a template each time; text without a tag
-//   renders as itself.
+//   renders as itself, and text whose tags only print a property (<%= config.bin %>) is filled
+//   in directly;
+// - help measures the width of every word it wraps with string-width, which runs a large emoji
+//   regular expression over it; printable ASCII is one column a character, so such text is
+//   measured by its length;
+// - help checks color support, and supports-color loads tty (and with it net) only to ask whether
+//   fds 1 and 2 are terminals; process.stdout and process.stderr are terminal streams exactly when
+//   they are, so their isTTY answers the same without loading tty for redirected output;
+// - it reads each package.json and manifest (about a dozen, one after another, some missing)
+//   with fs/promises, four thread-pool round trips a file; the same read done synchronously gives
+//   the same text or the same error at a fraction of the cost;
+// - it sorts each plugin's commands with localeCompare, whose first call builds ICU's collator
+//   (some 10 ms). In the default collation (root, as for English and C/POSIX locales) ids made
+//   of a-z, 0-9, '-' and ':' order position by position as '-' < ':' < digits < letters, then
+//   shorter first; such ids are compared that way, anything else still with localeCompare.
 const OCLIF_PATCHES = [
   {
     file: /@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin-loader\.js$/,
@@ -55,26 +79,111 @@ const OCLIF_PATCHES = [
     to: 'patterns.some((w) => p === w || (/[*?[{]/.test(w) && (0, minimatch_1.minimatch)(p, w)))',
   },
   {
+    file: /@oclif[\\/]core[\\/]lib[\\/]logger\.js$/,
+    from: 'const debug_1 = __importDefault(require("debug"));',
+    to:
+      'const debug_1 = {default: (namespace) => { let d; return (...args) => {' +
+      ' if (!d && !process.env.DEBUG) return; d ??= __importDefault(require("debug")).default(namespace); return d(...args) } }};',
+  },
+  {
+    file: /node_modules[\\/]string-width[\\/]index\.js$/,
+    from: '\tstring = stripAnsi(string);\n',
+    to: '\tif (/^[\\x20-\\x7e]*$/.test(string)) {\n\t\treturn string.length;\n\t}\n\n\tstring = stripAnsi(string);\n',
+  },
+  {
+    file: /node_modules[\\/]supports-color[\\/]index\.js$/,
+    from: "const tty = require('tty');\n",
+    to: '',
+  },
+  {
+    file: /node_modules[\\/]supports-color[\\/]index\.js$/,
+    from: '\tstdout: getSupportLevel({isTTY: tty.isatty(1)}),\n\tstderr: getSupportLevel({isTTY: tty.isatty(2)})\n',
+    to: '\tstdout: getSupportLevel({isTTY: process.stdout.isTTY === true}),\n\tstderr: getSupportLevel({isTTY: process.stderr.isTTY === true})\n',
+  },
+  {
+    file: /@oclif[\\/]core[\\/]lib[\\/]util[\\/]fs\.js$/,
+    from: "const contents = await (0, promises_1.readFile)(path, 'utf8');",
+    to: "const contents = (0, node_fs_1.readFileSync)(path, 'utf8');",
+  },
+  {
+    file: /@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/,
+    from: '.sort((a, b) => a.id.localeCompare(b.id));',
+    to: '.sort((a, b) => __kmsctlCompareIds(a.id, b.id));',
+    helper: `const __kmsctlRootCollation = /^(|C|POSIX|en)([._@-]|$)/.test(process.env.LC_ALL || process.env.LC_MESSAGES || process.env.LANG || '');
+function __kmsctlIdRank(c) { return c === 45 ? 1 : c === 58 ? 2 : c <= 57 ? c - 45 : c - 84 }
+function __kmsctlCompareIds(a, b) {
+  if (!__kmsctlRootCollation || !/^[a-z0-9:-]*$/.test(a) || !/^[a-z0-9:-]*$/.test(b)) return a.localeCompare(b);
+  for (let i = 0; i < a.length && i < b.length; i++) { const d = __kmsctlIdRank(a.charCodeAt(i)) - __kmsctlIdRank(b.charCodeAt(i)); if (d !== 0) return d; }
+  return a.length - b.length;
+}
+`,
+  },
+  {
+    file: /@oclif[\\/]core[\\/]lib[\\/]util[\\/]find-root\.js$/,
+    from: 'async function findRoot(name, root) {\n    if (name) {\n',
+    to: `async function findRoot(name, root) {
+    if (name) {
+        const dir = (0, node_path_1.join)(root, 'node_modules', name);
+        const pjson = await (0, fs_1.safeReadJson)((0, node_path_1.join)(dir, 'package.json'));
+        const entry = typeof pjson?.exports === 'string' ? pjson.exports : pjson && pjson.exports === undefined ? pjson.main : undefined;
+        if (typeof entry === 'string' && /\\.[cm]?js$/.test(entry)) {
+            let file;
+            try { file = require("node:fs").realpathSync((0, node_path_1.join)(dir, entry)); } catch { }
+            for (let at = file && (0, node_path_1.dirname)(file); at && (0, node_path_1.dirname)(at) !== at; at = (0, node_path_1.dirname)(at)) {
+                if (at.endsWith((0, node_path_1.basename)(name))) return at;
+            }
+        }
+`,
+  },
+  {
     file: /@oclif[\\/]core[\\/]lib[\\/]help[\\/]util\.js$/,
     from: 'return ejs.render(t, context);',
-    to: "return typeof t === 'string' && !t.includes('<%') ? t : ejs.render(t, context);",
+    to: 'const simple = typeof t === \'string\' ? __kmsctlRenderSimple(t, context) : undefined; return simple ?? ejs.render(t, context);',
+    helper: `// Text whose only tags are <%= name.prop %>, with name a property of the context, renders
+// as the template engine renders it: each tag replaced by the value, XML-escaped as its escapeXML
+// does. Anything else is rendered by the engine, as is text for a context that carries one of
+// the options the engine reads from the data it is given.
+const __kmsctlEjsDataOptions = ['delimiter', 'scope', 'context', 'debug', 'compileDebug', 'client', '_with', 'rmWhitespace', 'strict', 'filename', 'async'];
+const __kmsctlXmlEntities = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;'};
+function __kmsctlRenderSimple(t, context) {
+    if (!t.includes('<%')) return t;
+    if (context == null || __kmsctlEjsDataOptions.some((k) => context[k] !== undefined)) return undefined;
+    const parts = t.split(/<%= ([A-Za-z_$][\\w$]*)\\.([A-Za-z_$][\\w$]*) %>/);
+    let out = '';
+    for (let i = 0; i < parts.length; i += 3) {
+        if (parts[i].includes('<%') || parts[i].includes('%>')) return undefined;
+        out += parts[i];
+        if (i + 1 < parts.length) {
+            if (!(parts[i + 1] in context) || context[parts[i + 1]] == null) return undefined;
+            const value = context[parts[i + 1]][parts[i + 2]];
+            out += value == undefined ? '' : String(value).replace(/[&<>'"]/g, (c) => __kmsctlXmlEntities[c] || c);
+        }
+    }
+    return out;
+}
+`,
   },
 ]
 // oclif requires some modules at load that only some paths use (globbing commands without a
-// manifest, the spinner on a terminal, rc-file search, hooks, plugin patterns with wildcards); the
-// bundle defers each of those requires to the first use of the module. The rewrite is checked: the
-// require must be found, and every use of its binding must be a property access (`name.prop`), each
-// of which becomes a getter that loads the module.
+// manifest, the spinner on a terminal, rc-file search, hooks, plugin patterns with wildcards,
+// performance marks when enabled, templates with more than property tags); the bundle defers each
+// of those requires to the first use of the module. The rewrite is checked: the require must be
+// found, and every use of its binding must be a property access (`name.prop`), each of which
+// becomes a getter that loads the module.
 const LAZY_REQUIRES = [
   {file: /@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/, ids: ['tinyglobby', '../module-loader']},
   {file: /@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin-loader\.js$/, ids: ['minimatch']},
-  {file: /@oclif[\\/]core[\\/]lib[\\/]config[\\/]config\.js$/, ids: ['../module-loader']},
+  {file: /@oclif[\\/]core[\\/]lib[\\/]config[\\/]config\.js$/, ids: ['../module-loader', 'ejs']},
   {file: /@oclif[\\/]core[\\/]lib[\\/]help[\\/]index\.js$/, ids: ['../module-loader']},
+  {file: /@oclif[\\/]core[\\/]lib[\\/]help[\\/]util\.js$/, ids: ['ejs']},
+  {file: /@oclif[\\/]core[\\/]lib[\\/]performance\.js$/, ids: ['node:perf_hooks']},
   {file: /@oclif[\\/]core[\\/]lib[\\/]util[\\/]read-pjson\.js$/, ids: ['lilconfig']},
   {file: /@oclif[\\/]core[\\/]lib[\\/]ux[\\/]index\.js$/, ids: ['./action/spinner']},
+  {file: /@oclif[\\/]core[\\/]lib[\\/]ux[\\/]action[\\/]spinner\.js$/, ids: ['cli-spinners']},
 ]
 const LAZY_HELPER =
-  'function __kmsctlLazy(load, keys) { let m; const o = {}; for (const k of keys) Object.defineProperty(o, k, {get: () => (m ??= load())[k]}); return o }\n'
+  'function __kmsctlLazy(load, keys) { let m; const o = {}; for (const k of keys) Object.defineProperty(o, k, {get: () => (m ??= load())[k]}); return o }\n' +
+  'function __kmsctlCoreRequire(id) { return require("node:module").createRequire(require.resolve("@oclif/core"))(id) }\n'
 
 function deferRequire(text, id, path) {
   const quoted = JSON.stringify(id)
@@ -88,14 +197,18 @@ function deferRequire(text, id, path) {
     if (!use[2]) throw new Error(`build: ${path} uses ${name} other than as name.prop; update LAZY_REQUIRES in scripts/build.js`)
     keys.add(use[2])
   }
-  const load = wrap ? `${wrap}require(${quoted}))` : `require(${quoted})`
+  // A package (not one of oclif's own files) is not bundled: it is loaded from where oclif's own
+  // require would find it, so that start-up does not parse code it rarely runs.
+  const req = /^[.]|^node:/.test(id) ? `require(${quoted})` : `__kmsctlCoreRequire(${quoted})`
+  const load = wrap ? `${wrap}${req})` : req
   return text.replace(stmt, `const ${name} = __kmsctlLazy(() => ${load}, ${JSON.stringify([...keys])});`)
 }
 
 const oclifStartup = {
   name: 'oclif-startup',
   setup(build) {
-    build.onLoad({filter: /@oclif[\\/]core[\\/]lib[\\/].*\.js$/}, async (args) => {
+    const filter = new RegExp([...OCLIF_PATCHES, ...LAZY_REQUIRES].map((p) => p.file.source).join('|'))
+    build.onLoad({filter}, async (args) => {
       const patches = OCLIF_PATCHES.filter((p) => p.file.test(args.path))
       const lazy = LAZY_REQUIRES.filter((p) => p.file.test(args.path)).flatMap((p) => p.ids)
       if (patches.length === 0 && lazy.length === 0) return
@@ -104,6 +217,7 @@ const oclifStartup = {
       for (const patch of patches) {
         if (!text.includes(patch.from)) throw new Error(`build: ${args.path} changed; update OCLIF_PATCHES in scripts/build.js`)
         text = text.replace(patch.from, patch.to)
+        if (patch.helper) text = patch.helper + text
       }
       for (const id of lazy) text = deferRequire(text, id, args.path)
       if (lazy.length > 0) text = LAZY_HELPER + text
