@@ -2,25 +2,15 @@
 // `kmsctl sandbox serve`, and gets AWS's results and error codes. (A v1 `aws` may be earlier on PATH:
 // it is not used.) The CLI runs with an isolated environment: no config or credentials files, no pager.
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {SANDBOX_ACCOUNT} from '../../src/sandbox/constants.js'
+import {AWS_CLI, type AwsResult, runAws} from '../helpers/awscli.js'
 import {type SandboxServer, startSandboxServer} from '../helpers/sandbox-server.js'
 
-const AWS = '/usr/bin/aws'
-
-interface AwsResult {
-  code: number | null
-  /** The AWS error code from "An error occurred (CODE) when calling ...", if any. */
-  errorCode?: string
-  errorMessage?: string
-  json: any
-  stderr: string
-  stdout: string
-}
+const AWS = AWS_CLI
 
 describe('AWS CLI v2 conformance against kmsctl sandbox serve', function () {
   this.timeout(180_000)
@@ -43,46 +33,7 @@ describe('AWS CLI v2 conformance against kmsctl sandbox serve', function () {
   })
 
   function aws(...args: string[]): Promise<AwsResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(AWS, ['--endpoint-url', server.url, '--output', 'json', ...args], {
-        env: {
-          AWS_ACCESS_KEY_ID: server.env.AWS_ACCESS_KEY_ID,
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_DEFAULT_REGION: 'us-east-1',
-          // Newer CLIs read the endpoint from here; 2.9 needs --endpoint-url (passed above).
-          AWS_ENDPOINT_URL: server.url,
-          AWS_MAX_ATTEMPTS: '1',
-          AWS_PAGER: '',
-          AWS_REGION: 'us-east-1',
-          AWS_SECRET_ACCESS_KEY: server.env.AWS_SECRET_ACCESS_KEY,
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-          HOME: work,
-          LANG: 'C.UTF-8',
-          PATH: '/usr/bin:/bin',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (d) => {
-        stdout += d
-      })
-      child.stderr.on('data', (d) => {
-        stderr += d
-      })
-      child.on('error', reject)
-      child.on('close', (code) => {
-        const m = /An error occurred \(([^)]+)\) when calling the \w+ operation(?: \([^)]*\))?: ?(.*)/.exec(stderr)
-        let json: any
-        try {
-          json = stdout.trim() ? JSON.parse(stdout) : undefined
-        } catch {
-          json = undefined
-        }
-
-        resolve({code, errorCode: m?.[1], errorMessage: m?.[2]?.trim(), json, stderr, stdout})
-      })
-    })
+    return runAws({accessKeyId: server.env.AWS_ACCESS_KEY_ID!, home: work, secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY!, url: server.url}, args)
   }
 
   async function ok(...args: string[]): Promise<any> {

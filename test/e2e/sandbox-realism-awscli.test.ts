@@ -2,27 +2,19 @@
 // `kmsctl sandbox serve` as two principals at once: the administrator and a second principal whose
 // rights come from its IAM allow list, the key policy and grants.
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {DEFAULT_ACCESS_KEY_ID, DEFAULT_PRINCIPAL_ARN, SANDBOX_ACCOUNT} from '../../src/sandbox/constants.js'
 import {runCli} from '../helpers/cli.js'
+import {AWS_CLI, type AwsResult, runAws} from '../helpers/awscli.js'
 import {type SandboxServer, startSandboxServer} from '../helpers/sandbox-server.js'
 
-const AWS = '/usr/bin/aws'
+const AWS = AWS_CLI
 const APP = 'AKIAEXAMPLEAPPROLE01'
 const APP_SESSION = `arn:aws:sts::${SANDBOX_ACCOUNT}:assumed-role/App/batch-7`
 const APP_ROLE = `arn:aws:iam::${SANDBOX_ACCOUNT}:role/App`
-
-interface AwsResult {
-  code: number | null
-  errorCode?: string
-  errorMessage?: string
-  json: any
-  stderr: string
-}
 
 describe('AWS CLI v2 against kmsctl sandbox serve, as two principals', function () {
   this.timeout(180_000)
@@ -46,43 +38,7 @@ describe('AWS CLI v2 against kmsctl sandbox serve, as two principals', function 
   })
 
   function aws(accessKeyId: string, ...args: string[]): Promise<AwsResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(AWS, ['--endpoint-url', server.url, '--output', 'json', ...args], {
-        env: {
-          AWS_ACCESS_KEY_ID: accessKeyId,
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_DEFAULT_REGION: 'us-east-1',
-          AWS_MAX_ATTEMPTS: '1',
-          AWS_PAGER: '',
-          AWS_SECRET_ACCESS_KEY: 'not-a-real-secret',
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-          HOME: work,
-          LANG: 'C.UTF-8',
-          PATH: '/usr/bin:/bin',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (d) => {
-        stdout += d
-      })
-      child.stderr.on('data', (d) => {
-        stderr += d
-      })
-      child.on('error', reject)
-      child.on('close', (code) => {
-        const m = /An error occurred \(([^)]+)\) when calling the \w+ operation(?: \([^)]*\))?: ?(.*)/.exec(stderr)
-        let parsed: any
-        try {
-          parsed = stdout.trim() ? JSON.parse(stdout) : undefined
-        } catch {
-          parsed = undefined
-        }
-
-        resolve({code, errorCode: m?.[1], errorMessage: m?.[2]?.trim(), json: parsed, stderr})
-      })
-    })
+    return runAws({accessKeyId, home: work, secretAccessKey: 'not-a-real-secret', url: server.url}, args)
   }
 
   const admin = async (...args: string[]) => {

@@ -89,7 +89,7 @@ describe('credentials from the environment', () => {
     const env = {AWS_ACCESS_KEY_ID: 'AKIAENVEXAMPLE000001', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token'}
     const clients = new AwsClients({endpointUrl: 'http://127.0.0.1:1', env, region: 'us-east-1'})
     const kms = await clients.kms()
-    const creds = await (kms.config.credentials as () => Promise<Record<string, unknown>>)()
+    const creds = await kms.config.credentials()
     expect(creds).to.deep.include({accessKeyId: 'AKIAENVEXAMPLE000001', secretAccessKey: 'secret', sessionToken: 'token'})
     kms.destroy()
   })
@@ -102,7 +102,7 @@ describe('credentials from the environment', () => {
     const env = {...process.env, AWS_ACCESS_KEY_ID: 'AKIAENVEXAMPLE000001', AWS_SECRET_ACCESS_KEY: 'secret'}
     const clients = new AwsClients({endpointUrl: 'http://127.0.0.1:1', env, profile: 'ops', region: 'us-east-1'})
     const kms = await clients.kms()
-    const creds = await (kms.config.credentials as () => Promise<Record<string, unknown>>)()
+    const creds = await kms.config.credentials()
     expect(creds).to.have.property('accessKeyId', 'AKIAPROFILE000000001')
     kms.destroy()
   })
