@@ -2,10 +2,11 @@
 // then send the calls paced at the operation's KMS quota with a per-key report. Every change is
 // journaled before it is sent; an interrupt stops new calls, waits for the ones in flight and
 // reports the keys never sent.
-import type {KMSClient, KeyMetadata, Tag} from '@aws-sdk/client-kms'
+import type {KMSClient, KeyMetadata} from '@aws-sdk/client-kms'
 
 import {readFile} from 'node:fs/promises'
 
+import {listAllPages} from './aws/paging.js'
 import {kmsSdk} from './aws/sdk.js'
 import {KmsctlError, fromAwsError, usageError} from './errors.js'
 import {type Journal, newJournalId} from './journal.js'
@@ -115,17 +116,14 @@ export function validateSource(source: KeySource): string[] {
   return [...new Set(refs)]
 }
 
-async function tagsOf(kms: KMSClient, keyId: string, pacer: Pacer): Promise<Record<string, string>> {
+/** A key's tags (every page), each page paced and retried like the bulk calls. */
+export async function tagsOf(kms: KMSClient, keyId: string, pacer: Pacer): Promise<Record<string, string>> {
   const {ListResourceTagsCommand} = await kmsSdk()
-  const tags: Tag[] = []
-  let marker: string | undefined
-  do {
-    const m = marker
-    // eslint-disable-next-line no-await-in-loop
-    const page = await pacedCall(pacer, 'ListResourceTags', () => kms.send(new ListResourceTagsCommand({KeyId: keyId, Limit: 50, Marker: m})))
-    tags.push(...(page.Tags ?? []))
-    marker = page.Truncated ? page.NextMarker : undefined
-  } while (marker)
+  const tags = await listAllPages(
+    `ListResourceTags on ${keyId}`,
+    (marker) => pacedCall(pacer, 'ListResourceTags', () => kms.send(new ListResourceTagsCommand({KeyId: keyId, Limit: 50, Marker: marker}))),
+    (page) => page.Tags,
+  )
   return Object.fromEntries(tags.map((t) => [t.TagKey ?? '', t.TagValue ?? '']))
 }
 

@@ -2,12 +2,13 @@
 // rotation. Taken before `incident contain` changes anything, and stored in its journal entry.
 import type {GrantListEntry, KMSClient, KeyMetadata} from '@aws-sdk/client-kms'
 
+import {listAllPages} from '../aws/paging.js'
 import {kmsSdk} from '../aws/sdk.js'
 import {fromAwsError} from '../errors.js'
 import {listAllAliases} from '../key-ref.js'
 import {rotationNotApplicable} from '../inventory.js'
 import {Pacer} from '../pacing.js'
-import {pacedCall} from '../bulk.js'
+import {pacedCall, tagsOf} from '../bulk.js'
 
 export interface RotationSnapshot {
   enabled?: boolean
@@ -36,36 +37,17 @@ export interface KeySnapshot {
 
 export async function listGrantsOf(kms: KMSClient, keyId: string, pacer: Pacer): Promise<GrantListEntry[]> {
   const {ListGrantsCommand} = await kmsSdk()
-  const grants: GrantListEntry[] = []
-  let marker: string | undefined
-  do {
-    const m = marker
-    // eslint-disable-next-line no-await-in-loop
-    const page = await pacedCall(pacer, 'ListGrants', () => kms.send(new ListGrantsCommand({KeyId: keyId, Limit: 100, Marker: m})))
-    grants.push(...(page.Grants ?? []))
-    marker = page.Truncated ? page.NextMarker : undefined
-  } while (marker)
-  return grants
+  return listAllPages(
+    `ListGrants on ${keyId}`,
+    (marker) => pacedCall(pacer, 'ListGrants', () => kms.send(new ListGrantsCommand({KeyId: keyId, Limit: 100, Marker: marker}))),
+    (page) => page.Grants,
+  )
 }
 
 export async function getPolicy(kms: KMSClient, keyId: string, pacer: Pacer): Promise<string | undefined> {
   const {GetKeyPolicyCommand} = await kmsSdk()
   const out = await pacedCall(pacer, 'GetKeyPolicy', () => kms.send(new GetKeyPolicyCommand({KeyId: keyId, PolicyName: 'default'})))
   return out.Policy
-}
-
-export async function getTags(kms: KMSClient, keyId: string, pacer: Pacer): Promise<Record<string, string>> {
-  const {ListResourceTagsCommand} = await kmsSdk()
-  const tags: Record<string, string> = {}
-  let marker: string | undefined
-  do {
-    const m = marker
-    // eslint-disable-next-line no-await-in-loop
-    const page = await pacedCall(pacer, 'ListResourceTags', () => kms.send(new ListResourceTagsCommand({KeyId: keyId, Limit: 50, Marker: m})))
-    for (const t of page.Tags ?? []) tags[t.TagKey ?? ''] = t.TagValue ?? ''
-    marker = page.Truncated ? page.NextMarker : undefined
-  } while (marker)
-  return tags
 }
 
 async function getRotation(kms: KMSClient, m: KeyMetadata, pacer: Pacer): Promise<RotationSnapshot> {
@@ -97,7 +79,7 @@ export async function snapshotKey(kms: KMSClient, metadata: KeyMetadata, options
     soft('GetKeyPolicy', () => getPolicy(kms, keyId, pacer)),
     soft('ListGrants', () => listGrantsOf(kms, keyId, pacer)),
     soft('ListAliases', async () => (await pacedCall(pacer, 'ListAliases', () => listAllAliases(kms, keyId))).map((a) => a.AliasName ?? '').filter(Boolean).sort()),
-    soft('ListResourceTags', () => getTags(kms, keyId, pacer)),
+    soft('ListResourceTags', () => tagsOf(kms, keyId, pacer)),
     soft('GetKeyRotationStatus', () => getRotation(kms, metadata, pacer)),
   ])
   return {

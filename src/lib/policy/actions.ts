@@ -80,8 +80,8 @@ export const ADMIN_ACTIONS = [
   'kms:DeleteImportedKeyMaterial',
 ]
 
-/** Cryptographic operations: using the key. */
-export const USAGE_ACTIONS = [
+/** Cryptographic operations that take an encryption context. */
+const CONTEXT_CRYPTO_ACTIONS = [
   'kms:Encrypt',
   'kms:Decrypt',
   'kms:ReEncryptFrom',
@@ -90,6 +90,11 @@ export const USAGE_ACTIONS = [
   'kms:GenerateDataKeyWithoutPlaintext',
   'kms:GenerateDataKeyPair',
   'kms:GenerateDataKeyPairWithoutPlaintext',
+]
+
+/** Cryptographic operations: using the key. */
+export const USAGE_ACTIONS = [
+  ...CONTEXT_CRYPTO_ACTIONS,
   'kms:Sign',
   'kms:Verify',
   'kms:GenerateMac',
@@ -99,14 +104,7 @@ export const USAGE_ACTIONS = [
 
 /** Operations whose requests can carry an encryption context (kms:EncryptionContext:*, kms:EncryptionContextKeys). */
 export const ENCRYPTION_CONTEXT_ACTIONS = [
-  'kms:Encrypt',
-  'kms:Decrypt',
-  'kms:ReEncryptFrom',
-  'kms:ReEncryptTo',
-  'kms:GenerateDataKey',
-  'kms:GenerateDataKeyWithoutPlaintext',
-  'kms:GenerateDataKeyPair',
-  'kms:GenerateDataKeyPairWithoutPlaintext',
+  ...CONTEXT_CRYPTO_ACTIONS,
   'kms:CreateGrant',
   'kms:RetireGrant',
 ]

@@ -383,21 +383,19 @@ const UpdateKeyDescription: Operation = (input, ctx) => {
   return keyResponse(ctx, key)
 }
 
-const EnableKey: Operation = (input, ctx) => {
-  const key = keyFrom(ctx, input)
-  requireCustomerManaged(ctx, key)
-  requireNotPendingDeletion(key)
-  key.state = 'Enabled'
-  return keyResponse(ctx, key)
-}
+/** EnableKey and DisableKey: customer managed keys only, not while pending deletion. */
+const setKeyState =
+  (state: 'Disabled' | 'Enabled'): Operation =>
+  (input, ctx) => {
+    const key = keyFrom(ctx, input)
+    requireCustomerManaged(ctx, key)
+    requireNotPendingDeletion(key)
+    key.state = state
+    return keyResponse(ctx, key)
+  }
 
-const DisableKey: Operation = (input, ctx) => {
-  const key = keyFrom(ctx, input)
-  requireCustomerManaged(ctx, key)
-  requireNotPendingDeletion(key)
-  key.state = 'Disabled'
-  return keyResponse(ctx, key)
-}
+const EnableKey = setKeyState('Enabled')
+const DisableKey = setKeyState('Disabled')
 
 const ScheduleKeyDeletion: Operation = (input, ctx) => {
   // KMS checks the request's constraints before it looks the key up.
