@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../lib/base-command.js'
+import {KmsctlCommand} from '../cli/base-command.js'
 import {journalContextFor} from '../lib/bulk.js'
 import {confirmAction} from '../lib/confirm.js'
 import {ExitCode, KmsctlError, refusal} from '../lib/errors.js'
-import {confirmFlags, mutationFlags} from '../lib/flags.js'
+import {confirmFlags, mutationFlags} from '../cli/flags.js'
 import {Journal} from '../lib/journal.js'
 import {renderFields} from '../lib/output.js'
 import {Pacer} from '../lib/pacing.js'

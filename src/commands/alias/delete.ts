@@ -1,9 +1,9 @@
 import {Args} from '@oclif/core'
 
 import {applyAliasPlanJournaled, planAliasDelete} from '../../lib/aliases.js'
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {confirmAction} from '../../lib/confirm.js'
-import {confirmFlags, mutationFlags} from '../../lib/flags.js'
+import {confirmFlags, mutationFlags} from '../../cli/flags.js'
 import {type PlannedRequest, renderPlannedRequests} from '../../lib/output.js'
 
 export interface AliasDeleteResult {

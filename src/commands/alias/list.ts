@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {type AliasListing, type AliasRow, listAliases} from '../../lib/aliases.js'
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {chalk, formatDate, renderTable} from '../../lib/output.js'
 
 export type AliasListResult = AliasListing

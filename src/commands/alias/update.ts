@@ -1,8 +1,8 @@
 import {Args} from '@oclif/core'
 
 import {applyAliasPlanJournaled, planAliasUpdate} from '../../lib/aliases.js'
-import {KmsctlCommand} from '../../lib/base-command.js'
-import {mutationFlags} from '../../lib/flags.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
+import {mutationFlags} from '../../cli/flags.js'
 import {type PlannedRequest, renderFields, renderPlannedRequests} from '../../lib/output.js'
 
 export interface AliasUpdateResult {

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
-import {parsePairs} from '../../lib/flags.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
+import {parsePairs} from '../../lib/parse.js'
 import {type CreateGrantResult, createGrant, precheckCreate} from '../../lib/grants/create.js'
 import {constraintText} from '../../lib/grants/list.js'
 import {renderFields} from '../../lib/output.js'

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {KmsctlError, usageError} from '../../lib/errors.js'
 import {keyForGrant, lookupGrant, resultError, retireByToken, revokeGrants} from '../../lib/grants/revoke.js'
 import {validateGrantId, validateGrantToken} from '../../lib/grants/validate.js'

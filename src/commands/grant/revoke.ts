@@ -1,9 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {confirmAction} from '../../lib/confirm.js'
 import {ExitCode, KmsctlError, usageError} from '../../lib/errors.js'
-import {confirmFlags} from '../../lib/flags.js'
+import {confirmFlags} from '../../cli/flags.js'
 import {type GrantInfo, type KeyFailure} from '../../lib/grants/list.js'
 import {type GrantKey, type RevokeResult, keyForGrant, lookupGrant, resultError, revokeGrants, selectGrants} from '../../lib/grants/revoke.js'
 import {newBatchId} from '../../lib/journal.js'

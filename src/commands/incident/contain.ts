@@ -1,10 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {interruptOnSigint, journalContextFor, readRefList, selectKeys, validateSource} from '../../lib/bulk.js'
 import {confirmAction} from '../../lib/confirm.js'
 import {ExitCode, usageError} from '../../lib/errors.js'
-import {confirmFlags, mutationFlags, parsePairs} from '../../lib/flags.js'
+import {confirmFlags, mutationFlags} from '../../cli/flags.js'
+import {parsePairs} from '../../lib/parse.js'
 import {type ContainResult, containKeys} from '../../lib/incident/contain.js'
 import {assertNoLockout, lockPolicy, normaliseAdmins} from '../../lib/incident/lock-policy.js'
 import {Journal, commandLine, newBatchId} from '../../lib/journal.js'

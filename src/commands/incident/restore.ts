@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {interruptOnSigint, journalContextFor} from '../../lib/bulk.js'
 import {confirmAction} from '../../lib/confirm.js'
 import {ExitCode, usageError} from '../../lib/errors.js'
-import {confirmFlags, mutationFlags} from '../../lib/flags.js'
+import {confirmFlags, mutationFlags} from '../../cli/flags.js'
 import {type RestoreResult, containEntries, restoreEntries} from '../../lib/incident/restore.js'
 import {Journal, newBatchId} from '../../lib/journal.js'
 import {renderTable} from '../../lib/output.js'

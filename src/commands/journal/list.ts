@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
-import {parseTime, splitList} from '../../lib/flags.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
+import {parseTime, splitList} from '../../lib/parse.js'
 import {type JournalRecord, Journal} from '../../lib/journal.js'
 import {parseKeyRef} from '../../lib/key-ref.js'
 import {formatDate, renderTable} from '../../lib/output.js'

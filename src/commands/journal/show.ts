@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {Journal, type JournalRecord} from '../../lib/journal.js'
 import {formatDate, renderFields} from '../../lib/output.js'
 import {findEntry, reverseText} from '../../lib/undo.js'

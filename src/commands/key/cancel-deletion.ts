@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {type CancelPlan, cancelKeyDeletion, planCancelDeletion} from '../../lib/deletion/schedule.js'
-import {mutationFlags} from '../../lib/flags.js'
+import {mutationFlags} from '../../cli/flags.js'
 import {keyLabel, parseKeyRef} from '../../lib/key-ref.js'
 import {chalk, formatDate} from '../../lib/output.js'
 

@@ -1,8 +1,9 @@
 import {Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {KmsctlError} from '../../lib/errors.js'
-import {mutationFlags, parsePairs} from '../../lib/flags.js'
+import {mutationFlags} from '../../cli/flags.js'
+import {parsePairs} from '../../lib/parse.js'
 import {Journal} from '../../lib/journal.js'
 import {type CreateStep, KEY_SPECS, KEY_USAGES, assertAliasFree, executeCreateKey, planCreateKey} from '../../lib/key-create.js'
 import {type PlannedRequest, formatPairs, renderFields, renderPlannedRequests} from '../../lib/output.js'

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {type KeyDetails, describeKey, rotationText} from '../../lib/inventory.js'
 import {formatDate, formatPairs, renderFields} from '../../lib/output.js'
 

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {
   type ReportRow,
   type StateAction,
@@ -21,7 +21,8 @@ import {
 } from '../../lib/bulk.js'
 import {confirmAction} from '../../lib/confirm.js'
 import {usageError} from '../../lib/errors.js'
-import {confirmFlags, mutationFlags, parsePairs} from '../../lib/flags.js'
+import {confirmFlags, mutationFlags} from '../../cli/flags.js'
+import {parsePairs} from '../../lib/parse.js'
 import {Journal, commandLine, newBatchId} from '../../lib/journal.js'
 import {Progress, renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'

@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {usageError} from '../../lib/errors.js'
-import {parsePairs, splitList} from '../../lib/flags.js'
+import {parsePairs, splitList} from '../../lib/parse.js'
 import {type KeySummary, listKeys, rotationText} from '../../lib/inventory.js'
 import {chalk, formatDay, renderTable} from '../../lib/output.js'
 

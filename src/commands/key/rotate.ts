@@ -1,8 +1,8 @@
 import {Args} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {KmsctlError} from '../../lib/errors.js'
-import {mutationFlags} from '../../lib/flags.js'
+import {mutationFlags} from '../../cli/flags.js'
 import {Journal, journaled} from '../../lib/journal.js'
 import {resolveKey} from '../../lib/key-ref.js'
 import {type PlannedRequest, formatDate, renderPlannedRequests} from '../../lib/output.js'

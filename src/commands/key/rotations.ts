@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {resolveKey} from '../../lib/key-ref.js'
 import {formatDate, renderTable} from '../../lib/output.js'
 import {type RotationEntry, assertCanRotate, listRotations} from '../../lib/rotation.js'

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {confirmAction, type ConfirmedBy} from '../../lib/confirm.js'
 import {
   type Blocker,
@@ -17,7 +17,7 @@ import {
 import {daysFromNow, renderPreflight} from '../../lib/deletion/report.js'
 import {type ScheduleRequest, scheduleKeyDeletion, scheduleRequest} from '../../lib/deletion/schedule.js'
 import {parseKeyRef} from '../../lib/key-ref.js'
-import {confirmFlags, mutationFlags} from '../../lib/flags.js'
+import {confirmFlags, mutationFlags} from '../../cli/flags.js'
 import {DAY_MS, chalk, formatDate} from '../../lib/output.js'
 
 export interface KeyScheduleDeletionResult {

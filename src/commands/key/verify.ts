@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {ExitCode} from '../../lib/errors.js'
-import {parsePairs} from '../../lib/flags.js'
+import {parsePairs} from '../../lib/parse.js'
 import {keyLabel, resolveKey} from '../../lib/key-ref.js'
 import {chalk, formatPairs, renderTable} from '../../lib/output.js'
 import {type VerifyReport, type VerifyStep, verifyKey} from '../../lib/verify.js'

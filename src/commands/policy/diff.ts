@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {ExitCode, usageError} from '../../lib/errors.js'
 import {resolveKey} from '../../lib/key-ref.js'
 import {type PolicyDiffJson, diffPolicies, diffToJson} from '../../lib/policy/diff.js'

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {writeFileSync} from 'node:fs'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {KmsctlError} from '../../lib/errors.js'
 import {resolveKey} from '../../lib/key-ref.js'
 import {stablePolicyJson} from '../../lib/policy/model.js'

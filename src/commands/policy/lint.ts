@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {existsSync} from 'node:fs'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {ExitCode, usageError} from '../../lib/errors.js'
 import {parseKeyRef, resolveKey} from '../../lib/key-ref.js'
 import {type Finding, lintPolicyText} from '../../lib/policy/lint.js'

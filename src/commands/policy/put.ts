@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import type {PolicyWriteResult} from '../../lib/policy/put.js'
 import {readPolicyFile} from '../../lib/policy/source.js'
-import {PolicyWriteCommand, policyWriteFlags} from '../../lib/policy/write-command.js'
+import {PolicyWriteCommand, policyWriteFlags} from '../../cli/policy-write-command.js'
 
 export type PolicyPutResult = PolicyWriteResult
 

@@ -6,7 +6,7 @@ import {usageError} from '../../lib/errors.js'
 import {Journal} from '../../lib/journal.js'
 import type {PolicyWriteResult} from '../../lib/policy/put.js'
 import {readPolicyFile} from '../../lib/policy/source.js'
-import {PolicyWriteCommand, policyWriteFlags} from '../../lib/policy/write-command.js'
+import {PolicyWriteCommand, policyWriteFlags} from '../../cli/policy-write-command.js'
 
 export type PolicyRestoreResult = PolicyWriteResult
 

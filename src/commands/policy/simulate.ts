@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {usageError} from '../../lib/errors.js'
-import {parsePairs, splitList} from '../../lib/flags.js'
+import {parsePairs, splitList} from '../../lib/parse.js'
 import {resolveKey} from '../../lib/key-ref.js'
 import type {RequestContext} from '../../lib/policy/conditions.js'
 import {type Decision, type StatementTrace, evaluate, normaliseAction} from '../../lib/policy/evaluate.js'

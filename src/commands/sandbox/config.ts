@@ -1,10 +1,10 @@
 import {Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
-import {mutationFlags} from '../../lib/flags.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
+import {mutationFlags} from '../../cli/flags.js'
 import {defaultSandboxDir} from '../../lib/home.js'
 import {renderFields} from '../../lib/output.js'
-import {realismFlags, settingsFromFlags} from '../../sandbox/realism/flags.js'
+import {realismFlags, settingsFromFlags} from '../../cli/sandbox-flags.js'
 import {type ConfigFile, DEFAULT_SETTINGS, configToFile, readConfigFile, settingsFromConfig, writeConfigFile} from '../../sandbox/realism/settings.js'
 
 export interface SandboxConfigResult {

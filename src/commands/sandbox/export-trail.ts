@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {defaultSandboxDir} from '../../lib/home.js'
 import {type ExportTrailResult, exportSandboxTrail} from '../../sandbox/admin.js'
 

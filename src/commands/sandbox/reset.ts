@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {confirmAction} from '../../lib/confirm.js'
 import {defaultSandboxDir} from '../../lib/home.js'
 import {type ResetResult, resetSandbox, sandboxStatus} from '../../sandbox/admin.js'

@@ -1,11 +1,11 @@
 import {Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {KmsctlError, usageError} from '../../lib/errors.js'
 import {defaultSandboxDir} from '../../lib/home.js'
 import {DEFAULT_PORT, NOT_FOR_REAL_DATA} from '../../sandbox/constants.js'
 import {isLoopbackHost, startHttpServer} from '../../sandbox/http.js'
-import {describeSettings, realismFlags, settingsFromFlags} from '../../sandbox/realism/flags.js'
+import {describeSettings, realismFlags, settingsFromFlags} from '../../cli/sandbox-flags.js'
 import {createRealism} from '../../sandbox/realism/realism.js'
 
 export interface ServeResult {

@@ -1,9 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {ExitCode, usageError} from '../../lib/errors.js'
 import {Progress} from '../../lib/output.js'
-import {filterFlags, queryOptions, sourceFlags} from '../../lib/trail/cli.js'
+import {filterFlags, queryOptions, sourceFlags} from '../../cli/trail-flags.js'
 import {type GroupRow, groupBy, parseGroupBy} from '../../lib/trail/group.js'
 import type {CloudTrailRecord, TrailEvent} from '../../lib/trail/normalise.js'
 import {type TrailQuerySummary, byTime, runTrailQuery} from '../../lib/trail/query.js'

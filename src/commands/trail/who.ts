@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../lib/base-command.js'
+import {KmsctlCommand} from '../../cli/base-command.js'
 import {ExitCode} from '../../lib/errors.js'
 import {Progress, chalk, formatDate, renderTable} from '../../lib/output.js'
-import {sourceFlags} from '../../lib/trail/cli.js'
-import {queryOptions} from '../../lib/trail/cli.js'
+import {sourceFlags} from '../../cli/trail-flags.js'
+import {queryOptions} from '../../cli/trail-flags.js'
 import {type CallerRow, summariseWho} from '../../lib/trail/group.js'
 import type {TrailEvent} from '../../lib/trail/normalise.js'
 import {runTrailQuery} from '../../lib/trail/query.js'

@@ -4,7 +4,7 @@
 import type {GrantConstraints, KeyMetadata} from '@aws-sdk/client-kms'
 
 import {usageError} from '../errors.js'
-import {splitList} from '../flags.js'
+import {splitList} from '../parse.js'
 
 /** Every grant operation KMS knows, in the spelling CreateGrant takes. */
 export const GRANT_OPERATIONS = [

@@ -1,7 +1,7 @@
 // Flags -> FilterSpec for `kmsctl trail`: every value is checked here, so that a bad one is a
 // one-line usage error (exit 2) before any request is sent or any file is read.
 import {usageError} from '../errors.js'
-import {parseTime, splitList as listValues} from '../flags.js'
+import {parseTime, splitList as listValues} from '../parse.js'
 import {type FilterSpec, keyFormsFromInput, parseIp} from './filters.js'
 
 export interface FilterInput {

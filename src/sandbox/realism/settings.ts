@@ -5,7 +5,7 @@ import {readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {usageError} from '../../lib/errors.js'
-import {tryParseDuration} from '../../lib/flags.js'
+import {tryParseDuration} from '../../lib/parse.js'
 import {writeAtomic} from '../store.js'
 
 export const CONFIG_FILE = 'config.json'

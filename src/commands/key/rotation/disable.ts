@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
-import {KmsctlCommand} from '../../../lib/base-command.js'
-import {mutationFlags} from '../../../lib/flags.js'
+import {KmsctlCommand} from '../../../cli/base-command.js'
+import {mutationFlags} from '../../../cli/flags.js'
 import {Journal} from '../../../lib/journal.js'
 import {resolveKey} from '../../../lib/key-ref.js'
 import {type RotationChangeResult, changeRotation} from '../../../lib/rotation.js'

@@ -1,7 +1,8 @@
 import {Args} from '@oclif/core'
 
-import {KmsctlCommand} from '../../../lib/base-command.js'
-import {mutationFlags, parseDuration} from '../../../lib/flags.js'
+import {KmsctlCommand} from '../../../cli/base-command.js'
+import {mutationFlags} from '../../../cli/flags.js'
+import {parseDuration} from '../../../lib/parse.js'
 import {defaultSandboxDir} from '../../../lib/home.js'
 import {type ClockChange, shiftClock} from '../../../sandbox/realism/clock.js'
 import {clockChangeLines} from '../../../sandbox/realism/clock-report.js'

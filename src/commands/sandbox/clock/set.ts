@@ -1,8 +1,8 @@
 import {Args} from '@oclif/core'
 
-import {KmsctlCommand} from '../../../lib/base-command.js'
+import {KmsctlCommand} from '../../../cli/base-command.js'
 import {usageError} from '../../../lib/errors.js'
-import {mutationFlags} from '../../../lib/flags.js'
+import {mutationFlags} from '../../../cli/flags.js'
 import {defaultSandboxDir} from '../../../lib/home.js'
 import {type ClockChange, setClock} from '../../../sandbox/realism/clock.js'
 import {clockChangeLines} from '../../../sandbox/realism/clock-report.js'

@@ -1,4 +1,4 @@
-import {KmsctlCommand} from '../../../lib/base-command.js'
+import {KmsctlCommand} from '../../../cli/base-command.js'
 import {defaultSandboxDir} from '../../../lib/home.js'
 import {renderFields} from '../../../lib/output.js'
 import {type ClockStatus, clockStatus} from '../../../sandbox/realism/clock.js'

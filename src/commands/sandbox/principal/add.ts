@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../../../lib/base-command.js'
-import {mutationFlags, splitList} from '../../../lib/flags.js'
+import {KmsctlCommand} from '../../../cli/base-command.js'
+import {mutationFlags} from '../../../cli/flags.js'
+import {splitList} from '../../../lib/parse.js'
 import {defaultSandboxDir} from '../../../lib/home.js'
 import {SANDBOX_ACCOUNT} from '../../../sandbox/constants.js'
 import {type AddPrincipalResult, addPrincipal} from '../../../sandbox/realism/principals.js'

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
-import {KmsctlCommand} from '../../../lib/base-command.js'
-import {mutationFlags} from '../../../lib/flags.js'
+import {KmsctlCommand} from '../../../cli/base-command.js'
+import {mutationFlags} from '../../../cli/flags.js'
 import {defaultSandboxDir} from '../../../lib/home.js'
 import {SANDBOX_ACCOUNT} from '../../../sandbox/constants.js'
 import {type RemovePrincipalResult, removePrincipal} from '../../../sandbox/realism/principals.js'

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {drawLatency, happens, internalFailure, seededRandom} from '../../../../src/sandbox/realism/faults.js'
-import {settingsFromFlags} from '../../../../src/sandbox/realism/flags.js'
+import {settingsFromFlags} from '../../../../src/cli/sandbox-flags.js'
 import {DEFAULT_SETTINGS, SettingsSource, parseLatency, parseRate, readConfigFile, settingsFromConfig, writeConfigFile} from '../../../../src/sandbox/realism/settings.js'
 import {ADMIN, Client, newDir} from './helpers.js'
 

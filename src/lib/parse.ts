@@ -1,7 +1,5 @@
-// Parsing of the flag values several commands share: k=v pairs, durations, points in time.
+// Parsing of the values several commands take: k=v pairs, durations, points in time, lists.
 // Every parser throws a usage error (exit 2) naming the flag and the expected form.
-import {Flags} from '@oclif/core'
-
 import {usageError} from './errors.js'
 
 /** Parses repeated `k=v` values (tags, encryption context). Duplicate keys are an error. */
@@ -83,15 +81,4 @@ export function splitList(values: readonly string[] | string | undefined): strin
   if (values === undefined) return []
   const list = typeof values === 'string' ? [values] : values
   return list.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)
-}
-
-/** Flags shared by mutating commands. */
-export const mutationFlags = {
-  'dry-run': Flags.boolean({description: 'Show what would be sent to KMS, and send nothing.'}),
-}
-
-/** Flags shared by destructive commands that ask for confirmation. */
-export const confirmFlags = {
-  confirm: Flags.string({description: 'Confirm without a prompt by giving the key ID or alias (must match exactly).'}),
-  yes: Flags.boolean({char: 'y', description: 'Skip the confirmation prompt (said on stderr).'}),
 }

@@ -2,10 +2,10 @@
 import {Command, Errors, Flags, Interfaces} from '@oclif/core'
 import createDebug from 'debug'
 
-import {AwsClients} from './aws/clients.js'
-import {ExitCode, KmsctlError, fromAwsError} from './errors.js'
-import {type ChangeContext, type ChangeOrigin, Journal, changeOrigin, commandLine} from './journal.js'
-import {Progress, chalk, configureColour} from './output.js'
+import {AwsClients} from '../lib/aws/clients.js'
+import {ExitCode, KmsctlError, fromAwsError} from '../lib/errors.js'
+import {type ChangeContext, type ChangeOrigin, Journal, changeOrigin, commandLine} from '../lib/journal.js'
+import {Progress, chalk, configureColour} from '../lib/output.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KmsctlCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>

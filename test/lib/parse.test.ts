@@ -1,8 +1,8 @@
 import {expect} from 'chai'
 
-import {parseDuration, parsePairs, parseTags, parseTime, splitList, tryParseDuration} from '../../src/lib/flags.js'
+import {parseDuration, parsePairs, parseTags, parseTime, splitList, tryParseDuration} from '../../src/lib/parse.js'
 
-describe('flags', () => {
+describe('parse', () => {
   it('parses k=v pairs and keeps = in values', () => {
     expect(parsePairs(['a=1', 'b=x=y', 'c='], 'tag')).to.deep.equal({a: '1', b: 'x=y', c: ''})
     expect(parseTags(['team=payments'])).to.deep.equal([{TagKey: 'team', TagValue: 'payments'}])

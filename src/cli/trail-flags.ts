@@ -2,11 +2,11 @@
 // flags plus the command's AWS client factory into the options of runTrailQuery().
 import {Flags} from '@oclif/core'
 
-import type {AwsClients} from '../aws/clients.js'
-import {usageError} from '../errors.js'
-import {LOOKUP_EVENTS_RATE} from '../pacing.js'
-import {type FilterSpec} from './filters.js'
-import {type ResolvedKeyForms, TRAIL_SOURCES, type TrailQueryOptions, type TrailSource} from './query.js'
+import type {AwsClients} from '../lib/aws/clients.js'
+import {usageError} from '../lib/errors.js'
+import {LOOKUP_EVENTS_RATE} from '../lib/pacing.js'
+import {type FilterSpec} from '../lib/trail/filters.js'
+import {type ResolvedKeyForms, TRAIL_SOURCES, type TrailQueryOptions, type TrailSource} from '../lib/trail/query.js'
 
 const SOURCE = 'SOURCE'
 const FILTER = 'FILTER'
@@ -110,13 +110,13 @@ export async function queryOptions(
   const base: TrailQueryOptions = {maxEvents: flags['max-events'], paths, source, spec, workers: flags.workers}
   if (source === 'files') return base
   if (source === 'lake') {
-    const {eventDataStoreId} = await import('./sources/lake.js')
+    const {eventDataStoreId} = await import('../lib/trail/sources/lake.js')
     eventDataStoreId(flags['event-data-store']!)
   }
 
   let regions: string[]
   if (flags['all-regions']) {
-    const {DEFAULT_REGIONS} = await import('./sources/api.js')
+    const {DEFAULT_REGIONS} = await import('../lib/trail/sources/api.js')
     regions = [...DEFAULT_REGIONS]
   } else if (flags.regions) {
     regions = [...new Set(flags.regions.split(',').map((r) => r.trim()).filter(Boolean))]
@@ -125,7 +125,7 @@ export async function queryOptions(
     regions = [await aws.region()]
   }
 
-  const {AwsClients: Clients} = await import('../aws/clients.js')
+  const {AwsClients: Clients} = await import('../lib/aws/clients.js')
   const current = await aws.region()
   const clientFor = async (region: string) => (region === current || region === '' ? aws.cloudtrail() : new Clients({...aws.settings, region}).cloudtrail())
   return {
@@ -133,14 +133,14 @@ export async function queryOptions(
     cloudtrailFor: clientFor,
     eventDataStore: flags['event-data-store'],
     async knownAliases() {
-      const {listAllAliases} = await import('../key-ref.js')
+      const {listAllAliases} = await import('../lib/key-ref.js')
       const aliases = await listAllAliases(await aws.kms())
       return aliases.filter((a) => a.AliasName && a.TargetKeyId).map((a): [string, string] => [a.AliasName!, a.TargetKeyId!])
     },
     rate,
     regions,
     async resolveKey(ref: string): Promise<ResolvedKeyForms> {
-      const {listAllAliases, resolveKey} = await import('../key-ref.js')
+      const {listAllAliases, resolveKey} = await import('../lib/key-ref.js')
       const kms = await aws.kms()
       const key = await resolveKey(kms, ref)
       let aliases: string[] = []

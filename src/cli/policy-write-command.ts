@@ -2,16 +2,16 @@
 // UI (diff and findings on stderr before the prompt, typed confirmation) and rendering the result.
 import {Flags} from '@oclif/core'
 
-import {KmsctlCommand} from '../base-command.js'
-import {confirmAction} from '../confirm.js'
-import {confirmFlags, mutationFlags} from '../flags.js'
-import {backupsDir} from '../home.js'
-import {Journal} from '../journal.js'
-import {listAllAliases, resolveKey} from '../key-ref.js'
-import {chalk} from '../output.js'
-import {renderAccessSummary, renderDiffTable, renderFindings} from './render.js'
-import {type PolicyWriteResult, precheckPolicy, writeKeyPolicy} from './put.js'
-import {parseConditionPairs} from './source.js'
+import {KmsctlCommand} from './base-command.js'
+import {confirmAction} from '../lib/confirm.js'
+import {confirmFlags, mutationFlags} from './flags.js'
+import {backupsDir} from '../lib/home.js'
+import {Journal} from '../lib/journal.js'
+import {listAllAliases, resolveKey} from '../lib/key-ref.js'
+import {chalk} from '../lib/output.js'
+import {renderAccessSummary, renderDiffTable, renderFindings} from '../lib/policy/render.js'
+import {type PolicyWriteResult, precheckPolicy, writeKeyPolicy} from '../lib/policy/put.js'
+import {parseConditionPairs} from '../lib/policy/source.js'
 
 export const policyWriteFlags = {
   ...mutationFlags,
