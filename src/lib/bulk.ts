@@ -286,6 +286,8 @@ export interface JournalContext {
   caller?: string
   command?: string[]
   batch?: string
+  /** The role assumed to reach the account (changes across accounts). */
+  role?: string
 }
 
 
@@ -394,6 +396,7 @@ export async function runStateChange(options: RunOptions): Promise<ReportRow[]> 
             key: {aliases: k.aliases, arn: k.arn, keyId: k.keyId, ref: k.ref},
             region: j.region,
             request: {KeyId: k.keyId, operation: spec.operation},
+            ...(j.role ? {role: j.role} : {}),
           }).id
         }
 

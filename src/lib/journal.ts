@@ -40,6 +40,8 @@ export interface JournalEntryInput {
   action: JournalAction
   region: string
   account?: string
+  /** The role assumed to reach the account, when it is not the caller's (changes across accounts). */
+  role?: string
   /** The caller's ARN (STS GetCallerIdentity). */
   caller?: string
   /** The command line, as typed (argv after the binary). */

@@ -26,6 +26,10 @@ import {parsePairs} from '../../lib/parse.js'
 import {Journal, commandLine, newBatchId} from '../../lib/journal.js'
 import {Progress, renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
+import {orgFlags, progressReporter, renderSummary, targetsFrom} from '../../cli/org-flags.js'
+import {type OrgReportRow, planAcross, rowsOf, runAcross, stateSummaries} from '../../lib/org/state-change.js'
+import type {TargetSummary} from '../../lib/org/run.js'
+import type {Targets} from '../../lib/org/targets.js'
 
 export interface KeyStateResult {
   action: StateAction
@@ -37,6 +41,8 @@ export interface KeyStateResult {
   keys: ReportRow[]
   summary: Tally
   exitCode: number
+  /** Across accounts or regions: each account-region's keys seen, changed and failed, or its failure. */
+  targets?: TargetSummary[]
 }
 
 /**
@@ -64,6 +70,7 @@ export function parseRate(text: string | undefined, fallback: number): number {
 }
 
 export const keyStateFlags = {
+  ...orgFlags,
   ...mutationFlags,
   ...confirmFlags,
   confirm: Flags.string({description: 'Confirm without a prompt: the key ID or alias of a single key, or the number of keys for several.'}),
@@ -96,6 +103,14 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
     const list = flags.file ? await readRefList(flags.file) : fromStdin ? await readRefList('-') : undefined
     const source = {listName: list?.name, listText: list?.text, refs: args, tags}
     validateSource(source)
+    const targets = targetsFrom(this.flags as never)
+    if (targets) {
+      if (args.length > 0 || list) {
+        throw usageError('Across accounts and regions, keys are selected by tag.', `Try this: kmsctl key ${action} --tag team=payments --org --role-name OrganizationAccountAccessRole`)
+      }
+
+      return this.across(targets, tags, rate, flags)
+    }
 
     const kms = await this.aws.kms()
     const pacer = new Pacer({concurrency: 100, rates: {[spec.operation]: rate}})
@@ -170,6 +185,91 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
     const result = this.result([...rows, ...plan.unresolved], interrupt.signal.aborted, false, batch)
     this.render(result)
     return result
+  }
+
+  /** The same change in every account-region the targets name: one plan, one confirmation, parallel runs. */
+  private async across(targets: Targets, tags: Record<string, string>, rate: number, flags: {confirm?: string; 'dry-run'?: boolean; yes?: boolean}): Promise<KeyStateResult> {
+    const {action} = this
+    const spec = STATE_ACTIONS[action]
+    const progress = this.progress()
+    const plan = await planAcross(this.aws, targets, action, {tags}, progressReporter(progress, 'keys'))
+    progress.done()
+    const planned = rowsOf(plan.outcomes)
+    const where = [
+      {get: (r: OrgReportRow) => r.account, header: 'Account', shrink: false},
+      {get: (r: OrgReportRow) => r.region, header: 'Region', shrink: false},
+    ]
+    const planSummaries = stateSummaries(plan.outcomes.map((o) => ({...o, value: o.value ? [...o.value.items.map((i) => i.row), ...o.value.unresolved] : undefined})))
+    if (flags['dry-run'] || plan.toSend === 0) {
+      const result = this.orgResult(planned, planSummaries, false, flags['dry-run'])
+      if (!this.jsonEnabled()) {
+        this.log(renderTable(planned, [...where, ...(flags['dry-run'] ? planColumns() : reportColumns())] as never))
+        this.note(renderSummary(planSummaries, 'keys'))
+        this.note(summaryLine(action, result.summary, flags['dry-run']))
+      }
+
+      process.exitCode = result.exitCode
+      return result
+    }
+
+    if (!this.jsonEnabled()) {
+      process.stderr.write(renderTable(planned, [...where, ...planColumns()] as never) + '\n')
+      process.stderr.write(renderSummary(planSummaries, 'keys') + '\n')
+    }
+
+    const accountRegions = new Set(plan.outcomes.filter((o) => o.value?.items.some((i) => i.send)).map((o) => `${o.account}/${o.region}`)).size
+    await confirmAction({
+      accepted: [String(plan.toSend)],
+      action: `${spec.verb} ${plan.toSend} key${plan.toSend === 1 ? '' : 's'} in ${accountRegions} account-region${accountRegions === 1 ? '' : 's'}`,
+      confirm: flags.confirm,
+      json: this.jsonEnabled(),
+      yes: flags.yes,
+    })
+    const batch = newBatchId()
+    const journal = await journalContextFor(this.aws, new Journal(), commandLine(this.id, this.argv), {batch, warn: (m) => this.warnLine(m)})
+    const interrupt = interruptOnSigint(() => {
+      progress.done()
+      process.stderr.write('Interrupted: no new calls are sent; waiting for the calls in flight…\n')
+    })
+    const verbing = action === 'disable' ? 'Disabling' : 'Enabling'
+    let outcomes
+    try {
+      outcomes = await runAcross(plan, {
+        action,
+        journal: {batch, caller: journal.caller, command: journal.command, journal: journal.journal},
+        maxParallel: targets.maxParallel,
+        onProgress: (done, total, changed, failed) => progress.update(`${verbing} keys: ${done}/${total} (${changed} ${spec.target.toLowerCase()}, ${failed} failed)`),
+        rate,
+        signal: interrupt.signal,
+      })
+    } finally {
+      interrupt.dispose()
+      progress.done()
+    }
+
+    const rows = rowsOf(outcomes)
+    const summaries = stateSummaries(outcomes)
+    const result = this.orgResult(rows, summaries, interrupt.signal.aborted, false, batch)
+    process.exitCode = result.exitCode
+    if (!this.jsonEnabled()) {
+      this.log(renderTable(rows, [...where, ...reportColumns()] as never))
+      this.note(renderSummary(summaries, 'keys'))
+      this.note(summaryLine(action, result.summary))
+      this.note(`Journal batch ${batch} (kmsctl journal list --batch ${batch}; kmsctl undo ENTRY reverses one key, in its account and region).`)
+      if (result.interrupted) this.note('Interrupted (exit 130): the keys marked "not sent" were not changed.')
+      else if (result.exitCode !== 0) this.note(`Exit ${result.exitCode}: ${result.summary.failed} key${result.summary.failed === 1 ? '' : 's'} or account-regions failed.`)
+    }
+
+    return result
+  }
+
+  private orgResult(rows: OrgReportRow[], summaries: TargetSummary[], interrupted: boolean, dryRun = false, batch?: string): KeyStateResult {
+    const t = tally(rows)
+    const failedTargets = summaries.some((s) => s.error)
+    let exitCode = bulkExitCode(rows, interrupted)
+    if (!interrupted && failedTargets && exitCode === 0) exitCode = 3
+    if (!interrupted && exitCode === 1 && rows.some((r) => r.outcome !== 'failed')) exitCode = 3
+    return {action: this.action, batch, dryRun, exitCode, interrupted, keys: rows, summary: t, targets: summaries}
   }
 
   private render(result: KeyStateResult): void {

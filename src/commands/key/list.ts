@@ -1,12 +1,24 @@
 import {Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {usageError} from '../../lib/errors.js'
+import {orgFlags, progressReporter, renderSummary, targetsFrom} from '../../cli/org-flags.js'
+import {ExitCode, usageError} from '../../lib/errors.js'
+import {type TargetSummary, acrossTargets, anyFailed} from '../../lib/org/run.js'
+import type {Targets} from '../../lib/org/targets.js'
 import {parsePairs, splitList} from '../../lib/parse.js'
 import {type KeySummary, listKeys, rotationText} from '../../lib/inventory.js'
 import {chalk, formatDay, renderTable} from '../../lib/output.js'
 
-export type KeyListResult = KeySummary[]
+/** A key of a listing across accounts and regions: where it is, then the key. */
+export type OrgKeySummary = KeySummary & {account: string; region: string}
+
+/** Across accounts or regions (--accounts, --org, --regions, --all-regions): the keys and each account-region's summary. */
+export interface OrgKeyListResult {
+  keys: OrgKeySummary[]
+  targets: TargetSummary[]
+}
+
+export type KeyListResult = KeySummary[] | OrgKeyListResult
 
 const STATES = ['Enabled', 'Disabled', 'PendingDeletion', 'PendingImport', 'PendingReplicaDeletion', 'Unavailable', 'Creating', 'Updating']
 
@@ -20,9 +32,12 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
     {command: '<%= config.bin %> <%= command.id %> --tag team=payments --alias "alias/pay-*"', description: 'Keys tagged team=payments whose alias matches a glob'},
     {command: '<%= config.bin %> <%= command.id %> --state PendingDeletion', description: 'Keys about to be deleted, with the date and days left'},
     {command: '<%= config.bin %> <%= command.id %> --json | jq ".[].keyId"', description: 'Full metadata as JSON'},
+    {command: '<%= config.bin %> <%= command.id %> --org --all-regions --role-name OrganizationAccountAccessRole --tag team=payments', description: 'Keys tagged team=payments in every account and enabled region of the organisation'},
+    {command: '<%= config.bin %> <%= command.id %> --accounts 111122223333,444455556666 --regions us-east-1,eu-west-1 --role-name Ops --json', description: 'Two accounts, two regions, as JSON (each key with its account and region)'},
   ]
 
   static override flags = {
+    ...orgFlags,
     alias: Flags.string({description: 'Only keys with an alias starting with this prefix, or matching this glob (alias/app-*).'}),
     concurrency: Flags.integer({default: 32, description: 'Most requests in flight at once.', min: 1, max: 256}),
     manager: Flags.string({description: 'Only keys managed by AWS or by you.', multiple: true, options: ['AWS', 'CUSTOMER']}),
@@ -39,23 +54,38 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
       return match
     })
     const tags = parsePairs(flags.tag, 'tag')
+    const filters = {alias: flags.alias, concurrency: flags.concurrency, manager: flags.manager, spec: splitList(flags.spec), state: states, tags}
+    const targets = targetsFrom(flags)
+    if (targets) return this.across(targets, filters)
     const kms = await this.aws.kms()
     const progress = this.progress()
     const keys = await listKeys(kms, {
-      alias: flags.alias,
-      concurrency: flags.concurrency,
-      manager: flags.manager,
+      ...filters,
       onProgress: (done, total) => progress.update(`Describing keys: ${done}/${total}`),
-      spec: splitList(flags.spec),
-      state: states,
-      tags,
     })
     progress.done()
     if (!this.jsonEnabled()) this.render(keys)
     return keys
   }
 
-  private render(keys: KeySummary[]): void {
+  private async across(targets: Targets, filters: Parameters<typeof listKeys>[1]): Promise<OrgKeyListResult> {
+    const progress = this.progress()
+    const {outcomes, summaries} = await acrossTargets(this.aws, targets, async ({clients, pacer}) => listKeys(await clients.kms(), {...filters, pacer}), {
+      count: (keys) => ({seen: keys.length}),
+      onProgress: progressReporter(progress, 'keys'),
+    })
+    progress.done()
+    const keys: OrgKeySummary[] = outcomes.flatMap((o) => (o.value ?? []).map((k) => ({account: o.account, region: o.region, ...k})))
+    if (!this.jsonEnabled()) {
+      this.render(keys, true)
+      this.note(renderSummary(summaries, 'keys'))
+    }
+
+    if (anyFailed(summaries)) process.exitCode = ExitCode.PARTIAL
+    return {keys, targets: summaries}
+  }
+
+  private render(keys: Array<KeySummary & {account?: string; region?: string}>, where = false): void {
     if (keys.length === 0) {
       this.note('No keys match.')
       return
@@ -67,6 +97,12 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
 
     this.log(
       renderTable(keys, [
+        ...(where
+          ? [
+              {get: (k: KeySummary & {account?: string}) => k.account ?? '', header: 'Account', shrink: false},
+              {get: (k: KeySummary & {region?: string}) => k.region ?? '', header: 'Region', shrink: false},
+            ]
+          : []),
         {get: (k) => k.aliases.join('\n'), header: 'Alias'},
         {get: (k) => k.keyId, header: 'Key ID', shrink: false},
         {get: stateText, header: 'State', shrink: false},
@@ -81,6 +117,6 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
         {get: (k) => k.description, header: 'Description'},
       ]),
     )
-    this.note(`${keys.length} key${keys.length === 1 ? '' : 's'}`)
+    if (!where) this.note(`${keys.length} key${keys.length === 1 ? '' : 's'}`)
   }
 }

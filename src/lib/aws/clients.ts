@@ -1,16 +1,20 @@
 // One client factory for every command: shared region, credentials, retries, user agent and
 // endpoint; clients are built on first use so that commands that need none never load the SDK.
+import type {AccountClient} from '@aws-sdk/client-account'
 import type {CloudTrailClient} from '@aws-sdk/client-cloudtrail'
 import type {KMSClient} from '@aws-sdk/client-kms'
+import type {OrganizationsClient} from '@aws-sdk/client-organizations'
 import type {STSClient} from '@aws-sdk/client-sts'
 import type {AwsCredentialIdentityProvider} from '@smithy/types'
 
 import {DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, SANDBOX_REGION} from '../../sandbox/constants.js'
 import {KmsctlError, fromAwsError} from '../errors.js'
 import {defaultSandboxDir} from '../home.js'
-import {cloudtrailSdk, kmsSdk, loadSdkPackage, stsSdk} from './sdk.js'
+import {accountSdk, cloudtrailSdk, kmsSdk, loadSdkPackage, organizationsSdk, stsSdk} from './sdk.js'
 
 export interface AwsSettings {
+  /** Credentials to sign with instead of the provider chain (a role assumed in another account). */
+  credentials?: AwsCredentialIdentityProvider
   /** --endpoint-url: one endpoint for every service (a sandbox, a VPC endpoint, a proxy). */
   endpointUrl?: string
   env?: NodeJS.ProcessEnv
@@ -31,11 +35,13 @@ export interface CallerIdentity {
   userId: string
 }
 
-export type Service = 'cloudtrail' | 'kms' | 'sts'
+export type Service = 'account' | 'cloudtrail' | 'kms' | 'organizations' | 'sts'
 
 const ENDPOINT_ENV: Record<Service, string> = {
+  account: 'AWS_ENDPOINT_URL_ACCOUNT',
   cloudtrail: 'AWS_ENDPOINT_URL_CLOUDTRAIL',
   kms: 'AWS_ENDPOINT_URL_KMS',
+  organizations: 'AWS_ENDPOINT_URL_ORGANIZATIONS',
   sts: 'AWS_ENDPOINT_URL_STS',
 }
 
@@ -107,6 +113,19 @@ export class AwsClients {
     return this.caller
   }
 
+  /** The Account Management API (account:ListRegions). */
+  account(): Promise<AccountClient> {
+    return this.client('account', async (config) => {
+      const {AccountClient} = await accountSdk()
+      return new AccountClient(config)
+    })
+  }
+
+  /** The base credentials (the provider chain, or the ones given), for assuming roles from them. */
+  baseCredentials(): Promise<AwsCredentialIdentityProvider> {
+    return this.credentialProvider()
+  }
+
   cloudtrail(): Promise<CloudTrailClient> {
     return this.client('cloudtrail', async (config) => {
       const {CloudTrailClient} = await cloudtrailSdk()
@@ -118,6 +137,18 @@ export class AwsClients {
     return this.client('kms', async (config) => {
       const {KMSClient} = await kmsSdk()
       return new KMSClient(config)
+    })
+  }
+
+  /** The same settings in another region, signing with other credentials (one account-region of a fan-out). */
+  derive(region: string, credentials?: AwsCredentialIdentityProvider): AwsClients {
+    return new AwsClients({...this.settings, region, ...(credentials ? {credentials} : {})})
+  }
+
+  organizations(): Promise<OrganizationsClient> {
+    return this.client('organizations', async (config) => {
+      const {OrganizationsClient} = await organizationsSdk()
+      return new OrganizationsClient(config)
     })
   }
 
@@ -145,6 +176,11 @@ export class AwsClients {
 
   private async credentialProvider(): Promise<AwsCredentialIdentityProvider> {
     if (this.credentials) return this.credentials
+    if (this.settings.credentials) {
+      this.credentials = this.settings.credentials
+      return this.credentials
+    }
+
     const env = this.settings.env ?? process.env
     if (this.settings.sandbox && !env.AWS_ACCESS_KEY_ID) {
       const fixed = {accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY}
@@ -180,6 +216,15 @@ export class AwsClients {
     }
 
     return this.credentials
+  }
+
+  /**
+   * The configuration every client of a service gets (region, retries, user agent, endpoint or the
+   * in-process sandbox), without credentials: for an STS client that assumes roles from the base ones.
+   */
+  async serviceConfig(service: Service): Promise<Record<string, unknown>> {
+    const {credentials: _credentials, ...config} = await this.sharedConfig(service)
+    return config
   }
 
   private async sharedConfig(service: Service): Promise<Record<string, unknown>> {

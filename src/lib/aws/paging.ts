@@ -14,10 +14,11 @@ export interface MarkerPage {
  * page), `entries` picks the page's entries. A listing that hands back the marker it was given
  * would never end: that is an error naming `what` ("ListGrants on KEY").
  */
-export async function listAllPages<P extends MarkerPage, T>(
+export async function listAllPages<P extends MarkerPage | {NextToken?: string}, T>(
   what: string,
   fetch: (marker: string | undefined) => Promise<P>,
   entries: (page: P) => readonly T[] | undefined,
+  nextOf: (page: P) => string | undefined = (page) => ((page as MarkerPage).Truncated ? (page as MarkerPage).NextMarker : undefined),
 ): Promise<T[]> {
   const out: T[] = []
   let marker: string | undefined
@@ -25,9 +26,21 @@ export async function listAllPages<P extends MarkerPage, T>(
     // eslint-disable-next-line no-await-in-loop
     const page = await fetch(marker)
     out.push(...(entries(page) ?? []))
-    const next = page.Truncated ? page.NextMarker : undefined
+    const next = nextOf(page)
     if (next && next === marker) throw new KmsctlError('AWS_ERROR', `${what} returned the same page marker twice.`)
     marker = next
   } while (marker)
   return out
+}
+
+/**
+ * Every entry of a listing that pages with NextToken (Organizations ListAccounts, account:ListRegions,
+ * CloudTrail): the same loop as listAllPages, the token being the marker.
+ */
+export async function listAllTokenPages<P extends {NextToken?: string}, T>(
+  what: string,
+  fetch: (token: string | undefined) => Promise<P>,
+  entries: (page: P) => readonly T[] | undefined,
+): Promise<T[]> {
+  return listAllPages(what, fetch, entries, (page) => page.NextToken)
 }

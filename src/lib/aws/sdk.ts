@@ -11,6 +11,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 export type KmsSdk = typeof import('@aws-sdk/client-kms')
 export type CloudTrailSdk = typeof import('@aws-sdk/client-cloudtrail')
 export type StsSdk = typeof import('@aws-sdk/client-sts')
+export type OrganizationsSdk = typeof import('@aws-sdk/client-organizations')
+export type AccountSdk = typeof import('@aws-sdk/client-account')
 
 // The SDK packages are CommonJS: loading them with require() rather than import() spares Node
 // the scan of each package's source for its named exports (about 10 ms for the KMS client).
@@ -19,6 +21,8 @@ const load = createRequire(import.meta.url)
 let kms: Promise<KmsSdk> | undefined
 let cloudtrail: Promise<CloudTrailSdk> | undefined
 let sts: Promise<StsSdk> | undefined
+let organizations: Promise<OrganizationsSdk> | undefined
+let account: Promise<AccountSdk> | undefined
 
 /** Loads an SDK package (CommonJS) on first use. */
 export function loadSdkPackage<T>(name: string): Promise<T> {
@@ -40,4 +44,14 @@ export function cloudtrailSdk(): Promise<CloudTrailSdk> {
 export function stsSdk(): Promise<StsSdk> {
   sts ??= loadSdkPackage<StsSdk>('@aws-sdk/client-sts')
   return sts
+}
+
+export function organizationsSdk(): Promise<OrganizationsSdk> {
+  organizations ??= loadSdkPackage<OrganizationsSdk>('@aws-sdk/client-organizations')
+  return organizations
+}
+
+export function accountSdk(): Promise<AccountSdk> {
+  account ??= loadSdkPackage<AccountSdk>('@aws-sdk/client-account')
+  return account
 }

@@ -1,0 +1,150 @@
+// key disable / key enable across accounts and regions: the plan is read in every account-region
+// first (which keys carry the tags, in which state), shown, confirmed once for the whole batch, then
+// sent in every account-region in parallel, each at its own account-region's quota. Every journal
+// entry names the account, region and role of its key, so that undo goes back to the same place.
+import {
+  type JournalContext,
+  type KeySource,
+  type PlanItem,
+  type ReportRow,
+  type StateAction,
+  type Tally,
+  planStateChange,
+  runStateChange,
+  selectKeys,
+  tally,
+} from '../bulk.js'
+import type {AwsClients} from '../aws/clients.js'
+import {Pacer} from '../pacing.js'
+import {AccountCredentials} from './credentials.js'
+import {type AccountRegion, type TargetOutcome, fanOut, failureOf} from './fanout.js'
+import {type TargetSummary, acrossTargets, summarise} from './run.js'
+import type {Targets} from './targets.js'
+
+/** A report row of a key in an account-region. */
+export type OrgReportRow = ReportRow & {account: string; region: string}
+
+export interface TargetPlan {
+  items: PlanItem[]
+  unresolved: ReportRow[]
+}
+
+export interface OrgPlan {
+  credentials: AccountCredentials
+  outcomes: Array<TargetOutcome<TargetPlan>>
+  /** Keys the batch will send the call for, in every account-region. */
+  toSend: number
+}
+
+/** Reads every account-region's keys and plans the change (nothing is changed). */
+export async function planAcross(
+  base: AwsClients,
+  targets: Targets,
+  action: StateAction,
+  source: KeySource,
+  onProgress?: (done: number, total: number, seen: number) => void,
+): Promise<OrgPlan> {
+  const {credentials, outcomes} = await acrossTargets(
+    base,
+    targets,
+    async ({clients, pacer}) => planStateChange(action, await selectKeys(await clients.kms(), source, {pacer})),
+    {count: (p) => ({seen: p.items.length}), onProgress},
+  )
+  const toSend = outcomes.reduce((n, o) => n + (o.value?.items.filter((i) => i.send).length ?? 0), 0)
+  return {credentials, outcomes, toSend}
+}
+
+/** The rows of a plan (or of a run), each with its account and region; failed account-regions as one row each. */
+export function rowsOf(outcomes: ReadonlyArray<TargetOutcome<TargetPlan | ReportRow[]>>): OrgReportRow[] {
+  const rows: OrgReportRow[] = []
+  for (const o of outcomes) {
+    const where = {account: o.account, region: o.region}
+    if (o.error) {
+      rows.push({...where, error: {code: o.error.code, message: o.error.message}, key: '-', outcome: 'failed', ref: `${o.account}/${o.region}`})
+      continue
+    }
+
+    const v = o.value!
+    const list = Array.isArray(v) ? v : [...v.items.map((i) => i.row), ...v.unresolved]
+    for (const r of list) rows.push({...where, ...r})
+  }
+
+  return rows
+}
+
+/** The closing summary per account-region: keys seen, changed, failed (the whole account-region when it failed). */
+export function stateSummaries(outcomes: ReadonlyArray<TargetOutcome<ReportRow[]>>): TargetSummary[] {
+  return summarise(outcomes, (rows) => {
+    const t: Tally = tally(rows)
+    return {changed: t.changed, failed: t.failed + t.notSent, seen: t.total}
+  })
+}
+
+export interface RunAcrossOptions {
+  action: StateAction
+  /** Batch, caller and command line for the journal (account, region and role are set per account-region). */
+  journal?: Omit<JournalContext, 'account' | 'region'>
+  maxParallel: number
+  onProgress?: (done: number, total: number, changed: number, failed: number) => void
+  /** Calls per second in each account-region. */
+  rate: number
+  signal?: AbortSignal
+}
+
+/**
+ * Sends the planned calls in every account-region, in parallel (at most maxParallel at once), each
+ * with its own Pacer at `rate`. An account-region that failed while planning keeps its failure; one
+ * that fails now (the role's credentials can no longer be had) fails as a whole, the others go on.
+ */
+export async function runAcross(plan: OrgPlan, options: RunAcrossOptions): Promise<Array<TargetOutcome<ReportRow[]>>> {
+  const total = plan.toSend
+  let done = 0
+  let changed = 0
+  let failed = 0
+  const active = plan.outcomes.filter((o) => o.value && o.value.items.some((i) => i.send))
+  const byTarget = new Map<string, TargetOutcome<TargetPlan>>(active.map((o) => [`${o.account}/${o.region}`, o]))
+  const list: AccountRegion[] = active.map((o) => ({account: o.account, region: o.region}))
+  const ran = await fanOut(
+    plan.credentials,
+    list,
+    async ({access, clients, region, account}) => {
+      const p = byTarget.get(`${account}/${region}`)!.value!
+      let last = {changed: 0, done: 0, failed: 0}
+      const rows = await runStateChange({
+        action: options.action,
+        items: p.items,
+        journal: options.journal ? {...options.journal, account, region, ...(access.roleArn ? {role: access.roleArn} : {})} : undefined,
+        kms: await clients.kms(),
+        onProgress(c) {
+          done += c.done - last.done
+          changed += c.changed - last.changed
+          failed += c.failed - last.failed
+          last = {changed: c.changed, done: c.done, failed: c.failed}
+          options.onProgress?.(done, total, changed, failed)
+        },
+        pacer: new Pacer({concurrency: 100, rates: {[options.action === 'disable' ? 'DisableKey' : 'EnableKey']: options.rate}}),
+        signal: options.signal,
+        workers: Math.min(200, Math.max(10, Math.ceil(options.rate * 2))),
+      })
+      return [...rows, ...p.unresolved]
+    },
+    {maxParallel: options.maxParallel},
+  )
+  const ranBy = new Map(ran.map((o) => [`${o.account}/${o.region}`, o]))
+  // Every account-region of the plan, in the plan's order: run, failed while planning, or nothing to send.
+  return plan.outcomes.map((o): TargetOutcome<ReportRow[]> => {
+    const r = ranBy.get(`${o.account}/${o.region}`)
+    if (r) {
+      if (r.error) {
+        // The account-region failed before its calls: its keys were not sent.
+        const rows = (o.value?.items ?? []).map((i): ReportRow => (i.send ? {...i.row, after: i.row.before, error: failureOf(new Error(r.error!.message)), outcome: 'failed'} : i.row))
+        return {...r, error: undefined, value: [...rows, ...(o.value?.unresolved ?? [])]}
+      }
+
+      return r
+    }
+
+    if (o.error) return {account: o.account, error: o.error, region: o.region, ...(o.role ? {role: o.role} : {})}
+    return {account: o.account, region: o.region, ...(o.role ? {role: o.role} : {}), value: [...(o.value?.items.map((i) => i.row) ?? []), ...(o.value?.unresolved ?? [])]}
+  })
+}
