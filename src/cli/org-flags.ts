@@ -4,10 +4,22 @@
 import {Flags} from '@oclif/core'
 
 import type {TargetSummary} from '../lib/org/run.js'
-import {DEFAULT_MAX_PARALLEL, MAX_PARALLEL_LIMIT, type Targets, parseTargets} from '../lib/org/targets.js'
+import {DEFAULT_MAX_PARALLEL, MAX_PARALLEL_LIMIT, type RoleSpec, type Targets, parseRole, parseTargets} from '../lib/org/targets.js'
 import {type Progress, chalk, renderTable} from '../lib/output.js'
 
 const ORG = 'ORGANISATION'
+
+/** The role that reaches a key in another account (a key ARN given to describe, contain, undo). */
+export const roleFlags = {
+  'external-id': Flags.string({description: 'External ID the role\'s trust policy requires.', helpGroup: ORG}),
+  'role-arn-template': Flags.string({description: "Role to assume in the key's account, as an ARN with {account}.", helpGroup: ORG}),
+  'role-name': Flags.string({description: "Role to assume when the key is in another account (env KMSCTL_ROLE_NAME).", helpGroup: ORG}),
+}
+
+/** The role the flags (or KMSCTL_ROLE_NAME) name, if any. */
+export function roleFrom(flags: {'external-id'?: string; 'role-arn-template'?: string; 'role-name'?: string}): RoleSpec | undefined {
+  return parseRole({externalId: flags['external-id'], roleArnTemplate: flags['role-arn-template'], roleName: flags['role-name']})
+}
 
 /** --accounts, --accounts-file, --org, --exclude-accounts, --regions, --all-regions and how to reach each account. */
 export const orgFlags = {

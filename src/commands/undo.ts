@@ -8,6 +8,8 @@ import {confirmFlags, mutationFlags} from '../cli/flags.js'
 import {Journal} from '../lib/journal.js'
 import {renderFields} from '../lib/output.js'
 import {Pacer} from '../lib/pacing.js'
+import {roleFlags, roleFrom} from '../cli/org-flags.js'
+import {clientsForPlace} from '../lib/org/credentials.js'
 import {type UndoPlan, type UndoResult, findEntry, planUndo, runUndo} from '../lib/undo.js'
 
 export interface UndoCommandResult {
@@ -36,6 +38,7 @@ Checks first that the key is still as the change left it; if it is not, says wha
   ]
 
   static override flags = {
+    ...roleFlags,
     ...mutationFlags,
     ...confirmFlags,
     force: Flags.boolean({description: 'Undo even though the key was changed again since (that later change is overwritten).'}),
@@ -45,7 +48,10 @@ Checks first that the key is still as the change left it; if it is not, says wha
     const {flags} = this
     const journal = new Journal()
     const record = findEntry(journal, this.args.entry)
-    const kms = await this.aws.kms()
+    // Back to where the change was made: its region, and its account through the role it recorded.
+    const place = await clientsForPlace(this.aws, {account: record.account, region: record.region, role: record.role}, roleFrom(flags))
+    if (place.role) this.note(`Account ${record.account}, ${record.region}: through role ${place.role}.`)
+    const kms = await place.clients.kms()
     const pacer = new Pacer()
     const plan = await planUndo(kms, journal, record, {pacer})
     if (!plan.possible) {
@@ -79,7 +85,7 @@ Checks first that the key is still as the change left it; if it is not, says wha
       json: this.jsonEnabled(),
       yes: flags.yes,
     })
-    const ctx = await journalContextFor(this.aws, journal, ['undo', ...this.argv], {warn: (m) => this.warnLine(m)})
+    const ctx = {...(await journalContextFor(place.clients, journal, ['undo', ...this.argv], {warn: (m) => this.warnLine(m)})), ...(place.role ? {role: place.role} : {})}
     const result = await runUndo(kms, journal, plan, ctx, {pacer})
     if (result.status !== 'undone') {
       process.exitCode = result.status === 'partial' ? ExitCode.PARTIAL : ExitCode.FAILED

@@ -402,6 +402,7 @@ export async function runUndo(kms: KMSClient, journal: Journal, plan: UndoPlan, 
     region: ctx.region,
     request: aliasRequest(plan) ?? (plan.calls.length === 1 ? plan.calls[0].input : {calls: plan.calls}),
     reverses: plan.entry,
+    ...(ctx.role ? {role: ctx.role} : {}),
   })
   const sdk = (await kmsSdk()) as unknown as Record<string, new (input: unknown) => unknown>
   const calls: UndoResult['calls'] = plan.calls.map((c) => ({...c, status: 'not-sent'}))

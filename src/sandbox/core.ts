@@ -11,7 +11,11 @@ import {KMS_OPERATIONS, maintain, nextMaintenance} from './kms/operations.js'
 import {resolvePrincipal} from './principals.js'
 import type {SandboxState} from './state.js'
 import {SandboxStore, type StoreOptions} from './store.js'
-import {kmsRecord, lookupEvents} from './trail.js'
+import {kmsRecords, lookupEvents} from './trail.js'
+import {OrganizationSource} from './organizations/model.js'
+import {ORGANIZATIONS_OPERATIONS, ORGANIZATIONS_TARGET_PREFIX, listRegions} from './organizations/operations.js'
+import {type AssumeRoleInput, assumeRole, assumeRoleRecords, assumeRoleXml, stsErrorXml} from './sts/assume-role.js'
+import {sessionCaller} from './sts/sessions.js'
 
 export const KMS_TARGET_PREFIX = 'TrentService.'
 export const CLOUDTRAIL_TARGET_PREFIX = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.'
@@ -22,6 +26,9 @@ export interface SandboxRequest {
   body: string
   /** Header names in lower case. */
   headers: Record<string, string | undefined>
+  /** HTTP method and path (REST services: account:ListRegions is POST /listRegions). */
+  method?: string
+  path?: string
   sourceIp: string
 }
 
@@ -35,7 +42,7 @@ export interface ParsedRequest {
   accessKeyId: string
   operation: string
   region: string
-  service: 'cloudtrail' | 'kms' | 'sts' | 'unknown'
+  service: 'account' | 'cloudtrail' | 'kms' | 'organizations' | 'sts' | 'unknown'
 }
 
 const CREDENTIAL = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/
@@ -53,6 +60,16 @@ export function parseRequest(req: SandboxRequest): ParsedRequest {
   if (target.startsWith(CLOUDTRAIL_SHORT_TARGET_PREFIX)) {
     return {accessKeyId, operation: target.slice(CLOUDTRAIL_SHORT_TARGET_PREFIX.length), region, service: 'cloudtrail'}
   }
+  if (target.startsWith(ORGANIZATIONS_TARGET_PREFIX)) {
+    return {accessKeyId, operation: target.slice(ORGANIZATIONS_TARGET_PREFIX.length), region, service: 'organizations'}
+  }
+
+  const path = (req.path ?? '').split('?')[0]
+  if (!target && (scopeService === 'account' || path === '/listRegions')) {
+    const operation = path === '/listRegions' ? 'ListRegions' : path.replace(/^\//, '')
+    return {accessKeyId, operation, region, service: 'account'}
+  }
+
   const contentType = req.headers['content-type'] ?? ''
   if (!target && (scopeService === 'sts' || contentType.startsWith('application/x-www-form-urlencoded'))) {
     const action = new URLSearchParams(req.body).get('Action') ?? ''
@@ -68,12 +85,15 @@ export interface CoreOptions extends StoreOptions {
 
 export class SandboxCore {
   readonly hooks: SandboxHooks
+  /** The sandbox organisation (organization.json): accounts, roles, session secret. */
+  readonly organization: OrganizationSource
   readonly store: SandboxStore
   private due = {at: 0, generation: -1}
 
   constructor(dir: string, options: CoreOptions = {}) {
     this.store = new SandboxStore(dir, options)
     this.hooks = options.hooks ?? defaultHooks
+    this.organization = new OrganizationSource(dir)
   }
 
   close(): void {
@@ -84,14 +104,18 @@ export class SandboxCore {
     const requestId = randomUUID()
     const parsed = parseRequest(req)
     try {
+      // Temporary credentials of an assumed role act as its session; others as the principals map says.
+      const service = parsed.service === 'unknown' ? 'kms' : parsed.service
+      const session = sessionCaller(this.organization.current(), req.headers['x-amz-security-token'], parsed.accessKeyId, service, this.store.clock.nowMs())
       const ctx: RequestContext = {
         accessKeyId: parsed.accessKeyId,
-        action: `${parsed.service === 'unknown' ? 'kms' : parsed.service}:${parsed.operation}`,
+        action: `${service === 'account' ? 'account' : service}:${parsed.operation}`,
         operation: parsed.operation,
-        principal: this.hooks.resolvePrincipal?.(parsed.accessKeyId) ?? resolvePrincipal(parsed.accessKeyId),
+        principal: session?.principal ?? this.hooks.resolvePrincipal?.(parsed.accessKeyId) ?? resolvePrincipal(parsed.accessKeyId),
         region: parsed.region,
         requestId,
-        service: parsed.service === 'unknown' ? 'kms' : parsed.service,
+        service,
+        ...(session ? {session} : {}),
         sourceIp: req.sourceIp,
         userAgent: req.headers['user-agent'] ?? '',
       }
@@ -105,7 +129,15 @@ export class SandboxCore {
         }
 
         case 'sts': {
-          return await this.sts(ctx)
+          return await this.sts(ctx, req.body)
+        }
+
+        case 'organizations': {
+          return await this.organizations(ctx, req.body)
+        }
+
+        case 'account': {
+          return await this.account(ctx, req.body)
         }
 
         default: {
@@ -113,8 +145,30 @@ export class SandboxCore {
         }
       }
     } catch (error) {
-      return jsonError(requestId, error instanceof SandboxError ? error : internalError())
+      const e = error instanceof SandboxError ? error : internalError()
+      if (parsed.service === 'sts') return xmlError(requestId, e)
+      if (parsed.service === 'account') return restJsonError(requestId, e)
+      return jsonError(requestId, e)
     }
+  }
+
+  /** account:ListRegions (REST-JSON). */
+  private async account(ctx: RequestContext, body: string): Promise<SandboxResponse> {
+    await this.hooks.beforeExecute(ctx)
+    if (ctx.operation !== 'ListRegions') {
+      return restJsonError(ctx.requestId, err('ResourceNotFoundException', `The kmsctl sandbox implements account:ListRegions only, not ${ctx.operation || '(no operation)'}.`, 404))
+    }
+
+    const out = listRegions(this.organization.current(), ctx.principal.accountId, parseJson(body))
+    return {body: JSON.stringify(out), headers: {'content-type': 'application/json', 'x-amzn-requestid': ctx.requestId}, status: 200}
+  }
+
+  /** Organizations ListAccounts and DescribeOrganization (JSON 1.1). */
+  private async organizations(ctx: RequestContext, body: string): Promise<SandboxResponse> {
+    await this.hooks.beforeExecute(ctx)
+    const op = ORGANIZATIONS_OPERATIONS[ctx.operation]
+    if (!op) throw err('UnsupportedAPIEndpointException', `The kmsctl sandbox implements Organizations ListAccounts and DescribeOrganization only, not ${ctx.operation}.`)
+    return jsonOk(ctx.requestId, op.run(this.organization.current(), ctx.principal.accountId, parseJson(body)))
   }
 
   private async cloudtrail(ctx: RequestContext, body: string): Promise<SandboxResponse> {
@@ -124,7 +178,7 @@ export class SandboxCore {
       throw err('UnsupportedOperationException', `The kmsctl sandbox implements CloudTrail LookupEvents only, not ${ctx.operation}.`)
     }
 
-    const out = lookupEvents(this.store.readEvents(), input, ctx.region, this.store.clock.nowMs())
+    const out = lookupEvents(this.store.readEvents(), input, ctx.region, this.store.clock.nowMs(), ctx.principal.accountId)
     return jsonOk(ctx.requestId, out)
   }
 
@@ -153,8 +207,8 @@ export class SandboxCore {
       if (!(error instanceof SandboxError) && process.env.KMSCTL_SANDBOX_DEBUG) process.stderr.write(`${(error as Error)?.stack}\n`)
     }
 
-    this.store.appendEvents([
-      kmsRecord({
+    this.store.appendEvents(
+      kmsRecords({
         errorCode: failure?.type,
         errorMessage: failure?.message,
         eventTimeMs: this.store.clock.nowMs(),
@@ -169,7 +223,7 @@ export class SandboxCore {
         sourceIp: ctx.sourceIp,
         userAgent: ctx.userAgent,
       }),
-    ])
+    )
     if (failure) return jsonError(ctx.requestId, failure)
     return jsonOk(ctx.requestId, result!)
   }
@@ -206,22 +260,86 @@ export class SandboxCore {
     return this.due.at
   }
 
-  private async sts(ctx: RequestContext): Promise<SandboxResponse> {
+  private async sts(ctx: RequestContext, body: string): Promise<SandboxResponse> {
     await this.hooks.beforeExecute(ctx)
+    if (ctx.operation === 'AssumeRole') return this.assumeRole(ctx, body)
     if (ctx.operation !== 'GetCallerIdentity') {
-      return {
-        body: `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>The kmsctl sandbox implements STS GetCallerIdentity only, not ${xml(ctx.operation)}.</Message></Error><RequestId>${ctx.requestId}</RequestId></ErrorResponse>`,
-        headers: {'content-type': 'text/xml', 'x-amzn-requestid': ctx.requestId},
-        status: 400,
-      }
+      return xmlError(ctx.requestId, err('InvalidAction', `The kmsctl sandbox implements STS GetCallerIdentity and AssumeRole only, not ${ctx.operation}.`))
     }
 
     const p = ctx.principal
-    const body =
+    const body_ =
       `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">\n` +
       `  <GetCallerIdentityResult>\n    <Arn>${xml(p.arn)}</Arn>\n    <UserId>${xml(p.principalId)}</UserId>\n    <Account>${p.accountId}</Account>\n  </GetCallerIdentityResult>\n` +
       `  <ResponseMetadata>\n    <RequestId>${ctx.requestId}</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n`
-    return {body, headers: {'content-type': 'text/xml', 'x-amzn-requestid': ctx.requestId}, status: 200}
+    return {body: body_, headers: {'content-type': 'text/xml', 'x-amzn-requestid': ctx.requestId}, status: 200}
+  }
+
+  /** STS AssumeRole: checks the role and its trust, issues the session, records the call in both accounts. */
+  private assumeRole(ctx: RequestContext, body: string): SandboxResponse {
+    const form = new URLSearchParams(body)
+    const input: AssumeRoleInput = {}
+    for (const k of ['RoleArn', 'RoleSessionName', 'ExternalId', 'DurationSeconds', 'Policy', 'SerialNumber', 'TokenCode'] as const) {
+      const v = form.get(k)
+      if (v !== null) input[k] = v
+    }
+
+    const p = ctx.principal
+    const resolved = ctx.session ? {iamAllow: ctx.session.iamAllow, isAdministrator: false} : this.callerPermissions(ctx)
+    const caller = {accountId: p.accountId, arn: p.arn, iamAllow: resolved.iamAllow, isAdministrator: resolved.isAdministrator, type: p.type}
+    const nowMs = this.store.clock.nowMs()
+    let failure: SandboxError | undefined
+    let outcome: ReturnType<typeof assumeRole> | undefined
+    try {
+      outcome = assumeRole(this.organization.current(), input, caller, nowMs)
+    } catch (error) {
+      failure = error instanceof SandboxError ? error : internalError()
+    }
+
+    const identity = p.sessionIdentity ?? (p.trailIdentity && p.trailIdentity.type !== 'AWSAccount' ? p.trailIdentity : userIdentityOf(p))
+    this.store.appendEvents(
+      assumeRoleRecords({
+        callerAccount: p.accountId,
+        callerIdentity: identity,
+        callerPrincipalId: p.principalId,
+        errorCode: failure?.type,
+        errorMessage: failure?.message,
+        eventTimeMs: nowMs,
+        input,
+        outcome,
+        region: ctx.region,
+        requestId: ctx.requestId,
+        sourceIp: ctx.sourceIp,
+        userAgent: ctx.userAgent,
+      }),
+    )
+    if (failure) return xmlError(ctx.requestId, failure)
+    return {body: assumeRoleXml(outcome!, ctx.requestId), headers: {'content-type': 'text/xml', 'x-amzn-requestid': ctx.requestId}, status: 200}
+  }
+
+  /** What the caller's IAM allows, as far as the sandbox knows (the principals map, through the hooks). */
+  private callerPermissions(ctx: RequestContext): {iamAllow: readonly string[]; isAdministrator: boolean} {
+    const hooks = this.hooks as SandboxHooks & {principals?: {resolve(id: string): {iamAllow: readonly string[]; isDefault: boolean}}}
+    const r = hooks.principals?.resolve(ctx.accessKeyId)
+    if (!r) return {iamAllow: ['*'], isAdministrator: true}
+    return {iamAllow: r.iamAllow, isAdministrator: r.isDefault}
+  }
+}
+
+function userIdentityOf(p: RequestContext['principal']): Record<string, unknown> {
+  return {accessKeyId: p.accessKeyId, accountId: p.accountId, arn: p.arn, principalId: p.principalId, type: p.type, ...(p.userName ? {userName: p.userName} : {})}
+}
+
+function xmlError(requestId: string, e: SandboxError): SandboxResponse {
+  return {body: stsErrorXml(e, requestId), headers: {'content-type': 'text/xml', 'x-amzn-requestid': requestId}, status: e.status}
+}
+
+/** A REST-JSON error: the type in x-amzn-ErrorType, {"message": ...} in the body. */
+function restJsonError(requestId: string, e: SandboxError): SandboxResponse {
+  return {
+    body: JSON.stringify({message: e.message}),
+    headers: {'content-type': 'application/json', 'x-amzn-errortype': e.type, 'x-amzn-requestid': requestId},
+    status: e.status === 400 && e.type === 'AccessDeniedException' ? 403 : e.status,
   }
 }
 

@@ -1,6 +1,7 @@
 // Extension points of the request core, for the realism issue (issue 4): key-policy and grant
 // enforcement, per-operation quotas, latency and fault injection. Defaults: allow, no delay, no fault.
 import type {Principal} from './principals.js'
+import type {SessionCaller} from './sts/sessions.js'
 import type {KeyRecord, SandboxState} from './state.js'
 
 export interface RequestContext {
@@ -11,7 +12,9 @@ export interface RequestContext {
   principal: Principal
   region: string
   requestId: string
-  service: 'cloudtrail' | 'kms' | 'sts'
+  service: 'account' | 'cloudtrail' | 'kms' | 'organizations' | 'sts'
+  /** Set when the request is signed by an assumed-role session of the sandbox organisation. */
+  session?: SessionCaller
   sourceIp: string
   userAgent: string
 }

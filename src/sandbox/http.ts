@@ -65,7 +65,7 @@ export async function startHttpServer(options: {dir: string; hooks?: SandboxHook
       const headers: Record<string, string | undefined> = {}
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : v
       core
-        .handle({body: Buffer.concat(chunks).toString('utf8'), headers, sourceIp: clientIp(req)})
+        .handle({body: Buffer.concat(chunks).toString('utf8'), headers, method: req.method, path: req.url, sourceIp: clientIp(req)})
         .then((out) => {
           res.writeHead(out.status, {...out.headers, 'content-length': Buffer.byteLength(out.body)})
           res.end(out.body)

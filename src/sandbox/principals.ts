@@ -12,6 +12,8 @@ export interface Principal {
   userName?: string
   /** CloudTrail's userIdentity for this caller, when it differs from the default shape (see realism/identity.ts). */
   trailIdentity?: Record<string, unknown>
+  /** An assumed-role session of the sandbox organisation: its full userIdentity, in any account's trail. */
+  sessionIdentity?: Record<string, unknown>
 }
 
 export const DEFAULT_PRINCIPAL_ID = 'AIDAKMSCTLSANDBOXADMIN'

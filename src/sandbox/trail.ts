@@ -91,12 +91,42 @@ export function kmsRecord(c: CallRecordInput): TrailRecord {
   record.requestID = c.requestId
   record.eventID = randomUUID()
   record.readOnly = c.readOnly
-  if (c.resources.length > 0) record.resources = c.resources.map((arn) => ({accountId: SANDBOX_ACCOUNT, type: 'AWS::KMS::Key', ARN: arn}))
+  if (c.resources.length > 0) record.resources = c.resources.map((arn) => ({accountId: arn.split(':')[4] || SANDBOX_ACCOUNT, type: 'AWS::KMS::Key', ARN: arn}))
   record.eventType = 'AwsApiCall'
   record.managementEvent = true
-  record.recipientAccountId = SANDBOX_ACCOUNT
+  record.recipientAccountId = recipientOf(c)
   record.eventCategory = 'Management'
   return record
+}
+
+/** The account whose trail records a call: the key's, or the caller's for calls on no key. */
+function recipientOf(c: CallRecordInput): string {
+  return c.resources[0]?.split(':')[4] || c.principal.accountId || SANDBOX_ACCOUNT
+}
+
+/**
+ * The records of one KMS call: in the key's account; and, when the caller is in another account,
+ * in the caller's account too (with its full identity), both with the same sharedEventID.
+ */
+export function kmsRecords(c: CallRecordInput): TrailRecord[] {
+  const record = kmsRecord(c)
+  const recipient = record.recipientAccountId as string
+  if (!c.principal.accountId || recipient === c.principal.accountId) {
+    if (record.userIdentity?.type === 'AWSAccount' && c.principal.sessionIdentity) record.userIdentity = c.principal.sessionIdentity
+    return [record]
+  }
+
+  const shared = randomUUID()
+  record.userIdentity = {type: 'AWSAccount', principalId: c.principal.principalId, accountId: c.principal.accountId}
+  record.sharedEventID = shared
+  const own: TrailRecord = {...record, eventID: randomUUID(), recipientAccountId: c.principal.accountId, sharedEventID: shared, userIdentity: c.principal.sessionIdentity ?? fullIdentity(c.principal)}
+  return [own, record]
+}
+
+function fullIdentity(p: Principal): Record<string, unknown> {
+  if (p.trailIdentity && p.trailIdentity.type !== 'AWSAccount') return p.trailIdentity
+  const {trailIdentity: _omit, ...rest} = p
+  return userIdentity(rest)
 }
 
 // ---- LookupEvents --------------------------------------------------------------------------------
@@ -157,7 +187,7 @@ function timeArg(v: unknown, name: string): number | undefined {
   throw err('InvalidTimeRangeException', `${name} is not a valid time.`)
 }
 
-export function lookupEvents(records: TrailRecord[], input: Record<string, any>, region: string, nowMs: number): Record<string, unknown> {
+export function lookupEvents(records: TrailRecord[], input: Record<string, any>, region: string, nowMs: number, account: string = SANDBOX_ACCOUNT): Record<string, unknown> {
   const attrs = input.LookupAttributes
   if (attrs !== undefined && attrs !== null && !Array.isArray(attrs)) throw err('InvalidLookupAttributesException', 'LookupAttributes must be a list.')
   const list = (attrs ?? []) as Array<{AttributeKey?: string; AttributeValue?: string}>
@@ -206,6 +236,8 @@ export function lookupEvents(records: TrailRecord[], input: Record<string, any>,
   for (let i = records.length - 1; i >= 0; i--) {
     const r = records[i]
     if (r.awsRegion !== region) continue
+    // Each account's trail holds the events recorded in that account.
+    if ((r.recipientAccountId ?? SANDBOX_ACCOUNT) !== account) continue
     const t = Date.parse(r.eventTime)
     if (t < from || t > to) continue
     if (attr && !matches(r, attr.AttributeKey!, attr.AttributeValue!)) continue

@@ -163,3 +163,34 @@ export class AccountCredentials {
 function partitionOf(arn: string | undefined): string {
   return /^arn:(aws[a-z-]*):/.exec(arn ?? '')?.[1] ?? 'aws'
 }
+
+/** Where a key lives, and (when recorded) the role that reached it. */
+export interface Place {
+  account?: string
+  region: string
+  /** The role ARN recorded for this place (a journal entry's). */
+  role?: string
+}
+
+/**
+ * Clients for one place: the base clients for the caller's account (in the place's region), else
+ * the recorded role, else the configured one (--role-name, KMSCTL_ROLE_NAME). Says which role it is.
+ */
+export async function clientsForPlace(base: AwsClients, place: Place, configured?: RoleSpec): Promise<{clients: AwsClients; role?: string}> {
+  const caller = await base.callerIdentity().catch(() => undefined)
+  const home = await base.region()
+  if (!place.account || !caller || place.account === caller.account) {
+    return {clients: place.region === home ? base : base.derive(place.region, await base.baseCredentials())}
+  }
+
+  const role: RoleSpec | undefined = place.role ? {...configured, roleArn: place.role, template: undefined} : configured
+  if (!role) {
+    throw new KmsctlError('USAGE', `The key is in account ${place.account}, not the caller's (${caller.account}), and no role to assume there is configured.`, {
+      remedy: 'Try this: --role-name NAME (or export KMSCTL_ROLE_NAME=NAME) naming the role to assume in that account.',
+    })
+  }
+
+  const creds = new AccountCredentials(base, role)
+  const {access, clients} = await creds.clientsFor(place.account, place.region)
+  return {clients, role: access.roleArn}
+}

@@ -40,6 +40,8 @@ export type RegionSelection =
 /** How kmsctl reaches an account other than the caller's: a role assumed from the base credentials. */
 export interface RoleSpec {
   externalId?: string
+  /** One exact role ARN (the role a journal entry recorded). */
+  roleArn?: string
   /** The role's name in every account (--role-name or KMSCTL_ROLE_NAME). */
   roleName?: string
   /** 'arn:aws:iam::{account}:role/Ops' (--role-arn-template). */
@@ -148,6 +150,7 @@ function readAccountsFile(file: string, read: (path: string) => string): string[
 
 /** The ARN of the role to assume in an account. */
 export function roleArnFor(role: RoleSpec, account: string, partition = 'aws'): string {
+  if (role.roleArn) return role.roleArn
   if (role.template) return role.template.replaceAll(ACCOUNT_PLACEHOLDER, account)
   return `arn:${partition}:iam::${account}:role/${role.roleName}`
 }

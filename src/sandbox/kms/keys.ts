@@ -110,6 +110,11 @@ export function dryRun(input: Record<string, any>): void {
   if (bool(input, 'DryRun')) throw err('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.')
 }
 
+/** The account a request works in: the caller's (its keys, aliases and listings). */
+export function callerAccount(ctx: Pick<OpContext, 'principal'>): string {
+  return ctx.principal?.accountId ?? SANDBOX_ACCOUNT
+}
+
 // ---- Finding keys --------------------------------------------------------------------------------
 export interface FindOptions {
   /** Accept alias names and alias ARNs (crypto operations and DescribeKey). */
@@ -123,27 +128,30 @@ const notFoundKey = (arn: string) => err('NotFoundException', `Key '${arn}' does
 /** Resolves a KeyId as KMS does; creates the AWS-managed key on first use of alias/aws/<service>. */
 export function findKey(ctx: OpContext, ref: string, opts: FindOptions = {}): KeyRecord {
   const {state, region} = ctx
+  // Key IDs and alias names are the caller's account's; an ARN may name a key of another account.
+  const own = callerAccount(ctx)
   let arn: string | undefined
   if (KEY_ID.test(ref) || MRK_ID.test(ref)) {
-    arn = keyArn(region, ref)
+    arn = keyArn(region, ref, own)
   } else if (KEY_ARN.test(ref)) {
-    const [, r, account] = KEY_ARN.exec(ref)!
-    if (r !== region || account !== SANDBOX_ACCOUNT) throw notFoundKey(ref)
+    const [, r] = KEY_ARN.exec(ref)!
+    if (r !== region) throw notFoundKey(ref)
     arn = ref
   } else if (opts.aliases && (ref.startsWith('alias/') || ALIAS_ARN.test(ref))) {
     let name = ref
     if (!ref.startsWith('alias/')) {
       const [, r, account, n] = ALIAS_ARN.exec(ref)!
-      if (r !== region || account !== SANDBOX_ACCOUNT) throw err('NotFoundException', `Alias ${ref} is not found.`)
+      if (r !== region || (account !== own && !state.aliases[ref])) throw err('NotFoundException', `Alias ${ref} is not found.`)
       name = n
     }
 
-    const alias = state.aliases[aliasArn(region, name)]
+    const aliasAccount = ref.startsWith('alias/') ? own : ALIAS_ARN.exec(ref)![2]
+    const alias = state.aliases[aliasArn(region, name, aliasAccount)]
     if (alias) {
       arn = alias.targetKeyArn
     } else {
       const service = /^alias\/aws\/([a-z0-9-]+)$/.exec(name)?.[1]
-      if (!service || !AWS_MANAGED_SERVICES.has(service)) throw err('NotFoundException', `Alias ${aliasArn(region, name)} is not found.`)
+      if (!service || !AWS_MANAGED_SERVICES.has(service) || aliasAccount !== own) throw err('NotFoundException', `Alias ${aliasArn(region, name, aliasAccount)} is not found.`)
       needWrite(ctx)
       arn = createAwsManagedKey(ctx, service).arn
     }
@@ -169,9 +177,10 @@ export function keyFrom(ctx: OpContext, input: Record<string, any>, opts: FindOp
 export function createAwsManagedKey(ctx: OpContext, service: string): KeyRecord {
   const now = ctx.clock.nowMs()
   const keyId = newKeyId(false)
-  const arn = keyArn(ctx.region, keyId)
+  const account = callerAccount(ctx)
+  const arn = keyArn(ctx.region, keyId, account)
   const key: KeyRecord = {
-    account: SANDBOX_ACCOUNT,
+    account,
     arn,
     createdAt: now,
     description: `Default key that protects my ${service.toUpperCase()} resources when no other key is defined`,
@@ -183,7 +192,7 @@ export function createAwsManagedKey(ctx: OpContext, service: string): KeyRecord 
     multiRegion: false,
     onDemandRotations: 0,
     origin: 'AWS_KMS',
-    policy: awsManagedKeyPolicy(SANDBOX_ACCOUNT, ctx.region, service),
+    policy: awsManagedKeyPolicy(account, ctx.region, service),
     region: ctx.region,
     rotation: {enabled: true, nextRotation: now + 365 * 86_400_000, periodDays: 365},
     state: 'Enabled',
@@ -191,7 +200,7 @@ export function createAwsManagedKey(ctx: OpContext, service: string): KeyRecord 
   }
   ctx.state.keys[arn] = key
   const name = `alias/aws/${service}`
-  ctx.state.aliases[aliasArn(ctx.region, name)] = {arn: aliasArn(ctx.region, name), createdAt: now, name, region: ctx.region, targetKeyArn: arn, updatedAt: now}
+  ctx.state.aliases[aliasArn(ctx.region, name, account)] = {arn: aliasArn(ctx.region, name, account), createdAt: now, name, region: ctx.region, targetKeyArn: arn, updatedAt: now}
   return key
 }
 

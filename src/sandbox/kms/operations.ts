@@ -2,7 +2,6 @@
 // Each operation takes the request's JSON input and an OpContext and returns the JSON output.
 import {randomBytes} from 'node:crypto'
 
-import {SANDBOX_ACCOUNT, SANDBOX_ROOT_ARN} from '../constants.js'
 import {DAY_MS} from '../clock.js'
 import {err, validationError} from '../errors.js'
 import type {GrantRecord, KeyRecord, SandboxState, Tag} from '../state.js'
@@ -33,6 +32,7 @@ import {
 import {
   REGION,
   aliasArn,
+  callerAccount,
   blob,
   bool,
   context,
@@ -109,8 +109,9 @@ function validateTags(tags: unknown): Tag[] {
 function checkPolicy(ctx: OpContext, policy: string, bypass: boolean | undefined, keyArn?: string): void {
   const statements = validatePolicyDocument(policy)
   if (bypass) return
-  if (ctx.hooks.checkLockout) ctx.hooks.checkLockout(ctx, policy, keyArn, SANDBOX_ACCOUNT)
-  else checkLockout(statements, ctx.principal.arn, SANDBOX_ACCOUNT)
+  const account = keyArn?.split(':')[4] ?? callerAccount(ctx)
+  if (ctx.hooks.checkLockout) ctx.hooks.checkLockout(ctx, policy, keyArn, account)
+  else checkLockout(statements, ctx.principal.arn, account)
 }
 
 function aliasNameFrom(input: Record<string, any>, forWrite: boolean): string {
@@ -333,8 +334,8 @@ const CreateKey: Operation = (input, ctx) => {
   const now = ctx.clock.nowMs()
   const keyId = newKeyId(multiRegion)
   const key: KeyRecord = {
-    account: SANDBOX_ACCOUNT,
-    arn: keyArn(ctx.region, keyId),
+    account: callerAccount(ctx),
+    arn: keyArn(ctx.region, keyId, callerAccount(ctx)),
     createdAt: now,
     description,
     keyId,
@@ -346,7 +347,7 @@ const CreateKey: Operation = (input, ctx) => {
     ...(multiRegion ? {multiRegionType: 'PRIMARY' as const} : {}),
     onDemandRotations: 0,
     origin: 'AWS_KMS',
-    policy: policyIn ?? defaultKeyPolicy(SANDBOX_ACCOUNT),
+    policy: policyIn ?? defaultKeyPolicy(callerAccount(ctx)),
     region: ctx.region,
     rotation: {enabled: false},
     state: 'Enabled',
@@ -368,7 +369,7 @@ const DescribeKey: Operation = (input, ctx) => {
 
 const ListKeys: Operation = (input, ctx) => {
   const keys = Object.values(ctx.state.keys)
-    .filter((k) => k.region === ctx.region)
+    .filter((k) => k.region === ctx.region && k.account === callerAccount(ctx))
     .sort((a, b) => a.createdAt - b.createdAt || a.keyId.localeCompare(b.keyId))
   const p = page(keys, input, 1000, 100)
   return {Keys: p.items.map((k) => ({KeyArn: k.arn, KeyId: k.keyId})), ...(p.NextMarker ? {NextMarker: p.NextMarker} : {}), Truncated: p.Truncated}
@@ -471,7 +472,7 @@ const CreateAlias: Operation = (input, ctx) => {
   const key = targetKey(ctx, input)
   requireCustomerManaged(ctx, key)
   requireNotPendingDeletion(key)
-  const arn = aliasArn(ctx.region, name)
+  const arn = aliasArn(ctx.region, name, callerAccount(ctx))
   if (ctx.state.aliases[arn]) throw err('AlreadyExistsException', `An alias with the name ${arn} already exists`)
   if (aliasesOf(ctx.state, key).length >= MAX_ALIASES_PER_KEY) {
     throw err('LimitExceededException', `The KMS key ${key.arn} already has ${MAX_ALIASES_PER_KEY} aliases, the most allowed.`)
@@ -484,7 +485,7 @@ const CreateAlias: Operation = (input, ctx) => {
 
 const UpdateAlias: Operation = (input, ctx) => {
   const name = aliasNameFrom(input, true)
-  const arn = aliasArn(ctx.region, name)
+  const arn = aliasArn(ctx.region, name, callerAccount(ctx))
   const alias = ctx.state.aliases[arn]
   if (!alias) throw err('NotFoundException', `Alias ${arn} is not found.`)
   const key = targetKey(ctx, input)
@@ -509,7 +510,7 @@ const UpdateAlias: Operation = (input, ctx) => {
 
 const DeleteAlias: Operation = (input, ctx) => {
   const name = aliasNameFrom(input, true)
-  const arn = aliasArn(ctx.region, name)
+  const arn = aliasArn(ctx.region, name, callerAccount(ctx))
   const alias = ctx.state.aliases[arn]
   if (!alias) throw err('NotFoundException', `Alias ${arn} is not found.`)
   if (ctx.state.keys[alias.targetKeyArn]) ctx.resources.push(alias.targetKeyArn)
@@ -519,7 +520,8 @@ const DeleteAlias: Operation = (input, ctx) => {
 
 const ListAliases: Operation = (input, ctx) => {
   const ref = str(input, 'KeyId', {max: 2048})
-  let aliases = Object.values(ctx.state.aliases).filter((a) => a.region === ctx.region)
+  const own = callerAccount(ctx)
+  let aliases = Object.values(ctx.state.aliases).filter((a) => a.region === ctx.region && a.arn.split(':')[4] === own)
   if (ref !== undefined) {
     if (ref.startsWith('alias/') || /:alias\//.test(ref)) throw err('InvalidArnException', `Invalid keyId ${ref}: ListAliases takes a key ID or key ARN.`)
     const key = findKey(ctx, ref)
@@ -609,7 +611,7 @@ const CreateGrant: Operation = (input, ctx) => {
     createdAt: ctx.clock.nowMs(),
     grantId,
     granteePrincipal: grantee,
-    issuingAccount: SANDBOX_ROOT_ARN,
+    issuingAccount: `arn:aws:iam::${key.account}:root`,
     keyArn: key.arn,
     ...(name ? {name} : {}),
     operations,
@@ -635,6 +637,7 @@ const ListRetirableGrants: Operation = (input, ctx) => {
   const retiring = str(input, 'RetiringPrincipal', {max: 256, min: 1, required: true})!
   const grants = Object.values(ctx.state.grants)
     .filter((g) => g.retiringPrincipal === retiring && ctx.state.keys[g.keyArn]?.region === ctx.region)
+    .filter((g) => ctx.state.keys[g.keyArn]?.account === callerAccount(ctx))
     .sort((a, b) => a.createdAt - b.createdAt || a.grantId.localeCompare(b.grantId))
   const p = page(grants, input, 100, 50)
   return {Grants: p.items.map((g) => grantEntry(g)), ...(p.NextMarker ? {NextMarker: p.NextMarker} : {}), Truncated: p.Truncated}
@@ -960,7 +963,7 @@ const ReplicateKey: Operation = (input, ctx) => {
   requireNotPendingDeletion(key)
   if (!REGION.test(replicaRegion)) throw err('ValidationException', `${replicaRegion} is not a valid AWS region.`)
   if (replicaRegion === key.region) throw err('ValidationException', `The replica region ${replicaRegion} is the region of the primary key.`)
-  const arn = keyArn(replicaRegion, key.keyId)
+  const arn = keyArn(replicaRegion, key.keyId, key.account)
   if (ctx.state.keys[arn]) throw err('AlreadyExistsException', `A replica of ${key.keyId} already exists in ${replicaRegion}: ${arn}`)
   if (policyIn !== undefined) checkPolicy(ctx, policyIn, bypass)
   const now = ctx.clock.nowMs()
@@ -971,7 +974,7 @@ const ReplicateKey: Operation = (input, ctx) => {
     description: description ?? key.description,
     multiRegionType: 'REPLICA',
     onDemandRotations: 0,
-    policy: policyIn ?? defaultKeyPolicy(SANDBOX_ACCOUNT),
+    policy: policyIn ?? defaultKeyPolicy(callerAccount(ctx)),
     region: replicaRegion,
     state: key.state === 'Enabled' ? 'Enabled' : 'Disabled',
     tags,

@@ -253,14 +253,24 @@ export const SEED_ACCOUNTS: ReadonlyArray<{id: string; name: string}> = [
   {id: '555566667777', name: 'analytics'},
 ]
 
-export async function seedOrganization(dir: string, nowMs: number, accounts = SEED_ACCOUNTS): Promise<SeedResult> {
+export async function seedOrganization(dir: string, nowMs: number, accounts = SEED_ACCOUNTS, regions?: string[]): Promise<SeedResult> {
   let organizationId = ''
   for (const a of accounts) {
     // eslint-disable-next-line no-await-in-loop
-    organizationId = (await addAccount(dir, {id: a.id, name: a.name, nowMs})).organizationId
+    organizationId = (await addAccount(dir, {id: a.id, name: a.name, nowMs, ...(regions ? {regions} : {})})).organizationId
   }
 
+  if (regions) await setManagementRegions(dir, regions)
   return {accounts: listAccounts(dir), organizationId}
+}
+
+/** The regions the management account has enabled. */
+export async function setManagementRegions(dir: string, regions: string[]): Promise<void> {
+  await withOrganizationLock(dir, (current) => {
+    const org = current ?? newOrganization(Date.now())
+    const management = org.accounts[org.managementAccount]
+    return {file: {...org, accounts: {...org.accounts, [org.managementAccount]: {...management, regions: [...regions]}}}, result: undefined}
+  })
 }
 
 /** An account's ARN as Organizations names it. */

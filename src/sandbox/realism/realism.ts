@@ -48,7 +48,7 @@ export class Realism implements SandboxHooks {
     const delay = drawLatency(settings.latency, this.random)
     if (delay > 0) await sleep(delay)
     if (settings.quotas === 'aws') this.rateLimiter(settings.quotasScale).check(ctx.service, ctx.operation, ctx.principal.accountId, ctx.region)
-    if (ctx.service !== 'sts' && happens(settings.failRate, this.random)) throw internalFailure(ctx.service)
+    if ((ctx.service === 'kms' || ctx.service === 'cloudtrail') && happens(settings.failRate, this.random)) throw internalFailure(ctx.service)
     // Operations on no key: IAM decides them here, before their input is looked at.
     if (ctx.service === 'kms' && IAM_ONLY_OPERATIONS.has(ctx.operation)) {
       authorizeIamOnly(this.caller(ctx), `kms:${ctx.operation}`)
@@ -70,6 +70,7 @@ export class Realism implements SandboxHooks {
   }
 
   private caller(ctx: RequestContext): ResolvedPrincipal {
+    if (ctx.session) return {iamAllow: ctx.session.iamAllow, isDefault: false, parsed: ctx.session.parsed, principal: ctx.session.principal}
     return this.principals.resolve(ctx.accessKeyId)
   }
 

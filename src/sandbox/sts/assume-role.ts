@@ -106,6 +106,11 @@ export function encodeSessionToken(secret: string, claims: SessionClaims): strin
   return `${TOKEN_PREFIX}.${payload}.${sign(secret, payload)}`
 }
 
+/** True for a token in the sandbox's session-token format (whether or not it is valid). */
+export function isSandboxSessionToken(token: string): boolean {
+  return token.startsWith(`${TOKEN_PREFIX}.`)
+}
+
 /** The claims of a session token issued by this sandbox, or undefined for any other token. */
 export function decodeSessionToken(secret: string, token: string): SessionClaims | undefined {
   const parts = token.split('.')
