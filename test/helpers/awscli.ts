@@ -22,6 +22,8 @@ export interface AwsTarget {
   secretAccessKey: string
   /** A directory for the CLI's HOME. */
   home: string
+  /** Temporary credentials (an assumed role): the session token. */
+  sessionToken?: string
 }
 
 export function runAws(target: AwsTarget, args: string[]): Promise<AwsResult> {
@@ -38,6 +40,7 @@ export function runAws(target: AwsTarget, args: string[]): Promise<AwsResult> {
         AWS_REGION: 'us-east-1',
         AWS_SECRET_ACCESS_KEY: target.secretAccessKey,
         AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+        ...(target.sessionToken ? {AWS_SESSION_TOKEN: target.sessionToken} : {}),
         HOME: target.home,
         LANG: 'C.UTF-8',
         PATH: '/usr/bin:/bin',

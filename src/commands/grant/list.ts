@@ -7,6 +7,8 @@ import {validateGrantId, validatePrincipal} from '../../lib/grants/validate.js'
 import {resolveKey} from '../../lib/key-ref.js'
 import {type Column, formatDate, renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
+import {orgFlags, progressReporter, renderSummary, targetsFrom} from '../../cli/org-flags.js'
+import {type TargetSummary, acrossTargets, anyFailed} from '../../lib/org/run.js'
 
 /** The account ID in an ARN (arn:aws:iam::111122223333:root, a key ARN), for tables. */
 function accountOf(arn: string | undefined): string {
@@ -23,7 +25,12 @@ export interface GrantListResult {
   awsManagedSkipped?: number
   /** Keys whose grants could not be listed; the exit code is 3 when there are any. */
   failures: KeyFailure[]
+  /** Across accounts or regions: each account-region's grants seen, or its failure (exit 3). */
+  targets?: TargetSummary[]
 }
+
+/** A grant found across accounts and regions: where, then the grant. */
+export type OrgGrantInfo = GrantInfo & {account?: string; region?: string}
 
 export default class GrantList extends KmsctlCommand<typeof GrantList> {
   static override args = {
@@ -41,9 +48,11 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
     {command: '<%= config.bin %> <%= command.id %> alias/payments --grant-id 0c237476b39f8bc44e45212e08498fbe3151305030726c0590dd8d3e9f3d6a60', description: 'One grant'},
     {command: '<%= config.bin %> <%= command.id %> --retirable-by arn:aws:iam::111122223333:role/ops', description: 'Grants a principal may retire'},
     {command: '<%= config.bin %> <%= command.id %> --all-keys --json', description: 'Every grant in the region as JSON'},
+    {command: '<%= config.bin %> <%= command.id %> --grantee arn:aws:iam::111122223333:role/app --org --all-regions --role-name OrganizationAccountAccessRole', description: 'What can this role do with any key of the organisation, in any region?'},
   ]
 
   static override flags = {
+    ...orgFlags,
     'all-keys': Flags.boolean({description: 'Every customer-managed key of the region (the default without KEY).', exclusive: ['retirable-by']}),
     concurrency: Flags.integer({default: 16, description: 'Most requests in flight at once during an all-keys scan.', max: 256, min: 1}),
     'grant-id': Flags.string({description: 'Only the grant with this ID.'}),
@@ -58,6 +67,32 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
     const grantee = flags.grantee === undefined ? undefined : validatePrincipal(flags.grantee, 'grantee')
     const grantId = flags['grant-id'] === undefined ? undefined : validateGrantId(flags['grant-id'], '--grant-id')
     const retirableBy = flags['retirable-by'] === undefined ? undefined : validatePrincipal(flags['retirable-by'], 'retirable-by')
+    const targets = targetsFrom(flags)
+    if (targets) {
+      if (args.key || retirableBy) throw usageError('Across accounts and regions, grants are searched in every customer-managed key.', 'Try this: kmsctl grant list --grantee ARN --org --role-name NAME (no KEY, no --retirable-by)')
+      const progress = this.progress()
+      const {outcomes, summaries} = await acrossTargets(
+        this.aws,
+        targets,
+        async ({clients, pacer}) => scanAllGrants(await clients.kms(), {grantId, grantee, pacer}),
+        {count: (scan) => ({failed: scan.failures.length, seen: scan.grants.length}), onProgress: progressReporter(progress, 'grants')},
+      )
+      progress.done()
+      const grants: OrgGrantInfo[] = outcomes.flatMap((o) => (o.value?.grants ?? []).map((g) => ({account: o.account, region: o.region, ...g})))
+      const failures = outcomes.flatMap((o) => o.value?.failures ?? [])
+      const keysScanned = outcomes.reduce((n, o) => n + (o.value?.keysScanned ?? 0), 0)
+      const awsManagedSkipped = outcomes.reduce((n, o) => n + (o.value?.awsManagedSkipped ?? 0), 0)
+      const result: GrantListResult = {awsManagedSkipped, failures, grants, keysScanned, scope: 'all-keys', targets: summaries}
+      if (!this.jsonEnabled()) {
+        this.render(result, grantee, true)
+        this.note(renderSummary(summaries, 'grants'))
+      }
+
+      for (const f of failures) this.warnLine(`could not list the grants of ${f.keyId}: ${f.message}`)
+      if (failures.length > 0 || anyFailed(summaries)) process.exitCode = ExitCode.PARTIAL
+      return result
+    }
+
     const kms = await this.aws.kms()
     const pacer = new Pacer({concurrency: flags.concurrency})
 
@@ -88,7 +123,7 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
     return result
   }
 
-  private render(r: GrantListResult, grantee: string | undefined): void {
+  private render(r: GrantListResult, grantee: string | undefined, where = false): void {
     const scope = r.scope === 'all-keys' ? ` across ${r.keysScanned} customer-managed key${r.keysScanned === 1 ? '' : 's'}` : ''
     if (r.grants.length === 0) {
       this.note(`No grants match${scope}.`)
@@ -100,7 +135,9 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
     // Columns that say nothing are left out: empty for every grant, or the same as the --grantee
     // filter. The JSON always has every field.
     const any = (f: (g: GrantInfo) => unknown) => r.grants.some((g) => Boolean(f(g)))
-    const columns: Array<Column<GrantInfo> | false> = [
+    const columns: Array<Column<OrgGrantInfo> | false> = [
+      where && {get: (g) => g.account ?? '', header: 'Account', shrink: false},
+      where && {get: (g) => g.region ?? '', header: 'Region', shrink: false},
       r.scope !== 'key' && {get: (g) => (g.aliases && g.aliases.length > 0 ? g.aliases.join('\n') : g.keyId), header: 'Key'},
       {get: (g) => g.grantId, header: 'Grant ID', shrink: false},
       any((g) => g.name) && {get: (g) => g.name ?? '', header: 'Name'},
@@ -112,7 +149,7 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
       any((g) => accountOf(g.issuingAccount) !== accountOf(g.keyArn)) && {get: (g) => accountOf(g.issuingAccount), header: 'Issuing account', minWidth: 12},
       {get: (g) => formatDate(g.creationDate), header: 'Created', shrink: false},
     ]
-    this.log(renderTable(r.grants, columns.filter((c): c is Column<GrantInfo> => Boolean(c))))
+    this.log(renderTable(r.grants as OrgGrantInfo[], columns.filter((c): c is Column<OrgGrantInfo> => Boolean(c))))
     this.note(`${r.grants.length} grant${r.grants.length === 1 ? '' : 's'}${grantee ? ` of ${grantee}` : ''}${scope}`)
   }
 }

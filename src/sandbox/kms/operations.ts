@@ -187,7 +187,10 @@ function decryptBlob(
     try {
       key = findKey(ctx, header.keyId)
     } catch {
-      throw err('InvalidCiphertextException', '')
+      // The ciphertext names its key: a key of another account decrypts it too (its policy decides).
+      const other = Object.values(ctx.state.keys).find((k) => k.keyId === header.keyId && k.region === ctx.region)
+      if (!other) throw err('InvalidCiphertextException', '')
+      key = findKey(ctx, other.arn)
     }
 
     if (requested && requested.arn !== key.arn) throw err('IncorrectKeyException', 'The key ID in the request does not identify a KMS key that can perform this operation.')
