@@ -12,7 +12,7 @@ import lockfile from 'proper-lockfile'
 
 import {usageError} from '../../lib/errors.js'
 import {SANDBOX_ACCOUNT} from '../constants.js'
-import {writeAtomic} from '../store.js'
+import {writeAtomic} from '../store/store.js'
 
 export const ORGANIZATION_FILE = 'organization.json'
 const ORGANIZATION_LOCK = 'organization.lock'

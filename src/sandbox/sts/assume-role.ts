@@ -11,8 +11,9 @@
 // act as the assumed-role session.
 import {createHmac, randomBytes, randomUUID} from 'node:crypto'
 
-import type {TrailRecord} from '../store.js'
 import {SandboxError} from '../errors.js'
+import {xml} from '../http/protocol.js'
+import type {TrailRecord} from '../store/store.js'
 import type {OrganizationFile, RoleRecord} from '../organizations/model.js'
 
 export const DEFAULT_DURATION_SECONDS = 3600
@@ -192,10 +193,6 @@ export function assumeRole(org: OrganizationFile | undefined, input: AssumeRoleI
   }
 }
 
-function xml(s: string): string {
-  return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
-}
-
 export function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
@@ -212,12 +209,6 @@ export function assumeRoleXml(out: AssumeRoleOutcome, requestId: string): string
     `  <ResponseMetadata>\n    <RequestId>${requestId}</RequestId>\n  </ResponseMetadata>\n` +
     `</AssumeRoleResponse>\n`
   )
-}
-
-/** An STS error, as the query protocol sends it. */
-export function stsErrorXml(e: SandboxError, requestId: string): string {
-  const type = e.status >= 500 ? 'Receiver' : 'Sender'
-  return `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>${type}</Type><Code>${xml(e.type)}</Code><Message>${xml(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
 }
 
 export interface AssumeRoleRecordInput {

@@ -1,0 +1,54 @@
+// Requests signed with the temporary credentials of an assumed role: who the session is (from its
+// session token), whether the token is still valid, and the principal the request acts as.
+import {SandboxError} from '../errors.js'
+import type {OrganizationFile} from '../organizations/model.js'
+import {parsePrincipalArn} from './arn.js'
+import type {ResolvedPrincipal} from './principals.js'
+import {decodeSessionToken, isSandboxSessionToken, roleIdOf} from '../sts/assume-role.js'
+
+
+/** How each protocol says a token is invalid or expired. */
+function invalidToken(service: string): SandboxError {
+  if (service === 'sts') return new SandboxError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403)
+  return new SandboxError('UnrecognizedClientException', 'The security token included in the request is invalid.')
+}
+
+function expiredToken(service: string): SandboxError {
+  return new SandboxError(service === 'sts' ? 'ExpiredToken' : 'ExpiredTokenException', 'The security token included in the request is expired', service === 'sts' ? 400 : 400)
+}
+
+/**
+ * The session a request is signed by, or undefined when it carries no sandbox session token (any
+ * other token is ignored, as before sessions existed). Throws for a forged, mismatched or expired one.
+ */
+export function sessionCaller(org: OrganizationFile | undefined, token: string | undefined, accessKeyId: string, service: string, nowMs: number): ResolvedPrincipal | undefined {
+  if (!token || !isSandboxSessionToken(token)) return undefined
+  const claims = org ? decodeSessionToken(org.sessionSecret, token) : undefined
+  if (!org || !claims || claims.accessKeyId !== accessKeyId) throw invalidToken(service)
+  if (claims.expiresMs <= nowMs) throw expiredToken(service)
+  const role = org.accounts[claims.account]?.roles[claims.roleName]
+  // A role deleted since: its sessions can no longer act.
+  if (!role) throw invalidToken(service)
+  const arn = `arn:aws:sts::${claims.account}:assumed-role/${claims.roleName}/${claims.sessionName}`
+  const parsed = parsePrincipalArn(arn)
+  const roleArn = `arn:aws:iam::${claims.account}:role/${claims.roleName}`
+  const roleId = roleIdOf(org.sessionSecret, roleArn)
+  const principalId = `${roleId}:${claims.sessionName}`
+  const identity = {
+    type: 'AssumedRole',
+    principalId,
+    arn,
+    accountId: claims.account,
+    accessKeyId,
+    sessionContext: {
+      sessionIssuer: {type: 'Role', principalId: roleId, arn: roleArn, accountId: claims.account, userName: claims.roleName},
+      attributes: {creationDate: new Date(claims.issuedMs).toISOString().replace(/\.\d{3}Z$/, 'Z'), mfaAuthenticated: 'false'},
+    },
+  }
+  return {
+    iamAllow: [...role.iamAllow],
+    isDefault: false,
+    parsed,
+    principal: {accessKeyId, accountId: claims.account, arn, principalId, sessionIdentity: identity, trailIdentity: identity, type: 'AssumedRole'},
+  }
+}
