@@ -55,6 +55,16 @@ export const KMS_QUOTAS: Readonly<Record<string, number>> = {
 /** CloudTrail LookupEvents: 2 requests per second per account and region. */
 export const LOOKUP_EVENTS_RATE = 2
 
+/**
+ * KMSCTL_QUOTA_SCALE multiplies the published quotas kmsctl paces to: for accounts whose Service
+ * Quotas were raised (2 for twice the rates), or a sandbox serving scaled quotas (--quotas-scale).
+ * Rates given explicitly (--rate) are used as given.
+ */
+export function quotaScale(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.KMSCTL_QUOTA_SCALE)
+  return env.KMSCTL_QUOTA_SCALE && Number.isFinite(n) && n > 0 ? n : 1
+}
+
 export interface PacerOptions {
   /** Per-operation rates overriding KMS_QUOTAS. */
   rates?: Record<string, number>
@@ -80,7 +90,7 @@ export class Pacer {
 
   /** The rate in requests per second used for an operation. */
   rateOf(operation: string): number {
-    const rate = this.options.rates?.[operation] ?? KMS_QUOTAS[operation] ?? 5
+    const rate = this.options.rates?.[operation] ?? (KMS_QUOTAS[operation] ?? 5) * quotaScale()
     return Math.max(0.1, rate * (this.options.share ?? 1))
   }
 

@@ -1,0 +1,199 @@
+// Organisation scale, against the sandbox with AWS quotas (per account and region, as KMS counts them):
+//
+// 1. `key list --org --all-regions` over 20 accounts x 3 regions x 50 keys, against the same command
+//    on one account-region alone (the slowest of three measured). Target <= 1.3x: the account-regions
+//    really run in parallel, each at its own quota. The quotas are scaled to a tenth on both sides
+//    (`sandbox serve --quotas-scale 0.1`, KMSCTL_QUOTA_SCALE=0.1 for kmsctl's pacing) so that 50 keys
+//    take seconds in each account-region (DescribeKey and GetKeyRotationStatus at 10/s) rather than
+//    one burst: the quota, not the start-up, is what parallelism has to beat.
+// 2. `key disable --tag` over 10 accounts x 2 regions x 20 tagged keys at the real DisableKey quota
+//    (5/s per account-region), against its per-account-region floor: 20 calls at 5/s. Target <= 1.3x,
+//    no failed key.
+// Peak RSS of each kmsctl run is reported (memory stays flat as accounts are added).
+//
+// The keys are written straight into the sandbox's state file (one account-region is created through
+// the API, then copied to the others with new IDs): thousands of CreateKey calls would spend minutes
+// rewriting the state file, which has nothing to do with what is measured.
+import {spawnSync} from 'node:child_process'
+import {randomUUID} from 'node:crypto'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {binRun, cleanEnv, fmt, root, startServer} from './lib.js'
+
+const require = createRequire(`${root}/package.json`)
+const ROLE = 'OrganizationAccountAccessRole'
+const MANAGEMENT = '111122223333'
+const RSS_PRELOAD = join(root, 'bench', 'rss-preload.cjs')
+
+function accountIds(n) {
+  // 12-digit IDs: 2000000000NN.
+  return Array.from({length: n}, (_, i) => `2000000000${String(i + 1).padStart(2, '0')}`)
+}
+
+function cli(args, env) {
+  const r = spawnSync(process.execPath, [binRun, ...args], {encoding: 'utf8', env: cleanEnv(env), maxBuffer: 1 << 28})
+  if (r.status !== 0) throw new Error(`kmsctl ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
+  return r.stdout
+}
+
+/** Times one kmsctl run; returns ms, exit code, stdout and its peak RSS (MB). */
+function timed(args, env) {
+  const rssFile = join(mkdtempSync(join(tmpdir(), 'kmsctl-rss-')), 'rss')
+  const t0 = process.hrtime.bigint()
+  const r = spawnSync(process.execPath, ['--require', RSS_PRELOAD, binRun, ...args], {
+    encoding: 'utf8',
+    env: cleanEnv({...env, KMSCTL_BENCH_RSS_FILE: rssFile}),
+    maxBuffer: 1 << 28,
+  })
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6
+  let rssMb
+  try {
+    rssMb = Number(readFileSync(rssFile, 'utf8')) / 1024
+  } catch {
+    rssMb = Number.NaN
+  }
+
+  return {code: r.status, ms, rssMb, stderr: r.stderr, stdout: r.stdout}
+}
+
+/** The organisation: the management account plus members, every account with the given regions. */
+function seedOrganization(dir, members, regions) {
+  const env = {KMSCTL_SANDBOX_DIR: dir}
+  cli(['sandbox', 'org', 'seed', '--regions', regions.join(',')], env)
+  // Keep only our members: seed adds three sample accounts, which get regions too; drop them from the file.
+  const file = join(dir, 'organization.json')
+  const org = JSON.parse(readFileSync(file, 'utf8'))
+  const template = Object.values(org.accounts).find((a) => a.id !== MANAGEMENT)
+  const accounts = {[MANAGEMENT]: org.accounts[MANAGEMENT]}
+  for (const id of members) accounts[id] = {...template, email: `aws+${id}@example.com`, id, name: `bench-${id.slice(-2)}`}
+  writeFileSync(file, JSON.stringify({...org, accounts}, null, 2) + '\n')
+}
+
+/** Creates `n` keys in the management account's first region through the API (tagged per `tagOf`). */
+async function seedTemplateKeys(env, region, n, tagOf) {
+  const {CreateKeyCommand, KMSClient} = require('@aws-sdk/client-kms')
+  const kms = new KMSClient({credentials: {accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY}, endpoint: env.AWS_ENDPOINT_URL, region})
+  for (let i = 0; i < n; i += 10) {
+    // eslint-disable-next-line no-await-in-loop
+    await Promise.all(
+      Array.from({length: Math.min(10, n - i)}, (_, j) => kms.send(new CreateKeyCommand({Description: `bench ${i + j}`, Tags: [{TagKey: 'team', TagValue: tagOf(i + j)}]}))),
+    )
+  }
+
+  kms.destroy()
+}
+
+/** Copies the template keys (management account, first region) to every account-region. */
+function cloneKeys(dir, accounts, regions) {
+  const file = join(dir, 'state.json')
+  const state = JSON.parse(readFileSync(file, 'utf8'))
+  const template = Object.values(state.keys).filter((k) => k.account === MANAGEMENT && k.region === regions[0])
+  for (const account of accounts) {
+    for (const region of regions) {
+      if (account === MANAGEMENT && region === regions[0]) continue
+      for (const k of template) {
+        const keyId = randomUUID()
+        const arn = `arn:aws:kms:${region}:${account}:key/${keyId}`
+        state.keys[arn] = {...k, account, arn, keyId, policy: k.policy.replaceAll(MANAGEMENT, account), region}
+      }
+    }
+  }
+
+  writeFileSync(file, JSON.stringify(state))
+  return Object.keys(state.keys).length
+}
+
+async function listBench() {
+  const accounts = [MANAGEMENT, ...accountIds(19)]
+  const regions = ['us-east-1', 'eu-west-1', 'ap-southeast-2']
+  const perRegion = 50
+  const dir = mkdtempSync(join(tmpdir(), 'kmsctl-bench-org-'))
+  seedOrganization(dir, accounts.slice(1), regions)
+  const seeder = await startServer([], {dir})
+  await seedTemplateKeys(seeder.env, regions[0], perRegion, (i) => (i % 2 === 0 ? 'payments' : 'web'))
+  await seeder.stop()
+  const total = cloneKeys(dir, accounts, regions)
+  const server = await startServer(['--quotas', 'aws', '--quotas-scale', '0.1'], {dir})
+  try {
+    const env = {...server.env, KMSCTL_QUOTA_SCALE: '0.1', KMSCTL_SANDBOX_DIR: dir}
+    // The floor: one account-region alone, three of them, the slowest counts.
+    const alone = []
+    for (const [account, region] of [[accounts[5], regions[0]], [accounts[12], regions[1]], [accounts[19], regions[2]]]) {
+      const r = timed(['key', 'list', '--accounts', account, '--regions', region, '--role-name', ROLE, '--json'], env)
+      if (r.code !== 0) throw new Error(`key list alone exited ${r.code}: ${r.stderr}`)
+      const n = JSON.parse(r.stdout).keys.length
+      if (n !== perRegion) throw new Error(`key list alone listed ${n} keys, ${perRegion} expected`)
+      alone.push(r)
+    }
+
+    const floor = Math.max(...alone.map((r) => r.ms))
+    const all = timed(['key', 'list', '--org', '--all-regions', '--role-name', ROLE, '--max-parallel', '64', '--json'], env)
+    if (all.code !== 0) throw new Error(`key list --org exited ${all.code}: ${all.stderr.slice(0, 2000)}`)
+    const out = JSON.parse(all.stdout)
+    if (out.keys.length !== total) throw new Error(`key list --org listed ${out.keys.length} keys, ${total} expected`)
+    const ratio = all.ms / floor
+    return {
+      lines: [
+        `key list --org --all-regions: ${accounts.length} accounts x ${regions.length} regions x ${perRegion} keys = ${out.keys.length} keys, quotas at 0.1x AWS: ${fmt(all.ms)}, peak RSS ${all.rssMb.toFixed(0)} MB`,
+        `one account-region alone (slowest of 3): ${fmt(floor)} (${alone.map((r) => fmt(r.ms)).join(', ')}), peak RSS ${Math.max(...alone.map((r) => r.rssMb)).toFixed(0)} MB`,
+        `ratio ${ratio.toFixed(2)}x (target <= 1.3x)`,
+      ],
+      ratio,
+      results: {accountRegions: accounts.length * regions.length, aloneMs: alone.map((r) => r.ms), keys: out.keys.length, ms: all.ms, peakRssMb: all.rssMb},
+    }
+  } finally {
+    await server.stop()
+  }
+}
+
+async function disableBench() {
+  const accounts = [MANAGEMENT, ...accountIds(9)]
+  const regions = ['us-east-1', 'eu-west-1']
+  const perRegion = 20
+  const dir = mkdtempSync(join(tmpdir(), 'kmsctl-bench-org-'))
+  seedOrganization(dir, accounts.slice(1), regions)
+  const seeder = await startServer([], {dir})
+  await seedTemplateKeys(seeder.env, regions[0], perRegion, () => 'payments')
+  await seeder.stop()
+  const total = cloneKeys(dir, accounts, regions)
+  const server = await startServer(['--quotas', 'aws'], {dir})
+  const home = mkdtempSync(join(tmpdir(), 'kmsctl-bench-home-'))
+  try {
+    const env = {...server.env, KMSCTL_HOME: home, KMSCTL_SANDBOX_DIR: dir}
+    const r = timed(['key', 'disable', '--tag', 'team=payments', '--org', '--all-regions', '--role-name', ROLE, '--max-parallel', '64', '--yes', '--json'], env)
+    if (r.code !== 0) throw new Error(`key disable --org exited ${r.code}: ${r.stderr.slice(0, 2000)}`)
+    const out = JSON.parse(r.stdout)
+    const floor = ((perRegion / 5) * 1000)
+    const ratio = r.ms / floor
+    return {
+      lines: [
+        `key disable --tag --org --all-regions: ${accounts.length} accounts x ${regions.length} regions x ${perRegion} keys, AWS quotas: ${fmt(r.ms)}, ${out.summary.changed}/${total} disabled, ${out.summary.failed} failed, peak RSS ${r.rssMb.toFixed(0)} MB`,
+        `per-account-region floor (${perRegion} DisableKey at 5/s): ${fmt(floor)}`,
+        `ratio ${ratio.toFixed(2)}x (target <= 1.3x, no failed key)`,
+      ],
+      ratio,
+      results: {changed: out.summary.changed, failed: out.summary.failed, floorMs: floor, keys: total, ms: r.ms, peakRssMb: r.rssMb},
+    }
+  } finally {
+    await server.stop()
+  }
+}
+
+export async function run() {
+  const list = await listBench()
+  const disable = await disableBench()
+  return {
+    lines: [...list.lines, ...disable.lines],
+    name: 'org',
+    ratios: {disableVsFloor: disable.ratio, listVsAlone: list.ratio},
+    results: {disable: disable.results, list: list.results},
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await run()
+  console.log(r.lines.join('\n'))
+}
