@@ -50,7 +50,7 @@ Checks first that the key is still as the change left it; if it is not, says wha
     const record = findEntry(journal, this.args.entry)
     // Back to where the change was made: its region, and its account through the role it recorded.
     const place = await clientsForPlace(this.aws, {account: record.account, region: record.region, role: record.role}, roleFrom(flags))
-    if (place.role) this.note(`Account ${record.account}, ${record.region}: through role ${place.role}.`)
+    if (place.role) process.stderr.write(`Account ${record.account}, ${record.region}: through role ${place.role}.\n`)
     const kms = await place.clients.kms()
     const pacer = new Pacer()
     const plan = await planUndo(kms, journal, record, {pacer})

@@ -208,6 +208,25 @@ describe('e2e: across accounts and regions', function () {
     }
   })
 
+  it('describes, contains and restores a key of another account given by ARN, through the configured role', async () => {
+    const id = payments.get(`${MEMBERS[2]}/eu-west-1`)!
+    const arn = `arn:aws:kms:eu-west-1:${MEMBERS[2]}:key/${id}`
+    const d = await cli(['key', 'describe', arn, '--role-name', ROLE, '--json'])
+    expect(d.code, d.stderr).to.equal(0)
+    expect(json<{keyId: string; aliases: string[]}>(d)).to.include({keyId: id})
+    expect(d.stderr).to.contain(`Through role arn:aws:iam::${MEMBERS[2]}:role/${ROLE}.`)
+    const c = await cli(['incident', 'contain', arn, '--role-name', ROLE, '--yes', '--json'])
+    expect(c.code, c.stderr).to.equal(0)
+    const entry = json<{keys: Array<{journalId: string}>}>(c).keys[0].journalId
+    expect((await kms(MEMBERS[2], 'eu-west-1').send(new DescribeKeyCommand({KeyId: id}))).KeyMetadata!.KeyState).to.equal('Disabled')
+    const line = readdirSync(join(home, 'journal')).flatMap((f) => readFileSync(join(home, 'journal', f), 'utf8').split('\n')).find((l) => l.includes(`"id":"${entry}"`) && l.includes('"type":"entry"'))!
+    expect(JSON.parse(line)).to.include({account: MEMBERS[2], region: 'eu-west-1', role: `arn:aws:iam::${MEMBERS[2]}:role/${ROLE}`})
+    // Restore needs no flag: the entry says where, and through which role.
+    const r = await cli(['incident', 'restore', entry, '--yes'])
+    expect(r.code, r.stderr).to.equal(0)
+    expect((await kms(MEMBERS[2], 'eu-west-1').send(new DescribeKeyCommand({KeyId: id}))).KeyMetadata!.KeyState).to.equal('Enabled')
+  })
+
   describe('the AWS CLI against the sandbox organisation', () => {
     const target = () => ({accessKeyId: server.env.AWS_ACCESS_KEY_ID!, home: mkdtempSync(join(tmpdir(), 'kmsctl-aws-')), secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY!, url: server.url})
 

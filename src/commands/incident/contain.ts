@@ -1,6 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {roleFlags, roleFrom} from '../../cli/org-flags.js'
+import {clientsForKeyRefs} from '../../lib/org/credentials.js'
 import {interruptOnSigint, journalContextFor, readRefList, selectKeys, validateSource} from '../../lib/bulk.js'
 import {confirmAction} from '../../lib/confirm.js'
 import {ExitCode, usageError} from '../../lib/errors.js'
@@ -44,6 +46,7 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
   ]
 
   static override flags = {
+    ...roleFlags,
     ...mutationFlags,
     ...confirmFlags,
     confirm: Flags.string({description: 'Confirm without a prompt: the key ID or alias of a single key, or the number of keys for several.'}),
@@ -69,7 +72,10 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
     const source = {listName: list?.name, listText: list?.text, refs, tags}
     validateSource(source)
 
-    const kms = await this.aws.kms()
+    // Key ARNs of another account are contained there, through the role configured for it.
+    const place = await clientsForKeyRefs(this.aws, refs, roleFrom(flags))
+    if (place.role) process.stderr.write(`Through role ${place.role}.\n`)
+    const kms = await place.clients.kms()
     const pacer = new Pacer({concurrency: 32})
     const progress = new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
     progress.update('Resolving keys…', true)
@@ -78,7 +84,10 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
     const unresolved = selection.unresolved.map((u) => ({error: {code: u.error.code, message: u.error.message}, ref: u.ref}))
     const policy = admins ? lockPolicy(admins) : undefined
     const batch = selection.keys.length > 1 ? newBatchId() : undefined
-    const journal = await journalContextFor(this.aws, new Journal(), commandLine(this.id, this.argv), {batch, warn: (m) => this.warnLine(m)})
+    const journal = {
+      ...(await journalContextFor(place.clients, new Journal(), commandLine(this.id, this.argv), {batch, warn: (m) => this.warnLine(m)})),
+      ...(place.role ? {role: place.role} : {}),
+    }
     const actionable = selection.keys.filter((k) => k.manager !== 'AWS')
     if (policy && actionable.length > 0) assertNoLockout(policy, journal.caller, actionable[0].arn)
 

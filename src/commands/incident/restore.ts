@@ -1,6 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {roleFlags, roleFrom} from '../../cli/org-flags.js'
+import {clientsForPlace} from '../../lib/org/credentials.js'
 import {interruptOnSigint, journalContextFor} from '../../lib/bulk.js'
 import {confirmAction} from '../../lib/confirm.js'
 import {ExitCode, usageError} from '../../lib/errors.js'
@@ -38,6 +40,7 @@ Exit codes: 0 restored, 1 every key failed, 3 some keys failed.`
   ]
 
   static override flags = {
+    ...roleFlags,
     ...mutationFlags,
     ...confirmFlags,
     confirm: Flags.string({description: 'Confirm without a prompt: the key ID or alias of a single key, or the number of keys for several.'}),
@@ -51,7 +54,12 @@ Exit codes: 0 restored, 1 every key failed, 3 some keys failed.`
     if (ids.length === 0) throw usageError('No journal entry given.', 'Try this: kmsctl journal list --action incident.contain')
     const journalStore = new Journal()
     const records = containEntries(journalStore, ids)
-    const kms = await this.aws.kms()
+    // Back to where the keys were contained: their account and region, through the role recorded.
+    const places = new Set(records.map((r) => `${r.account ?? ''}/${r.region}/${r.role ?? ''}`))
+    if (places.size > 1) throw usageError('These entries were made in several accounts or regions: restore the keys of one account and region at a time.', 'Try this: kmsctl journal list --action incident.contain, then one restore per account and region.')
+    const place = await clientsForPlace(this.aws, {account: records[0]?.account, region: records[0]?.region ?? (await this.aws.region()), role: records[0]?.role}, roleFrom(flags))
+    if (place.role) process.stderr.write(`Account ${records[0].account}, ${records[0].region}: through role ${place.role}.\n`)
+    const kms = await place.clients.kms()
     const pacer = new Pacer({concurrency: 16})
 
     const plan = await restoreEntries(kms, records, {dryRun: true, pacer})
@@ -76,7 +84,7 @@ Exit codes: 0 restored, 1 every key failed, 3 some keys failed.`
     })
 
     const batch = todo.length > 1 ? newBatchId() : undefined
-    const journal = await journalContextFor(this.aws, journalStore, [...this.id!.split(':'), ...this.argv], {batch, warn: (m) => this.warnLine(m)})
+    const journal = {...(await journalContextFor(place.clients, journalStore, [...this.id!.split(':'), ...this.argv], {batch, warn: (m) => this.warnLine(m)})), ...(place.role ? {role: place.role} : {})}
     const interrupt = interruptOnSigint(() => process.stderr.write('Interrupted: no new key is started; finishing the key in progress…\n'))
     let keys: RestoreResult[]
     try {

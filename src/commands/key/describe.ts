@@ -1,6 +1,8 @@
 import {Args} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {roleFlags, roleFrom} from '../../cli/org-flags.js'
+import {clientsForKeyRefs} from '../../lib/org/credentials.js'
 import {type KeyDetails, describeKey, rotationText} from '../../lib/inventory.js'
 import {formatDate, formatPairs, renderFields} from '../../lib/output.js'
 
@@ -16,10 +18,18 @@ export default class KeyDescribe extends KmsctlCommand<typeof KeyDescribe> {
   static override examples = [
     '<%= config.bin %> <%= command.id %> alias/payments',
     '<%= config.bin %> <%= command.id %> 1234abcd-12ab-34cd-56ef-1234567890ab --json',
+    {command: '<%= config.bin %> <%= command.id %> arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab --role-name OrganizationAccountAccessRole', description: 'A key of another account, through the role assumed there'},
   ]
 
+  static override flags = {
+    ...roleFlags,
+  }
+
   async run(): Promise<KeyDescribeResult> {
-    const kms = await this.aws.kms()
+    // A key ARN of another account is described through the role configured for it.
+    const place = await clientsForKeyRefs(this.aws, [this.args.key], roleFrom(this.flags))
+    if (place.role) process.stderr.write(`Through role ${place.role}.\n`)
+    const kms = await place.clients.kms()
     const d = await describeKey(kms, this.args.key)
     if (!this.jsonEnabled()) {
       const m = d.metadata

@@ -145,6 +145,7 @@ export async function containKey(kms: KMSClient, key: SelectedKey, options: Cont
     key: {aliases: snapshot.aliases ?? key.aliases, arn: key.arn, keyId: key.keyId, ref: key.ref},
     region: j.region,
     request,
+    ...(j.role ? {role: j.role} : {}),
   })
 
   const sdk = await kmsSdk()

@@ -208,6 +208,7 @@ export async function restoreFromEntry(kms: KMSClient, record: JournalRecord, op
     region: j.region,
     request: {enable: planned.some((s) => s.kind === 'enable'), grants: toRecreate.map((g) => g.GrantId), policy: planned.some((s) => s.kind === 'restore-policy')},
     reverses: record.id,
+    ...(j.role ? {role: j.role} : {}),
   })
 
   const sdk = await kmsSdk()

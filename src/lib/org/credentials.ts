@@ -6,7 +6,7 @@ import type {AwsCredentialIdentity, AwsCredentialIdentityProvider} from '@smithy
 import type {AwsClients, CallerIdentity} from '../aws/clients.js'
 import {loadSdkPackage} from '../aws/sdk.js'
 import {KmsctlError, fromAwsError} from '../errors.js'
-import {type RoleSpec, roleArnFor, sessionNameFor} from './targets.js'
+import {type RoleSpec, accountOfArn, regionOfArn, roleArnFor, sessionNameFor} from './targets.js'
 
 /** Credentials are fetched again when they have less than this left. */
 export const REFRESH_BEFORE_MS = 5 * 60_000
@@ -193,4 +193,27 @@ export async function clientsForPlace(base: AwsClients, place: Place, configured
   const creds = new AccountCredentials(base, role)
   const {access, clients} = await creds.clientsFor(place.account, place.region)
   return {clients, role: access.roleArn}
+}
+
+/**
+ * Clients for the keys a command was given: when they are ARNs of one other account and a role is
+ * configured, that account and region through the role; otherwise the base clients, as always. Key
+ * ARNs of several accounts at once are a usage error (one account a run).
+ */
+export async function clientsForKeyRefs(base: AwsClients, refs: readonly string[], role?: RoleSpec): Promise<{clients: AwsClients; role?: string}> {
+  if (!role) return {clients: base}
+  const places = new Set(refs.map((r) => (accountOfArn(r) ? `${accountOfArn(r)}/${regionOfArn(r)}` : 'here')))
+  if (places.size !== 1 || places.has('here')) {
+    if ([...places].some((p) => p !== 'here') && places.size > 1) {
+      throw new KmsctlError('USAGE', 'These keys are in several accounts or regions: give the keys of one account and region at a time.', {
+        remedy: 'Try this: one run per account, or select by tag across accounts (kmsctl key disable --tag k=v --accounts ...).',
+      })
+    }
+
+    return {clients: base}
+  }
+
+  const [place] = places
+  const [account, region] = place.split('/')
+  return clientsForPlace(base, {account, region}, role)
 }
