@@ -124,6 +124,17 @@ describe('e2e: across accounts and regions', function () {
     expect(r.stderr).to.contain('2 account-regions: 2 keys')
   })
 
+  it('lists aliases across accounts and regions', async () => {
+    const r = await cli(['alias', 'list', '--customer', '--accounts', [MANAGEMENT, ...MEMBERS].join(','), '--all-regions', '--role-name', ROLE, '--json'])
+    expect(r.code, r.stderr).to.equal(0)
+    const out = json<{aliases: Array<{account: string; aliasName: string; region: string; targetKeyId: string}>}>(r)
+    expect(out.aliases).to.have.length(8)
+    for (const a of out.aliases) {
+      expect(a.aliasName).to.equal('alias/payments')
+      expect(a.targetKeyId).to.equal(payments.get(`${a.account}/${a.region}`))
+    }
+  })
+
   it('finds what a grantee can do across the organisation', async () => {
     const r = await cli(['grant', 'list', '--grantee', APP_ROLE, '--org', '--exclude-accounts', BROKEN, '--all-regions', '--role-name', ROLE, '--json'])
     expect(r.code, r.stderr).to.equal(0)
