@@ -299,7 +299,7 @@ export function validateCheckIds(ids: readonly string[], flag: string): string[]
     const near = closest(id, CHECKS.map((c) => c.id))
     throw usageError(
       `${flag} "${id}" is not an audit check.`,
-      near.length > 0 ? `Did you mean: ${near.join(', ')}? (kmsctl audit checks lists them)` : 'Try this: kmsctl audit checks lists the check IDs',
+      near.length > 0 ? `Try this: did you mean ${near.join(' or ')}? (kmsctl audit checks lists them)` : 'Try this: kmsctl audit checks lists the check IDs',
     )
   }
 

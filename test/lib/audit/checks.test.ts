@@ -191,7 +191,7 @@ describe('audit check registry', () => {
 
     expect(error?.exitCode).to.equal(2)
     expect(error?.message).to.equal('--only "rotation-of" is not an audit check.')
-    expect(error?.remedy).to.equal('Did you mean: rotation-off? (kmsctl audit checks lists them)')
+    expect(error?.remedy).to.equal('Try this: did you mean rotation-off? (kmsctl audit checks lists them)')
   })
 
   it('--only and --skip select checks in registry order', () => {
