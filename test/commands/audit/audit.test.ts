@@ -107,7 +107,7 @@ describe('audit', () => {
     expect(kms.calls()).to.have.length(0)
     const skip = await run(['audit', '--skip', 'polcy-public', '--json'])
     expect(skip.exitCode).to.equal(2)
-    expect(JSON.parse(skip.stdout).error.remedy).to.equal('Try this: did you mean policy-public? (kmsctl audit checks lists them)')
+    expect(JSON.parse(skip.stdout).error.remedy).to.equal('Try this: did you mean policy-public or policy-lint? (kmsctl audit checks lists them)')
   })
 
   it('bad input is exit 2 and nothing sent: accounts, principals, a baseline without a reason', async () => {
