@@ -97,7 +97,7 @@ export function runChecks(keys: readonly KeyFacts[], checks: readonly CheckDefin
       }
 
       for (const raw of result) {
-        const values = {alias: raw.alias, grant: raw.grant, key: label}
+        const values = {alias: raw.alias, grant: raw.grant, key: label, subject: raw.subject}
         findings.push({
           check: def.id,
           ...(def.command ? {command: fillTemplate(def.command, values)} : {}),

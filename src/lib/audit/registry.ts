@@ -254,7 +254,7 @@ export const CHECKS: readonly CheckDefinition[] = [
     id: 'no-description',
     needs: [],
     reason: 'The key has no description: nobody can tell what it protects before disabling or deleting it.',
-    remedy: 'Describe it: aws kms update-key-description --key-id KEY --description "..." (kmsctl has no command for this yet).',
+    remedy: 'Describe it: aws kms update-key-description --key-id {key} --description "..." (kmsctl has no command for this yet).',
     severity: 'low',
     title: 'No description',
   }),
@@ -263,7 +263,7 @@ export const CHECKS: readonly CheckDefinition[] = [
     id: 'missing-tag',
     needs: ['tags'],
     reason: 'The key lacks a tag required by --require-tags (owner by default): nobody knows whom to ask about it.',
-    remedy: 'Tag it: aws kms tag-resource --key-id KEY --tags TagKey=owner,TagValue=TEAM (kmsctl has no command for this yet).',
+    remedy: 'Tag it: aws kms tag-resource --key-id {key} --tags TagKey={subject},TagValue=VALUE (kmsctl has no command for this yet).',
     severity: 'low',
     title: 'Required tag missing',
   }),
@@ -314,6 +314,6 @@ export function selectChecks(only: readonly string[], skip: readonly string[]): 
 }
 
 /** Fills a remedy template for one key (and alias or grant, where the template names them). */
-export function fillTemplate(text: string, values: {key: string; alias?: string; grant?: string}): string {
-  return text.replaceAll('{key}', values.key).replaceAll('{alias}', values.alias ?? 'ALIAS').replaceAll('{grant}', values.grant ?? 'GRANT_ID')
+export function fillTemplate(text: string, values: {key: string; alias?: string; grant?: string; subject?: string}): string {
+  return text.replaceAll('{key}', values.key).replaceAll('{subject}', values.subject ?? 'TAG').replaceAll('{alias}', values.alias ?? 'ALIAS').replaceAll('{grant}', values.grant ?? 'GRANT_ID')
 }

@@ -4,7 +4,7 @@
 // fingerprint so that the same finding is the same alert from one run to the next. Findings
 // accepted by the baseline are kept, with an external suppression carrying the reason.
 import type {AuditReport} from './audit.js'
-import {CHECKS, type CheckDefinition, type Severity} from './registry.js'
+import {CHECKS, type CheckDefinition, type Severity, fillTemplate} from './registry.js'
 import type {AuditFinding} from './types.js'
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json'
@@ -20,12 +20,13 @@ export function keyArtifactUri(arn: string): string {
 }
 
 function rule(c: CheckDefinition) {
-  const fix = c.command ? `${c.remedy} With kmsctl: ${c.command.replaceAll('{key}', 'KEY')}` : c.remedy
+  const remedy = fillTemplate(c.remedy, {key: 'KEY'})
+  const fix = c.command ? `${remedy} With kmsctl: ${fillTemplate(c.command, {key: 'KEY'})}` : remedy
   return {
     defaultConfiguration: {level: LEVEL[c.severity]},
     fullDescription: {text: c.reason},
     help: {
-      markdown: `**${c.title}** (${c.severity})\n\n${c.reason}\n\n**Fix:** ${c.remedy}${c.command ? `\n\n\`\`\`\n${c.command.replaceAll('{key}', 'KEY')}\n\`\`\`` : ''}`,
+      markdown: `**${c.title}** (${c.severity})\n\n${c.reason}\n\n**Fix:** ${fillTemplate(c.remedy, {key: 'KEY'})}${c.command ? `\n\n\`\`\`\n${fillTemplate(c.command, {key: 'KEY'})}\n\`\`\`` : ''}`,
       text: `${c.reason} Fix: ${fix}`,
     },
     id: c.id,
