@@ -72,7 +72,7 @@ describe('e2e: audit', function () {
     expect(r.code).to.equal(0)
     expect(r.stdout).to.include('alias/audit-policy-public')
     expect(r.stdout).to.include('kmsctl key cancel-deletion alias/audit-pending-deletion')
-    expect(r.stdout).to.match(/\d+ findings \(\d+ high, \d+ medium, \d+ low\) on \d+ of 21 keys\n$/)
+    expect(r.stdout).to.match(/\d+ findings \(\d+ high, \d+ medium, \d+ low\) on \d+ of 22 keys\n$/)
     // eslint-disable-next-line no-control-regex
     expect(r.stdout).to.not.match(/\u001B\[/)
   })

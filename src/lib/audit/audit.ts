@@ -9,13 +9,14 @@ import type {CheckFn} from './checks/check.js'
 import {grantChecks} from './checks/grants.js'
 import {hygieneChecks} from './checks/hygiene.js'
 import {lifecycleChecks} from './checks/lifecycle.js'
+import {materialChecks} from './checks/material.js'
 import {policyChecks} from './checks/policy.js'
 import {type CollectDeps, type SkippedKey, collectFacts} from './collect.js'
 import {type CheckDefinition, type Need, type Severity, CHECKS, SEVERITIES, fillTemplate, severityRank} from './registry.js'
 import type {AuditFinding, AuditOptions, KeyFacts, NotChecked} from './types.js'
 
 /** Every check's implementation, by ID (each registry entry has one: a unit test holds them together). */
-export const IMPLEMENTATIONS: Readonly<Record<string, CheckFn>> = {...lifecycleChecks, ...policyChecks, ...grantChecks, ...hygieneChecks}
+export const IMPLEMENTATIONS: Readonly<Record<string, CheckFn>> = {...lifecycleChecks, ...materialChecks, ...policyChecks, ...grantChecks, ...hygieneChecks}
 
 export interface KeyReport {
   keyId: string

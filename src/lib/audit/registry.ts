@@ -13,7 +13,7 @@ export function severityRank(s: Severity): number {
   return SEVERITIES.indexOf(s)
 }
 
-export type CheckGroup = 'grants' | 'hygiene' | 'lifecycle' | 'policy'
+export type CheckGroup = 'grants' | 'hygiene' | 'lifecycle' | 'material' | 'policy'
 
 /** What a check needs read about each key; the audit makes only the calls the selected checks need. */
 export type Need = 'grants' | 'lastUsage' | 'policy' | 'rotation' | 'tags' | 'trail'
@@ -86,6 +86,17 @@ export const CHECKS: readonly CheckDefinition[] = [
     remedy: 'Use single-Region keys unless data really has to be decrypted in several Regions; review each replica\'s policy.',
     severity: 'low',
     title: 'Multi-Region key',
+  }),
+  // material
+  d({
+    command: 'kmsctl key create --spec RSA_4096 --usage ENCRYPT_DECRYPT',
+    group: 'material',
+    id: 'rsa-2048-encryption',
+    needs: [],
+    reason: 'An RSA encryption key of 2048 bits: encryption keys should be larger (RSA_3072 or RSA_4096).',
+    remedy: 'Create a larger RSA key for new data, move callers to it, then retire this one.',
+    severity: 'low',
+    title: 'RSA 2048 encryption key',
   }),
   // policy
   d({

@@ -41,6 +41,7 @@ interface KeySpec {
   owner?: false
   rotation?: false
   spec?: 'RSA_2048'
+  usage?: 'ENCRYPT_DECRYPT'
   multiRegion?: boolean
   policy?: string
 }
@@ -52,7 +53,7 @@ export async function seedAuditKeys(kms: KMSClient, setClock: (daysAgo: number) 
       new CreateKeyCommand({
         Description: spec.description === false ? undefined : (spec.description ?? `audit fixture ${name}`),
         KeySpec: spec.spec ?? 'SYMMETRIC_DEFAULT',
-        KeyUsage: spec.spec ? 'SIGN_VERIFY' : 'ENCRYPT_DECRYPT',
+        KeyUsage: spec.usage ?? (spec.spec ? 'SIGN_VERIFY' : 'ENCRYPT_DECRYPT'),
         MultiRegion: spec.multiRegion,
         Policy: spec.policy,
         Tags: spec.owner === false ? [{TagKey: 'team', TagValue: 'audit'}] : [{TagKey: 'owner', TagValue: 'audit-team'}],
@@ -149,6 +150,7 @@ export async function seedAuditKeys(kms: KMSClient, setClock: (daysAgo: number) 
   add('alias-disabled', aliasDisabled, ['alias-to-unusable-key'])
 
   add('multi-region', await make('multi-region', {multiRegion: true}), ['multi-region'])
+  add('rsa-2048-encryption', await make('rsa-2048-encryption', {spec: 'RSA_2048', usage: 'ENCRYPT_DECRYPT'}), ['rsa-2048-encryption'])
   add('no-alias', await make('no-alias', {alias: false}), ['no-alias'])
   add('no-description', await make('no-description', {description: false}), ['no-description'])
   add('no-owner', await make('no-owner', {owner: false}), ['missing-tag'])
