@@ -123,6 +123,15 @@ describe('e2e: audit', function () {
     expect(after.findings).to.deep.equal([])
   })
 
+  it('colours severities when asked to (FORCE_COLOR), and reads the keys from --file', async () => {
+    const list = join(work, 'keys.txt')
+    writeFileSync(list, `# keys to audit\n${seeded['policy-public'].alias}\n${seeded.clean.keyId}  # clean\n`)
+    const r = await runCli(['audit', ...AUDIT_ARGS, '--file', list], {env: {...env, FORCE_COLOR: '1'}})
+    expect(r.code, r.stderr).to.equal(0)
+    expect(r.stdout).to.include('\u001B[')
+    expect(r.stdout).to.match(/1 finding \(1 high, 0 medium, 0 low\) on 1 of 2 keys/)
+  })
+
   it('an unknown check ID is exit 2 with the closest IDs', async () => {
     const r = await audit(['--skip', 'multiregion'])
     expect(r.code).to.equal(2)

@@ -139,6 +139,29 @@ describe('audit checks', () => {
     ])
   })
 
+  it('pending-deletion-in-use from CloudTrail: refused calls on a key pending deletion show it is still needed', () => {
+    const k = facts(
+      {
+        lastUsage: {status: 'ok', time: '2026-01-01T00:00:00.000Z'},
+        trail: {
+          callers: [],
+          count: 4,
+          events: [{event: 'Decrypt', eventId: 'e1', from: '10.0.0.1', outcome: 'KMSInvalidStateException', time: '2026-11-30T10:00:00Z', who: 'role/App'}],
+          pages: 1,
+          status: 'ok',
+          truncated: false,
+        },
+      },
+      {DeletionDate: new Date('2026-12-07T00:00:00Z'), KeyState: 'PendingDeletion'},
+    )
+    const f = runChecks([k], CHECKS, options).findings.filter((x) => x.check === 'pending-deletion-in-use')
+    expect(f.map((x) => x.message)).to.deep.equal([
+      '4 cryptographic call(s) in CloudTrail within 30 days, the newest Decrypt by role/App at 2026-11-30T10:00:00Z (KMSInvalidStateException). It will be deleted on 2026-12-07.',
+    ])
+    const quiet = facts({lastUsage: {status: 'ok', time: '2026-01-01T00:00:00.000Z'}, trail: {callers: [], count: 0, events: [], pages: 1, status: 'ok', truncated: false}}, {KeyState: 'PendingDeletion'})
+    expect(checksOf(quiet)).to.deep.equal(['alias-to-unusable-key'])
+  })
+
   it('unused: never used since tracking began more than N days ago', () => {
     const k = facts({lastUsage: {status: 'ok', trackingSince: '2026-03-01T00:00:00.000Z'}})
     const f = runChecks([k], CHECKS, options).findings
