@@ -159,7 +159,7 @@ export const CHECKS: readonly CheckDefinition[] = [
     group: 'policy',
     id: 'policy-deleted-principal',
     needs: ['policy'],
-    reason: 'The key policy names a principal by its unique ID (AIDA..., AROA...): KMS shows a principal that way once it has been deleted.',
+    reason: 'The key policy names a principal by its unique ID (AIDA..., AROA...): KMS shows a principal that way once it has been deleted, and refuses the policy (invalid principals) until it is removed.',
     remedy: 'Remove the principal from the policy (a new principal of the same name is not the same principal).',
     severity: 'medium',
     title: 'Policy names a deleted principal',

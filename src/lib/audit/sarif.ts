@@ -90,7 +90,6 @@ export function toSarif(report: AuditReport, version: string): Record<string, un
         results,
         tool: {
           driver: {
-            informationUri: 'https://www.npmjs.com/package/kmsctl',
             name: 'kmsctl',
             rules: rules.map((r) => rule(r)),
             semanticVersion: version,
