@@ -1,8 +1,8 @@
 // End-to-end: `kmsctl audit` as a user and a CI job run it, the built binary against `kmsctl sandbox
 // serve` over HTTP, on a sandbox seeded with one key per finding and clean keys that raise nothing.
 import {KMSClient} from '@aws-sdk/client-kms'
-import Ajv from 'ajv-draft-04'
-import addFormats from 'ajv-formats'
+import AjvDraft04 from 'ajv-draft-04'
+import ajvFormats from 'ajv-formats'
 import {expect} from 'chai'
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -11,6 +11,10 @@ import {join} from 'node:path'
 import {projectRoot, runCli} from '../helpers/cli.js'
 import {type SandboxServer, startSandboxServer} from '../helpers/sandbox-server.js'
 import {AUDIT_ARGS, type Seeded, seedAuditKeys} from '../lib/audit/seed.js'
+
+// CommonJS packages whose module object is also their default export.
+const Ajv = AjvDraft04.default
+const addFormats = ajvFormats.default
 
 const DAY_MS = 86_400_000
 

@@ -5,7 +5,7 @@ import {CHECKS} from '../../../src/lib/audit/registry.js'
 import {DEFAULT_OPTIONS} from '../../../src/lib/audit/types.js'
 import {DAY_MS} from '../../../src/lib/output.js'
 import {Pacer} from '../../../src/lib/pacing.js'
-import {newSandbox} from '../sandbox/helpers.js'
+import {newSandbox} from '../../sandbox/helpers.js'
 import {ADMIN_ROLE, type Seeded, TRUSTED_ACCOUNT, seedAuditKeys} from './seed.js'
 
 describe('audit over a seeded sandbox', () => {

@@ -1,5 +1,5 @@
-import Ajv from 'ajv-draft-04'
-import addFormats from 'ajv-formats'
+import AjvDraft04 from 'ajv-draft-04'
+import ajvFormats from 'ajv-formats'
 import {expect} from 'chai'
 import {readFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
@@ -13,6 +13,10 @@ import {CHECKS} from '../../../src/lib/audit/registry.js'
 import {toSarif} from '../../../src/lib/audit/sarif.js'
 import {DEFAULT_OPTIONS, type KeyFacts} from '../../../src/lib/audit/types.js'
 import {KmsctlError} from '../../../src/lib/errors.js'
+
+// CommonJS packages whose module object is also their default export.
+const Ajv = AjvDraft04.default
+const addFormats = ajvFormats.default
 
 const here = dirname(fileURLToPath(import.meta.url))
 // The SARIF 2.1.0 JSON schema (draft-04), as published with the standard and shipped in the
