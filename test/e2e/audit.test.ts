@@ -72,7 +72,8 @@ describe('e2e: audit', function () {
   })
 
   it('prints a table grouped by key, and a summary; no colour when stdout is not a terminal', async () => {
-    const r = await audit([])
+    // NO_COLOR unset: only the pipe stops the colour.
+    const r = await runCli(['audit', ...AUDIT_ARGS], {env: {...env, FORCE_COLOR: undefined, NO_COLOR: undefined}})
     expect(r.code).to.equal(0)
     expect(r.stdout).to.include('alias/audit-policy-public')
     expect(r.stdout).to.include('kmsctl key cancel-deletion alias/audit-pending-deletion')
