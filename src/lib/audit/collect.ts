@@ -18,7 +18,7 @@ import {DAY_MS} from '../output.js'
 import {LOOKUP_EVENTS_RATE, Pacer} from '../pacing.js'
 import {fetchKeyPolicy} from '../policy/source.js'
 import type {Need} from './registry.js'
-import type {DisabledSince, KeyFacts, RotationFact} from './types.js'
+import {type DisabledSince, type KeyFacts, PENDING, type RotationFact} from './types.js'
 
 /** Errors about the whole run rather than one key. */
 const GLOBAL_CODES = new Set(['NO_CREDENTIALS', 'EXPIRED_TOKEN', 'NETWORK', 'NO_REGION'])
@@ -172,7 +172,7 @@ export async function collectFacts(deps: CollectDeps, source: KeySource | undefi
         const rotationP =
           needs.has('rotation') && (state === 'Enabled' || state === 'Disabled') ? soft('GetKeyRotationStatus', () => rotationOf(kms, metadata, pacer)) : undefined
         const usageP =
-          needs.has('lastUsage') && (state === 'Enabled' || state === 'PendingDeletion')
+          needs.has('lastUsage') && (state === 'Enabled' || PENDING.has(state))
             ? pacer.run('GetKeyLastUsage', () => lastUsage(kms, t.keyId))
             : undefined
         const [policyText, grants, tags, rotation, usage] = await Promise.all([policyP, grantsP, tagsP, rotationP, usageP])
@@ -193,7 +193,7 @@ export async function collectFacts(deps: CollectDeps, source: KeySource | undefi
         }
         // A key pending deletion: its failed calls (refused because of the state) are in CloudTrail only.
         const usedRecently = usage?.status === 'ok' && usage.time !== undefined && usage.time >= recentSince.toISOString()
-        if (needs.has('trail') && state === 'PendingDeletion' && !usedRecently) {
+        if (needs.has('trail') && PENDING.has(state) && !usedRecently) {
           const client = trailClient()
           if (client) {
             out.trail = await trailUsage(await client, metadata.Arn, recentSince, {maxPages: 2, pacer: trailPacer, show: 3})

@@ -23,6 +23,9 @@ export interface AuditOptions {
 
 export const GRANTS_PER_KEY_QUOTA = 50_000
 
+/** States of a key on its way to deletion (a multi-Region primary waits for its replicas first). */
+export const PENDING: ReadonlySet<string> = new Set(['PendingDeletion', 'PendingReplicaDeletion'])
+
 export const DEFAULT_OPTIONS: Omit<AuditOptions, 'now'> = {
   adminPrincipals: [],
   disabledDays: 90,

@@ -2,7 +2,7 @@
 // unused keys, multi-Region keys.
 import {multiRegionOf} from '../../inventory.js'
 import {DAY_MS} from '../../output.js'
-import type {RawFinding} from '../types.js'
+import {PENDING, type RawFinding} from '../types.js'
 import {type CheckFn, missing} from './check.js'
 
 const days = (ms: number) => Math.floor(ms / DAY_MS)
@@ -41,10 +41,14 @@ const disabledLong: CheckFn = (k, o) => {
 }
 
 const pendingDeletionInUse: CheckFn = (k, o) => {
-  if (k.metadata.KeyState !== 'PendingDeletion') return []
+  if (!PENDING.has(k.metadata.KeyState ?? '')) return []
   const sinceIso = new Date(o.now.getTime() - o.recentDays * DAY_MS).toISOString()
   const u = k.lastUsage
-  const deletion = k.metadata.DeletionDate ? ` It will be deleted on ${day(k.metadata.DeletionDate.toISOString())}.` : ''
+  const deletion = k.metadata.DeletionDate
+    ? ` It will be deleted on ${day(k.metadata.DeletionDate.toISOString())}.`
+    : k.metadata.KeyState === 'PendingReplicaDeletion'
+      ? ' It will be deleted once its replicas are.'
+      : ''
   if (u?.status === 'ok' && u.time && u.time >= sinceIso) {
     return [
       {
