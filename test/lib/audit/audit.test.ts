@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 
 import {type AuditReport, IMPLEMENTATIONS, buildReport, runAudit} from '../../../src/lib/audit/audit.js'
+import {collectFacts} from '../../../src/lib/audit/collect.js'
 import {CHECKS} from '../../../src/lib/audit/registry.js'
 import {DEFAULT_OPTIONS} from '../../../src/lib/audit/types.js'
 import {DAY_MS} from '../../../src/lib/output.js'
@@ -11,9 +12,10 @@ import {ADMIN_ROLE, type Seeded, TRUSTED_ACCOUNT, seedAuditKeys} from './seed.js
 describe('audit over a seeded sandbox', () => {
   let seeded: Seeded
   let report: AuditReport
+  let sandbox: Awaited<ReturnType<typeof newSandbox>>
 
   before(async () => {
-    const sandbox = await newSandbox()
+    sandbox = await newSandbox()
     const offsetBefore = process.env.KMSCTL_SANDBOX_NOW_OFFSET_MS
     try {
       seeded = await seedAuditKeys(sandbox.kms, async (daysAgo) => {
@@ -89,6 +91,19 @@ describe('audit over a seeded sandbox', () => {
     const fps = report.findings.map((f) => f.fingerprint)
     expect(new Set(fps).size).to.equal(fps.length)
     for (const fp of fps) expect(fp).to.match(/^[0-9a-f]{32}$/)
+  })
+
+  it('knows when a key was disabled from CloudTrail\'s DisableKey event, and from the journal first', async () => {
+    const deps = {cloudtrail: async () => sandbox.cloudtrail, kms: sandbox.kms, region: 'us-east-1'}
+    const source = {refs: [seeded['alias-disabled'].keyId]}
+    const opts = {disabledDays: 90, needs: new Set(['trail'] as const), now: new Date(), recentDays: 30}
+    const fromTrail = await collectFacts({...deps, journal: {readAll: () => []}}, source, opts)
+    expect(fromTrail.keys[0].disabledSince?.source).to.equal('cloudtrail')
+    expect(fromTrail.keys[0].disabledSince?.detail).to.match(/^CloudTrail: DisableKey at \d{4}-/)
+    const time = '2026-01-02T03:04:05.000Z'
+    const journal = {readAll: () => [{action: 'key.disable', before: {}, id: 'j-1', key: {keyId: seeded['alias-disabled'].keyId}, outcome: {id: 'j-1', status: 'ok' as const, time}, region: 'us-east-1', time}]}
+    const fromJournal = await collectFacts({...deps, journal}, source, opts)
+    expect(fromJournal.keys[0].disabledSince).to.deep.equal({detail: `kmsctl journal: key.disable at ${time}`, source: 'journal', time})
   })
 
   it('has an implementation for every registered check, and no other', () => {
