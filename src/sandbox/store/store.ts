@@ -32,6 +32,12 @@ interface FileSignature {
 
 export type TrailRecord = Record<string, any>
 
+interface StoreMutation {
+  fn: (state: SandboxState) => unknown
+  reject: (error: unknown) => void
+  resolve: (value: unknown) => void
+}
+
 export class SandboxStore {
   readonly clock: Clock
   readonly dir: string
@@ -118,33 +124,94 @@ export class SandboxStore {
 
   /**
    * Runs fn on the newest state under the directory lock and writes the result atomically.
-   * If fn throws, nothing is written and the in-memory copy is dropped.
+   * If fn throws, nothing of its change is written and the error is the caller's.
+   *
+   * Mutations of this process queue here rather than compete for the directory lock (whose retries
+   * back off); those that arrive while one is being written go together under the next lock hold and
+   * are written once (one fsync for the group), each applied in turn to the state the previous left.
+   * A mutation that throws leaves the state as it was before it (in a group: restored from a copy).
    */
-  async mutate<T>(fn: (state: SandboxState) => T): Promise<T> {
-    const release = await lockfile.lock(this.dir, {
-      lockfilePath: join(this.dir, LOCK_FILE),
-      realpath: false,
-      // A holder killed with SIGKILL leaves the lock behind; it is taken over once stale.
-      retries: {factor: 1.3, maxTimeout: 60, minTimeout: 2, randomize: true, retries: 400},
-      stale: 4000,
-      update: 1000,
-      // A holder stalled past `stale` (a stopped process) loses the lock to another process; that must
-      // not crash a running server. Mutations take milliseconds, so this is a corner case.
-      onCompromised() {},
+  mutate<T>(fn: (state: SandboxState) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({fn, reject, resolve: resolve as (value: unknown) => void})
+      if (!this.draining) void this.drain()
     })
+  }
+
+  private draining = false
+  private pending: StoreMutation[] = []
+
+  private async drain(): Promise<void> {
+    this.draining = true
     try {
-      const state = this.read()
-      let result: T
-      try {
-        result = fn(state)
-      } catch (error) {
-        this.cache = undefined
-        this.generation++
-        throw error
+      while (this.pending.length > 0) {
+        const group = this.pending.splice(0)
+        // eslint-disable-next-line no-await-in-loop
+        await this.mutateGroup(group)
+      }
+    } finally {
+      this.draining = false
+    }
+  }
+
+  private async mutateGroup(group: StoreMutation[]): Promise<void> {
+    let release: () => Promise<void>
+    try {
+      release = await lockfile.lock(this.dir, {
+        lockfilePath: join(this.dir, LOCK_FILE),
+        realpath: false,
+        // A holder killed with SIGKILL leaves the lock behind; it is taken over once stale.
+        retries: {factor: 1.3, maxTimeout: 60, minTimeout: 2, randomize: true, retries: 400},
+        stale: 4000,
+        update: 1000,
+        // A holder stalled past `stale` (a stopped process) loses the lock to another process; that must
+        // not crash a running server. Mutations take milliseconds, so this is a corner case.
+        onCompromised() {},
+      })
+    } catch (error) {
+      for (const m of group) m.reject(error)
+      return
+    }
+
+    const settle: Array<() => void> = []
+    try {
+      let state = this.read()
+      let changed = false
+      for (const m of group) {
+        // Alone, a failed mutation drops the in-memory copy (re-read from disk); in a group the others'
+        // changes are kept, so the state is restored from a copy taken before it.
+        const before = group.length > 1 ? JSON.stringify(state) : undefined
+        try {
+          const result = m.fn(state)
+          changed = true
+          settle.push(() => m.resolve(result))
+        } catch (error) {
+          if (before === undefined) {
+            this.cache = undefined
+            this.generation++
+          } else {
+            state = parseState(before)
+          }
+
+          settle.push(() => m.reject(error))
+        }
       }
 
-      this.write(state)
-      return result
+      if (changed) {
+        try {
+          this.write(state)
+        } catch (error) {
+          this.cache = undefined
+          this.generation++
+          for (const m of group) m.reject(error)
+          return
+        }
+      } else if (group.length > 1) {
+        this.cache = undefined
+        this.generation++
+      }
+
+      for (const done of settle) done()
     } finally {
       await release().catch(() => {})
     }
