@@ -72,6 +72,12 @@ export interface PacerOptions {
   concurrency?: number
   /** Fraction of the quota to use (default 1). */
   share?: number
+  /**
+   * Spread each second's calls over quarter-second windows instead of starting them together: the
+   * server's one-second bucket then keeps slack for calls that arrive late and bunched (many
+   * account-regions at once on a busy machine), so none is throttled for arriving early.
+   */
+  smooth?: boolean
 }
 
 /**
@@ -100,7 +106,7 @@ export class Pacer {
     if (!paced) {
       const rate = this.rateOf(operation)
       // Integer calls per window: for rates below 1/s widen the window instead.
-      const limit = rate >= 1 ? Math.floor(rate) : 1
+      const limit = rate >= 1 ? (this.options.smooth ? Math.max(1, Math.floor(rate / 4)) : Math.floor(rate)) : 1
       const interval = rate >= 1 ? Math.round((1000 * limit) / rate) : Math.round(1000 / rate)
       const throttle = pThrottle({interval, limit, strict: true})
       const throttled = throttle(async (f: () => Promise<unknown>) => f())

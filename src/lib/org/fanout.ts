@@ -186,7 +186,7 @@ export async function fanOut<T>(creds: AccountCredentials, list: readonly Accoun
           const access = await creds.access(target.account)
           role = access.roleArn
           const {clients} = await creds.clientsFor(target.account, target.region)
-          const value = await work({...target, access, clients, pacer: options.pacer?.() ?? new Pacer({concurrency: 32})})
+          const value = await work({...target, access, clients, pacer: options.pacer?.() ?? new Pacer({concurrency: 32, smooth: true})})
           outcome = {...target, ...(role ? {role} : {}), value}
         } catch (error) {
           outcome = {...target, ...(role ? {role} : {}), error: failureOf(error)}

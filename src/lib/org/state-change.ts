@@ -122,7 +122,7 @@ export async function runAcross(plan: OrgPlan, options: RunAcrossOptions): Promi
           last = {changed: c.changed, done: c.done, failed: c.failed}
           options.onProgress?.(done, total, changed, failed)
         },
-        pacer: new Pacer({concurrency: 100, rates: {[options.action === 'disable' ? 'DisableKey' : 'EnableKey']: options.rate}}),
+        pacer: new Pacer({concurrency: 100, rates: {[options.action === 'disable' ? 'DisableKey' : 'EnableKey']: options.rate}, smooth: true}),
         signal: options.signal,
         workers: Math.min(200, Math.max(10, Math.ceil(options.rate * 2))),
       })
