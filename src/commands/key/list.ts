@@ -73,6 +73,7 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
     const {outcomes, summaries} = await acrossTargets(this.aws, targets, async ({clients, pacer}) => listKeys(await clients.kms(), {...filters, pacer}), {
       count: (keys) => ({seen: keys.length}),
       onProgress: progressReporter(progress, 'keys'),
+      release: true,
     })
     progress.done()
     const keys: OrgKeySummary[] = outcomes.flatMap((o) => (o.value ?? []).map((k) => ({account: o.account, region: o.region, ...k})))

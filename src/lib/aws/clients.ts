@@ -87,21 +87,6 @@ function validateRegion(region: string): string {
   return region
 }
 
-/**
- * One pool of connections for every client of the process: the clients of many account-regions
- * (one per account and region, as their credentials and regions differ) then share the keep-alive
- * sockets to each endpoint instead of each holding its own.
- */
-let sharedAgents: {httpAgent: import('node:http').Agent; httpsAgent: import('node:https').Agent} | undefined
-async function connectionPool(): Promise<typeof sharedAgents & object> {
-  if (!sharedAgents) {
-    const [{Agent: HttpAgent}, {Agent: HttpsAgent}] = await Promise.all([import('node:http'), import('node:https')])
-    sharedAgents = {httpAgent: new HttpAgent({keepAlive: true, maxSockets: 256}), httpsAgent: new HttpsAgent({keepAlive: true, maxSockets: 256})}
-  }
-
-  return sharedAgents
-}
-
 export class AwsClients {
   readonly settings: AwsSettings
   private caller?: Promise<CallerIdentity>
@@ -257,8 +242,6 @@ export class AwsClients {
     } else {
       const endpoint = endpointFor(service, this.settings)
       if (endpoint) config.endpoint = endpoint
-      // Clients across accounts and regions share one connection pool.
-      if (this.settings.credentials) config.requestHandler = await connectionPool()
     }
 
     return config

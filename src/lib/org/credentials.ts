@@ -143,6 +143,11 @@ export class AccountCredentials {
     return {access, clients}
   }
 
+  /** Lets go of an account-region's clients (the credentials stay cached for the account). */
+  forget(account: string, region: string): void {
+    this.clients.delete(`${account}/${region}`)
+  }
+
   private async assumeRoleProvider(access: AccountAccess): Promise<AwsCredentialIdentityProvider> {
     const input = {externalId: this.role?.externalId, roleArn: access.roleArn!, sessionName: access.sessionName ?? 'kmsctl'}
     if (this.assume) return this.assume(input)

@@ -167,6 +167,8 @@ export interface FanOutOptions {
   onSettled?: (outcome: TargetOutcome<unknown>, done: number, total: number) => void
   /** A Pacer per account-region (default: KMS's quotas). */
   pacer?: () => Pacer
+  /** Let go of each account-region's clients once its work is done (a read that needs them no more). */
+  release?: boolean
 }
 
 /**
@@ -192,6 +194,7 @@ export async function fanOut<T>(creds: AccountCredentials, list: readonly Accoun
           outcome = {...target, ...(role ? {role} : {}), error: failureOf(error)}
         }
 
+        if (options.release) creds.forget(target.account, target.region)
         options.onSettled?.(outcome, ++done, list.length)
         return outcome
       }),
