@@ -380,6 +380,11 @@ describe('sandbox KMS', () => {
       expect((await rejection(sb.kms.send(new CreateGrantCommand({GranteePrincipal: grantee, KeyId: signing.KeyId, Operations: ['Decrypt']})))).name).to.equal('ValidationException')
       await sb.kms.send(new CreateGrantCommand({GranteePrincipal: grantee, KeyId: signing.KeyId, Operations: ['Sign', 'GetPublicKey']}))
       await sb.kms.send(new CreateGrantCommand({GranteePrincipal: grantee, KeyId: mac.KeyId, Operations: ['GenerateMac']}))
+      // Encapsulate is a grant operation KMS knows (for ML-KEM keys), not one a symmetric key allows; Frobnicate is none.
+      const encapsulate = await rejection(sb.kms.send(new CreateGrantCommand({GranteePrincipal: grantee, KeyId: sym.KeyId, Operations: ['Encapsulate' as never]})))
+      expect(encapsulate.message).to.contain('Grant operations Encapsulate are not valid for')
+      const unknown = await rejection(sb.kms.send(new CreateGrantCommand({GranteePrincipal: grantee, KeyId: sym.KeyId, Operations: ['Frobnicate' as never]})))
+      expect(unknown.message).to.contain('Member must satisfy enum value set').and.to.contain('Decapsulate')
       const ctx = Object.fromEntries(Array.from({length: 9}, (_, i) => [`k${i}`, 'v']))
       expect(
         (await rejection(sb.kms.send(new CreateGrantCommand({Constraints: {EncryptionContextEquals: ctx}, GranteePrincipal: grantee, KeyId: sym.KeyId, Operations: ['Decrypt']})))).name,
