@@ -7,7 +7,7 @@ import {randomUUID} from 'node:crypto'
 import {SANDBOX_REGION} from './constants.js'
 import {SandboxError, err, internalError} from './errors.js'
 import {errorResponse} from './http/protocol.js'
-import {readAuthorization, signatureMatches, signatureMismatch} from './identity/authenticate.js'
+import {parseAuthorization, readAuthorization, signatureMatches, signatureMismatch} from './identity/authenticate.js'
 import {PrincipalDirectory} from './identity/principals.js'
 import {Limits, type LimitsOptions} from './limits/limits.js'
 import type {CredentialScope, RequestContext, SandboxRequest, SandboxResponse, SandboxService} from './request.js'
@@ -16,17 +16,15 @@ import {SandboxStore, type StoreOptions} from './store/store.js'
 
 export type {SandboxRequest, SandboxResponse} from './request.js'
 
-const CREDENTIAL = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/
-
-/** The access key, region and service of the request's SigV4 credential scope. */
+/** The access key, region and service of the request's SigV4 credential scope (what is known before it is checked). */
 export function credentialScope(req: SandboxRequest): CredentialScope {
-  const cred = CREDENTIAL.exec(req.headers.authorization ?? '')
-  return {accessKeyId: cred?.[1] ?? '', region: cred?.[2] ?? SANDBOX_REGION, service: cred?.[3]}
+  const auth = parseAuthorization(req.headers.authorization)
+  return {accessKeyId: auth?.accessKeyId ?? '', region: auth?.region ?? SANDBOX_REGION, service: auth?.service}
 }
 
 /** The registered service a request is for, and the operation it asks. */
-export function route(req: SandboxRequest, scope: CredentialScope, services: readonly SandboxService[] = SERVICES): {operation: string; service: SandboxService} | undefined {
-  for (const service of services) {
+export function route(req: SandboxRequest, scope: CredentialScope): {operation: string; service: SandboxService} | undefined {
+  for (const service of SERVICES) {
     const operation = service.operationOf(req, scope)
     if (operation !== undefined) return {operation, service}
   }

@@ -26,20 +26,27 @@ const AUTHORIZATION =
   /^AWS4-HMAC-SHA256 Credential=([A-Za-z0-9]{16,128})\/(\d{8})\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request, ?SignedHeaders=([a-z0-9;_.-]+), ?Signature=([0-9a-f]{64})$/
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/
 
+/** A SigV4 Authorization header's parts, or undefined when it is not one. */
+export function parseAuthorization(header: string | undefined): SigV4Authorization | undefined {
+  const m = header === undefined ? null : AUTHORIZATION.exec(header.trim())
+  if (!m) return undefined
+  const [, accessKeyId, date, region, service, signedHeaders, signature] = m
+  return {accessKeyId, date, region, service, signature, signedHeaders: signedHeaders.split(';')}
+}
+
 /** The request's SigV4 Authorization, or the error AWS answers when it has none or a malformed one. */
 export function readAuthorization(req: SandboxRequest): SigV4Authorization {
   const header = req.headers.authorization
   if (!header) throw new SandboxError('MissingAuthenticationTokenException', 'Missing Authentication Token')
-  const m = AUTHORIZATION.exec(header.trim())
-  if (!m) {
+  const auth = parseAuthorization(header)
+  if (!auth) {
     throw new SandboxError(
       'IncompleteSignatureException',
       'Authorization header requires \'Credential\', \'Signature\' and \'SignedHeaders\' parameters, in AWS Signature Version 4 form (AWS4-HMAC-SHA256).',
     )
   }
 
-  const [, accessKeyId, date, region, service, signedHeaders, signature] = m
-  const headers = signedHeaders.split(';')
+  const {date, signedHeaders: headers} = auth
   if (!headers.includes('host')) throw new SandboxError('IncompleteSignatureException', 'The Host header must be signed.')
   const amzDate = req.headers['x-amz-date']
   if (!amzDate || !AMZ_DATE.test(amzDate) || !headers.includes('x-amz-date')) {
@@ -47,7 +54,7 @@ export function readAuthorization(req: SandboxRequest): SigV4Authorization {
   }
 
   if (!amzDate.startsWith(date)) throw new SandboxError('IncompleteSignatureException', `The credential scope date ${date} does not match the X-Amz-Date ${amzDate}.`)
-  return {accessKeyId, date, region, service, signature, signedHeaders: headers}
+  return auth
 }
 
 const signers = new Map<string, SignatureV4>()
