@@ -9,7 +9,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, SANDBOX_REGION} from '../../src/sandbox/constants.js'
-import {binRun, projectRoot} from '../helpers/cli.js'
+import {binRun, projectRoot, runCli} from '../helpers/cli.js'
 import {type SandboxServer, startSandboxServer} from '../helpers/sandbox-server.js'
 import {signRequest} from '../sandbox/raw-client.js'
 
@@ -92,6 +92,20 @@ describe('e2e: sandbox access (signatures, Host names, file modes)', function ()
 
     for (const host of ['attacker.example', `attacker.example:${port}`, `127.0.0.1:${Number(port) + 1}`]) expect(await statusFor(host), host).to.equal(403)
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) expect(await statusFor(host), host).to.equal(200)
+  })
+
+  it('checks the signature of a principal added with --secret-access-key, and never prints the secret', async () => {
+    const id = 'AKIAEXAMPLESIGNED001'
+    const secret = 'signed-principal-secret-000000'
+    const added = await runCli(['sandbox', 'principal', 'add', id, 'arn:aws:iam::111122223333:user/ci', '--iam-allow', 'kms:ListKeys', '--secret-access-key', secret, '--sandbox-dir', server.dir, '--json'])
+    expect(added.code, added.stderr).to.equal(0)
+    const listed = await runCli(['sandbox', 'principal', 'list', '--sandbox-dir', server.dir])
+    for (const out of [added.stdout, added.stderr, listed.stdout, listed.stderr]) expect(out).to.not.contain(secret)
+    expect(listed.stdout).to.match(/AKIAEXAMPLESIGNED001.*checked/)
+    const as = (secretAccessKey: string) => new KMSClient({credentials: {accessKeyId: id, secretAccessKey}, endpoint: server.url, maxAttempts: 1, region: SANDBOX_REGION})
+    const refused = await as('a-wrong-secret-0000000000').send(new ListKeysCommand({})).catch((error: Error) => error)
+    expect((refused as Error).name).to.equal('InvalidSignatureException')
+    expect((await as(secret).send(new ListKeysCommand({}))).Keys).to.be.an('array')
   })
 
   it('under umask 000, creates the sandbox directory 0700 and its files and exported logs 0600', async () => {
