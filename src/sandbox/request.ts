@@ -1,7 +1,7 @@
 // What passes between the transports (http/), the request core (core.ts) and the emulated services
 // (kms/, cloudtrail/, sts/): a request as received, the answer, and what a service knows of a request.
-import type {SandboxError} from './errors.js'
 import type {ResolvedPrincipal, Principal} from './identity/principals.js'
+import type {SandboxError} from './errors.js'
 import type {Limits} from './limits/limits.js'
 import type {OrganizationSource} from './organizations/model.js'
 import type {SandboxStore} from './store/store.js'
@@ -10,9 +10,11 @@ export interface SandboxRequest {
   body: string
   /** Header names in lower case. */
   headers: Record<string, string | undefined>
-  /** HTTP method and path (REST services: account:ListRegions is POST /listRegions). */
+  /** HTTP method (POST when not given). */
   method?: string
+  /** The request path without the query (/ when not given). */
   path?: string
+  query?: Record<string, string | string[]>
   sourceIp: string
 }
 
@@ -62,9 +64,11 @@ export interface ServiceEnvironment {
 export interface SandboxService {
   /** The service's name, as in IAM actions and in the SigV4 credential scope. */
   name: string
+  /** How its errors are written: AWS JSON 1.1 or the query protocol's XML. */
+  protocol: 'json' | 'query'
   /** The operation this request asks of the service, or undefined when the request is not for it. */
   operationOf(req: SandboxRequest, scope: CredentialScope): string | undefined
   handle(ctx: RequestContext, req: SandboxRequest, env: ServiceEnvironment): Promise<SandboxResponse>
-  /** The error document of this service's protocol (default: AWS JSON 1.1). */
+  /** Errors in another form than `protocol` gives (REST-JSON services). */
   errorResponse?(requestId: string, error: SandboxError): SandboxResponse
 }

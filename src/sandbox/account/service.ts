@@ -16,6 +16,7 @@ function restJsonError(requestId: string, e: SandboxError): SandboxResponse {
 
 export const accountService: SandboxService = {
   name: 'account',
+  protocol: 'json',
   operationOf(req, scope) {
     if (req.headers['x-amz-target']) return undefined
     const path = (req.path ?? '').split('?')[0]

@@ -4,7 +4,7 @@ import {SandboxError} from '../errors.js'
 import type {OrganizationFile} from '../organizations/model.js'
 import {parsePrincipalArn} from './arn.js'
 import type {ResolvedPrincipal} from './principals.js'
-import {decodeSessionToken, isSandboxSessionToken, roleIdOf} from '../sts/assume-role.js'
+import {decodeSessionToken, isSandboxSessionToken, roleIdOf, secretOf} from '../sts/assume-role.js'
 
 
 /** How each protocol says a token is invalid or expired. */
@@ -51,4 +51,11 @@ export function sessionCaller(org: OrganizationFile | undefined, token: string |
     parsed,
     principal: {accessKeyId, accountId: claims.account, arn, principalId, sessionIdentity: identity, trailIdentity: identity, type: 'AssumedRole'},
   }
+}
+
+/** The secret access key of a sandbox session's credentials (to check its signatures), when the token is one. */
+export function sessionSecretOf(org: OrganizationFile | undefined, token: string | undefined, accessKeyId: string): string | undefined {
+  if (!org || !token || !isSandboxSessionToken(token)) return undefined
+  const claims = decodeSessionToken(org.sessionSecret, token)
+  return claims && claims.accessKeyId === accessKeyId ? secretOf(org.sessionSecret, accessKeyId) : undefined
 }

@@ -1,7 +1,11 @@
 // Sample keys in every account-region of the sandbox organisation, created the way a user would:
 // each account's keys through a session of its cross-account role (the management account's with the
 // administrator's key), CreateKey then CreateAlias sent to the request core, recorded in CloudTrail.
-import {DEFAULT_ACCESS_KEY_ID, SANDBOX_ACCOUNT} from '../constants.js'
+import {Hash} from '@smithy/hash-node'
+import {HttpRequest} from '@smithy/protocol-http'
+import {SignatureV4} from '@smithy/signature-v4'
+
+import {DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, SANDBOX_ACCOUNT} from '../constants.js'
 import {SandboxCore} from '../core.js'
 import {assumeRole} from '../sts/assume-role.js'
 import {DEFAULT_REGIONS, readOrganizationFile} from './model.js'
@@ -16,21 +20,27 @@ export interface SeededKey {
 
 const TEAMS = ['payments', 'web']
 
-async function send(core: SandboxCore, signer: {accessKeyId: string; token?: string}, region: string, operation: string, input: Record<string, unknown>): Promise<any> {
-  const out = await core.handle({
-    body: JSON.stringify(input),
-    headers: {
-      authorization: `AWS4-HMAC-SHA256 Credential=${signer.accessKeyId}/20260101/${region}/kms/aws4_request, SignedHeaders=host, Signature=0`,
-      'content-type': 'application/x-amz-json-1.1',
-      'user-agent': 'kmsctl-sandbox-seed',
-      'x-amz-target': `TrentService.${operation}`,
-      ...(signer.token ? {'x-amz-security-token': signer.token} : {}),
-    },
-    sourceIp: '127.0.0.1',
+interface Signer {
+  accessKeyId: string
+  secretAccessKey: string
+  token?: string
+}
+
+/** A KMS request signed with SigV4 as the SDK signs it (the sandbox checks the signatures it can). */
+async function send(core: SandboxCore, signer: Signer, region: string, operation: string, input: Record<string, unknown>): Promise<any> {
+  const body = JSON.stringify(input)
+  const sigv4 = new SignatureV4({
+    credentials: {accessKeyId: signer.accessKeyId, secretAccessKey: signer.secretAccessKey, ...(signer.token ? {sessionToken: signer.token} : {})},
+    region,
+    service: 'kms',
+    sha256: Hash.bind(null, 'sha256'),
   })
-  const body = JSON.parse(out.body)
-  if (out.status !== 200) throw new Error(`${operation} in ${region}: ${body.__type}: ${body.message ?? ''}`)
-  return body
+  const headers = {'content-type': 'application/x-amz-json-1.1', host: '127.0.0.1', 'user-agent': 'kmsctl-sandbox-seed', 'x-amz-target': `TrentService.${operation}`}
+  const signed = await sigv4.sign(new HttpRequest({body, headers, hostname: '127.0.0.1', method: 'POST', path: '/', protocol: 'http:'}))
+  const out = await core.handle({body, headers: signed.headers as Record<string, string>, method: 'POST', path: '/', sourceIp: '127.0.0.1'})
+  const answer = JSON.parse(out.body)
+  if (out.status !== 200) throw new Error(`${operation} in ${region}: ${answer.__type}: ${answer.message ?? ''}`)
+  return answer
 }
 
 /**
@@ -44,13 +54,13 @@ export async function seedKeys(dir: string, perRegion: number, nowMs: number): P
   const out: SeededKey[] = []
   try {
     for (const account of Object.values(org.accounts)) {
-      let signer: {accessKeyId: string; token?: string} | undefined
-      if (account.id === SANDBOX_ACCOUNT) signer = {accessKeyId: DEFAULT_ACCESS_KEY_ID}
+      let signer: Signer | undefined
+      if (account.id === SANDBOX_ACCOUNT) signer = {accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY}
       else {
         const role = Object.keys(account.roles).find((r) => account.roles[r].trust.includes(`arn:aws:iam::${org.managementAccount}:root`) && !account.roles[r].externalId)
         if (!role) continue
         const session = assumeRole(org, {RoleArn: `arn:aws:iam::${account.id}:role/${role}`, RoleSessionName: 'kmsctl-seed'}, {accountId: SANDBOX_ACCOUNT, arn: `arn:aws:iam::${SANDBOX_ACCOUNT}:user/sandbox-admin`, iamAllow: ['*'], isAdministrator: true, type: 'IAMUser'}, nowMs)
-        signer = {accessKeyId: session.claims.accessKeyId, token: session.sessionToken}
+        signer = {accessKeyId: session.claims.accessKeyId, secretAccessKey: session.secretAccessKey, token: session.sessionToken}
       }
 
       for (const region of account.regions ?? DEFAULT_REGIONS) {

@@ -7,6 +7,7 @@ import {ORGANIZATIONS_OPERATIONS, ORGANIZATIONS_TARGET_PREFIX} from './operation
 
 export const organizationsService: SandboxService = {
   name: 'organizations',
+  protocol: 'json',
   operationOf(req) {
     const target = req.headers['x-amz-target'] ?? ''
     return target.startsWith(ORGANIZATIONS_TARGET_PREFIX) ? target.slice(ORGANIZATIONS_TARGET_PREFIX.length) : undefined

@@ -51,14 +51,12 @@ function assume(ctx: RequestContext, body: string, env: ServiceEnvironment): San
 
 export const stsService: SandboxService = {
   name: 'sts',
+  protocol: 'query',
   operationOf(req, scope) {
     if (req.headers['x-amz-target']) return undefined
     const contentType = req.headers['content-type'] ?? ''
     if (scope.service !== 'sts' && !contentType.startsWith('application/x-www-form-urlencoded')) return undefined
     return new URLSearchParams(req.body).get('Action') ?? ''
-  },
-  errorResponse(requestId, e) {
-    return xmlError(requestId, e.type === 'ExpiredTokenException' ? 'ExpiredToken' : e.type, e.message, e.status, e.status >= 500 ? 'Receiver' : 'Sender')
   },
   async handle(ctx, req, env) {
     await env.limits.admit({account: ctx.principal.accountId, operation: ctx.operation, region: ctx.region, service: 'sts'})

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {addAccount} from '../../../src/sandbox/organizations/model.js'
-import {ADMIN, Client, READER, READER_ARN} from '../raw-client.js'
+import {ADMIN, Client, READER, READER_ARN, secretFor, signRequest} from '../raw-client.js'
 import {addPrincipal} from '../../../src/sandbox/identity/principals.js'
 import {SANDBOX_ACCOUNT} from '../../../src/sandbox/constants.js'
 
@@ -12,13 +12,10 @@ function form(fields: Record<string, string>): string {
   return new URLSearchParams({Action: 'AssumeRole', Version: '2011-06-15', ...fields}).toString()
 }
 
-async function call(c: Client, accessKeyId: string, headers: Record<string, string>, body: string, token?: string) {
-  const out = await c.core.handle({
-    body,
-    headers: {authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=0`, ...headers, ...(token ? {'x-amz-security-token': token} : {})},
-    sourceIp: '127.0.0.1',
-  })
-  return out
+/** A request signed as the SDK signs it; session credentials carry their token (signed too). */
+async function call(c: Client, accessKeyId: string, headers: Record<string, string>, body: string, token?: string, secret = secretFor(accessKeyId), service = 'sts') {
+  const signed = await signRequest(accessKeyId, service, {...headers, host: '127.0.0.1:4599', ...(token ? {'x-amz-security-token': token} : {})}, body, secret)
+  return c.core.handle({body, headers: signed, method: 'POST', path: '/', sourceIp: '127.0.0.1'})
 }
 
 const tag = (xml: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1]
@@ -37,20 +34,19 @@ describe('sandbox STS AssumeRole and the organisation', () => {
     expect(ak).to.match(/^ASIA[A-Z2-7]{16}$/)
     expect(tag(out.body, 'Arn')).to.equal(`arn:aws:sts::${MEMBER}:assumed-role/OrganizationAccountAccessRole/ops-1`)
     const token = tag(out.body, 'SessionToken')!
-    const who = await call(c, ak, {'content-type': 'application/x-www-form-urlencoded'}, 'Action=GetCallerIdentity&Version=2011-06-15', token)
+    const secret = tag(out.body, 'SecretAccessKey')!
+    const who = await call(c, ak, {'content-type': 'application/x-www-form-urlencoded'}, 'Action=GetCallerIdentity&Version=2011-06-15', token, secret)
     expect(tag(who.body, 'Account')).to.equal(MEMBER)
     // A key the session creates is the member account's; the management account's listing does not show it.
-    const created = await c.core.handle({
-      body: '{}',
-      headers: {authorization: `AWS4-HMAC-SHA256 Credential=${ak}/20260101/us-east-1/kms/aws4_request`, 'content-type': 'application/x-amz-json-1.1', 'x-amz-security-token': token, 'x-amz-target': 'TrentService.CreateKey'},
-      sourceIp: '127.0.0.1',
-    })
+    const created = await call(c, ak, {'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'TrentService.CreateKey'}, '{}', token, secret, 'kms')
     expect(JSON.parse(created.body).KeyMetadata.Arn).to.match(new RegExp(`^arn:aws:kms:us-east-1:${MEMBER}:key/`))
     expect((await c.kms(ADMIN, 'ListKeys')).body.Keys).to.deep.equal([])
-    // A forged token is refused.
-    const forged = await call(c, ak, {'content-type': 'application/x-www-form-urlencoded'}, 'Action=GetCallerIdentity&Version=2011-06-15', token.slice(0, -2) + 'xx')
+    // A forged token is refused; so is a signature made with another secret.
+    const forged = await call(c, ak, {'content-type': 'application/x-www-form-urlencoded'}, 'Action=GetCallerIdentity&Version=2011-06-15', token.slice(0, -2) + 'xx', secret)
     expect(forged.status).to.equal(403)
     expect(tag(forged.body, 'Code')).to.equal('InvalidClientTokenId')
+    const wrongSecret = await call(c, ak, {'content-type': 'application/x-www-form-urlencoded'}, 'Action=GetCallerIdentity&Version=2011-06-15', token, 'not-the-secret-of-this-session-0000000000')
+    expect(tag(wrongSecret.body, 'Code')).to.equal('SignatureDoesNotMatch')
   })
 
   it('records AssumeRole in both accounts with one sharedEventID', async () => {
@@ -80,12 +76,8 @@ describe('sandbox STS AssumeRole and the organisation', () => {
   })
 
   it('answers Organizations ListAccounts (paged) from the management account only', async () => {
-    const list = async (ak: string, input: Record<string, unknown>, token?: string) => {
-      const out = await c.core.handle({
-        body: JSON.stringify(input),
-        headers: {authorization: `AWS4-HMAC-SHA256 Credential=${ak}/20260101/us-east-1/organizations/aws4_request`, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSOrganizationsV20161128.ListAccounts', ...(token ? {'x-amz-security-token': token} : {})},
-        sourceIp: '127.0.0.1',
-      })
+    const list = async (ak: string, input: Record<string, unknown>, token?: string, secret?: string) => {
+      const out = await call(c, ak, {'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSOrganizationsV20161128.ListAccounts'}, JSON.stringify(input), token, secret ?? secretFor(ak), 'organizations')
       return {body: JSON.parse(out.body), status: out.status}
     }
 
@@ -95,7 +87,7 @@ describe('sandbox STS AssumeRole and the organisation', () => {
     expect(second.body.Accounts.map((a: {Id: string}) => a.Id)).to.deep.equal([MEMBER])
     expect(second.body.NextToken).to.equal(undefined)
     const session = await call(c, ADMIN, {'content-type': 'application/x-www-form-urlencoded'}, form({RoleArn: ROLE_ARN, RoleSessionName: 'ops-1'}))
-    const fromMember = await list(tag(session.body, 'AccessKeyId')!, {}, tag(session.body, 'SessionToken'))
+    const fromMember = await list(tag(session.body, 'AccessKeyId')!, {}, tag(session.body, 'SessionToken'), tag(session.body, 'SecretAccessKey'))
     expect(fromMember.body.__type).to.equal('AccessDeniedException')
   })
 })
