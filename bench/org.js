@@ -49,14 +49,17 @@ function timed(args, env) {
     maxBuffer: 1 << 28,
   })
   const ms = Number(process.hrtime.bigint() - t0) / 1e6
-  let rssMb
+  let rssMb = Number.NaN
+  let cpuMs = Number.NaN
   try {
-    rssMb = Number(readFileSync(rssFile, 'utf8')) / 1024
+    const [rss, cpu] = readFileSync(rssFile, 'utf8').split(' ').map(Number)
+    rssMb = rss / 1024
+    cpuMs = cpu
   } catch {
-    rssMb = Number.NaN
+    // No figures: the process died before its exit handler.
   }
 
-  return {code: r.status, ms, rssMb, stderr: r.stderr, stdout: r.stdout}
+  return {code: r.status, cpuMs, ms, rssMb, stderr: r.stderr, stdout: r.stdout}
 }
 
 /** The organisation: the management account plus members, every account with the given regions. */
@@ -137,12 +140,12 @@ async function listBench() {
     const ratio = all.ms / floor
     return {
       lines: [
-        `key list --org --all-regions: ${accounts.length} accounts x ${regions.length} regions x ${perRegion} keys = ${out.keys.length} keys, quotas at 0.1x AWS: ${fmt(all.ms)}, peak RSS ${all.rssMb.toFixed(0)} MB`,
+        `key list --org --all-regions: ${accounts.length} accounts x ${regions.length} regions x ${perRegion} keys = ${out.keys.length} keys, quotas at 0.1x AWS: ${fmt(all.ms)} (kmsctl CPU ${fmt(all.cpuMs)}), peak RSS ${all.rssMb.toFixed(0)} MB`,
         `one account-region alone (slowest of 3): ${fmt(floor)} (${alone.map((r) => fmt(r.ms)).join(', ')}), peak RSS ${Math.max(...alone.map((r) => r.rssMb)).toFixed(0)} MB`,
         `ratio ${ratio.toFixed(2)}x (target <= 1.3x)`,
       ],
       ratio,
-      results: {accountRegions: accounts.length * regions.length, aloneMs: alone.map((r) => r.ms), keys: out.keys.length, ms: all.ms, peakRssMb: all.rssMb},
+      results: {accountRegions: accounts.length * regions.length, aloneMs: alone.map((r) => r.ms), cpuMs: all.cpuMs, keys: out.keys.length, ms: all.ms, peakRssMb: all.rssMb},
     }
   } finally {
     await server.stop()
@@ -170,12 +173,12 @@ async function disableBench() {
     const ratio = r.ms / floor
     return {
       lines: [
-        `key disable --tag --org --all-regions: ${accounts.length} accounts x ${regions.length} regions x ${perRegion} keys, AWS quotas: ${fmt(r.ms)}, ${out.summary.changed}/${total} disabled, ${out.summary.failed} failed, peak RSS ${r.rssMb.toFixed(0)} MB`,
+        `key disable --tag --org --all-regions: ${accounts.length} accounts x ${regions.length} regions x ${perRegion} keys, AWS quotas: ${fmt(r.ms)} (kmsctl CPU ${fmt(r.cpuMs)}), ${out.summary.changed}/${total} disabled, ${out.summary.failed} failed, peak RSS ${r.rssMb.toFixed(0)} MB`,
         `per-account-region floor (${perRegion} DisableKey at 5/s): ${fmt(floor)}`,
         `ratio ${ratio.toFixed(2)}x (target <= 1.3x, no failed key)`,
       ],
       ratio,
-      results: {changed: out.summary.changed, failed: out.summary.failed, floorMs: floor, keys: total, ms: r.ms, peakRssMb: r.rssMb},
+      results: {changed: out.summary.changed, cpuMs: r.cpuMs, failed: out.summary.failed, floorMs: floor, keys: total, ms: r.ms, peakRssMb: r.rssMb},
     }
   } finally {
     await server.stop()
