@@ -114,6 +114,14 @@ function defaultExitCode(code: ErrorCode): number {
 }
 
 /** Bad input: a one-line error naming the fix, exit 2, nothing sent. */
+/** Errors that concern the whole run (credentials, network, region), not one key or one call. */
+const RUN_WIDE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['EXPIRED_TOKEN', 'NETWORK', 'NO_CREDENTIALS', 'NO_REGION'])
+
+/** True for an error that stops the whole run: no other key or call would fare better. */
+export function isRunWide(error: KmsctlError): boolean {
+  return RUN_WIDE_CODES.has(error.code)
+}
+
 export function usageError(message: string, remedy?: string, details?: Record<string, unknown>): KmsctlError {
   return new KmsctlError('USAGE', message, {details, remedy})
 }

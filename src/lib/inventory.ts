@@ -4,10 +4,10 @@ import type {KMSClient, KeyMetadata} from '@aws-sdk/client-kms'
 
 import picomatch from 'picomatch'
 
-import {listAllPages} from './aws/paging.js'
+import {listAllAliases, listAllGrants, listAllKeyIds, listTags} from './aws/paging.js'
 import {kmsSdk} from './aws/sdk.js'
 import {bestEffort, fromAwsError} from './errors.js'
-import {aliasNamesOf, aliasesByKey, listAllAliases, resolveKey} from './key-ref.js'
+import {aliasNamesOf, aliasesByKey, resolveKey} from './key-ref.js'
 import {daysUntil} from './output.js'
 import {Pacer} from './pacing.js'
 
@@ -126,21 +126,6 @@ async function rotationOf(kms: KMSClient, m: KeyMetadata, pacer: Pacer): Promise
   }
 }
 
-/** A key's tags (all pages of ListResourceTags), paced when a pacer is given. */
-export async function listTags(kms: KMSClient, keyId: string, pacer?: Pacer): Promise<Record<string, string>> {
-  const {ListResourceTagsCommand} = await kmsSdk()
-  const read = (marker: string | undefined) => kms.send(new ListResourceTagsCommand({KeyId: keyId, Limit: 50, Marker: marker}))
-  const tags = await listAllPages('ListResourceTags', (marker) => (pacer ? pacer.run('ListResourceTags', () => read(marker)) : read(marker)), (page) => page.Tags)
-  return Object.fromEntries(tags.map((t) => [t.TagKey ?? '', t.TagValue ?? '']))
-}
-
-/** Every key ID and ARN of the region (all pages of ListKeys). */
-export async function listAllKeyIds(kms: KMSClient, pacer: Pacer = new Pacer()): Promise<Array<{KeyId: string; KeyArn: string}>> {
-  const {ListKeysCommand} = await kmsSdk()
-  const keys = await listAllPages('ListKeys', (marker) => pacer.run('ListKeys', () => kms.send(new ListKeysCommand({Limit: 1000, Marker: marker}))), (page) => page.Keys)
-  return keys.filter((k) => k.KeyId).map((k) => ({KeyArn: k.KeyArn ?? '', KeyId: k.KeyId!}))
-}
-
 /** Every key of the region and every alias, by key: ListKeys and ListAliases, all pages, side by side. */
 export async function listKeysWithAliases(kms: KMSClient, pacer: Pacer): Promise<{keys: Array<{KeyId: string; KeyArn: string}>; aliases: Map<string, string[]>}> {
   const [keys, aliases] = await Promise.all([
@@ -230,8 +215,7 @@ export async function describeKey(kms: KMSClient, ref: string, now: Date = new D
     soft('ListKeyPolicies', async () => (await kms.send(new sdk.ListKeyPoliciesCommand({KeyId: keyId}))).PolicyNames ?? [], [] as string[]),
     soft(
       'ListGrants',
-      async (): Promise<number | undefined> =>
-        (await listAllPages(`ListGrants on ${keyId}`, (marker) => kms.send(new sdk.ListGrantsCommand({KeyId: keyId, Limit: 100, Marker: marker})), (page) => page.Grants)).length,
+      async (): Promise<number | undefined> => (await listAllGrants(kms, keyId, pacer)).length,
       undefined,
     ),
   ])

@@ -1,7 +1,11 @@
 // Paging through KMS List* operations (ListAliases, ListGrants, ListKeys, ListResourceTags,
 // ListKeyRotations, ListRetirableGrants): they all answer with Truncated and NextMarker, and take
 // the marker back to read the next page.
+import type {AliasListEntry, GrantListEntry, KMSClient} from '@aws-sdk/client-kms'
+
 import {KmsctlError} from '../errors.js'
+import type {Pacer} from '../pacing.js'
+import {kmsSdk} from './sdk.js'
 
 /** The part of a KMS List* response that says whether more pages follow. */
 export interface MarkerPage {
@@ -30,4 +34,66 @@ export async function listAllPages<P extends MarkerPage, T>(
     marker = next
   } while (marker)
   return out
+}
+
+// ---------------------------------------------------------------------------------------------
+// One paged reader per KMS List* operation. Each page goes through the Pacer when one is given;
+// retries are the client's own (one retry strategy, configured in clients.ts).
+// ---------------------------------------------------------------------------------------------
+
+/** Sends one page request through the pacer when there is one. */
+function paced<T>(pacer: Pacer | undefined, operation: string, call: () => Promise<T>): Promise<T> {
+  return pacer ? pacer.run(operation, call) : call()
+}
+
+/** Every alias of the region (all pages of ListAliases), or only those of one key. */
+export async function listAllAliases(kms: KMSClient, keyId?: string, pacer?: Pacer): Promise<AliasListEntry[]> {
+  const {ListAliasesCommand} = await kmsSdk()
+  return listAllPages(
+    'ListAliases',
+    (marker) => paced(pacer, 'ListAliases', () => kms.send(new ListAliasesCommand({KeyId: keyId, Limit: 100, Marker: marker}))),
+    (page) => page.Aliases,
+  )
+}
+
+/** Every key ID and ARN of the region (all pages of ListKeys). */
+export async function listAllKeyIds(kms: KMSClient, pacer?: Pacer): Promise<Array<{KeyId: string; KeyArn: string}>> {
+  const {ListKeysCommand} = await kmsSdk()
+  const keys = await listAllPages(
+    'ListKeys',
+    (marker) => paced(pacer, 'ListKeys', () => kms.send(new ListKeysCommand({Limit: 1000, Marker: marker}))),
+    (page) => page.Keys,
+  )
+  return keys.filter((k) => k.KeyId).map((k) => ({KeyArn: k.KeyArn ?? '', KeyId: k.KeyId!}))
+}
+
+/** A key's tags (all pages of ListResourceTags) as an object. */
+export async function listTags(kms: KMSClient, keyId: string, pacer?: Pacer): Promise<Record<string, string>> {
+  const {ListResourceTagsCommand} = await kmsSdk()
+  const tags = await listAllPages(
+    `ListResourceTags on ${keyId}`,
+    (marker) => paced(pacer, 'ListResourceTags', () => kms.send(new ListResourceTagsCommand({KeyId: keyId, Limit: 50, Marker: marker}))),
+    (page) => page.Tags,
+  )
+  return Object.fromEntries(tags.map((t) => [t.TagKey ?? '', t.TagValue ?? '']))
+}
+
+export interface ListGrantsFilter {
+  grantId?: string
+  grantee?: string
+  /** Page size (1-100, default 100). */
+  limit?: number
+}
+
+/** Every grant of one key (all pages of ListGrants), as KMS returns them; `keyId` is an ID or ARN. */
+export async function listAllGrants(kms: KMSClient, keyId: string, pacer?: Pacer, filter: ListGrantsFilter = {}): Promise<GrantListEntry[]> {
+  const {ListGrantsCommand} = await kmsSdk()
+  return listAllPages(
+    `ListGrants on ${keyId}`,
+    (marker) =>
+      paced(pacer, 'ListGrants', () =>
+        kms.send(new ListGrantsCommand({GrantId: filter.grantId, GranteePrincipal: filter.grantee, KeyId: keyId, Limit: filter.limit ?? 100, Marker: marker})),
+      ),
+    (page) => page.Grants,
+  )
 }

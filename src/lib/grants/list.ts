@@ -3,7 +3,7 @@
 // allows and no faster); and ListRetirableGrants for one retiring principal.
 import type {GrantConstraints, GrantListEntry, KMSClient} from '@aws-sdk/client-kms'
 
-import {listAllPages} from '../aws/paging.js'
+import {listAllGrants, listAllPages} from '../aws/paging.js'
 import {kmsSdk} from '../aws/sdk.js'
 import {fromAwsError} from '../errors.js'
 import {listKeysWithAliases} from '../inventory.js'
@@ -86,20 +86,13 @@ export interface ListKeyGrantsOptions extends GrantFilter {
  * ID or ARN (ListGrants does not take aliases); the entries carry the key ARN.
  */
 export async function listKeyGrants(kms: KMSClient, keyArn: string, options: ListKeyGrantsOptions = {}): Promise<GrantInfo[]> {
-  const {ListGrantsCommand} = await kmsSdk()
-  const pacer = options.pacer ?? new Pacer()
-  const entries = await listAllPages(
-    `ListGrants on ${keyArn}`,
-    async (marker) => {
-      const input = {GrantId: options.grantId, GranteePrincipal: options.grantee, KeyId: keyArn, Limit: options.limit ?? 100, Marker: marker}
-      try {
-        return await pacer.run('ListGrants', () => kms.send(new ListGrantsCommand(input)))
-      } catch (error) {
-        throw fromAwsError(error, {key: keyArn, operation: 'ListGrants'})
-      }
-    },
-    (page) => page.Grants,
-  )
+  let entries
+  try {
+    entries = await listAllGrants(kms, keyArn, options.pacer ?? new Pacer(), {grantId: options.grantId, grantee: options.grantee, limit: options.limit})
+  } catch (error) {
+    throw fromAwsError(error, {key: keyArn, operation: 'ListGrants'})
+  }
+
   return entries.map((e) => toGrantInfo(e, keyArn)).filter((g) => matches(g, options))
 }
 
