@@ -83,7 +83,7 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
     }
 
     if (!this.jsonEnabled()) this.render(result, grantee)
-    for (const f of result.failures) this.warnLine(`could not list the grants of ${f.keyId}: ${f.message}`)
+    for (const f of result.failures) this.warnLine(f.keyId ? `could not list the grants of ${f.keyId}: ${f.message}` : `could not read ${f.operation ?? 'the key list'}: ${f.message}`)
     if (result.failures.length > 0) process.exitCode = ExitCode.PARTIAL
     return result
   }

@@ -13,10 +13,16 @@ export interface MarkerPage {
   Truncated?: boolean
 }
 
+/** The entries read before a page of a listing failed, carried by that page's error. */
+export function partialEntries<T>(error: unknown): T[] | undefined {
+  return (error as {partialEntries?: T[]} | undefined)?.partialEntries
+}
+
 /**
  * Every entry of a listing, in order: `fetch` reads the page at a marker (undefined for the first
  * page), `entries` picks the page's entries. A listing that hands back the marker it was given
- * would never end: that is an error naming `what` ("ListGrants on KEY").
+ * would never end: that is an error naming `what` ("ListGrants on KEY"). When a later page fails
+ * (after the client's retries), its error carries the entries read so far (partialEntries()).
  */
 export async function listAllPages<P extends MarkerPage, T>(
   what: string,
@@ -26,8 +32,15 @@ export async function listAllPages<P extends MarkerPage, T>(
   const out: T[] = []
   let marker: string | undefined
   do {
-    // eslint-disable-next-line no-await-in-loop
-    const page = await fetch(marker)
+    let page: P
+    try {
+      // eslint-disable-next-line no-await-in-loop
+      page = await fetch(marker)
+    } catch (error) {
+      if (out.length > 0 && error && typeof error === 'object') Object.assign(error, {partialEntries: out})
+      throw error
+    }
+
     out.push(...(entries(page) ?? []))
     const next = page.Truncated ? page.NextMarker : undefined
     if (next && next === marker) throw new KmsctlError('AWS_ERROR', `${what} returned the same page marker twice.`)

@@ -97,10 +97,13 @@ export async function listKeyGrants(kms: KMSClient, keyArn: string, options: Lis
 }
 
 export interface KeyFailure {
+  /** Empty for a region-wide listing that failed (see operation). */
   keyId: string
   keyArn: string
   code: string
   message: string
+  /** The call that failed, when it was not ListGrants on the key (ListKeys, ListAliases). */
+  operation?: string
 }
 
 export interface ScanResult {
@@ -129,10 +132,10 @@ export interface ScanOptions extends GrantFilter {
  */
 export async function scanAllGrants(kms: KMSClient, options: ScanOptions = {}): Promise<ScanResult> {
   const pacer = options.pacer ?? new Pacer({concurrency: options.concurrency ?? 16})
-  const {aliases: aliasesByKey, keys} = await listKeysWithAliases(kms, pacer)
+  const {aliases: aliasesByKey, failures: listing, keys} = await listKeysWithAliases(kms, pacer)
   const isAwsManaged = (keyId: string) => (aliasesByKey.get(keyId) ?? []).some((a) => a.startsWith('alias/aws/'))
   const candidates = keys.filter((k) => !isAwsManaged(k.KeyId))
-  const failures: KeyFailure[] = []
+  const failures: KeyFailure[] = listing.map((f) => ({code: f.code, keyArn: '', keyId: '', message: f.message, operation: f.operation}))
   let done = 0
   let found = 0
   const perKey = await Promise.all(
@@ -161,7 +164,7 @@ export async function scanAllGrants(kms: KMSClient, options: ScanOptions = {}): 
     awsManagedSkipped: keys.length - candidates.length,
     failures,
     grants: perKey.flat(),
-    keysScanned: candidates.length - failures.length,
+    keysScanned: candidates.length - failures.filter((f) => f.keyId).length,
   }
 }
 
