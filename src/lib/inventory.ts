@@ -2,11 +2,10 @@
 // one key in full. Calls are paced below KMS's per-operation quotas with bounded concurrency.
 import type {KMSClient, KeyMetadata} from '@aws-sdk/client-kms'
 
-import picomatch from 'picomatch'
-
 import {listAllAliases, listAllGrants, listAllKeyIds, listTags, partialEntries} from './aws/paging.js'
 import {kmsSdk} from './aws/sdk.js'
 import {KmsctlError, bestEffort, fromAwsError, isRunWide} from './errors.js'
+import {globMatcher, isGlob} from './glob.js'
 import {aliasNamesOf, aliasesByKey, resolveKey} from './key-ref.js'
 import {daysUntil} from './output.js'
 import {Pacer} from './pacing.js'
@@ -84,7 +83,7 @@ export function rotationNotApplicable(m: KeyMetadata): string | undefined {
 
 function aliasMatcher(pattern: string): (alias: string) => boolean {
   const full = pattern.startsWith('alias/') ? pattern : `alias/${pattern}`
-  if (/[*?[\]{}]/.test(full)) return picomatch(full, {dot: true})
+  if (isGlob(full)) return globMatcher(full)
   return (alias) => alias.startsWith(full)
 }
 

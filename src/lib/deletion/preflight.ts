@@ -13,7 +13,8 @@ import {KmsctlError, bestEffort, refusal, usageError} from '../errors.js'
 import {tryParseDuration} from '../parse.js'
 import {type MultiRegionInfo, multiRegionOf} from '../inventory.js'
 import {aliasNamesOf, resolveKey} from '../key-ref.js'
-import {DAY_MS, daysUntil, formatDate} from '../output.js'
+import {daysUntil, formatDate} from '../output.js'
+import {DAY_MS} from '../time.js'
 import {type RecentUse, type RecentUseOptions, recentUse} from './recent-use.js'
 
 export const MIN_DAYS = 7

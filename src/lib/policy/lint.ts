@@ -21,7 +21,8 @@
 //   context-never-matches      warning   an encryption-context condition no request can satisfy
 //   unknown-action             warning   an action that matches no KMS action
 import {ADMIN_ACTIONS, ENCRYPTION_CONTEXT_ACTIONS, KMS_ACTIONS, USAGE_ACTIONS} from './actions.js'
-import {matchOne, wildcardMatch} from './conditions.js'
+import {globMatch} from '../glob.js'
+import {matchOne} from './conditions.js'
 import {evaluate} from './evaluate.js'
 import {type Condition, type Policy, type Problem, type Statement, arnAccount, isNegatedOperator, isRootArn, parseOperator, parsePolicy, statementLabel} from './model.js'
 
@@ -107,7 +108,7 @@ export function lintPolicy(policy: Policy, keyAccount?: string): Finding[] {
 
     if (st.action) {
       for (const a of st.action.values) {
-        if (!KMS_ACTIONS.some((k) => wildcardMatch(a, k, true))) at(st, 'warning', 'unknown-action', `action ${a} matches no KMS action.`)
+        if (!KMS_ACTIONS.some((k) => globMatch(a, k, true))) at(st, 'warning', 'unknown-action', `action ${a} matches no KMS action.`)
       }
     }
 
@@ -151,7 +152,7 @@ function restricts(c: Condition): boolean {
 
 function actionsMatch(st: Statement, action: string): boolean {
   if (!st.action) return false
-  const any = st.action.values.some((p) => wildcardMatch(p, action, true))
+  const any = st.action.values.some((p) => globMatch(p, action, true))
   return st.action.not ? !any : any
 }
 
