@@ -231,7 +231,7 @@ export class AwsClients {
       const endpoint = endpointFor(service, this.settings)
       if (endpoint) config.endpoint = endpoint
     } else if (this.settings.sandbox) {
-      const {createSandboxRequestHandler} = await import('../../sandbox/inprocess.js')
+      const {createSandboxRequestHandler} = await import('../../sandbox/http/inprocess.js')
       config.requestHandler = await createSandboxRequestHandler({dir: this.settings.sandboxDir ?? defaultSandboxDir(this.settings.env)})
     } else {
       const endpoint = endpointFor(service, this.settings)

@@ -5,8 +5,7 @@ import {usageError} from '../../../lib/errors.js'
 import {mutationFlags} from '../../../cli/flags.js'
 import {defaultSandboxDir} from '../../../lib/home.js'
 import {parseIsoTime} from '../../../lib/time.js'
-import {type ClockChange, setClock} from '../../../sandbox/realism/clock.js'
-import {clockChangeLines} from '../../../sandbox/realism/clock-report.js'
+import {type ClockChange, clockChangeLines, setClock} from '../../../sandbox/admin.js'
 
 export type ClockSetResult = ClockChange
 
