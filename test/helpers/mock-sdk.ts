@@ -22,43 +22,52 @@ export interface MockSdk {
 
 const config = {credentials: {accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'not-a-secret'}, region: 'us-east-1'}
 
+let stubs: {kms: AwsClientStub<KMSClient>; cloudtrail: AwsClientStub<CloudTrailClient>; sts: AwsClientStub<STSClient>} | undefined
+
+function active() {
+  if (!stubs) throw new Error('The SDK is not mocked here: call mockSdk() in the enclosing describe block.')
+  return stubs
+}
+
+/** The stubs of the describe block being run (see mockSdk()); usable from module-level helpers. */
+export const sdk: MockSdk = {
+  get cloudtrail() {
+    return active().cloudtrail
+  },
+  cloudtrailClient: () => new CloudTrailClient(config),
+  get kms() {
+    return active().kms
+  },
+  kmsClient: () => new KMSClient(config),
+  get sts() {
+    return active().sts
+  },
+}
+
 /**
  * Stubs the SDK for the calling describe block: created in before(), reset before each test (STS
- * then answers GetCallerIdentity with MOCK_CALLER), restored in after().
+ * then answers GetCallerIdentity with MOCK_CALLER), restored in after(). Returns `sdk`. Call it
+ * once per top-level describe block, before its own hooks.
  */
 export function mockSdk(): MockSdk {
-  let kms: AwsClientStub<KMSClient> | undefined
-  let cloudtrail: AwsClientStub<CloudTrailClient> | undefined
-  let sts: AwsClientStub<STSClient> | undefined
   before(() => {
-    kms = mockClient(KMSClient)
-    cloudtrail = mockClient(CloudTrailClient)
-    sts = mockClient(STSClient)
+    stubs = {cloudtrail: mockClient(CloudTrailClient), kms: mockClient(KMSClient), sts: mockClient(STSClient)}
   })
   beforeEach(() => {
-    kms!.reset()
-    cloudtrail!.reset()
-    sts!.reset()
-    sts!.on(GetCallerIdentityCommand).resolves({Account: MOCK_ACCOUNT, Arn: MOCK_CALLER, UserId: 'AIDAEXAMPLE'})
+    const s = active()
+    s.kms.reset()
+    s.cloudtrail.reset()
+    s.sts.reset()
+    s.sts.on(GetCallerIdentityCommand).resolves({Account: MOCK_ACCOUNT, Arn: MOCK_CALLER, UserId: 'AIDAEXAMPLE'})
   })
   after(() => {
-    kms!.restore()
-    cloudtrail!.restore()
-    sts!.restore()
+    const s = active()
+    s.kms.restore()
+    s.cloudtrail.restore()
+    s.sts.restore()
+    stubs = undefined
   })
-  return {
-    get cloudtrail() {
-      return cloudtrail!
-    },
-    cloudtrailClient: () => new CloudTrailClient(config),
-    get kms() {
-      return kms!
-    },
-    kmsClient: () => new KMSClient(config),
-    get sts() {
-      return sts!
-    },
-  }
+  return sdk
 }
 
 /** An AWS-shaped error, as the SDK throws it. */
