@@ -23,7 +23,7 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
       helpGroup: GLOBAL,
     }),
     'max-attempts': Flags.integer({
-      description: 'Attempts per AWS request, with adaptive retry (default 3).',
+      description: 'Attempts per AWS request, retries included (the SDK standard retry strategy; default 3).',
       env: 'AWS_MAX_ATTEMPTS',
       helpGroup: GLOBAL,
       min: 1,

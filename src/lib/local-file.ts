@@ -12,7 +12,7 @@ export const MAX_LOCAL_FILE_BYTES = 10 * 1024 * 1024
 export interface LocalFileOptions {
   /** How the user named it, for messages: "--file", "the policy file". */
   flag: string
-  /** What a good value is, for the remedy: "a text file with one key ID a line". */
+  /** What to give instead, for the remedy: "a text file with one key ID a line". */
   what: string
   maxBytes?: number
 }
@@ -28,7 +28,7 @@ const ERRNO_TEXT: Record<string, string> = {
 }
 
 function unreadable(path: string, options: LocalFileOptions, why: string) {
-  return usageError(`Cannot read ${options.flag} ${path}: ${why}.`, `Try this: ${options.what}`)
+  return usageError(`${options.flag} ${path}: ${why}.`, `Try this: ${options.what}`)
 }
 
 /** Why a read failed, in words. */

@@ -38,7 +38,7 @@ describe('bulk/select: reference lists', () => {
       // eslint-disable-next-line no-await-in-loop
       const err = await readRefList(file).catch((error) => error)
       expect(err).to.be.instanceOf(KmsctlError)
-      expect(err.message).to.equal(`Cannot read --file ${file}: ${why}.`)
+      expect(err.message).to.equal(`--file ${file}: ${why}.`)
       expect(err.exitCode).to.equal(2)
       expect(err.remedy).to.match(/^Try this: /)
     }
