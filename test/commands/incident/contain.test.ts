@@ -96,6 +96,27 @@ describe('incident contain', () => {
     expect(new Journal({dir: join(home, 'journal')}).readAll()).to.have.length(0)
   })
 
+  it('goes on when ListAliases is refused (with --dry-run too), says so, and leaves no unhandled rejection', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      sdk.kms.on(ListAliasesCommand).rejects(Object.assign(new Error('not authorized to perform: kms:ListAliases'), {$metadata: {httpStatusCode: 400}, name: 'AccessDeniedException'}))
+      const dry = await runCommand(['incident', 'contain', KEY, '--dry-run', '--json'])
+      expect(JSON.parse(dry.stdout).aliasesUnavailable).to.match(/not allowed|not authorized/i)
+      expect(dry.stderr).to.match(/Aliases could not be read/)
+      expect(changes()).to.have.length(0)
+      const real = await runCommand(['incident', 'contain', KEY, '--confirm', KEY, '--json'])
+      const out = JSON.parse(real.stdout)
+      expect(out.keys[0]).to.deep.include({after: 'Disabled', key: KEY, status: 'contained'})
+      expect(out.aliasesUnavailable).to.match(/not allowed|not authorized/i)
+      await new Promise((r) => setImmediate(r))
+      expect(unhandled).to.deep.equal([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+
   it('--dry-run reads the key and sends nothing', async () => {
     const {stdout, stderr} = await runCommand(['incident', 'contain', 'alias/pay', '--revoke-grants', '--dry-run'])
     expect(stdout).to.match(/1 to revoke/)

@@ -55,6 +55,45 @@ describe('key disable / key enable', () => {
 
   const sent = (cmd: typeof DisableKeyCommand | typeof EnableKeyCommand) => sdk.kms.commandCalls(cmd).map((c) => c.args[0].input.KeyId).sort()
 
+  describe('under faults: no crash, no batch lost to one key', () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => unhandled.push(reason)
+    beforeEach(() => {
+      unhandled.length = 0
+      process.on('unhandledRejection', onUnhandled)
+    })
+    afterEach(async () => {
+      await new Promise((r) => setImmediate(r))
+      process.off('unhandledRejection', onUnhandled)
+      expect(unhandled, 'unhandled rejections').to.deep.equal([])
+    })
+
+    for (const dryRun of [false, true]) {
+      it(`goes on when ListAliases is refused, saying so on stderr and in --json${dryRun ? ' (--dry-run)' : ''}`, async () => {
+        sdk.kms.on(ListAliasesCommand).rejects(awsError('AccessDeniedException', `User: arn:aws:iam::${acct}:user/oncall is not authorized to perform: kms:ListAliases`))
+        const {stderr, stdout} = await runCommand(['key', 'disable', id(1), id(2), '--yes', '--json', ...(dryRun ? ['--dry-run'] : [])])
+        const out = JSON.parse(stdout)
+        expect(out.aliasesUnavailable).to.match(/not allowed|not authorized/i)
+        expect(stderr).to.match(/Aliases could not be read \(.*\); keys are shown by ID\./)
+        expect(out.keys.map((r: any) => [r.key, r.outcome])).to.deep.equal(dryRun ? [[id(1), 'planned'], [id(2), 'planned']] : [[id(1), 'changed'], [id(2), 'changed']])
+        expect(sent(DisableKeyCommand)).to.deep.equal(dryRun ? [] : [id(1), id(2)])
+        expect(process.exitCode).to.equal(0)
+      })
+    }
+
+    it('makes a tagged key whose tags or metadata cannot be read that key\'s failed row; the rest proceed (exit 3)', async () => {
+      sdk.kms.on(ListResourceTagsCommand, {KeyId: id(2)}).rejects(awsError('KMSInternalException', 'internal error', 500))
+      const {stdout} = await runCommand(['key', 'disable', '--tag', 'team=payments', '--yes', '--json'])
+      const out = JSON.parse(stdout)
+      expect(sent(DisableKeyCommand)).to.deep.equal([id(4)])
+      const rows = Object.fromEntries(out.keys.map((r: any) => [r.key, r.outcome]))
+      expect(rows).to.deep.equal({[id(2)]: 'failed', [id(3)]: 'unchanged', [id(4)]: 'changed'})
+      expect(out.keys.find((r: any) => r.key === id(2)).error.message).to.match(/internal error/)
+      expect(out.exitCode).to.equal(3)
+      expect(process.exitCode).to.equal(3)
+    })
+  })
+
   it('disables the keys given, reports every key with its reason, and journals each change in one batch', async () => {
     const {stdout} = await runCommand(['key', 'disable', 'alias/pay', id(2), id(3), 'alias/aws/s3', id(6), '--yes', '--json'])
     const out = JSON.parse(stdout)

@@ -25,7 +25,7 @@ function meta(n: number, extra: Record<string, unknown> = {}) {
 
 describe('key list', () => {
   const sdk = mockSdk()
-    beforeEach(() => {
+  beforeEach(() => {
     sdk.kms.on(ListKeysCommand).resolves({Keys: [1, 2, 3].map((n) => ({KeyArn: arn(n), KeyId: id(n)})), Truncated: false})
     sdk.kms.on(ListAliasesCommand).resolves({
       Aliases: [
@@ -52,6 +52,22 @@ describe('key list', () => {
     // No rotation call for a key that cannot rotate.
     expect(sdk.kms.commandCalls(GetKeyRotationStatusCommand).map((c) => c.args[0].input.KeyId)).to.have.members([id(1), id(3)])
     expect(sdk.kms.commandCalls(ListResourceTagsCommand)).to.have.length(0)
+  })
+
+  it('reports what was read when a key cannot be read: the failure named, exit 3, the partial listing in --json', async () => {
+    sdk.kms.on(DescribeKeyCommand, {KeyId: id(2)}).rejects(Object.assign(new Error('We encountered an internal error.'), {$fault: 'server', $metadata: {httpStatusCode: 500}, name: 'KMSInternalException'}))
+    const {stdout} = await runCommand(['key', 'list', '--json'])
+    const out = JSON.parse(stdout)
+    expect(out.error).to.deep.include({code: 'PARTIAL_FAILURE', exitCode: 3})
+    expect(out.error.message).to.match(new RegExp(`^Listed 2 keys, but 1 read failed: ${id(2)}: DescribeKey: `))
+    expect(out.error.details.keys.map((k: {keyId: string}) => k.keyId)).to.deep.equal([id(1), id(3)])
+    expect(out.error.details.failures).to.have.length(1)
+    expect(process.exitCode).to.equal(3)
+    process.exitCode = undefined
+    const table = await runCommand(['key', 'list'])
+    expect(table.stdout).to.include(id(1))
+    expect(table.stderr).to.match(/Listed 2 keys, but 1 read failed/)
+    process.exitCode = undefined
   })
 
   it('fits the table to the terminal width', async () => {
