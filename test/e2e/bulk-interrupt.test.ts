@@ -1,15 +1,14 @@
 // End-to-end: Ctrl-C during a slow bulk run. `key disable --rate 1` of many keys against `kmsctl
 // sandbox serve`: on SIGINT the calls not sent yet are dropped, the report is printed, and the
 // process exits at once with 130 instead of waiting out the queue at the rate.
-import {CreateKeyCommand, DescribeKeyCommand, KMSClient} from '@aws-sdk/client-kms'
+import {CreateKeyCommand, DescribeKeyCommand, type KMSClient} from '@aws-sdk/client-kms'
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {binRun, projectRoot} from '../helpers/cli.js'
-import {type SandboxServer, startSandboxServer} from '../helpers/sandbox-server.js'
+import {startCli} from '../helpers/cli.js'
+import {type SandboxServer, sandboxKmsClient, startSandboxServer} from '../helpers/sandbox-server.js'
 
 describe('e2e: Ctrl-C during a paced bulk run', function () {
   this.timeout(120_000)
@@ -18,11 +17,7 @@ describe('e2e: Ctrl-C during a paced bulk run', function () {
 
   before(async () => {
     server = await startSandboxServer()
-    kms = new KMSClient({
-      credentials: {accessKeyId: server.env.AWS_ACCESS_KEY_ID!, secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY!},
-      endpoint: server.url,
-      region: server.env.AWS_REGION!,
-    })
+    kms = sandboxKmsClient(server)
   })
 
   after(async () => {
@@ -37,16 +32,9 @@ describe('e2e: Ctrl-C during a paced bulk run', function () {
       keys.push((await kms.send(new CreateKeyCommand({Tags: [{TagKey: 'team', TagValue: 'e2e-interrupt'}]}))).KeyMetadata!.KeyId!)
     }
 
-    const env = {...process.env, ...server.env, KMSCTL_HOME: mkdtempSync(join(tmpdir(), 'kmsctl-e2e-interrupt-')), NODE_OPTIONS: ''}
-    const child = spawn(process.execPath, [binRun, 'key', 'disable', '--tag', 'team=e2e-interrupt', '--rate', '1', '--yes', '--json'], {cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d
-    })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d
-    })
+    const env = {...server.env, KMSCTL_HOME: mkdtempSync(join(tmpdir(), 'kmsctl-e2e-interrupt-'))}
+    const {child, output} = startCli(['key', 'disable', '--tag', 'team=e2e-interrupt', '--rate', '1', '--yes', '--json'], {env})
+    child.stdin!.end()
     const exited = new Promise<{code: number | null; at: number}>((resolve) => child.on('close', (code) => resolve({at: Date.now(), code})))
     const disabled = async () => (await Promise.all(keys.map(async (k) => (await kms.send(new DescribeKeyCommand({KeyId: k}))).KeyMetadata?.KeyState))).filter((s) => s === 'Disabled').length
 
@@ -57,13 +45,13 @@ describe('e2e: Ctrl-C during a paced bulk run', function () {
     const sigintAt = Date.now()
     child.kill('SIGINT')
     const {at, code} = await exited
-    expect(code, stderr).to.equal(130)
+    expect(code, output.stderr).to.equal(130)
     // Without dropping the queue the process would live on for the ~17 keys left at 1/s. A
     // generous bound: the functional property is "exits right after the report".
     if (process.env.KMSCTL_TEST_VERBOSE) console.log(`exit ${at - sigintAt} ms after SIGINT`)
     expect(at - sigintAt, 'ms from SIGINT to exit').to.be.below(8000)
 
-    const report = JSON.parse(stdout)
+    const report = JSON.parse(output.stdout)
     expect(report.interrupted).to.equal(true)
     const changed = report.keys.filter((r: {outcome: string}) => r.outcome === 'changed').length
     const notSent = report.keys.filter((r: {outcome: string}) => r.outcome === 'not-sent').length

@@ -1,14 +1,14 @@
 // End-to-end: undoing a whole batch with the built binary against `kmsctl sandbox serve` over HTTP:
 // a bulk disable by tag, with one key changed in between; a second undo; an undo of the undo
 // (--last); a containment of several keys.
-import {CreateKeyCommand, DescribeKeyCommand, KMSClient} from '@aws-sdk/client-kms'
+import {CreateKeyCommand, DescribeKeyCommand, type KMSClient} from '@aws-sdk/client-kms'
 import {expect} from 'chai'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {json, runCli} from '../helpers/cli.js'
-import {type SandboxServer, startSandboxServer} from '../helpers/sandbox-server.js'
+import {type SandboxServer, sandboxKmsClient, startSandboxServer} from '../helpers/sandbox-server.js'
 import {incidentKey} from '../lib/incident/helpers.js'
 
 describe('e2e: undo a batch', function () {
@@ -21,11 +21,7 @@ describe('e2e: undo a batch', function () {
 
   before(async () => {
     server = await startSandboxServer()
-    kms = new KMSClient({
-      credentials: {accessKeyId: server.env.AWS_ACCESS_KEY_ID!, secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY!},
-      endpoint: server.url,
-      region: server.env.AWS_REGION!,
-    })
+    kms = sandboxKmsClient(server)
   })
 
   after(async () => {
