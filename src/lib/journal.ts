@@ -111,9 +111,9 @@ export function commandLine(id: string | undefined, argv: readonly string[]): st
 
 /**
  * Who makes a change: the region, the account and the caller's ARN (STS GetCallerIdentity), and the
- * command line. Asked before any change is sent. An expired or missing credential (or no network,
- * no region) is an error here, so that nothing is changed; when STS only refuses or fails to say
- * who is calling, the change is still recorded, without the caller, and `warn` says so.
+ * command line. Asked before any change is sent. An expired or missing credential (or no region) is
+ * an error here, so that nothing is changed; when STS only refuses or fails to say who is calling,
+ * the change is still recorded, without the caller, and `warn` says so.
  */
 export async function changeOrigin(
   aws: Pick<AwsClients, 'callerIdentity' | 'region'>,

@@ -3,7 +3,7 @@
 // allows and no faster); and ListRetirableGrants for one retiring principal.
 import type {GrantConstraints, GrantListEntry, KMSClient} from '@aws-sdk/client-kms'
 
-import {listAllGrants, listAllPages} from '../aws/paging.js'
+import {listAllGrants, listAllPages, partialEntries} from '../aws/paging.js'
 import {kmsSdk} from '../aws/sdk.js'
 import {fromAwsError} from '../errors.js'
 import {listKeysWithAliases} from '../inventory.js'
@@ -90,7 +90,11 @@ export async function listKeyGrants(kms: KMSClient, keyArn: string, options: Lis
   try {
     entries = await listAllGrants(kms, keyArn, options.pacer ?? new Pacer(), {grantId: options.grantId, grantee: options.grantee, limit: options.limit})
   } catch (error) {
-    throw fromAwsError(error, {key: keyArn, operation: 'ListGrants'})
+    // The grants of the pages read before one failed travel with the error (partialEntries()).
+    const partial = partialEntries<GrantListEntry>(error)
+    const e = fromAwsError(error, {key: keyArn, operation: 'ListGrants'})
+    if (partial) Object.assign(e, {partialEntries: partial.map((g) => toGrantInfo(g, keyArn)).filter((g) => matches(g, options))})
+    throw e
   }
 
   return entries.map((e) => toGrantInfo(e, keyArn)).filter((g) => matches(g, options))

@@ -41,6 +41,30 @@ describe('grant list', () => {
     expect(sdk.kms.commandCalls(ListGrantsCommand)[0].args[0].input.KeyId).to.equal(keyArn(2))
   })
 
+  it('reports the grants read when a later page of one key fails, with the failure (exit 3)', async () => {
+    sdk.kms
+      .on(ListGrantsCommand)
+      .resolvesOnce({Grants: [entry(2, 1)], NextMarker: 'm1', Truncated: true})
+      .rejects(Object.assign(new Error('We encountered an internal error.'), {$fault: 'server', $metadata: {httpStatusCode: 500}, name: 'KMSInternalException'}))
+    const {stderr, stdout} = await runCommand(['grant:list', 'alias/payments', '--json'])
+    const out = JSON.parse(stdout)
+    expect(out.grants.map((g: {grantId: string}) => g.grantId)).to.deep.equal([entry(2, 1).GrantId])
+    expect(out.failures).to.have.length(1)
+    expect(out.failures[0]).to.deep.include({keyId: keyId(2)})
+    expect(stderr).to.match(/could not list the grants of/)
+    expect(process.exitCode).to.equal(3)
+  })
+
+  it('reports the grants of the other keys when one key\'s grants cannot be read, and when ListAliases fails (exit 3)', async () => {
+    setupKeys(3)
+    sdk.kms.on(ListAliasesCommand).rejects(Object.assign(new Error('not allowed'), {name: 'AccessDeniedException'}))
+    const {stdout} = await runCommand(['grant:list', '--json'])
+    const out = JSON.parse(stdout)
+    expect(out.grants.length).to.be.greaterThan(0)
+    expect(out.failures.map((f: {operation?: string}) => f.operation)).to.deep.equal(['ListAliases'])
+    expect(process.exitCode).to.equal(3)
+  })
+
   it('leaves out columns that say nothing: empty ones, the --grantee, the key\'s own issuing account', async () => {
     setupKeys(3)
     const {stdout} = await runCommand(['grant:list', '--grantee', APP])
