@@ -7,12 +7,12 @@
 import type {CloudTrailClient} from '@aws-sdk/client-cloudtrail'
 import type {KMSClient, KeyMetadata} from '@aws-sdk/client-kms'
 
-import {cloudtrailSdk, kmsSdk} from '../aws/sdk.js'
+import {kmsSdk} from '../aws/sdk.js'
 import {type KeySource, selectKeys} from '../bulk/select.js'
 import {lastUsage, trailUsage} from '../deletion/recent-use.js'
 import {KmsctlError, fromAwsError} from '../errors.js'
 import {listKeyGrants} from '../grants/list.js'
-import {listTags} from '../aws/paging.js'
+import {listTags, lookupEventPages} from '../aws/paging.js'
 import {listKeysWithAliases, rotationNotApplicable} from '../inventory.js'
 import type {JournalRecord} from '../journal.js'
 import {DAY_MS} from '../time.js'
@@ -297,24 +297,10 @@ async function disableEvents(cloudtrail: CloudTrailClient, now: Date, pacer: Pac
   const byKey = new Map<string, {event: string; time: string}>()
   let truncated = false
   try {
-    const {LookupEventsCommand} = await cloudtrailSdk()
     for (const event of ['DisableKey', 'CancelKeyDeletion']) {
-      let token: string | undefined
-      let pages = 0
-      do {
-        const next = token
-        // eslint-disable-next-line no-await-in-loop
-        const page = await pacer.run('LookupEvents', () =>
-          cloudtrail.send(
-            new LookupEventsCommand({
-              LookupAttributes: [{AttributeKey: 'EventName', AttributeValue: event}],
-              MaxResults: 50,
-              NextToken: next,
-              StartTime: new Date(now.getTime() - TRAIL_WINDOW_DAYS * DAY_MS),
-            }),
-          ),
-        )
-        pages++
+      const input = {LookupAttributes: [{AttributeKey: 'EventName' as const, AttributeValue: event}], MaxResults: 50, StartTime: new Date(now.getTime() - TRAIL_WINDOW_DAYS * DAY_MS)}
+      let more = false
+      for await (const page of lookupEventPages(cloudtrail, input, {maxPages, pacer})) {
         for (const e of page.Events ?? []) {
           let record: {errorCode?: string; eventTime?: string; requestParameters?: {keyId?: string}; resources?: Array<{ARN?: string}>} = {}
           try {
@@ -333,9 +319,10 @@ async function disableEvents(cloudtrail: CloudTrailClient, now: Date, pacer: Pac
           }
         }
 
-        token = page.NextToken
-      } while (token && pages < maxPages)
-      if (token) truncated = true
+        more = Boolean(page.NextToken)
+      }
+
+      if (more) truncated = true
     }
   } catch (error) {
     const e = fromAwsError(error, {operation: 'LookupEvents'})

@@ -1,11 +1,12 @@
-// Paging through KMS List* operations (ListAliases, ListGrants, ListKeys, ListResourceTags,
-// ListKeyRotations, ListRetirableGrants): they all answer with Truncated and NextMarker, and take
-// the marker back to read the next page.
+// Paging: the one place where pages are read. KMS List* operations (ListAliases, ListGrants, ListKeys,
+// ListResourceTags, ListKeyRotations, ListRetirableGrants) answer with Truncated and NextMarker and
+// take the marker back; CloudTrail LookupEvents answers with NextToken.
+import type {CloudTrailClient, LookupEventsCommandInput, LookupEventsCommandOutput} from '@aws-sdk/client-cloudtrail'
 import type {AliasListEntry, GrantListEntry, KMSClient} from '@aws-sdk/client-kms'
 
 import {KmsctlError} from '../errors.js'
 import type {Pacer} from '../pacing.js'
-import {kmsSdk} from './sdk.js'
+import {cloudtrailSdk, kmsSdk} from './sdk.js'
 
 /** The part of a KMS List* response that says whether more pages follow. */
 export interface MarkerPage {
@@ -109,4 +110,27 @@ export async function listAllGrants(kms: KMSClient, keyId: string, pacer?: Pacer
       ),
     (page) => page.Grants,
   )
+}
+
+/**
+ * The pages of one CloudTrail LookupEvents query (NextToken), each through the Pacer when one is
+ * given, at most `maxPages` of them. The caller reads `NextToken` of the last page to know whether
+ * more were left. `abortSignal` cancels the request in flight.
+ */
+export async function* lookupEventPages(
+  cloudtrail: Pick<CloudTrailClient, 'send'>,
+  input: LookupEventsCommandInput,
+  options: {abortSignal?: AbortSignal; maxPages?: number; pacer?: Pacer} = {},
+): AsyncGenerator<LookupEventsCommandOutput> {
+  const {LookupEventsCommand} = await cloudtrailSdk()
+  let token: string | undefined
+  let pages = 0
+  do {
+    const NextToken = token
+    // eslint-disable-next-line no-await-in-loop
+    const page = await paced(options.pacer, 'LookupEvents', () => cloudtrail.send(new LookupEventsCommand({...input, NextToken}), {abortSignal: options.abortSignal}))
+    pages++
+    yield page
+    token = page.NextToken
+  } while (token && (options.maxPages === undefined || pages < options.maxPages))
 }

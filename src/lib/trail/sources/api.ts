@@ -4,7 +4,7 @@
 // strategy, and counted), and an abort (Ctrl-C) or --max-events ends the reading with what was found so far.
 import type {CloudTrailClient, LookupEventsCommandInput, LookupEventsCommandOutput} from '@aws-sdk/client-cloudtrail'
 
-import {cloudtrailSdk} from '../../aws/sdk.js'
+import {lookupEventPages} from '../../aws/paging.js'
 import {KmsctlError, fromAwsError} from '../../errors.js'
 import {LOOKUP_EVENTS_RATE, Pacer} from '../../pacing.js'
 import {chooseLookupAttribute} from '../attribute.js'
@@ -115,7 +115,6 @@ export function cloudtrailError(error: unknown, operation: string): KmsctlError 
 }
 
 export async function queryApi(options: ApiQueryOptions): Promise<ApiQueryResult> {
-  const {LookupEventsCommand} = await cloudtrailSdk()
   const choice = chooseLookupAttribute(options.spec)
   const predicate = compileFilter(options.spec)
   const aliases = new Map<string, string>()
@@ -141,18 +140,20 @@ export async function queryApi(options: ApiQueryOptions): Promise<ApiQueryResult
     if (choice.attribute) input.LookupAttributes = [choice.attribute]
     if (options.spec.since) input.StartTime = new Date(options.spec.since)
     if (options.spec.until) input.EndTime = new Date(options.spec.until)
-    let token: string | undefined
-    do {
-      if (stop.signal.aborted) return
-      let page: LookupEventsCommandOutput
+    if (stop.signal.aborted) return
+    const pages = lookupEventPages(client, input, {abortSignal: stop.signal, pacer})
+    for (;;) {
+      let next: IteratorResult<LookupEventsCommandOutput>
       try {
         // eslint-disable-next-line no-await-in-loop
-        page = await pacer.run('LookupEvents', () => client.send(new LookupEventsCommand({...input, NextToken: token}), {abortSignal: stop.signal}))
+        next = await pages.next()
       } catch (error) {
         if (stop.signal.aborted) return
         throw error
       }
 
+      if (next.done) return
+      const page = next.value
       // Retries are the client's (one retry strategy): count the extra requests it needed.
       result.throttled += Math.max(0, (page.$metadata?.attempts ?? 1) - 1)
       result.pages++
@@ -187,8 +188,8 @@ export async function queryApi(options: ApiQueryOptions): Promise<ApiQueryResult
         return
       }
 
-      token = page.NextToken
-    } while (token)
+      if (stop.signal.aborted) return
+    }
   }
 
   try {
