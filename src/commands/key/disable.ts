@@ -170,7 +170,7 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
     if (this.jsonEnabled()) return
     this.log(renderTable(result.keys, reportColumns()))
     this.note(summaryLine(this.action, result.summary))
-    if (result.batch) this.note(`Journal batch ${result.batch} (kmsctl journal list --batch ${result.batch}; kmsctl undo ENTRY reverses one key).`)
+    if (result.batch) this.note(`Journal batch ${result.batch} (kmsctl undo ${result.batch} reverses the whole batch; kmsctl journal list --batch ${result.batch} lists its entries).`)
     if (result.interrupted) this.note('Interrupted (exit 130): the keys marked "not sent" were not changed.')
     else if (result.exitCode !== 0) this.note(`Exit ${result.exitCode}: ${result.summary.failed} key${result.summary.failed === 1 ? '' : 's'} failed.`)
   }
