@@ -6,7 +6,7 @@ import {ExitCode, usageError} from '../../lib/errors.js'
 import {type TargetSummary, acrossTargets, anyFailed} from '../../lib/org/run.js'
 import type {Targets} from '../../lib/org/targets.js'
 import {parsePairs, splitList} from '../../lib/parse.js'
-import {type KeySummary, listKeys, rotationText} from '../../lib/inventory.js'
+import {type KeySummary, listKeys, rotationText, partialListing} from '../../lib/inventory.js'
 import {chalk, formatDay, renderTable} from '../../lib/output.js'
 
 /** A key of a listing across accounts and regions: where it is, then the key. */
@@ -59,24 +59,27 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
     if (targets) return this.across(targets, filters)
     const kms = await this.aws.kms()
     const progress = this.progress()
-    const keys = await listKeys(kms, {
+    const {failures, keys} = await listKeys(kms, {
       ...filters,
       onProgress: (done, total) => progress.update(`Describing keys: ${done}/${total}`),
     })
     progress.done()
     if (!this.jsonEnabled()) this.render(keys)
+    if (failures.length > 0) throw partialListing(keys, failures)
     return keys
   }
 
   private async across(targets: Targets, filters: Parameters<typeof listKeys>[1]): Promise<OrgKeyListResult> {
     const progress = this.progress()
     const {outcomes, summaries} = await acrossTargets(this.aws, targets, async ({clients, pacer}) => listKeys(await clients.kms(), {...filters, pacer}), {
-      count: (keys) => ({seen: keys.length}),
+      // Keys that could not be described count as that account-region's failures (exit 3).
+      count: (listing) => ({failed: listing.failures.length, seen: listing.keys.length}),
       onProgress: progressReporter(progress, 'keys'),
       release: true,
     })
     progress.done()
-    const keys: OrgKeySummary[] = outcomes.flatMap((o) => (o.value ?? []).map((k) => ({account: o.account, region: o.region, ...k})))
+    const keys: OrgKeySummary[] = outcomes.flatMap((o) => (o.value?.keys ?? []).map((k) => ({account: o.account, region: o.region, ...k})))
+    for (const o of outcomes) for (const f of o.value?.failures ?? []) this.warnLine(`${o.account}/${o.region}: ${f.operation}${f.keyId ? ` on ${f.keyId}` : ""}: ${f.message}`)
     if (!this.jsonEnabled()) {
       this.render(keys, true)
       this.note(renderSummary(summaries, 'keys'))

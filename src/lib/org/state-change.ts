@@ -2,18 +2,11 @@
 // first (which keys carry the tags, in which state), shown, confirmed once for the whole batch, then
 // sent in every account-region in parallel, each at its own account-region's quota. Every journal
 // entry names the account, region and role of its key, so that undo goes back to the same place.
-import {
-  type JournalContext,
-  type KeySource,
-  type PlanItem,
-  type ReportRow,
-  type StateAction,
-  type Tally,
-  planStateChange,
-  runStateChange,
-  selectKeys,
-  tally,
-} from '../bulk.js'
+import {type PlanItem, type ReportRow, type StateAction, planStateChange} from '../bulk/plan.js'
+import {runStateChange} from '../bulk/run.js'
+import {type KeySource, selectKeys} from '../bulk/select.js'
+import {type Tally, tally} from '../bulk/tally.js'
+import type {ChangeContext} from '../journal.js'
 import type {AwsClients} from '../aws/clients.js'
 import {Pacer} from '../pacing.js'
 import {AccountCredentials} from './credentials.js'
@@ -83,7 +76,7 @@ export function stateSummaries(outcomes: ReadonlyArray<TargetOutcome<ReportRow[]
 export interface RunAcrossOptions {
   action: StateAction
   /** Batch, caller and command line for the journal (account, region and role are set per account-region). */
-  journal?: Omit<JournalContext, 'account' | 'region'>
+  journal?: Omit<ChangeContext, 'account' | 'region'>
   maxParallel: number
   onProgress?: (done: number, total: number, changed: number, failed: number) => void
   /** Calls per second in each account-region. */
