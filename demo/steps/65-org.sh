@@ -15,10 +15,8 @@ step_fails key list --org --all-regions --role-name OrganizationAccountAccessRol
 # Containment across the member accounts: the plan per account-region, one confirmation for the whole batch.
 step key disable --tag team=payments --org --exclude-accounts 111122223333,777788889999 --regions us-east-1,eu-west-1 --role-name OrganizationAccountAccessRole --dry-run
 step key disable --tag team=payments --org --exclude-accounts 111122223333,777788889999 --regions us-east-1,eu-west-1 --role-name OrganizationAccountAccessRole --confirm 6
-# Each journal entry names the account, region and role; undo goes back there through the same role.
-# Every entry of the batch is undone: each key is enabled again in its own account and region.
-ORG_ENTRIES=$(kmsctl journal list --action key.disable --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s);const b=v.at(-1).batch;for(const e of v)if(e.batch===b)console.log(e.id)})')
-for ENTRY in $ORG_ENTRIES; do
-  step undo "$ENTRY" --yes
-done
+# Each journal entry names the account, region and role; undo of the batch goes back to every
+# account-region of it through the same role, with one confirmation.
+ORG_BATCH=$(kmsctl journal list --action key.disable --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).at(-1).batch))')
+step undo "$ORG_BATCH" --confirm 6
 step key list --org --exclude-accounts 111122223333,777788889999 --all-regions --role-name OrganizationAccountAccessRole --tag team=payments

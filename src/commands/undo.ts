@@ -95,24 +95,27 @@ The undo is journalled too (a batch undo as a batch), so it can itself be undone
 
   private async undoBatch(journal: Journal, batch: string, records: Parameters<typeof planBatchUndo>[3]): Promise<UndoBatchResult> {
     const {flags} = this
-    // A batch goes back to where it was made; one made across accounts or regions is undone entry by entry.
-    const places = new Set(records.map((r) => `${r.account ?? ''}/${r.region}/${r.role ?? ''}`))
-    if (places.size > 1) {
-      throw usageError(
-        `Batch ${batch} changed keys in ${places.size} account-regions: undo its entries one by one (each goes back to its own account and region).`,
-        `Try this: kmsctl journal list --batch ${batch} --json, then kmsctl undo ENTRY for each entry`,
-      )
+    // A batch goes back to where it was made: each account-region of it through the role it recorded.
+    const groups = new Map<string, typeof records>()
+    for (const r of records) {
+      const key = `${r.account ?? ''}/${r.region}/${r.role ?? ''}`
+      groups.set(key, [...(groups.get(key) ?? []), r])
     }
 
-    const first = records[0]
-    const place = await clientsForPlace(this.aws, {account: first?.account, region: first?.region ?? (await this.aws.region()), role: first?.role}, roleFrom(flags))
-    if (place.role) process.stderr.write(`Account ${first.account}, ${first.region}: through role ${place.role}.\n`)
-    const kms = await place.clients.kms()
     const progress = this.progress()
     progress.update(`Checking ${records.length} entries of ${batch}…`, true)
-    const planPacer = new Pacer({concurrency: 32})
-    const plan = await planBatchUndo(kms, journal, batch, records, {force: flags.force, pacer: planPacer})
+    const parts = await Promise.all(
+      [...groups.values()].map(async (group) => {
+        const first = group[0]
+        const place = await clientsForPlace(this.aws, {account: first.account, region: first.region, role: first.role}, roleFrom(flags))
+        if (place.role) process.stderr.write(`Account ${first.account}, ${first.region}: through role ${place.role}.\n`)
+        const kms = await place.clients.kms()
+        const plan = await planBatchUndo(kms, journal, batch, group, {force: flags.force, pacer: new Pacer({concurrency: 32})})
+        return {group, kms, place, plan}
+      }),
+    )
     progress.done()
+    const plan = {rows: parts.flatMap((p) => p.plan.rows)}
     const todo = plan.rows.filter((r) => r.status === 'planned')
     const result = (entries: BatchUndoRow[], dryRun: boolean, interrupted = false, undoBatch?: string): UndoBatchResult => ({
       batch,
@@ -150,21 +153,31 @@ The undo is journalled too (a batch undo as a batch), so it can itself be undone
       yes: flags.yes,
     })
     const undoBatch = newBatchId()
-    const ctx = {...(await changeContext(place.clients, journal, commandLine(this.id, this.argv), {batch: undoBatch, warn: (m) => this.warnLine(m)})), ...(place.role ? {role: place.role} : {})}
     const rate = originalRate(records)
-    const pacer = new Pacer({concurrency: 32, rates: batchPacerRates(plan, rate)})
     const interrupt = interruptOnSigint(() => {
       progress.done()
       process.stderr.write('Interrupted: no new calls are sent; waiting for the calls in flight…\n')
     })
     let rows: BatchUndoRow[]
     try {
-      rows = await runBatchUndo(kms, journal, plan, ctx, {
-        onProgress: (done, total) => progress.update(`Undoing ${batch}: ${done}/${total}`),
-        pacer,
-        signal: interrupt.signal,
-        workers: rate ? Math.min(200, Math.max(10, Math.ceil(rate * 2))) : 10,
-      })
+      // Each account-region at its own pace, all of them at once.
+      const done = new Map<number, number>()
+      const total = todo.length
+      const ran = await Promise.all(
+        parts.map(async (part, i) => {
+          const ctx = {...(await changeContext(part.place.clients, journal, commandLine(this.id, this.argv), {batch: undoBatch, warn: (m) => this.warnLine(m)})), ...(part.place.role ? {role: part.place.role} : {})}
+          return runBatchUndo(part.kms, journal, part.plan, ctx, {
+            onProgress(d) {
+              done.set(i, d)
+              progress.update(`Undoing ${batch}: ${[...done.values()].reduce((a, b) => a + b, 0)}/${total}`)
+            },
+            pacer: new Pacer({concurrency: 32, rates: batchPacerRates(part.plan, rate)}),
+            signal: interrupt.signal,
+            workers: rate ? Math.min(200, Math.max(10, Math.ceil(rate * 2))) : 10,
+          })
+        }),
+      )
+      rows = ran.flat()
     } finally {
       interrupt.dispose()
       progress.done()

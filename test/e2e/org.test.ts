@@ -217,6 +217,21 @@ describe('e2e: across accounts and regions', function () {
       // eslint-disable-next-line no-await-in-loop
       expect((await kms(account, region).send(new DescribeKeyCommand({KeyId: id}))).KeyMetadata!.KeyState, place).to.equal('Enabled')
     }
+
+    // The whole batch at once: every account-region of it through its role, one confirmation.
+    const again = await cli(['key', 'disable', '--tag', 'team=payments', '--org', '--exclude-accounts', BROKEN, '--regions', REGIONS.join(','), '--role-name', ROLE, '--confirm', '8', '--json'])
+    expect(again.code, again.stderr).to.equal(0)
+    const batch = json<{batch: string}>(again).batch
+    const wrongCount = await cli(['undo', batch, '--confirm', '3'])
+    expect(wrongCount.code).to.equal(2)
+    const u = await cli(['undo', batch, '--confirm', '8', '--json'])
+    expect(u.code, u.stderr).to.equal(0)
+    expect(json<{summary: {undone: number}}>(u).summary.undone).to.equal(8)
+    for (const [place, id] of payments) {
+      const [account, region] = place.split('/')
+      // eslint-disable-next-line no-await-in-loop
+      expect((await kms(account, region).send(new DescribeKeyCommand({KeyId: id}))).KeyMetadata!.KeyState, place).to.equal('Enabled')
+    }
   })
 
   it('describes, contains and restores a key of another account given by ARN, through the configured role', async () => {
