@@ -10,6 +10,7 @@ import {jsonError} from './http/protocol.js'
 import {PrincipalDirectory} from './identity/principals.js'
 import {Limits, type LimitsOptions} from './limits/limits.js'
 import type {CredentialScope, RequestContext, SandboxRequest, SandboxResponse, SandboxService} from './request.js'
+import {type BucketMounts, bucketMounts} from './s3/buckets.js'
 import {SERVICES} from './services.js'
 import {SandboxStore, type StoreOptions} from './store/store.js'
 
@@ -33,9 +34,13 @@ export function route(req: SandboxRequest, scope: CredentialScope, services: rea
   return undefined
 }
 
-export interface CoreOptions extends StoreOptions, LimitsOptions {}
+export interface CoreOptions extends StoreOptions, LimitsOptions {
+  /** Directories mounted as S3 buckets (name, directory), besides the folders of <dir>/s3. */
+  buckets?: Array<[string, string]>
+}
 
 export class SandboxCore {
+  readonly buckets: BucketMounts
   readonly limits: Limits
   readonly principals: PrincipalDirectory
   readonly store: SandboxStore
@@ -44,6 +49,7 @@ export class SandboxCore {
     this.store = new SandboxStore(dir, options)
     this.principals = new PrincipalDirectory(dir)
     this.limits = new Limits(dir, options)
+    this.buckets = bucketMounts(dir, options.buckets)
   }
 
   close(): void {

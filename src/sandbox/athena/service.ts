@@ -8,7 +8,9 @@ import {randomUUID} from 'node:crypto'
 import {existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, join, sep} from 'node:path'
 
-import {SandboxError, err} from '../errors.js'
+import {err} from '../errors.js'
+import {jsonOk, parseJson} from '../http/protocol.js'
+import type {SandboxService} from '../request.js'
 import {type BucketMounts, bucketDir} from '../s3/buckets.js'
 import {SqlSyntaxError, statementType, tokenize} from '../sql/dialect.js'
 import type {SqlResult} from '../sql/engine.js'
@@ -379,4 +381,25 @@ function athenaFailure(error: unknown, _e: Execution): {category: number; messag
   return {category: 2, message: `GENERIC_USER_ERROR: ${message.split('\n')[0]}`, type: 1000}
 }
 
-export {SandboxError}
+
+const services = new WeakMap<object, AthenaService>()
+
+/** Athena as a registered service of the request core (AWS JSON 1.1, X-Amz-Target AmazonAthena.*). */
+export const athenaService: SandboxService = {
+  name: 'athena',
+  operationOf(req) {
+    const target = req.headers['x-amz-target'] ?? ''
+    return target.startsWith(ATHENA_TARGET_PREFIX) ? target.slice(ATHENA_TARGET_PREFIX.length) : undefined
+  },
+  async handle(ctx, req, env) {
+    const input = parseJson(req.body)
+    await env.limits.admit({account: ctx.principal.accountId, operation: ctx.operation, region: ctx.region, service: 'athena'})
+    let athena = services.get(env.store)
+    if (!athena) {
+      athena = new AthenaService({dir: env.store.dir, mounts: env.buckets, nowMs: () => env.store.clock.nowMs()})
+      services.set(env.store, athena)
+    }
+
+    return jsonOk(ctx.requestId, await athena.call(ctx.operation, input))
+  },
+}

@@ -6,7 +6,7 @@ import {randomUUID} from 'node:crypto'
 import {err} from '../errors.js'
 import {SqlSyntaxError} from '../sql/dialect.js'
 import type {SqlResult} from '../sql/engine.js'
-import type {TrailRecord} from '../store.js'
+import type {TrailRecord} from '../store/store.js'
 
 interface LakeQuery {
   bytes: number

@@ -5,6 +5,7 @@ import type {AddressInfo} from 'node:net'
 import ipaddr from 'ipaddr.js'
 
 import {SandboxCore} from '../core.js'
+import {isS3Request, serveS3} from '../s3/service.js'
 import type {LimitsOptions} from '../limits/limits.js'
 
 const MAX_BODY_BYTES = 1024 * 1024
@@ -33,6 +34,8 @@ function clientIp(req: IncomingMessage): string {
 }
 
 export interface ServerOptions {
+  /** Directories served as S3 buckets: [name, directory]. */
+  buckets?: Array<[string, string]>
   dir: string
   host: string
   /** Limits and faults: the `sandbox serve` flags, which win over the directory's config.json. */
@@ -41,8 +44,19 @@ export interface ServerOptions {
 }
 
 export async function startHttpServer(options: ServerOptions): Promise<RunningServer> {
-  const core = new SandboxCore(options.dir, {...options.limits, batchEvents: true})
+  const core = new SandboxCore(options.dir, {...options.limits, batchEvents: true, buckets: options.buckets})
   const server = createServer({keepAlive: true}, (req: IncomingMessage, res: ServerResponse) => {
+    // S3 (REST-XML) answers from the request line and headers, and streams object bodies.
+    if (isS3Request(req)) {
+      if (core.limits.dropConnection()) {
+        req.socket.destroy()
+        return
+      }
+
+      serveS3(req, res, core.buckets)
+      return
+    }
+
     const chunks: Buffer[] = []
     let size = 0
     let tooLarge = false
