@@ -109,7 +109,7 @@ const DESCRIPTION_WORDS = ['user', 'role', 'federated', 'root', 'via', 'an aws s
 
 function principalInSql(needle: string): boolean {
   const n = needle.toLowerCase()
-  if (!/^[\w+=,.@:-]+$/.test(n)) return false
+  if (/[\s/()[\]]/.test(n) || n === '') return false
   return !DESCRIPTION_WORDS.some((w) => w.includes(n))
 }
 
