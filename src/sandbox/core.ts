@@ -7,7 +7,7 @@ import {randomUUID} from 'node:crypto'
 import {SANDBOX_REGION} from './constants.js'
 import {SandboxError, err, internalError} from './errors.js'
 import {jsonError} from './http/protocol.js'
-import {PrincipalDirectory} from './identity/principals.js'
+import {PrincipalDirectory, iamAllows} from './identity/principals.js'
 import {Limits, type LimitsOptions} from './limits/limits.js'
 import type {CredentialScope, RequestContext, SandboxRequest, SandboxResponse, SandboxService} from './request.js'
 import {type BucketMounts, bucketMounts} from './s3/buckets.js'
@@ -54,6 +54,13 @@ export class SandboxCore {
 
   close(): void {
     this.store.close()
+  }
+
+  /** S3's check of the caller's IAM policies: undefined when allowed, else the caller's ARN. */
+  readonly authorizeS3 = (accessKeyId: string, action: string): string | undefined => {
+    const caller = this.principals.resolve(accessKeyId)
+    if (caller.isDefault || caller.principal.type === 'Root' || iamAllows(caller.iamAllow, action)) return undefined
+    return caller.principal.arn
   }
 
   async handle(req: SandboxRequest): Promise<SandboxResponse> {

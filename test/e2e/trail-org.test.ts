@@ -131,6 +131,22 @@ describe('e2e: organisation trails through files, s3, athena and lake', function
     expect(r.stderr).to.match(/log objects read \([^)]+\) from 2 prefixes, 1 account, 1 region/)
   })
 
+  it('reports what S3 refuses (the caller\'s IAM policies), reads the rest, and exits 3', async () => {
+    const add = (key: string, allow: string) => runCli(['sandbox', 'principal', 'add', key, 'arn:aws:iam::111122223333:user/auditor', '--iam-allow', allow, '--sandbox-dir', server.dir, '--replace'], {env: server.env})
+    expect((await add('AKIAORGTRAILLIST0001', 's3:ListBucket')).code).to.equal(0)
+    expect((await add('AKIAORGTRAILNONE0001', 'kms:DescribeKey')).code).to.equal(0)
+    const as = (key: string) => ({...server.env, AWS_ACCESS_KEY_ID: key})
+    const args = ['trail', 'query', '--source', 's3', 's3://org-trail', '--accounts', ACCOUNTS[0], '--regions', 'us-east-1', '--since', '2026-11-02T00:00:00Z', '--until', '2026-11-02T12:00:00Z', '--json']
+    const listOnly = await runCli(args, {env: as('AKIAORGTRAILLIST0001')})
+    expect(listOnly.code).to.equal(3)
+    expect(json(listOnly)).to.deep.equal([])
+    const refusedObjects = listOnly.stderr.split('\n').filter((l) => /Could not read s3:\/\/org-trail\/AWSLogs\/.+\.json\.gz: access denied \(s3:GetObject\): User: arn:aws:iam::111122223333:user\/auditor is not authorized/.test(l))
+    expect(refusedObjects.length, listOnly.stderr.slice(0, 600)).to.be.greaterThan(0)
+    const nothing = await runCli(args, {env: as('AKIAORGTRAILNONE0001')})
+    expect(nothing.code).to.equal(3)
+    expect(nothing.stderr).to.include('Could not read s3://org-trail/AWSLogs/: access denied (s3:ListBucket)')
+  })
+
   describe('hostile filter values', () => {
     const cases: Array<[string, string[], boolean]> = [
       ['a quote in a principal', ['--principal', "o'brien"], true],

@@ -56,7 +56,7 @@ async function s3InProcess(core: SandboxCore, request: HttpRequest, headers: Rec
     })
   })
   const req = Object.assign(Readable.from([]), {headers: {...headers, host: request.hostname}, method: request.method, url: s3Url(request)})
-  serveS3(req as never, body as never, core.buckets)
+  serveS3(req as never, body as never, core.buckets, core.authorizeS3)
   const {headers: out, status} = await head
   return new HttpResponse({body, headers: out, reason: undefined, statusCode: status})
 }

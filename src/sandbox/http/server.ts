@@ -53,7 +53,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
         return
       }
 
-      serveS3(req, res, core.buckets)
+      serveS3(req, res, core.buckets, core.authorizeS3)
       return
     }
 

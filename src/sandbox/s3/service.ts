@@ -171,8 +171,14 @@ function getObject(req: IncomingMessage, res: ServerResponse, bucket: string, di
   void bucket
 }
 
+/**
+ * Who may do what: the caller's identity-based policies (the sandbox's principals and their --iam-allow).
+ * Undefined when allowed, else the caller's ARN for the AccessDenied message.
+ */
+export type S3Authorizer = (accessKeyId: string, action: string) => string | undefined
+
 /** Answers one S3 request. The request body (none for these operations) is drained. */
-export function serveS3(req: IncomingMessage, res: ServerResponse, mounts: BucketMounts): void {
+export function serveS3(req: IncomingMessage, res: ServerResponse, mounts: BucketMounts, authorize?: S3Authorizer): void {
   req.resume()
   const url = new URL(req.url ?? '/', 'http://sandbox')
   const method = (req.method ?? 'GET').toUpperCase()
@@ -189,11 +195,20 @@ export function serveS3(req: IncomingMessage, res: ServerResponse, mounts: Bucke
     key = path.slice(1).join('/')
   }
 
+  const accessKeyId = /Credential=([^/,\s]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? new URL(req.url ?? '/', 'http://x').searchParams.get('X-Amz-Credential')?.split('/')[0] ?? ''
+  const refused = (action: string, resource: string): boolean => {
+    const who = authorize?.(accessKeyId, action)
+    if (who === undefined) return false
+    error(res, 403, 'AccessDenied', `User: ${who} is not authorized to perform: ${action} on resource: "${resource}" because no identity-based policy allows the ${action} action`, {}, head)
+    return true
+  }
+
   if (method !== 'GET' && method !== 'HEAD') {
     return error(res, 501, 'NotImplemented', `The kmsctl sandbox's S3 is read-only: ${method} is not implemented (it serves ListBuckets, ListObjectsV2, GetObject and HeadObject).`)
   }
 
   if (!bucket) {
+    if (refused('s3:ListAllMyBuckets', 'arn:aws:s3:::*')) return
     const owner = `<Owner><ID>${createHash('sha256').update(SANDBOX_ACCOUNT).digest('hex')}</ID><DisplayName>sandbox</DisplayName></Owner>`
     const buckets = listBuckets(mounts)
       .map((b) => `<Bucket><Name>${xml(b.name)}</Name><CreationDate>${b.created.toISOString()}</CreationDate></Bucket>`)
@@ -204,11 +219,13 @@ export function serveS3(req: IncomingMessage, res: ServerResponse, mounts: Bucke
   const dir = bucketDir(mounts, bucket)
   if (!dir) return error(res, 404, 'NoSuchBucket', 'The specified bucket does not exist', {BucketName: bucket}, head)
   if (key === '') {
+    if (refused('s3:ListBucket', `arn:aws:s3:::${bucket}`)) return
     if (head) return send(res, 200, '', {'x-amz-bucket-region': 'us-east-1'}, true)
     if (url.searchParams.has('location')) return send(res, 200, `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${NS}"/>`)
     if (url.searchParams.get('list-type') === '2') return listObjectsV2(res, bucket, dir, url.searchParams)
     return error(res, 501, 'NotImplemented', 'The kmsctl sandbox implements ListObjectsV2 (list-type=2) only.')
   }
 
+  if (refused('s3:GetObject', `arn:aws:s3:::${bucket}/${key}`)) return
   getObject(req, res, bucket, dir, key, head)
 }

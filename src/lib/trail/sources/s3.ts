@@ -98,7 +98,8 @@ function httpStatus(error: unknown): number | undefined {
 export function describeS3Failure(error: unknown, location: string, operation: 'GetObject' | 'ListObjectsV2'): S3Failure {
   const name = errorName(error)
   const message = (error as Error)?.message ?? String(error)
-  if (/kms/i.test(name) || (/kms/i.test(message) && (name === 'AccessDenied' || httpStatus(error) === 403))) {
+  // S3 names KMS's refusals KMS.* (KMS.DisabledException, ...) or says AccessDenied for kms:Decrypt.
+  if (/^KMS/i.test(name) || /\bkms:Decrypt\b|customer master key|\bKMS key\b/i.test(message)) {
     return {code: 'KMS_ACCESS_DENIED', location, reason: `KMS refused to decrypt the object (it is SSE-KMS encrypted: you need kms:Decrypt on the trail's key): ${message}`}
   }
 
