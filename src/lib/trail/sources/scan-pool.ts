@@ -59,9 +59,10 @@ export function bufferPool(job: ScanJob, size: number): BufferPool {
     },
     run(index, name, data) {
       if (failure) return Promise.reject(failure)
-      // Threads start on first use, so that a query that reads no object starts none.
-      const idle = workers.find((w) => w.busy === 0)
-      const slot = idle ?? (workers.length < size ? started() : workers.reduce((a, b) => (b.busy < a.busy ? b : a)))
+      // Threads start on first use (all of them: a thread takes a while to load), so that a query
+      // that reads no object starts none.
+      while (workers.length < size) started()
+      const slot = workers.reduce((a, b) => (b.busy < a.busy ? b : a))
       slot.busy++
       const owned = data.byteOffset === 0 && data.buffer.byteLength === data.length
       const bytes = owned ? new Uint8Array(data.buffer, 0, data.length) : new Uint8Array(data)
