@@ -387,6 +387,7 @@ const services = new WeakMap<object, AthenaService>()
 /** Athena as a registered service of the request core (AWS JSON 1.1, X-Amz-Target AmazonAthena.*). */
 export const athenaService: SandboxService = {
   name: 'athena',
+  protocol: 'json',
   operationOf(req) {
     const target = req.headers['x-amz-target'] ?? ''
     return target.startsWith(ATHENA_TARGET_PREFIX) ? target.slice(ATHENA_TARGET_PREFIX.length) : undefined

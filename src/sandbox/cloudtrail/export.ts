@@ -1,11 +1,11 @@
 // The export of the sandbox's records as CloudTrail log files, in the layout CloudTrail delivers to S3.
 import {createHash, randomBytes} from 'node:crypto'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
 
 import {SANDBOX_ACCOUNT} from '../constants.js'
-import type {TrailRecord} from '../store/store.js'
+import {type TrailRecord, makePrivateDir} from '../store/store.js'
 
 export interface ExportOptions {
   /**
@@ -73,15 +73,16 @@ export function exportTrail(all: TrailRecord[], outDir: string, options: ExportO
     const mi = String(w.getUTCMinutes()).padStart(2, '0')
     const base = options.org ? join(outDir, 'AWSLogs', options.org, account) : join(outDir, 'AWSLogs', account)
     const dir = join(base, 'CloudTrail', region, yyyy, mm, dd)
-    mkdirSync(dir, {recursive: true})
+    makePrivateDir(dir)
     const unique = randomBytes(12).toString('base64').replaceAll(/[^A-Za-z0-9]/g, 'x').slice(0, 16)
     const file = join(dir, `${account}_CloudTrail_${region}_${yyyy}${mm}${dd}T${hh}${mi}Z_${unique}.json.gz`)
-    writeFileSync(file, gzipSync(JSON.stringify({Records: group})))
+    // The records name who did what: readable by their owner only, like the sandbox's own files.
+    writeFileSync(file, gzipSync(JSON.stringify({Records: group})), {mode: 0o600})
     files.push(file)
     if (options.org) {
       // The hourly digest of the trail's files (integrity validation): not events.
       const digestDir = join(base, 'CloudTrail-Digest', region, yyyy, mm, dd)
-      mkdirSync(digestDir, {recursive: true})
+      makePrivateDir(digestDir)
       const digest = {awsAccountId: account, digestEndTime: w.toISOString(), digestS3Bucket: 'sandbox', logFiles: [{s3Object: file.slice(outDir.length + 1)}]}
       writeFileSync(join(digestDir, `${account}_CloudTrail-Digest_${region}_org-trail_${region}_${yyyy}${mm}${dd}T${hh}${mi}00Z.json.gz`), gzipSync(JSON.stringify(digest)))
     }

@@ -76,7 +76,8 @@ export function handlerForCore(core: SandboxCore): HttpHandler {
       if (core.limits.dropConnection()) throw Object.assign(new Error('socket hang up'), {code: 'ECONNRESET'})
       // S3 (REST-XML): the same handler as over HTTP, answering into a stream the SDK reads as the body.
       if (isS3Request({headers, method: request.method, url: s3Url(request)})) return {response: await s3InProcess(core, request, headers)}
-      const out = await core.handle({body: await bodyText(request.body), headers, sourceIp: '127.0.0.1'})
+      const query = (request.query ?? {}) as Record<string, string | string[]>
+      const out = await core.handle({body: await bodyText(request.body), headers, method: request.method, path: request.path, query, sourceIp: '127.0.0.1'})
       return {response: new HttpResponse({body: Buffer.from(out.body, 'utf8'), headers: out.headers, reason: undefined, statusCode: out.status})}
     },
     httpHandlerConfigs() {
