@@ -293,7 +293,10 @@ export class AthenaService {
     }
 
     if (!any) {
-      const ref = [...named].find((n) => !n.startsWith(`${e.database?.toLowerCase()}.`)) ?? [...named][0] ?? '?'
+      // The table after FROM, for the message.
+      const from = words.findIndex((w) => w.text.toUpperCase() === 'FROM')
+      const first = from === -1 ? undefined : words[from + 1]
+      const ref = !first ? '?' : words[from + 2]?.text === '.' && words[from + 3] ? `${clean(first)}.${clean(words[from + 3])}` : `${e.database?.toLowerCase() ?? 'default'}.${clean(first)}`
       throw new AthenaFailure('TABLE_NOT_FOUND', `line 1: Table 'awsdatacatalog.${ref}' does not exist`)
     }
 
