@@ -66,6 +66,21 @@ export class SandboxCore {
     return Boolean(m) && this.allowHost(m![1])
   }
 
+  /**
+   * S3's signature check, as for every other service: a request must be SigV4-signed, and where the
+   * sandbox knows the access key's secret the signature must match. Undefined when admitted.
+   */
+  async s3Refusal(req: {headers: Record<string, string | string[] | undefined>; method?: string; url?: string}): Promise<{code: 'AccessDenied' | 'SignatureDoesNotMatch'; message: string} | undefined> {
+    const {parseAuthorization} = await import('./identity/authenticate.js')
+    const auth = parseAuthorization(String(req.headers.authorization ?? ''))
+    if (!auth) return {code: 'AccessDenied', message: 'Access Denied: the request is not signed with AWS Signature Version 4 (presigned URLs are not supported by the sandbox).'}
+    const secret = this.principals.secretOf(auth.accessKeyId)
+    if (secret === undefined) return undefined
+    const {s3SignatureMatches} = await import('./s3/service.js')
+    if (await s3SignatureMatches(req as never, secret)) return undefined
+    return {code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'}
+  }
+
   /** S3's check of the caller's IAM policies: undefined when allowed, else the caller's ARN. */
   readonly authorizeS3 = (accessKeyId: string, action: string): string | undefined => {
     const caller = this.principals.resolve(accessKeyId)

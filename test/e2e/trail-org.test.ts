@@ -147,6 +147,12 @@ describe('e2e: organisation trails through files, s3, athena and lake', function
     expect(nothing.stderr).to.include('Could not read s3://org-trail/AWSLogs/: access denied (s3:ListBucket)')
   })
 
+  it('S3 checks signatures as every other service does', async () => {
+    const r = await runCli(['trail', 'query', '--source', 's3', 's3://org-trail', '--json'], {env: {...server.env, AWS_SECRET_ACCESS_KEY: 'not-the-sandbox-secret-0000000000000000'}})
+    expect(r.code).to.equal(1)
+    expect(json(r).error.awsCode).to.equal('SignatureDoesNotMatch')
+  })
+
   describe('hostile filter values', () => {
     const cases: Array<[string, string[], boolean]> = [
       ['a quote in a principal', ['--principal', "o'brien"], true],

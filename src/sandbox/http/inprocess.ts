@@ -5,7 +5,7 @@ import {PassThrough, Readable} from 'node:stream'
 import {HttpResponse, type HttpHandler, type HttpRequest} from '@smithy/protocol-http'
 
 import {SandboxCore} from '../core.js'
-import {isS3Request, serveS3} from '../s3/service.js'
+import {isS3Request, refuseS3, serveS3} from '../s3/service.js'
 
 export interface InProcessOptions {
   dir: string
@@ -55,8 +55,10 @@ async function s3InProcess(core: SandboxCore, request: HttpRequest, headers: Rec
       },
     })
   })
-  const req = Object.assign(Readable.from([]), {headers: {...headers, host: request.hostname}, method: request.method, url: s3Url(request)})
-  serveS3(req as never, body as never, core.buckets, core.authorizeS3)
+  const req = Object.assign(Readable.from([]), {headers: {...headers, host: headers.host ?? request.hostname}, method: request.method, url: s3Url(request)})
+  const refusal = await core.s3Refusal(req)
+  if (refusal) refuseS3(body as never, refusal.code, refusal.message, request.method === 'HEAD')
+  else serveS3(req as never, body as never, core.buckets, core.authorizeS3)
   const {headers: out, status} = await head
   return new HttpResponse({body, headers: out, reason: undefined, statusCode: status})
 }

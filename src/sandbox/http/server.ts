@@ -5,7 +5,7 @@ import type {AddressInfo} from 'node:net'
 import ipaddr from 'ipaddr.js'
 
 import {SandboxCore} from '../core.js'
-import {isS3Request, serveS3} from '../s3/service.js'
+import {isS3Request, refuseS3, serveS3} from '../s3/service.js'
 import type {LimitsOptions} from '../limits/limits.js'
 
 const MAX_BODY_BYTES = 1024 * 1024
@@ -82,7 +82,20 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
         return
       }
 
-      serveS3(req, res, core.buckets, core.authorizeS3)
+      core.s3Refusal(req).then(
+        (refusal) => {
+          if (refusal) {
+            req.resume()
+            refuseS3(res, refusal.code, refusal.message, req.method === 'HEAD')
+          } else {
+            serveS3(req, res, core.buckets, core.authorizeS3)
+          }
+        },
+        () => {
+          res.writeHead(500)
+          res.end()
+        },
+      )
       return
     }
 

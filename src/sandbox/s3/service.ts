@@ -229,3 +229,32 @@ export function serveS3(req: IncomingMessage, res: ServerResponse, mounts: Bucke
   if (refused('s3:GetObject', `arn:aws:s3:::${bucket}/${key}`)) return
   getObject(req, res, bucket, dir, key, head)
 }
+
+/** S3's SigV4 signature check: the path as sent (S3 does not encode it twice), the declared payload hash. */
+export async function s3SignatureMatches(req: Pick<IncomingMessage, 'headers' | 'method' | 'url'>, secretAccessKey: string): Promise<boolean> {
+  const {parseAuthorization} = await import('../identity/authenticate.js')
+  const {HttpRequest} = await import('@smithy/protocol-http')
+  const {SignatureV4} = await import('@smithy/signature-v4')
+  const {Hash} = await import('@smithy/hash-node')
+  const auth = parseAuthorization(String(req.headers.authorization ?? ''))
+  const amzDate = String(req.headers['x-amz-date'] ?? '')
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate)
+  if (!auth || !m || !auth.signedHeaders.includes('host')) return false
+  const headers: Record<string, string> = {}
+  for (const name of auth.signedHeaders) headers[name] = String(req.headers[name] ?? '')
+  const url = new URL(req.url ?? '/', 'http://sandbox')
+  const query: Record<string, string | string[]> = {}
+  for (const [k, v] of url.searchParams) query[k] = k in query ? [...[query[k]].flat(), v] : v
+  const signer = new SignatureV4({applyChecksum: false, credentials: {accessKeyId: auth.accessKeyId, secretAccessKey}, region: auth.region, service: auth.service, sha256: Hash.bind(null, 'sha256'), uriEscapePath: false})
+  const signed = await signer.sign(new HttpRequest({headers, hostname: headers.host ?? '', method: req.method ?? 'GET', path: url.pathname, query}), {
+    signableHeaders: new Set(auth.signedHeaders),
+    signingDate: new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))),
+  })
+  const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization))?.[1] ?? ''
+  return expected === auth.signature
+}
+
+/** Answers S3's refusal of a request that is not signed, or not signed with the access key's secret. */
+export function refuseS3(res: ServerResponse, code: 'AccessDenied' | 'SignatureDoesNotMatch', message: string, head: boolean): void {
+  error(res, 403, code, message, {}, head)
+}
