@@ -6,7 +6,8 @@
 // accept: what SQL cannot say exactly (CIDR ranges, principal globs) is left to the local filters, which
 // still run on every row.
 import {usageError} from '../errors.js'
-import {type FilterSpec, KMS_SOURCE, isGlob} from './filters.js'
+import {isGlob} from '../glob.js'
+import {type FilterSpec, KMS_SOURCE} from './filters.js'
 import type {GroupBy} from './group.js'
 import {ACCOUNT_ID, REGION, type S3Location} from './sources/s3-layout.js'
 

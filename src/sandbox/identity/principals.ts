@@ -15,7 +15,7 @@ import lockfile from 'proper-lockfile'
 
 import {usageError} from '../../lib/errors.js'
 import {KMS_ACTIONS} from '../../lib/policy/actions.js'
-import {wildcardMatch} from '../../lib/policy/conditions.js'
+import {globMatch} from '../../lib/glob.js'
 import {DEFAULT_ACCESS_KEY_ID, DEFAULT_PRINCIPAL_ARN, DEFAULT_SECRET_ACCESS_KEY} from '../constants.js'
 import {SandboxError} from '../errors.js'
 import {makePrivateDir, writeAtomic} from '../store/store.js'
@@ -90,7 +90,7 @@ export function readPrincipalsFile(dir: string): PrincipalsFile {
 
 /** Does the principal's IAM allow list allow this action? (IAM matches action names case-insensitively.) */
 export function iamAllows(iamAllow: readonly string[], action: string): boolean {
-  return iamAllow.some((pattern) => wildcardMatch(pattern, action, true))
+  return iamAllow.some((pattern) => globMatch(pattern, action, true))
 }
 
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/
@@ -141,8 +141,8 @@ export function normaliseIamAllow(values: readonly string[]): string[] {
     const v = raw.trim()
     if (!v) continue
     const action = v === '*' ? '*' : v.includes(':') ? v : `kms:${v}`
-    const s3 = /^s3:[A-Za-z*?]+$/i.test(action) && S3_ACTIONS.some((a) => wildcardMatch(action, a, true))
-    if (!s3 && (!/^(\*|kms:[A-Za-z*?]+)$/i.test(action) || !KMS_ACTIONS.some((a) => wildcardMatch(action, a, true)))) {
+    const s3 = /^s3:[A-Za-z*?]+$/i.test(action) && S3_ACTIONS.some((a) => globMatch(action, a, true))
+    if (!s3 && (!/^(\*|kms:[A-Za-z*?]+)$/i.test(action) || !KMS_ACTIONS.some((a) => globMatch(action, a, true)))) {
       throw usageError(`--iam-allow "${raw}" names no KMS action.`, 'Try this: --iam-allow kms:Decrypt,kms:DescribeKey (wildcards: kms:*, kms:Describe*; S3: s3:ListBucket, s3:GetObject)')
     }
 
