@@ -4,6 +4,7 @@ import type {ResolvedPrincipal, Principal} from './identity/principals.js'
 import type {SandboxError} from './errors.js'
 import type {Limits} from './limits/limits.js'
 import type {OrganizationSource} from './organizations/model.js'
+import type {BucketMounts} from './s3/buckets.js'
 import type {SandboxStore} from './store/store.js'
 
 export interface SandboxRequest {
@@ -51,6 +52,8 @@ export interface RequestContext {
 
 /** The shared parts a service works with. */
 export interface ServiceEnvironment {
+  /** The S3 buckets (folders) that S3 serves and Athena tables read. */
+  buckets: BucketMounts
   limits: Limits
   /** The sandbox organisation: accounts, their roles and regions, the session secret. */
   organization: OrganizationSource

@@ -4,16 +4,18 @@
 // requests per call (--max-attempts, AWS_MAX_ATTEMPTS, default 3). Pacing (the Pacer) sits in
 // front of it and never retries; paged readers (paging.ts) read page by page through both.
 import type {AccountClient} from '@aws-sdk/client-account'
+import type {AthenaClient} from '@aws-sdk/client-athena'
 import type {CloudTrailClient} from '@aws-sdk/client-cloudtrail'
 import type {KMSClient} from '@aws-sdk/client-kms'
 import type {OrganizationsClient} from '@aws-sdk/client-organizations'
+import type {S3Client} from '@aws-sdk/client-s3'
 import type {STSClient} from '@aws-sdk/client-sts'
 import type {AwsCredentialIdentityProvider} from '@smithy/types'
 
 import {DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, SANDBOX_REGION} from '../../sandbox/constants.js'
 import {KmsctlError, fromAwsError} from '../errors.js'
 import {defaultSandboxDir} from '../home.js'
-import {accountSdk, cloudtrailSdk, kmsSdk, loadSdkPackage, organizationsSdk, stsSdk} from './sdk.js'
+import {accountSdk, athenaSdk, cloudtrailSdk, kmsSdk, loadSdkPackage, organizationsSdk, s3Sdk, stsSdk} from './sdk.js'
 
 export interface AwsSettings {
   /** Credentials to sign with instead of the provider chain (a role assumed in another account). */
@@ -43,13 +45,15 @@ export interface CallerIdentity {
   userId: string
 }
 
-export type Service = 'account' | 'cloudtrail' | 'kms' | 'organizations' | 'sts'
+export type Service = 'account' | 'athena' | 'cloudtrail' | 'kms' | 'organizations' | 's3' | 'sts'
 
 const ENDPOINT_ENV: Record<Service, string> = {
   account: 'AWS_ENDPOINT_URL_ACCOUNT',
+  athena: 'AWS_ENDPOINT_URL_ATHENA',
   organizations: 'AWS_ENDPOINT_URL_ORGANIZATIONS',
   cloudtrail: 'AWS_ENDPOINT_URL_CLOUDTRAIL',
   kms: 'AWS_ENDPOINT_URL_KMS',
+  s3: 'AWS_ENDPOINT_URL_S3',
   sts: 'AWS_ENDPOINT_URL_STS',
 }
 
@@ -159,6 +163,21 @@ export class AwsClients {
   /** The base credentials (the provider chain, or the ones given), for assuming roles from them. */
   baseCredentials(): Promise<AwsCredentialIdentityProvider> {
     return this.credentialProvider()
+  }
+
+  athena(): Promise<AthenaClient> {
+    return this.client('athena', async (config) => {
+      const {AthenaClient} = await athenaSdk()
+      return new AthenaClient(config)
+    })
+  }
+
+  /** S3: path-style addressing when an endpoint is given (a sandbox or proxy on an IP address has no bucket subdomains). */
+  s3(): Promise<S3Client> {
+    return this.client('s3', async (config) => {
+      const {S3Client} = await s3Sdk()
+      return new S3Client({...config, ...(config.endpoint ? {forcePathStyle: true} : {})})
+    })
   }
 
   cloudtrail(): Promise<CloudTrailClient> {

@@ -13,6 +13,8 @@ export type CloudTrailSdk = typeof import('@aws-sdk/client-cloudtrail')
 export type StsSdk = typeof import('@aws-sdk/client-sts')
 export type OrganizationsSdk = typeof import('@aws-sdk/client-organizations')
 export type AccountSdk = typeof import('@aws-sdk/client-account')
+export type S3Sdk = typeof import('@aws-sdk/client-s3')
+export type AthenaSdk = typeof import('@aws-sdk/client-athena')
 
 // The SDK packages are CommonJS: loading them with require() rather than import() spares Node
 // the scan of each package's source for its named exports (about 10 ms for the KMS client).
@@ -23,6 +25,8 @@ let cloudtrail: Promise<CloudTrailSdk> | undefined
 let sts: Promise<StsSdk> | undefined
 let organizations: Promise<OrganizationsSdk> | undefined
 let account: Promise<AccountSdk> | undefined
+let s3: Promise<S3Sdk> | undefined
+let athena: Promise<AthenaSdk> | undefined
 
 /** Loads an SDK package (CommonJS) on first use. */
 export function loadSdkPackage<T>(name: string): Promise<T> {
@@ -54,4 +58,14 @@ export function organizationsSdk(): Promise<OrganizationsSdk> {
 export function accountSdk(): Promise<AccountSdk> {
   account ??= loadSdkPackage<AccountSdk>('@aws-sdk/client-account')
   return account
+}
+
+export function s3Sdk(): Promise<S3Sdk> {
+  s3 ??= loadSdkPackage<S3Sdk>('@aws-sdk/client-s3')
+  return s3
+}
+
+export function athenaSdk(): Promise<AthenaSdk> {
+  athena ??= loadSdkPackage<AthenaSdk>('@aws-sdk/client-athena')
+  return athena
 }
