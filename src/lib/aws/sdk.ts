@@ -11,6 +11,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 export type KmsSdk = typeof import('@aws-sdk/client-kms')
 export type CloudTrailSdk = typeof import('@aws-sdk/client-cloudtrail')
 export type StsSdk = typeof import('@aws-sdk/client-sts')
+export type EncryptionSdk = typeof import('@aws-crypto/client-node')
 
 // The SDK packages are CommonJS: loading them with require() rather than import() spares Node
 // the scan of each package's source for its named exports (about 10 ms for the KMS client).
@@ -19,6 +20,7 @@ const load = createRequire(import.meta.url)
 let kms: Promise<KmsSdk> | undefined
 let cloudtrail: Promise<CloudTrailSdk> | undefined
 let sts: Promise<StsSdk> | undefined
+let encryption: Promise<EncryptionSdk> | undefined
 
 /** Loads an SDK package (CommonJS) on first use. */
 export function loadSdkPackage<T>(name: string): Promise<T> {
@@ -40,4 +42,10 @@ export function cloudtrailSdk(): Promise<CloudTrailSdk> {
 export function stsSdk(): Promise<StsSdk> {
   sts ??= loadSdkPackage<StsSdk>('@aws-sdk/client-sts')
   return sts
+}
+
+/** The AWS Encryption SDK (message format, KMS keyring), for `data encrypt|decrypt|inspect` only. */
+export function encryptionSdk(): Promise<EncryptionSdk> {
+  encryption ??= loadSdkPackage<EncryptionSdk>('@aws-crypto/client-node')
+  return encryption
 }
