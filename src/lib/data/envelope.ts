@@ -173,7 +173,7 @@ export async function decryptData(input: DataInput, output: DataOutput, kmsFor: 
     const failure = error instanceof KmsctlError ? undefined : kms.firstFailure()
     if (failure) {
       if (failure.code === 'INVALID_CIPHERTEXT') {
-        throw new KmsctlError('AUTHENTICATION_FAILED', `KMS could not decrypt the message's data key (${failure.awsCode}): the header was tampered with, or its encryption context differs from the one the data key was encrypted with.`, {
+        throw new KmsctlError('AUTHENTICATION_FAILED', `Authentication failed: KMS could not decrypt the message's data key (${failure.awsCode}): the header was tampered with, or its encryption context differs from the one the data key was encrypted with.`, {
           awsCode: failure.awsCode,
           awsMessage: failure.awsMessage,
           cause: failure,
@@ -185,7 +185,7 @@ export async function decryptData(input: DataInput, output: DataOutput, kmsFor: 
     }
 
     const failure2 = decryptFailure(error, progress)
-    if (failure2.code === 'AUTHENTICATION_FAILED' || failure2.code === 'TRUNCATED') {
+    if (failure2.code === 'AUTHENTICATION_FAILED') {
       const problem = await structuralProblem(input)
       if (problem) {
         throw new KmsctlError('TRUNCATED', `The message is truncated or has bytes added: ${problem.replace(/^The /, 'the ')}${progress.streamedToStdout ? ' Output already written to stdout must not be used.' : ''}`, {

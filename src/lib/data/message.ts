@@ -154,9 +154,9 @@ export function decryptFailure(error: unknown, progress: DecryptProgress): Kmsct
       })
     }
 
-    return new KmsctlError('NOT_A_MESSAGE', `Not an AWS Encryption SDK message, or its header is corrupt: ${firstLine(message)}.`, {
+    return new KmsctlError('NOT_A_MESSAGE', `The message header is malformed (${firstLine(message)}): the file was tampered with or corrupted, or is not an AWS Encryption SDK message.`, {
       cause: error,
-      remedy: 'Check that the file is the output of kmsctl data encrypt or another AWS Encryption SDK, and intact.',
+      remedy: 'Check that the file is the output of kmsctl data encrypt or another AWS Encryption SDK, and intact (kmsctl data inspect FILE).',
     })
   }
 
