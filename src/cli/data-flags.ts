@@ -5,6 +5,7 @@ import {DEFAULT_MAX_ENCRYPTED_DATA_KEYS} from '../lib/data/envelope.js'
 
 export const outputFlags = {
   force: Flags.boolean({description: 'Replace the output file if it exists.'}),
+  fsync: Flags.boolean({description: 'Flush the output file to disk before renaming it into place (survives a power loss; slower).'}),
   output: Flags.string({char: 'o', description: 'Write to this file (written to a temporary file beside it, then renamed); - or none: stdout.'}),
 }
 

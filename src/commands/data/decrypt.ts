@@ -73,7 +73,7 @@ With -o, plaintext goes to a temporary file beside the target (mode 0600) that i
     try {
       const kms = await this.aws.kms()
       const expectKeyArns = flags.discovery ? undefined : (await resolveKeyArns(kms, expectKeys)).map((k) => k.arn)
-      const output = await openOutput(flags.output)
+      const output = await openOutput(flags.output, {fsync: flags.fsync})
       const r = await decryptData(input, output, kmsForRegions(this.aws), {
         discovery: flags.discovery ? {accountIds: accounts, partition: flags.partition} : undefined,
         expectContext,

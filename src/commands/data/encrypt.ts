@@ -72,7 +72,7 @@ The encryption context is not secret (anyone can read it with data inspect) but 
       const kms = await this.aws.kms()
       const keys = await resolveKeyArns(kms, flags.key)
       for (const k of keys) checkEncryptionKey(k)
-      const output = await openOutput(flags.output)
+      const output = await openOutput(flags.output, {fsync: flags.fsync})
       const r = await encryptData(input, output, kmsForRegions(this.aws), {
         context,
         frameLength: flags['frame-length'],

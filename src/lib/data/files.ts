@@ -1,7 +1,7 @@
 // Where data comes from and goes to: a file or stdin ("-"), a file or stdout.
 //
-// A file output is written to a temporary file in the same directory (mode 0600), flushed to disk
-// and renamed over the final path only when everything succeeded; on any failure (or Ctrl-C) the
+// A file output is written to a temporary file in the same directory (mode 0600) and renamed over
+// the final path only when everything succeeded (optionally flushed to disk first); on any failure (or Ctrl-C) the
 // temporary file is deleted. So the final path never holds partial or unauthenticated output.
 import {randomBytes} from 'node:crypto'
 import {createReadStream, createWriteStream, unlinkSync} from 'node:fs'
@@ -108,8 +108,12 @@ class Counter extends Transform {
   }
 }
 
-/** Opens the output: stdout for undefined or "-", else a temporary file beside `path`. */
-export async function openOutput(path: string | undefined): Promise<DataOutput> {
+/**
+ * Opens the output: stdout for undefined or "-", else a temporary file beside `path`. With `fsync`,
+ * the temporary file is flushed to disk before the rename, so that the final path holds the whole
+ * output even after a power loss (at the cost of waiting for the disk).
+ */
+export async function openOutput(path: string | undefined, options: {fsync?: boolean} = {}): Promise<DataOutput> {
   const counter = new Counter({highWaterMark: READ_CHUNK})
   if (path === undefined || path === '-') {
     counter.pipe(process.stdout)
@@ -168,7 +172,7 @@ export async function openOutput(path: string | undefined): Promise<DataOutput> 
     },
     commit: async () => {
       await finished
-      await handle.sync()
+      if (options.fsync) await handle.sync()
       await close()
       await rename(tmp, path)
       pending.delete(tmp)
