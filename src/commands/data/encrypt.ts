@@ -32,7 +32,7 @@ export default class DataEncrypt extends KmsctlCommand<typeof DataEncrypt> {
 
   static override description = `Encrypt a file (any size, streamed) with envelope encryption, in the AWS Encryption SDK message format.
 KMS generates a data key under the first --key (GenerateDataKey) and encrypts a copy of it under each further --key (Encrypt); the data is encrypted here with AES-256-GCM, in frames, and the encrypted data keys travel in the message header with the encryption context. Any AWS Encryption SDK (and its CLI) can decrypt the result, given kms:Decrypt on one of the keys.
-The algorithm suite commits to the data key (key commitment) and, by default, signs the whole message with an ECDSA P-384 key made for this message (--algorithm committed leaves the signature out: faster, but anyone who can decrypt could also forge a message).
+The algorithm suite commits to the data key (key commitment). By default it is ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY (--algorithm committed): the data is authenticated under the data key, so anyone who can decrypt the data key could also have written the message. --algorithm committed-signed (the SDK's own default) adds an ECDSA P-384 signature over the whole message with a key made for this message, so that readers who may decrypt cannot forge messages: use it when those who decrypt are less trusted than those who encrypt (it costs a SHA-384 pass over the data, about half the throughput).
 The encryption context is not secret (anyone can read it with data inspect) but it is authenticated: decrypt needs the same context, and CloudTrail records it with each GenerateDataKey and Decrypt. Without -o the ciphertext goes to stdout (never to a terminal).`
 
   static override examples = [
@@ -45,8 +45,8 @@ The encryption context is not secret (anyone can read it with data inspect) but 
     ...outputFlags,
     ...maxDataKeysFlag,
     algorithm: Flags.string({
-      default: 'committed-signed',
-      description: 'Algorithm suite: committed-signed (AES-256-GCM, key commitment, ECDSA P-384 signature) or committed (no signature).',
+      default: 'committed',
+      description: 'Algorithm suite: committed (AES-256-GCM with key commitment) or committed-signed (plus an ECDSA P-384 signature over the message).',
       options: Object.keys(SUITES),
     }),
     context: Flags.string({description: 'Encryption context pair k=v; repeat for several.', multiple: true}),
