@@ -1,6 +1,6 @@
 import {CreateKeyCommand, SignCommand, VerifyCommand} from '@aws-sdk/client-kms'
 import {expect} from 'chai'
-import {createHash, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify, constants} from 'node:crypto'
+import {type KeyObject, createHash, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify, constants} from 'node:crypto'
 import {Readable} from 'node:stream'
 
 import {signDigest, verifyDigest} from '../../../src/lib/data/digest-sign.js'
@@ -21,7 +21,7 @@ describe('data signatures', () => {
       ['ec', {namedCurve: 'secp256k1'}, 'ECDSA_SHA_256'],
     ] as const) {
       it(`${alg}: our signature verifies with node:crypto over the message, and the reverse`, () => {
-        const {privateKey, publicKey} = generateKeyPairSync(type as 'rsa', options as never)
+        const {privateKey, publicKey} = generateKeyPairSync(type as 'rsa', options as never) as unknown as {privateKey: KeyObject; publicKey: KeyObject}
         const hash = 'sha' + alg.slice(-3)
         const digest = createHash(hash).update(message).digest()
         const padding = alg.startsWith('RSASSA_PSS') ? {padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: digest.length} : alg.startsWith('RSASSA') ? {padding: constants.RSA_PKCS1_PADDING} : {}
