@@ -10,7 +10,7 @@ import {join} from 'node:path'
 import {decryptData, encryptData} from '../../../src/lib/data/envelope.js'
 import {openInput, openOutput} from '../../../src/lib/data/files.js'
 import {KmsctlError} from '../../../src/lib/errors.js'
-import {type Sandbox, newSandbox} from '../sandbox/helpers.js'
+import {type Sandbox, newSandbox} from '../../sandbox/helpers.js'
 
 describe('data envelope: encryptData / decryptData', function () {
   this.timeout(60_000)

@@ -11,7 +11,7 @@ import {encryptData} from '../../../src/lib/data/envelope.js'
 import {openInput, openOutput} from '../../../src/lib/data/files.js'
 import {inspectMessage} from '../../../src/lib/data/inspect.js'
 import {KmsctlError} from '../../../src/lib/errors.js'
-import {newSandbox} from '../sandbox/helpers.js'
+import {newSandbox} from '../../sandbox/helpers.js'
 
 describe('data inspect', function () {
   this.timeout(30_000)

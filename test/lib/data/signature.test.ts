@@ -7,7 +7,7 @@ import {signDigest, verifyDigest} from '../../../src/lib/data/digest-sign.js'
 import {chooseSigningAlgorithm, parseSignatureDocument, signFile, verifyFile} from '../../../src/lib/data/signature.js'
 import {KmsctlError} from '../../../src/lib/errors.js'
 import {stubKms} from '../kms-stub.js'
-import {newSandbox} from '../sandbox/helpers.js'
+import {newSandbox} from '../../sandbox/helpers.js'
 
 const file = (data: Buffer, name = 'f.bin') => ({name, stream: () => Readable.from([data.subarray(0, 3), data.subarray(3)])})
 
