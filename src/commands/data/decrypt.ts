@@ -50,6 +50,7 @@ With -o, plaintext goes to a temporary file beside the target (mode 0600) that i
     'expect-context': Flags.string({description: 'Pair k=v the message\'s encryption context must contain; repeat for several.', multiple: true}),
     'expect-key': Flags.string({description: 'Key (ID, ARN, alias) the data key must be encrypted under; repeat for several.', multiple: true}),
     partition: Flags.string({default: 'aws', description: 'With --discovery: the AWS partition of the accounts.'}),
+    'require-signature': Flags.boolean({description: 'Refuse a message without a signature (only committed-signed messages prove who wrote them).'}),
   }
 
   async run(): Promise<DataDecryptResult> {
@@ -79,6 +80,7 @@ With -o, plaintext goes to a temporary file beside the target (mode 0600) that i
         expectContext,
         expectKeyArns,
         maxEncryptedDataKeys: flags['max-encrypted-data-keys'],
+        requireSigned: flags['require-signature'],
       })
       this.note(
         `Decrypted ${input.name === '-' ? 'stdin' : input.name} to ${output.name === '-' ? 'stdout' : output.name} (${shortBytes(r.bytesOut)}) with ${r.decryptedWith ?? 'KMS'}` +

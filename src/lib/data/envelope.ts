@@ -5,10 +5,10 @@
 //
 // Memory stays flat whatever the size: data flows through in chunks of READ_CHUNK bytes and frames
 // of frameLength bytes, with back-pressure from the output.
-import type {EncryptionContext, KeyringNode, NodeDecryptionMaterial, NodeEncryptionMaterial} from '@aws-crypto/client-node'
+import type {EncryptionContext, KeyringNode, NodeDecryptionMaterial, NodeEncryptionMaterial} from '@aws-crypto/material-management-node'
 import {pipeline} from 'node:stream/promises'
 
-import {encryptionSdk} from '../aws/sdk.js'
+import {type EncryptionSdk, encryptionSdk} from '../aws/sdk.js'
 import {KmsctlError, usageError} from '../errors.js'
 import type {DataInput, DataOutput} from './files.js'
 import {structuralProblem} from './inspect.js'
@@ -36,6 +36,22 @@ export interface EnvelopeResult {
   bytesOut: number
 }
 
+let KeyringClass: (new (input: Record<string, unknown>) => KeyringNode) | undefined
+
+/**
+ * The SDK's KMS keyring for Node (what @aws-crypto/kms-keyring-node's KmsKeyringNode is), always given
+ * kmsctl's client supplier.
+ */
+function kmsKeyring(sdk: EncryptionSdk, input: Record<string, unknown>): KeyringNode {
+  if (!KeyringClass) {
+    // The SDK's base class refuses to be instantiated itself: a subclass, as the SDK's own.
+    const Base = sdk.kmsKeyring.KmsKeyringClass(sdk.materials.KeyringNode as never) as unknown as new (input: Record<string, unknown>) => object
+    KeyringClass = class KmsKeyringNode extends Base {} as unknown as new (input: Record<string, unknown>) => KeyringNode
+  }
+
+  return new KeyringClass(input)
+}
+
 /** Validates the context pairs the user gave for a message. */
 export function checkContext(context: Record<string, string>, flag: string): void {
   for (const k of Object.keys(context)) {
@@ -52,15 +68,15 @@ export function checkFrameLength(frameLength: number): void {
 }
 
 export async function encryptData(input: DataInput, output: DataOutput, kmsFor: KmsForRegion, options: EncryptOptions): Promise<EnvelopeResult & {kms: KmsAccess}> {
-  const {CommitmentPolicy, KmsKeyringNode, buildClient} = await encryptionSdk()
+  const sdk = await encryptionSdk()
   if (options.keyArns.length > options.maxEncryptedDataKeys) {
     throw usageError(`${options.keyArns.length} keys is more than --max-encrypted-data-keys ${options.maxEncryptedDataKeys}.`, 'Try this: fewer --key flags, or raise --max-encrypted-data-keys.')
   }
 
   const kms = new KmsAccess(kmsFor)
   const [generatorKeyId, ...keyIds] = options.keyArns
-  const keyring = new KmsKeyringNode({clientProvider: kms.clientProvider() as never, generatorKeyId, keyIds})
-  const {encryptStream} = buildClient({commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT, maxEncryptedDataKeys: options.maxEncryptedDataKeys})
+  const keyring = kmsKeyring(sdk, {clientProvider: kms.clientProvider(), generatorKeyId, keyIds})
+  const {encryptStream} = sdk.encrypt.buildEncrypt({commitmentPolicy: sdk.materials.CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT, maxEncryptedDataKeys: options.maxEncryptedDataKeys})
   const stream = encryptStream(keyring, {
     encryptionContext: options.context,
     frameLength: options.frameLength,
@@ -97,6 +113,8 @@ export interface DecryptOptions {
   /** Pairs the message's encryption context must contain. */
   expectContext: Record<string, string>
   maxEncryptedDataKeys: number
+  /** Refuse messages without a signature (suites other than committed-signed). */
+  requireSigned?: boolean
 }
 
 export interface DecryptResult extends EnvelopeResult {
@@ -107,14 +125,13 @@ export interface DecryptResult extends EnvelopeResult {
 
 export async function decryptData(input: DataInput, output: DataOutput, kmsFor: KmsForRegion, options: DecryptOptions): Promise<DecryptResult> {
   const sdk = await encryptionSdk()
-  const {CommitmentPolicy, KmsKeyringNode, NodeDefaultCryptographicMaterialsManager, buildClient} = sdk
   const kms = new KmsAccess(kmsFor)
   const keyring = options.discovery
-    ? new KmsKeyringNode({clientProvider: kms.clientProvider() as never, discovery: true, discoveryFilter: {accountIDs: options.discovery.accountIds, partition: options.discovery.partition}})
-    : new KmsKeyringNode({clientProvider: kms.clientProvider() as never, keyIds: options.expectKeyArns ?? []})
+    ? kmsKeyring(sdk, {clientProvider: kms.clientProvider(), discovery: true, discoveryFilter: {accountIDs: options.discovery.accountIds, partition: options.discovery.partition}})
+    : kmsKeyring(sdk, {clientProvider: kms.clientProvider(), keyIds: options.expectKeyArns ?? []})
   const progress = {headerAuthenticated: false, headerRead: false, streamedToStdout: false}
   let header: HeaderSummary | undefined
-  const inner = new NodeDefaultCryptographicMaterialsManager(keyring as unknown as KeyringNode)
+  const inner = new sdk.materials.NodeDefaultCryptographicMaterialsManager(keyring)
   // A materials manager around the SDK's default one: it sees the header before any KMS call, so a
   // message whose context lacks a required pair, or whose data keys are all under other keys, is
   // refused without calling KMS.
@@ -130,6 +147,13 @@ export async function decryptData(input: DataInput, output: DataOutput, kmsFor: 
         suiteId: request.suite.id,
         version: 0,
       })
+      if (options.requireSigned && !header.algorithm.signed) {
+        throw new KmsctlError('REFUSED', `The message is not signed (${header.algorithm.name}) and --require-signature was given. Nothing was decrypted.`, {
+          exitCode: 1,
+          remedy: 'Ask the sender to encrypt with --algorithm committed-signed, or drop --require-signature if anyone who may decrypt may also write.',
+        })
+      }
+
       const mismatches = contextMismatches(options.expectContext, request.encryptionContext)
       if (mismatches.length > 0) {
         throw new KmsctlError('CONTEXT_MISMATCH', `The message's encryption context does not match --expect-context: ${mismatches.join('; ')}. Nothing was decrypted.`, {
@@ -153,7 +177,7 @@ export async function decryptData(input: DataInput, output: DataOutput, kmsFor: 
     getEncryptionMaterials: (request: unknown) => inner.getEncryptionMaterials(request as never) as Promise<NodeEncryptionMaterial>,
   }
 
-  const {decryptStream} = buildClient({commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT, maxEncryptedDataKeys: options.maxEncryptedDataKeys})
+  const {decryptStream} = sdk.decrypt.buildDecrypt({commitmentPolicy: sdk.materials.CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT, maxEncryptedDataKeys: options.maxEncryptedDataKeys})
   const stream = decryptStream(cmm as never)
   stream.once('MessageHeader', (h: Parameters<typeof summariseHeader>[0]) => {
     progress.headerAuthenticated = true

@@ -36,7 +36,7 @@ type Deserializer = (buffer: Uint8Array, options: {maxEncryptedDataKeys: number 
 async function deserializer(): Promise<Deserializer> {
   const [{deserializeFactory}, {NodeAlgorithmSuite}] = await Promise.all([
     loadSdkPackage<typeof import('@aws-crypto/serialize')>('@aws-crypto/serialize'),
-    loadSdkPackage<typeof import('@aws-crypto/client-node')>('@aws-crypto/client-node'),
+    loadSdkPackage<typeof import('@aws-crypto/material-management-node')>('@aws-crypto/material-management-node'),
   ])
   const toUtf8 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')
   return deserializeFactory(toUtf8, NodeAlgorithmSuite).deserializeMessageHeader as unknown as Deserializer

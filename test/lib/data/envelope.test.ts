@@ -117,6 +117,21 @@ describe('data envelope: encryptData / decryptData', function () {
     expect(readdirSync(dir).filter((f) => f.includes('t.out'))).to.deep.equal([])
   })
 
+  it('with requireSigned, refuses an unsigned message before any call to KMS', async () => {
+    writeFileSync(join(dir, 'unsigned'), 'u')
+    await encryptData(await openInput(join(dir, 'unsigned')), await openOutput(join(dir, 'unsigned.enc')), kmsFor, {
+      context: {},
+      frameLength: 4096,
+      keyArns: [a],
+      maxEncryptedDataKeys: 10,
+      suite: 'committed',
+    })
+    const e = await failure(decrypt('unsigned', {requireSigned: true}))
+    expect(e.code).to.equal('REFUSED')
+    expect(e.message).to.equal('The message is not signed (ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY) and --require-signature was given. Nothing was decrypted.')
+    expect((await decrypt('two', {expectKeyArns: [b], requireSigned: true})).bytesOut).to.equal(10_000)
+  })
+
   it('refuses more data keys than maxEncryptedDataKeys', async () => {
     await encrypt('many', Buffer.from('z'), [a, b])
     const e = await failure(decrypt('many', {maxEncryptedDataKeys: 1}))
