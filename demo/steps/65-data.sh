@@ -1,7 +1,6 @@
 # Protecting data: envelope encryption of a file (AWS Encryption SDK format) and file signatures.
 section "Protecting data: encrypt, decrypt, sign, verify"
 kmsctl key create --alias alias/demo-backups --description "Backups" --json >/dev/null
-kmsctl key create --alias alias/demo-release-signing --spec ECC_NIST_P256 --usage SIGN_VERIFY --json >/dev/null
 printf 'db_password=%s\napi_token=%s\n' "not-a-real-secret" "also-not-real" > "$DEMO_WORK/secrets.env"
 
 # Encrypt under an alias with an encryption context: KMS makes the data key, the file is encrypted here.
@@ -20,7 +19,8 @@ printf '\x00' | dd of="$DEMO_WORK/tampered.enc" bs=1 seek=$((size - 20)) conv=no
 step_fails data decrypt "$DEMO_WORK/tampered.enc" --expect-key alias/demo-backups -o "$DEMO_WORK/tampered.out"
 [ ! -e "$DEMO_WORK/tampered.out" ] && echo "(no $DEMO_WORK/tampered.out was written)"
 
-# Sign a release artefact: hashed here, only the digest goes to KMS; verify with KMS, then offline.
+# Sign a release artefact with the release-signing key (RSA): hashed here, only the digest goes to KMS;
+# verify with KMS, then offline with the public key.
 head -c 200000 /dev/urandom > "$DEMO_WORK/release-1.0.tar.gz"
 step data sign "$DEMO_WORK/release-1.0.tar.gz" --key alias/demo-release-signing
 step data verify "$DEMO_WORK/release-1.0.tar.gz"

@@ -20,7 +20,7 @@ export default class DataSign extends KmsctlCommand<typeof DataSign> {
 
   static override description = `Sign a file (any size) with an asymmetric KMS key: the file is hashed here in one streamed pass and only its digest is sent to KMS (Sign with MessageType DIGEST).
 Writes a small JSON signature document (key ARN, signing algorithm, digest algorithm and hex digest, base64 signature, time) to FILE.sig.json, or -o PATH. data verify checks it, with KMS or offline with the public key; anyone can also check it with the public key and openssl, since the signature is the standard one over the file with that hash.
-The key must be an RSA or ECC key with KeyUsage SIGN_VERIFY; the algorithm defaults to the key's first (ECDSA_SHA_256 for ECC_NIST_P256, RSASSA_PSS_SHA_256 for RSA).`
+The key must be an RSA or ECC key with KeyUsage SIGN_VERIFY; the algorithm defaults to the key's first (ECDSA_SHA_256 for ECC_NIST_P256, RSASSA_PKCS1_V1_5_SHA_256 for RSA, as KMS lists them).`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> release-1.4.0.tar.gz --key alias/release-signing', description: 'Writes release-1.4.0.tar.gz.sig.json'},
