@@ -114,6 +114,6 @@ export async function withPrincipal(error: KmsctlError, caller: () => Promise<{a
     awsMessage: error.awsMessage,
     cause: error.cause,
     details: {...error.details, principal: arn},
-    remedy: error.remedy,
+    remedy: error.remedy?.replace('YOUR_ARN', arn),
   })
 }

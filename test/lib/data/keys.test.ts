@@ -50,10 +50,11 @@ describe('data keys', () => {
   })
 
   it('names the calling principal on access denied', async () => {
-    const e = new KmsctlError('ACCESS_DENIED', 'Access denied: you are not allowed to call kms:Decrypt on k.')
+    const e = new KmsctlError('ACCESS_DENIED', 'Access denied: you are not allowed to call kms:Decrypt on k.', {remedy: 'kmsctl policy simulate k --principal YOUR_ARN --action kms:Decrypt'})
     const named = await withPrincipal(e, async () => ({arn: 'arn:aws:iam::111122223333:user/ops'}))
     expect(named.message).to.equal('Access denied: you are not allowed to call kms:Decrypt on k (as arn:aws:iam::111122223333:user/ops).')
     expect(named.details).to.deep.equal({principal: 'arn:aws:iam::111122223333:user/ops'})
+    expect(named.remedy).to.equal('kmsctl policy simulate k --principal arn:aws:iam::111122223333:user/ops --action kms:Decrypt')
     const other = new KmsctlError('DISABLED', 'x')
     expect(await withPrincipal(other, async () => ({arn: 'a'}))).to.equal(other)
     expect(await withPrincipal(e, async () => {
