@@ -11,6 +11,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, SANDBOX_REGION} from '../../src/sandbox/constants.js'
+import {runAws} from '../helpers/awscli.js'
 import {binRun, json, runCli} from '../helpers/cli.js'
 import {type SandboxServer, startSandboxServer} from '../helpers/sandbox-server.js'
 
@@ -373,6 +374,20 @@ describe('e2e: data encrypt, decrypt, inspect, sign, verify', function () {
         expect(r.code).to.equal(1)
         expect(json(r)).to.deep.include({reason: 'signature-invalid', valid: false})
       }
+    })
+
+    it('the AWS CLI verifies the signature (MessageType DIGEST), and so does openssl with the public key', async () => {
+      const doc = JSON.parse(readFileSync(path('release.tar.sig.json'), 'utf8'))
+      const target = {accessKeyId: DEFAULT_ACCESS_KEY_ID, home: work, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY, url: server.url}
+      writeFileSync(path('digest.bin'), Buffer.from(doc.digest.hex, 'hex'))
+      writeFileSync(path('sig.der'), Buffer.from(doc.signature, 'base64'))
+      const aws = await runAws(target, ['kms', 'verify', '--key-id', doc.keyArn, '--message', `fileb://${path('digest.bin')}`, '--message-type', 'DIGEST', '--signature', `fileb://${path('sig.der')}`, '--signing-algorithm', 'ECDSA_SHA_256'])
+      expect(aws.code, aws.stderr).to.equal(0)
+      expect(aws.json.SignatureValid).to.equal(true)
+      const pub = await runAws(target, ['kms', 'get-public-key', '--key-id', doc.keyArn])
+      writeFileSync(path('pub.der'), Buffer.from(pub.json.PublicKey, 'base64'))
+      const ossl = await shell('openssl pkey -pubin -inform DER -in pub.der -out pub.pem && openssl dgst -sha256 -verify pub.pem -signature sig.der release.tar')
+      expect(ossl.code, ossl.stderr).to.equal(0)
     })
 
     it('a symmetric key asked to sign is refused with the fix', async () => {
