@@ -71,10 +71,11 @@ With -o, plaintext goes to a temporary file beside the target (mode 0600) that i
     if (toStdout && this.jsonEnabled()) throw usageError('--json prints its document on stdout: the plaintext needs -o FILE.', 'Try this: -o FILE --json')
     const input = await openInput(this.args.file)
     await checkOutputPath(flags.output, {force: flags.force, input: input.name})
+    // Opened before anything is sent: an output that cannot be written stops the command first.
+    const output = await openOutput(flags.output, {fsync: flags.fsync})
     try {
       const kms = await this.aws.kms()
       const expectKeyArns = flags.discovery ? undefined : (await resolveKeyArns(kms, expectKeys)).map((k) => k.arn)
-      const output = await openOutput(flags.output, {fsync: flags.fsync})
       const r = await decryptData(input, output, kmsForRegions(this.aws), {
         discovery: flags.discovery ? {accountIds: accounts, partition: flags.partition} : undefined,
         expectContext,
@@ -99,6 +100,7 @@ With -o, plaintext goes to a temporary file beside the target (mode 0600) that i
         output: output.name,
       }
     } catch (error) {
+      await output.abort()
       throw error instanceof KmsctlError ? await withPrincipal(error, () => this.aws.callerIdentity()) : error
     }
   }

@@ -68,11 +68,12 @@ The encryption context is not secret (anyone can read it with data inspect) but 
 
     const input = await openInput(this.args.file)
     await checkOutputPath(flags.output, {force: flags.force, input: input.name})
+    // Opened before anything is sent: an output that cannot be written stops the command first.
+    const output = await openOutput(flags.output, {fsync: flags.fsync})
     try {
       const kms = await this.aws.kms()
       const keys = await resolveKeyArns(kms, flags.key)
       for (const k of keys) checkEncryptionKey(k)
-      const output = await openOutput(flags.output, {fsync: flags.fsync})
       const r = await encryptData(input, output, kmsForRegions(this.aws), {
         context,
         frameLength: flags['frame-length'],
@@ -97,6 +98,7 @@ The encryption context is not secret (anyone can read it with data inspect) but 
       )
       return result
     } catch (error) {
+      await output.abort()
       throw error instanceof KmsctlError ? await withPrincipal(error, () => this.aws.callerIdentity()) : error
     }
   }

@@ -7,7 +7,8 @@ import {join} from 'node:path'
 
 import {A, commandContext, meta} from '../alias/fixtures.js'
 
-describe('data commands: usage errors send nothing', () => {
+describe('data commands: usage errors send nothing', function () {
+  this.timeout(30_000)
   const t = commandContext()
   let dir: string
   let file: string
@@ -29,6 +30,7 @@ describe('data commands: usage errors send nothing', () => {
     ['a missing input', () => ['data', 'encrypt', join(dir, 'nope'), '--key', A, '-o', join(dir, 'o')], 'no such file'],
     ['the input as output', () => ['data', 'encrypt', file, '--key', A, '--force', '-o', file], 'is the input file'],
     ['an existing output', () => ['data', 'decrypt', file, '--expect-key', A, '-o', file + '.x'], 'already exists'],
+    ['an output directory that does not exist', () => ['data', 'encrypt', file, '--key', A, '-o', join(dir, 'no', 'such', 'dir', 'o')], 'Cannot write in'],
     ['a frame length out of range', () => ['data', 'encrypt', file, '--key', A, '--frame-length', '0', '-o', join(dir, 'o')], '--frame-length 0 is out of range'],
     ['signing stdin without -o', () => ['data', 'sign', '-', '--key', A], 'Signing stdin: say where the signature document goes.'],
     ['verify without a signature document', () => ['data', 'verify', file], 'Cannot read the signature document'],
