@@ -114,8 +114,8 @@ class Counter extends Transform {
  * output even after a power loss (at the cost of waiting for the disk).
  */
 export async function openOutput(path: string | undefined, options: {fsync?: boolean} = {}): Promise<DataOutput> {
-  const counter = new Counter({highWaterMark: READ_CHUNK})
   if (path === undefined || path === '-') {
+    const counter = new Counter({highWaterMark: READ_CHUNK})
     counter.pipe(process.stdout)
     return {
       abort: async () => {},
@@ -144,12 +144,11 @@ export async function openOutput(path: string | undefined, options: {fsync?: boo
   }
 
   pending.add(tmp)
+  // The pipeline writes to the file stream directly (it counts what it wrote).
   const file = createWriteStream('', {autoClose: false, fd: handle.fd, highWaterMark: READ_CHUNK} as never)
-  counter.pipe(file)
   const finished = new Promise<void>((resolve, reject) => {
     file.once('finish', resolve)
     file.once('error', reject)
-    counter.once('error', reject)
   })
   finished.catch(() => {})
   let closed = false
@@ -161,14 +160,13 @@ export async function openOutput(path: string | undefined, options: {fsync?: boo
 
   return {
     abort: async () => {
-      counter.unpipe(file)
       file.destroy()
       await close()
       pending.delete(tmp)
       await unlink(tmp).catch(() => {})
     },
     get bytes() {
-      return counter.bytes
+      return file.bytesWritten
     },
     commit: async () => {
       await finished
@@ -179,6 +177,6 @@ export async function openOutput(path: string | undefined, options: {fsync?: boo
     },
     end: true,
     name: path,
-    stream: counter,
+    stream: file,
   }
 }
