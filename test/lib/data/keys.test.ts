@@ -3,7 +3,7 @@ import {expect} from 'chai'
 
 import {checkEncryptionKey, checkSigningKey, resolveKeyArns, withPrincipal} from '../../../src/lib/data/keys.js'
 import {KmsctlError} from '../../../src/lib/errors.js'
-import {stubKms} from '../kms-stub.js'
+import {mockSdk} from '../../helpers/mock-sdk.js'
 
 const ARN = 'arn:aws:kms:us-east-1:111122223333:key/11111111-1111-4111-8111-111111111111'
 const meta = (extra: Record<string, unknown> = {}) => ({Arn: ARN, KeyId: '11111111-1111-4111-8111-111111111111', KeySpec: 'SYMMETRIC_DEFAULT', KeyState: 'Enabled', KeyUsage: 'ENCRYPT_DECRYPT', ...extra}) as never
@@ -20,18 +20,18 @@ function thrown(fn: () => void): KmsctlError {
 }
 
 describe('data keys', () => {
-  const t = stubKms()
+  const t = mockSdk()
 
   it('resolves aliases to key ARNs once each', async () => {
-    t.mock.on(DescribeKeyCommand).resolves({KeyMetadata: meta()})
-    const keys = await resolveKeyArns(t.kms, ['alias/a', ARN])
+    t.kms.on(DescribeKeyCommand).resolves({KeyMetadata: meta()})
+    const keys = await resolveKeyArns(t.kmsClient(), ['alias/a', ARN])
     expect(keys.map((k) => k.arn)).to.deep.equal([ARN])
   })
 
   it('uses a key ARN as given when DescribeKey is denied; an alias then needs the ARN', async () => {
-    t.mock.on(DescribeKeyCommand).rejects(denied())
-    expect((await resolveKeyArns(t.kms, [ARN]))[0]).to.deep.equal({arn: ARN, ref: ARN})
-    const e = await resolveKeyArns(t.kms, ['alias/a']).catch((error: unknown) => error as KmsctlError)
+    t.kms.on(DescribeKeyCommand).rejects(denied())
+    expect((await resolveKeyArns(t.kmsClient(), [ARN]))[0]).to.deep.equal({arn: ARN, ref: ARN})
+    const e = await resolveKeyArns(t.kmsClient(), ['alias/a']).catch((error: unknown) => error as KmsctlError)
     expect((e as KmsctlError).message).to.equal('Cannot resolve alias/a to a key ARN: kms:DescribeKey is denied.')
   })
 

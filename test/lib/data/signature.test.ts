@@ -6,7 +6,7 @@ import {Readable} from 'node:stream'
 import {signDigest, verifyDigest} from '../../../src/lib/data/digest-sign.js'
 import {chooseSigningAlgorithm, parseSignatureDocument, signFile, verifyFile} from '../../../src/lib/data/signature.js'
 import {KmsctlError} from '../../../src/lib/errors.js'
-import {stubKms} from '../kms-stub.js'
+import {mockSdk} from '../../helpers/mock-sdk.js'
 import {newSandbox} from '../../sandbox/helpers.js'
 
 const file = (data: Buffer, name = 'f.bin') => ({name, stream: () => Readable.from([data.subarray(0, 3), data.subarray(3)])})
@@ -78,19 +78,19 @@ describe('data signatures', () => {
   })
 
   describe('with KMS stubbed', () => {
-    const t = stubKms()
+    const t = mockSdk()
     it('sends only the digest (MessageType DIGEST); a KMSInvalidSignatureException is a bad signature, not an error', async () => {
       const data = Buffer.from('x'.repeat(100))
-      t.mock.on(SignCommand).resolves({Signature: new Uint8Array([1, 2, 3])})
-      const doc = await signFile(t.kms, {file: file(data), keyArn: 'arn:k', signingAlgorithm: 'RSASSA_PSS_SHA_512'})
-      const sent = t.mock.commandCalls(SignCommand)[0].args[0].input
+      t.kms.on(SignCommand).resolves({Signature: new Uint8Array([1, 2, 3])})
+      const doc = await signFile(t.kmsClient(), {file: file(data), keyArn: 'arn:k', signingAlgorithm: 'RSASSA_PSS_SHA_512'})
+      const sent = t.kms.commandCalls(SignCommand)[0].args[0].input
       expect(sent.MessageType).to.equal('DIGEST')
       expect(Buffer.from(sent.Message!).equals(createHash('sha512').update(data).digest())).to.equal(true)
       expect(doc.signature).to.equal('AQID')
-      t.mock.on(VerifyCommand).rejects(Object.assign(new Error(''), {name: 'KMSInvalidSignatureException'}))
-      expect(await verifyFile(t.kms, doc, file(data))).to.deep.include({reason: 'signature-invalid', valid: false})
-      t.mock.on(VerifyCommand).rejects(Object.assign(new Error('no'), {name: 'AccessDeniedException'}))
-      const e = await verifyFile(t.kms, doc, file(data)).catch((error: unknown) => error as KmsctlError)
+      t.kms.on(VerifyCommand).rejects(Object.assign(new Error(''), {name: 'KMSInvalidSignatureException'}))
+      expect(await verifyFile(t.kmsClient(), doc, file(data))).to.deep.include({reason: 'signature-invalid', valid: false})
+      t.kms.on(VerifyCommand).rejects(Object.assign(new Error('no'), {name: 'AccessDeniedException'}))
+      const e = await verifyFile(t.kmsClient(), doc, file(data)).catch((error: unknown) => error as KmsctlError)
       expect((e as KmsctlError).code).to.equal('ACCESS_DENIED')
       expect((e as KmsctlError).message).to.contain('kms:Verify')
     })
