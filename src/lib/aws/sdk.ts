@@ -11,6 +11,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 export type KmsSdk = typeof import('@aws-sdk/client-kms')
 export type CloudTrailSdk = typeof import('@aws-sdk/client-cloudtrail')
 export type StsSdk = typeof import('@aws-sdk/client-sts')
+export type S3Sdk = typeof import('@aws-sdk/client-s3')
+export type AthenaSdk = typeof import('@aws-sdk/client-athena')
 /** The parts of the AWS Encryption SDK for JavaScript kmsctl uses (those @aws-crypto/client-node bundles). */
 export interface EncryptionSdk {
   decrypt: typeof import('@aws-crypto/decrypt-node')
@@ -26,6 +28,8 @@ const load = createRequire(import.meta.url)
 let kms: Promise<KmsSdk> | undefined
 let cloudtrail: Promise<CloudTrailSdk> | undefined
 let sts: Promise<StsSdk> | undefined
+let s3: Promise<S3Sdk> | undefined
+let athena: Promise<AthenaSdk> | undefined
 let encryption: Promise<EncryptionSdk> | undefined
 
 /** Loads an SDK package (CommonJS) on first use. */
@@ -63,4 +67,14 @@ export function encryptionSdk(): Promise<EncryptionSdk> {
     loadSdkPackage<EncryptionSdk['materials']>('@aws-crypto/material-management-node'),
   ]).then(([decrypt, encrypt, kmsKeyring, materials]) => ({decrypt, encrypt, kmsKeyring, materials}))
   return encryption
+}
+
+export function s3Sdk(): Promise<S3Sdk> {
+  s3 ??= loadSdkPackage<S3Sdk>('@aws-sdk/client-s3')
+  return s3
+}
+
+export function athenaSdk(): Promise<AthenaSdk> {
+  athena ??= loadSdkPackage<AthenaSdk>('@aws-sdk/client-athena')
+  return athena
 }
