@@ -98,6 +98,7 @@ export async function run() {
   ]
   const mixCmd = (args) => `${quote(process.execPath)} ${quote(binRun)} trail query --source files ${quote(join(data.dir, 'AWSLogs'))} ${args.map((a) => quote(a)).join(' ')} --raw`
   const mixRuns = mixes.map(() => [])
+  const mixCpu = mixes.map(() => [])
   const mixSelected = mixes.map(() => 0)
   const runs = {jq: [], kmsctl: [], zcat: []}
   const cpu = {jq: [], kmsctl: [], zcat: []}
@@ -120,6 +121,7 @@ export async function run() {
         // eslint-disable-next-line no-await-in-loop
         const r = await timed(mixCmd(mix.args), join(work, `mix${m}.out`))
         mixRuns[m].push(r.ms)
+        mixCpu[m].push(r.cpuMs)
         mixSelected[m] = lines(join(work, `mix${m}.out`))
       }
     }
@@ -138,8 +140,16 @@ export async function run() {
     const cpuKmsctl = median(cpu.kmsctl)
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
     const mixResults = [
-      {args: ['--key', key.id, '--event', 'Decrypt'], ms: kmsctl, name: 'key + event', selected, vsZcatTime: kmsctl / zcat},
-      ...mixes.map((mix, m) => ({args: mix.args, ms: median(mixRuns[m]), name: mix.name, selected: mixSelected[m], vsZcatTime: median(mixRuns[m]) / zcat})),
+      {args: ['--key', key.id, '--event', 'Decrypt'], cpuMs: cpuKmsctl, cpuVsZcat: cpuKmsctl / cpuZcat, ms: kmsctl, name: 'key + event', selected, vsZcatTime: kmsctl / zcat},
+      ...mixes.map((mix, m) => ({
+        args: mix.args,
+        cpuMs: median(mixCpu[m]),
+        cpuVsZcat: median(mixCpu[m]) / cpuZcat,
+        ms: median(mixRuns[m]),
+        name: mix.name,
+        selected: mixSelected[m],
+        vsZcatTime: median(mixRuns[m]) / zcat,
+      })),
     ]
     return {
       lines: [
@@ -151,12 +161,13 @@ export async function run() {
         `output identical to jq's selection: ${identical ? 'yes' : 'NO'} (${selected} lines)`,
         `peak memory: ${peak.toFixed(0)} MB for ${files.length} files, ${small.peakMb.toFixed(0)} MB for ${fifth.length} files`,
         `filter mixes, kmsctl's wall time as a share of zcat's (${fmt(zcat)}; target <= 1.00x):`,
-        ...mixResults.map((r) => `  ${r.name.padEnd(38)} ${fmt(r.ms).padStart(9)}  ${r.vsZcatTime.toFixed(2)}x zcat  (${r.selected} records; ${r.args.join(' ')})`),
+        ...mixResults.map((r) => `  ${r.name.padEnd(38)} ${fmt(r.ms).padStart(9)}  ${r.vsZcatTime.toFixed(2)}x zcat  (cpu ${fmt(r.cpuMs)}, ${r.cpuVsZcat.toFixed(2)}x zcat's; ${r.selected} records; ${r.args.join(' ')})`),
       ],
       name: 'trail-files',
       ratios: {
         cpuVsJq: cpuJq / cpuKmsctl,
         cpuVsZcat: cpuZcat / cpuKmsctl,
+        mixesCpuVsZcat: Object.fromEntries(mixResults.map((r) => [r.name, r.cpuVsZcat])),
         mixesVsZcatTime: Object.fromEntries(mixResults.map((r) => [r.name, r.vsZcatTime])),
         peakMemoryAllVsFifth: peak / small.peakMb,
         vsJq: jq / kmsctl,
