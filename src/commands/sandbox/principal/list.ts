@@ -2,7 +2,7 @@ import {KmsctlCommand} from '../../../cli/base-command.js'
 import {defaultSandboxDir} from '../../../lib/home.js'
 import {renderTable} from '../../../lib/output.js'
 import {SANDBOX_ACCOUNT} from '../../../sandbox/constants.js'
-import {type PrincipalRow, listPrincipals} from '../../../sandbox/realism/principals.js'
+import {type PrincipalRow, listPrincipals} from '../../../sandbox/identity/principals.js'
 
 export interface PrincipalListResult {
   principals: PrincipalRow[]
