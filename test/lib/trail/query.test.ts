@@ -8,7 +8,7 @@ import {KmsctlError} from '../../../src/lib/errors.js'
 import type {TrailEvent} from '../../../src/lib/trail/normalise.js'
 import {byTime, runTrailQuery} from '../../../src/lib/trail/query.js'
 import {buildFilterSpec} from '../../../src/lib/trail/spec.js'
-import {newSandbox} from '../sandbox/helpers.js'
+import {newSandbox} from '../../sandbox/helpers.js'
 import * as f from './fixtures.js'
 
 function logs(count: number): string {
