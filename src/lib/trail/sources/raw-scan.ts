@@ -177,13 +177,27 @@ class NeedleCursor {
 
   private sample?: number
 
+  /** First occurrence of each needle in the buffer (searched once: absent() and estimate() share it). */
+  private firsts?: number[]
+
+  private first(k: number): number {
+    this.firsts ??= this.finders.map(() => -2)
+    if (this.firsts[k] === -2) {
+      this.firsts[k] = this.finders[k].find(0)
+      // Also the next occurrence from the start of the buffer: the scan does not search it again.
+      if (this.next[k] === -2) this.next[k] = this.firsts[k]
+    }
+
+    return this.firsts[k]
+  }
+
   /** How common the needles are, from the first 256 KiB (at most 64 hits counted). */
   estimate(): number {
     if (this.sample !== undefined) return this.sample
     const limit = Math.min(this.hay.buf.length, 262_144)
     let hits = 0
-    for (const f of this.finders) {
-      let at = f.find(0)
+    for (const [k, f] of this.finders.entries()) {
+      let at = this.first(k)
       while (at !== -1 && at < limit && hits < 64) {
         hits++
         at = f.find(at + f.length)
@@ -196,7 +210,7 @@ class NeedleCursor {
 
   /** True when no needle occurs anywhere in the buffer. */
   absent(): boolean {
-    return this.finders.every((f) => f.find(0) === -1)
+    return this.finders.every((_, k) => this.first(k) === -1)
   }
 }
 
