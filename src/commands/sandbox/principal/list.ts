@@ -24,6 +24,7 @@ The first row is the built-in administrator, which every access key not listed a
           {get: (p) => p.type + (p.crossAccount ? ' (other account)' : ''), header: 'Type', shrink: false},
           {get: (p) => p.arn, header: 'Principal'},
           {get: (p) => (p.iamAllow.length > 0 ? p.iamAllow.join(', ') : '-') + (p.viaService ? ` via ${p.viaService}` : ''), header: 'IAM allows'},
+          {get: (p) => (p.verifiesSignature ? 'checked' : 'not checked'), header: 'Signature', shrink: false},
         ]) + '\n',
       )
     }
