@@ -251,18 +251,21 @@ function safePieces(text: string): string[] {
   return pieces
 }
 
-/** Every spelling of a piece as JSON may write it: "/" or "\/" at each slash (at most 3 slashes, else cut). */
-function spellings(piece: string): string[] {
+/**
+ * Every spelling of a piece as JSON may write it: "/" or "\/" at each slash; with more than three
+ * slashes (too many spellings), its longest piece between slashes, marked as cut.
+ */
+function spellings(piece: string): {cut: boolean; texts: string[]} {
   const parts = piece.split('/')
-  if (parts.length === 1) return [piece]
+  if (parts.length === 1) return {cut: false, texts: [piece]}
   if (parts.length > 4) {
     const longest = parts.reduce((a, b) => (b.length > a.length ? b : a))
-    return longest ? [longest] : []
+    return {cut: true, texts: longest ? [longest] : []}
   }
 
   let out = [parts[0]]
   for (const part of parts.slice(1)) out = out.flatMap((s) => [`${s}/${part}`, `${s}\\/${part}`])
-  return out
+  return {cut: false, texts: out}
 }
 
 const KELVIN = '\u212A'
@@ -306,7 +309,9 @@ function foldedGroup(patterns: string[], pieceOk: (piece: string) => boolean = (
       .filter((piece) => piece.length >= 3 && pieceOk(piece))
     if (candidates.length === 0) return undefined
     const best = candidates.reduce((a, b) => (b.length > a.length ? b : a)).toLowerCase()
-    for (const text of spellings(best)) group.push({fold: true, text})
+    const {texts} = spellings(best)
+    if (texts.length === 0) return undefined
+    for (const text of texts) group.push({fold: true, text})
     if (best.includes('k')) group.push(KELVIN)
     if (best.includes('i')) group.push(DOTTED_CAPITAL_I)
   }
@@ -321,7 +326,10 @@ function exactGroup(values: string[], quoted: boolean): Needle[] | undefined {
   for (const value of values) {
     const pieces = safePieces(value)
     if (pieces.length === 1 && pieces[0] === value) {
-      for (const sp of spellings(value)) group.add(quoted ? `"${sp}"` : sp)
+      const {cut, texts} = spellings(value)
+      if (texts.length === 0) return undefined
+      // Quotes around the value only when it is searched whole.
+      for (const text of texts) group.add(quoted && !cut ? `"${text}"` : text)
       continue
     }
 

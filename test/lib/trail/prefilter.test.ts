@@ -25,7 +25,7 @@ const rand = prng(20_261_205)
 const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]
 const chance = (p: number) => rand() < p
 
-const NAMES = ['alice', 'Payments', 'PAYMENTS-admin', 'ops"quoted', 'back\\slash', 'path/to/role', 'Kelvin\u212Aey', 'K-admin', 'İnfra', 'istanbul', 'émile', 'data_eng+ci@example.com', 'role', 'user', 'via', 'account 9', 'x (y)', 'svc[1]']
+const NAMES = ['alice', 'Payments', 'PAYMENTS-admin', 'ops"quoted', 'back\\slash', 'path/to/role', 'Kelvin\u212Aey', 'K-admin', 'İnfra', 'istanbul', 'émile', 'data_eng+ci@example.com', 'role', 'user', 'via', 'account 9', 'x (y)', 'svc[1]', 'a/b/c/deep/e/f', '////']
 const AGENTS = ['aws-cli/2.15.0 Python/3.11.6', 'Boto3/1.34.0 md/Botocore#1.34.0', 'console.amazonaws.com', 'kmsctl/0.1.0 "quoted"', 'AWS Internal', 'Mozilla/5.0 (X11; \u212Aernel)', 'İOS-app/1']
 const IPS = ['203.0.113.10', '10.1.2.3', '10.255.0.1', '::ffff:10.1.2.3', '2001:db8::1', '2001:DB8:0:0:0:0:0:2', 's3.amazonaws.com', 'AWS Internal', '192.168.0.1', '0xa.1.2.3', '010.1.2.3', '167772161']
 
@@ -56,7 +56,7 @@ function generateRecord(): CloudTrailRecord {
   }
   if (chance(0.3)) overrides.errorCode = pick(['AccessDenied', 'AccessDeniedException', 'ThrottlingException'])
   if (chance(0.2)) overrides.eventSource = 's3.amazonaws.com'
-  if (chance(0.5)) overrides.userIdentity = {...overrides.userIdentity, accessKeyId: pick(['AKIAIOSFODNN7EXAMPLE', 'ASIA"ODD\\KEY', 'AKIA/SLASH'])}
+  if (chance(0.5)) overrides.userIdentity = {...overrides.userIdentity, accessKeyId: pick(['AKIAIOSFODNN7EXAMPLE', 'ASIA"ODD\\KEY', 'AKIA/SLASH', 'AK/1/2/3/4/5', '////'])}
   return f.record(overrides)
 }
 
@@ -160,6 +160,16 @@ describe('trail files: the raw pre-filter never drops a matching record', () => 
     // And it does prune: neither value is in the record.
     expect(rawAdmits({userAgents: ['boto3']}, JSON.stringify(r))).to.equal(false)
     expect(rawAdmits({principals: ['payments']}, JSON.stringify(r))).to.equal(false)
+  })
+
+  it('values with many slashes: searched by a piece (never quoted as if whole), or not at all', () => {
+    for (const value of ['AK/1/2/345/6/7', '////', 'x/y']) {
+      const r = f.record({userAgent: value, userIdentity: {...f.iamUser('alice'), accessKeyId: value}})
+      for (const text of [JSON.stringify(r), JSON.stringify(r).replaceAll('/', '\\/')]) {
+        expect(rawAdmits({accessKeys: [value]}, text), value).to.equal(true)
+        expect(rawAdmits({userAgents: [value]}, text), value).to.equal(true)
+      }
+    }
   })
 
   it('the two characters whose lower case is ASCII: KELVIN SIGN (k) and U+0130 (i)', () => {
