@@ -367,15 +367,25 @@ export function rawNeedles(spec: FilterSpec): Needle[][] {
   }
 
   if (spec.keys) {
-    const values: string[] = []
+    // Aliases compare exactly; key IDs in any case (keyRefMatches()): an ID is searched by its longest
+    // run without letters (digits and dashes have no case), or case-insensitively when that is short.
+    const aliases: string[] = []
+    const ids: Needle[] = []
     let ok = true
     for (const k of spec.keys) {
-      if (k.id) values.push(k.id)
-      values.push(...k.aliases)
+      if (k.id) {
+        const run = (k.id.match(/[^A-Za-z]+/g) ?? []).reduce((a, b) => (b.length > a.length ? b : a), '')
+        if (run.length >= 8 && safePieces(run)[0] === run) ids.push(run)
+        else if (safePieces(k.id)[0] === k.id) ids.push({fold: true, text: k.id.toLowerCase()})
+        else ok = false
+      }
+
+      aliases.push(...k.aliases)
       if (!k.id && k.aliases.length === 0) ok = false
     }
 
-    if (ok) add(exactGroup([...new Set(values)], false))
+    const group = aliases.length > 0 ? exactGroup([...new Set(aliases)], false) : [ESCAPE_MARK]
+    if (ok && group) add([...group, ...ids])
   }
 
   if (spec.accessKeys) add(exactGroup(spec.accessKeys, true))

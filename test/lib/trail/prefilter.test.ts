@@ -172,6 +172,20 @@ describe('trail files: the raw pre-filter never drops a matching record', () => 
     }
   })
 
+  it('key IDs compare in any case: a record naming the key in capitals is kept', () => {
+    const upper = f.KEY_ID.toUpperCase()
+    const r = f.record({requestParameters: {keyId: upper}, resources: []})
+    const spec: FilterSpec = {keys: [{aliases: [], id: f.KEY_ID, input: f.KEY_ID}]}
+    expect(compileFilter(spec)(normalise(r))).to.equal(true)
+    expect(rawAdmits(spec, JSON.stringify(r))).to.equal(true)
+    const mrk = 'mrk-1234abcd12ab34cd56ef1234567890ab'
+    const m = f.record({requestParameters: {keyId: mrk.toUpperCase()}, resources: []})
+    const mspec: FilterSpec = {keys: [{aliases: [], id: mrk, input: mrk}]}
+    expect(compileFilter(mspec)(normalise(m))).to.equal(true)
+    expect(rawAdmits(mspec, JSON.stringify(m))).to.equal(true)
+    expect(rawAdmits(spec, JSON.stringify(f.record({requestParameters: {keyId: f.OTHER_KEY_ID}, resources: []})))).to.equal(false)
+  })
+
   it('the two characters whose lower case is ASCII: KELVIN SIGN (k) and U+0130 (i)', () => {
     const r = f.record({userIdentity: f.iamUser('\u212Aate-\u0130nfra')})
     expect(compileFilter({principals: ['kate']})(normalise(r))).to.equal(true)
