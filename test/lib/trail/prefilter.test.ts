@@ -5,7 +5,7 @@
 // globs, and addresses in every form the --ip filter accepts.
 import {expect} from 'chai'
 
-import {type FilterSpec, compileFilter, rawNeedles} from '../../../src/lib/trail/filters.js'
+import {type FilterSpec, compileFilter, keyFormsFromInput, rawNeedles} from '../../../src/lib/trail/filters.js'
 import {type CloudTrailRecord, normalise} from '../../../src/lib/trail/normalise.js'
 import * as f from './fixtures.js'
 import {rawAdmits} from './prefilter-helpers.js'
@@ -54,6 +54,12 @@ function generateRecord(): CloudTrailRecord {
     userAgent: pick(AGENTS),
     userIdentity: identity() as CloudTrailRecord['userIdentity'],
   }
+  if (chance(0.3)) {
+    const ref = pick([f.KEY_ID, f.KEY_ID.toUpperCase(), f.KEY_ARN, 'alias/pay/ments', f.OTHER_KEY_ID])
+    overrides.requestParameters = {keyId: ref}
+    overrides.resources = []
+  }
+
   if (chance(0.3)) overrides.errorCode = pick(['AccessDenied', 'AccessDeniedException', 'ThrottlingException'])
   if (chance(0.2)) overrides.eventSource = 's3.amazonaws.com'
   if (chance(0.5)) overrides.userIdentity = {...overrides.userIdentity, accessKeyId: pick(['AKIAIOSFODNN7EXAMPLE', 'ASIA"ODD\\KEY', 'AKIA/SLASH', 'AK/1/2/3/4/5', '////'])}
@@ -111,6 +117,7 @@ function specFor(record: CloudTrailRecord): FilterSpec {
   }
 
   if (chance(0.4) && event.userAgent) spec.userAgents = [patternFrom(event.userAgent, chance(0.3))]
+  if (chance(0.3)) spec.keys = [keyFormsFromInput(pick([f.KEY_ID, f.KEY_ARN, 'alias/pay/ments', f.OTHER_KEY_ID]))]
   if (chance(0.3)) spec.events = [chance(0.5) ? event.event : `${event.event.slice(0, 3)}*`]
   if (chance(0.3)) spec.accessKeys = [event.principal.accessKeyId ?? 'AKIAIOSFODNN7EXAMPLE']
   if (chance(0.3)) spec.ips = [pick(['10.0.0.0/8', '10.1.2.3', '::ffff:10.1.0.0/112', '2001:db8::/32', '203.0.113.0/24'])]
