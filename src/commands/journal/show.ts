@@ -3,7 +3,8 @@ import {Args} from '@oclif/core'
 import {KmsctlCommand} from '../../cli/base-command.js'
 import {Journal, type JournalRecord} from '../../lib/journal.js'
 import {formatDate, renderFields} from '../../lib/output.js'
-import {findEntry, reverseText} from '../../lib/undo.js'
+import {reverseText} from '../../lib/undo/registry.js'
+import {findEntry} from '../../lib/undo/target.js'
 import {statusText} from './list.js'
 
 export interface JournalShowResult extends JournalRecord {

@@ -1,29 +1,17 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {
-  type ReportRow,
-  type StateAction,
-  type Tally,
-  STATE_ACTIONS,
-  bulkExitCode,
-  interruptOnSigint,
-  journalContextFor,
-  planColumns,
-  planStateChange,
-  readRefList,
-  reportColumns,
-  runStateChange,
-  selectKeys,
-  summaryLine,
-  tally,
-  validateSource,
-} from '../../lib/bulk.js'
+import {type ReportRow, type StateAction, STATE_ACTIONS, planStateChange} from '../../lib/bulk/plan.js'
+import {planColumns, reportColumns, summaryLine} from '../../lib/bulk/report.js'
+import {runStateChange} from '../../lib/bulk/run.js'
+import {readRefList, selectKeys, validateSource} from '../../lib/bulk/select.js'
+import {type Tally, bulkExitCode, tally} from '../../lib/bulk/tally.js'
+import {interruptOnSigint} from '../../lib/interrupt.js'
 import {confirmAction} from '../../lib/confirm.js'
 import {usageError} from '../../lib/errors.js'
 import {confirmFlags, mutationFlags} from '../../cli/flags.js'
 import {parsePairs} from '../../lib/parse.js'
-import {Journal, commandLine, newBatchId} from '../../lib/journal.js'
+import {Journal, changeContext, commandLine, newBatchId} from '../../lib/journal.js'
 import {Progress, renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
 
@@ -32,6 +20,8 @@ export interface KeyStateResult {
   dryRun: boolean
   /** Groups the journal entries of this run. */
   batch?: string
+  /** Why the aliases could not be read, when they could not (the keys are shown by ID). */
+  aliasesUnavailable?: string
   interrupted: boolean
   /** One row per key: key, before, after, outcome, reason or error, journal entry. */
   keys: ReportRow[]
@@ -82,6 +72,7 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
   static override strict = false
 
   protected abstract readonly action: StateAction
+  private aliasesUnavailable?: string
 
   async run(): Promise<KeyStateResult> {
     const {action} = this
@@ -105,10 +96,12 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
     const batch = newBatchId()
     const journalPromise = flags['dry-run']
       ? undefined
-      : journalContextFor(this.aws, new Journal(), commandLine(this.id, this.argv), {batch, warn: (m) => this.warnLine(m)})
+      : changeContext(this.aws, new Journal(), commandLine(this.id, this.argv), {batch, warn: (m) => this.warnLine(m)})
     journalPromise?.catch(() => {})
     const selection = await selectKeys(kms, source, {pacer})
     progress.done()
+    if (selection.aliasesUnavailable) this.warnLine(`Aliases could not be read (${selection.aliasesUnavailable}); keys are shown by ID.`)
+    this.aliasesUnavailable = selection.aliasesUnavailable
     const plan = planStateChange(action, selection)
     const planned = [...plan.items.map((i) => i.row), ...plan.unresolved]
     const toSend = plan.items.filter((i) => i.send)
@@ -177,14 +170,14 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
     if (this.jsonEnabled()) return
     this.log(renderTable(result.keys, reportColumns()))
     this.note(summaryLine(this.action, result.summary))
-    if (result.batch) this.note(`Journal batch ${result.batch} (kmsctl journal list --batch ${result.batch}; kmsctl undo ENTRY reverses one key).`)
+    if (result.batch) this.note(`Journal batch ${result.batch} (kmsctl undo ${result.batch} reverses the whole batch; kmsctl journal list --batch ${result.batch} lists its entries).`)
     if (result.interrupted) this.note('Interrupted (exit 130): the keys marked "not sent" were not changed.')
     else if (result.exitCode !== 0) this.note(`Exit ${result.exitCode}: ${result.summary.failed} key${result.summary.failed === 1 ? '' : 's'} failed.`)
   }
 
   private result(keys: ReportRow[], interrupted: boolean, dryRun = false, batch?: string): KeyStateResult {
     const t = tally(keys)
-    return {action: this.action, batch, dryRun, exitCode: bulkExitCode(keys, interrupted), interrupted, keys, summary: t}
+    return {action: this.action, aliasesUnavailable: this.aliasesUnavailable, batch, dryRun, exitCode: bulkExitCode(keys, interrupted), interrupted, keys, summary: t}
   }
 }
 

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {KmsctlCommand} from '../../cli/base-command.js'
 import {usageError} from '../../lib/errors.js'
 import {parsePairs, splitList} from '../../lib/parse.js'
-import {type KeySummary, listKeys, rotationText} from '../../lib/inventory.js'
+import {type KeySummary, listKeys, rotationText, partialListing} from '../../lib/inventory.js'
 import {chalk, formatDay, renderTable} from '../../lib/output.js'
 
 export type KeyListResult = KeySummary[]
@@ -41,7 +41,7 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
     const tags = parsePairs(flags.tag, 'tag')
     const kms = await this.aws.kms()
     const progress = this.progress()
-    const keys = await listKeys(kms, {
+    const {failures, keys} = await listKeys(kms, {
       alias: flags.alias,
       concurrency: flags.concurrency,
       manager: flags.manager,
@@ -52,6 +52,7 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
     })
     progress.done()
     if (!this.jsonEnabled()) this.render(keys)
+    if (failures.length > 0) throw partialListing(keys, failures)
     return keys
   }
 

@@ -9,6 +9,7 @@ import type {CloudTrailRecord, TrailEvent} from '../../lib/trail/normalise.js'
 import {type TrailQuerySummary, byTime, runTrailQuery} from '../../lib/trail/query.js'
 import {csvHeader, csvLine, renderEvents, renderGroups} from '../../lib/trail/render.js'
 import {buildFilterSpec} from '../../lib/trail/spec.js'
+import {interruptOnSigint} from '../../lib/interrupt.js'
 
 /** --json: the events (oldest first), the raw records with --raw, or the groups with --group-by. */
 export type TrailQueryResult = CloudTrailRecord[] | GroupRow[] | TrailEvent[]
@@ -94,9 +95,7 @@ read, 130 interrupted (what was found so far is printed).`
     const stream = !json && (f.ndjson || f.csv || f.raw)
     if (stream && f.csv) process.stdout.write(csvHeader() + '\n')
     const progress = new Progress({enabled: Boolean(process.stderr.isTTY) && !json})
-    const abort = new AbortController()
-    const onSigint = () => abort.abort()
-    process.once('SIGINT', onSigint)
+    const abort = interruptOnSigint()
     let summary: TrailQuerySummary
     try {
       summary = await runTrailQuery({
@@ -120,7 +119,7 @@ read, 130 interrupted (what was found so far is printed).`
         signal: abort.signal,
       })
     } finally {
-      process.off('SIGINT', onSigint)
+      abort.dispose()
       progress.done()
     }
 

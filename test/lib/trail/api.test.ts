@@ -1,6 +1,5 @@
 import {CancelQueryCommand, CloudTrailClient, GetQueryResultsCommand, LookupEventsCommand, StartQueryCommand} from '@aws-sdk/client-cloudtrail'
 import {expect} from 'chai'
-import {mockClient} from 'aws-sdk-client-mock'
 
 import {KmsctlError} from '../../../src/lib/errors.js'
 import {keyFormsFromInput} from '../../../src/lib/trail/filters.js'
@@ -9,15 +8,19 @@ import {queryApi} from '../../../src/lib/trail/sources/api.js'
 import type {FileMatch} from '../../../src/lib/trail/sources/file-scan.js'
 import {buildLakeSql, eventDataStoreId, queryLake, recordFromRow} from '../../../src/lib/trail/sources/lake.js'
 import {buildFilterSpec} from '../../../src/lib/trail/spec.js'
+import {mockSdk} from '../../helpers/mock-sdk.js'
 import * as f from './fixtures.js'
 
-const ct = mockClient(CloudTrailClient)
 const client = new CloudTrailClient({credentials: {accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x'}, region: 'us-east-1'})
 const entry = (r: CloudTrailRecord) => ({CloudTrailEvent: JSON.stringify(r), EventId: r.eventID, EventName: r.eventName})
 const throttle = () => Object.assign(new Error('Rate exceeded'), {$metadata: {httpStatusCode: 400}, name: 'ThrottlingException'})
 
 describe('trail api source (LookupEvents)', () => {
-  beforeEach(() => ct.reset())
+  const sdk = mockSdk()
+  const ct = {
+    commandCalls: (...a: Parameters<typeof sdk.cloudtrail.commandCalls>) => sdk.cloudtrail.commandCalls(...a),
+    on: (...a: Parameters<typeof sdk.cloudtrail.on>) => sdk.cloudtrail.on(...a),
+  }
 
   it('sends the one chosen attribute and the time window; filters every page locally', async () => {
     const page1 = [f.record({eventTime: '2026-11-02T11:00:00Z'}), f.record({eventName: 'Encrypt'})]
@@ -55,14 +58,21 @@ describe('trail api source (LookupEvents)', () => {
     expect(starts[4] - starts[0]).to.be.below(2600)
   })
 
-  it('waits out ThrottlingException and carries on', async () => {
-    ct.on(LookupEventsCommand).rejectsOnce(throttle()).rejectsOnce(throttle()).resolves({Events: [entry(f.record())]})
-    const waits: number[] = []
+  it('sends each page once (retries are the client\'s) and counts the extra requests the client needed', async () => {
+    ct.on(LookupEventsCommand).resolves({$metadata: {attempts: 3}, Events: [entry(f.record())]})
     const matches: FileMatch[] = []
-    const r = await queryApi({clientFor: async () => client, onMatches: (m) => matches.push(...m), rate: 100, regions: ['us-east-1'], sleep: async (ms) => void waits.push(ms), spec: {}})
-    expect(waits).to.deep.equal([1000, 2000])
+    const r = await queryApi({clientFor: async () => client, onMatches: (m) => matches.push(...m), rate: 100, regions: ['us-east-1'], spec: {}})
+    expect(ct.commandCalls(LookupEventsCommand)).to.have.length(1)
     expect(r.throttled).to.equal(2)
     expect(matches).to.have.length(1)
+  })
+
+  it('gives up on a page that is still throttled after the client\'s retries, without retrying it again', async () => {
+    ct.on(LookupEventsCommand).rejects(throttle())
+    const err = await queryApi({clientFor: async () => client, rate: 100, regions: ['us-east-1'], spec: {}}).catch((error) => error)
+    expect(err).to.be.instanceOf(KmsctlError)
+    expect(err.code).to.equal('THROTTLED')
+    expect(ct.commandCalls(LookupEventsCommand)).to.have.length(1)
   })
 
   it('reads regions in parallel and reports a failing one without losing the others', async () => {
@@ -115,7 +125,11 @@ describe('trail api source (LookupEvents)', () => {
 })
 
 describe('trail lake source', () => {
-  beforeEach(() => ct.reset())
+  const sdk = mockSdk()
+  const ct = {
+    commandCalls: (...a: Parameters<typeof sdk.cloudtrail.commandCalls>) => sdk.cloudtrail.commandCalls(...a),
+    on: (...a: Parameters<typeof sdk.cloudtrail.on>) => sdk.cloudtrail.on(...a),
+  }
   const EDS = `arn:aws:cloudtrail:us-east-1:${f.ACCOUNT}:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE`
 
   it('builds SQL from the filters', () => {
