@@ -2,7 +2,7 @@
 // before anything is sent or read), kept as plain data so that worker threads can receive them, and
 // compiled into one predicate over a normalised event. Every source applies all of them locally, so
 // a combination of filters is exact whatever the source could narrow on its side.
-import {ipInRange, isIpOrRange} from '../cidr.js'
+import {ipInRange, isIpOrRange, parseIpRange} from '../cidr.js'
 import {usageError} from '../errors.js'
 import {globMatcher, isGlob} from '../glob.js'
 import {type CloudTrailRecord, type TrailEvent, aliasOf, keyIdOf} from './normalise.js'
@@ -338,22 +338,16 @@ export function rawNeedles(spec: FilterSpec): Needle[][] {
 }
 
 /**
- * inRange() for the common case, an IPv4 address in plain dotted decimal (no leading zeros), with
- * integer arithmetic; undefined for any other text (inRange() decides then).
+ * ipInRange() for the common case, an IPv4 address in plain dotted decimal (no leading zeros), with
+ * integer arithmetic; undefined for any other text (ipInRange() decides then).
  */
-function dottedQuadTest(ranges: ParsedRange[]): (address: string) => boolean | undefined {
+function dottedQuadTest(ranges: string[]): (address: string) => boolean | undefined {
   const v4: Array<{mask: number; net: number}> = []
-  for (const r of ranges) {
-    let net = r.net
-    let bits = r.bits
-    if (net.kind() === 'ipv6') {
-      if (!(net as ipaddr.IPv6).isIPv4MappedAddress()) continue
-      net = (net as ipaddr.IPv6).toIPv4Address()
-      bits = Math.max(0, bits - 96)
-    }
-
+  for (const text of ranges) {
+    const [net, bits] = parseIpRange(text)
+    if (net.kind() !== 'ipv4') continue
     const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0
-    const o = (net as ipaddr.IPv4).octets
+    const o = net.toByteArray()
     v4.push({mask, net: ((((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) & mask) >>> 0)})
   }
 
@@ -378,7 +372,7 @@ const ESCAPE_BYTES = Buffer.from(ESCAPE_MARK)
  */
 export function rawRecordTest(spec: FilterSpec): RecordTest | undefined {
   if (!spec.ips) return undefined
-  const ranges = spec.ips.map((r) => parseRange(r))
+  const ranges = spec.ips
   const quick = dottedQuadTest(ranges)
   return (buf) => {
     let nextEscape = -2
@@ -414,7 +408,7 @@ export function rawRecordTest(spec: FilterSpec): RecordTest | undefined {
                 value = undefined
               }
 
-              if (typeof value === 'string' && (quick(value) ?? inRange(value, ranges))) return true
+              if (typeof value === 'string' && (quick(value) ?? ranges.some((r) => ipInRange(value, r)))) return true
             }
           }
         }

@@ -2,7 +2,7 @@
 // checks over generated records and filters (fixed seed), with tricky values (quotes, backslashes,
 // slashes, non-ASCII, the two characters whose lower case is ASCII), every way JSON may spell them
 // (\/ and \uXXXX escapes, upper- or lower-case hex, spaces between tokens), patterns in any case and
-// globs, and addresses in every form the --ip filter accepts.
+// globs, and addresses in the forms the --ip filter accepts (and the legacy ones it does not).
 import {expect} from 'chai'
 
 import {type FilterSpec, compileFilter, keyFormsFromInput, rawNeedles} from '../../../src/lib/trail/filters.js'
@@ -210,10 +210,17 @@ describe('trail files: the raw pre-filter never drops a matching record', () => 
   })
 
   it('--ip reads the address itself: every form ipaddr accepts, escapes, and pruning of the rest', () => {
-    for (const ip of ['10.1.2.3', '::ffff:10.1.2.3', '0xa.1.2.3', '167772161']) {
+    for (const ip of ['10.1.2.3', '::ffff:10.1.2.3', '::FFFF:10.1.2.3', '::ffff:a01:203']) {
       const r = f.record({sourceIPAddress: ip})
       expect(compileFilter({ips: ['10.0.0.0/8']})(normalise(r)), ip).to.equal(true)
       expect(rawAdmits({ips: ['10.0.0.0/8']}, JSON.stringify(r)), ip).to.equal(true)
+    }
+
+    // Legacy IPv4 spellings are not addresses to the filter, and the pre-filter agrees.
+    for (const ip of ['0xa.1.2.3', '167772161', '010.1.2.3']) {
+      const r = f.record({sourceIPAddress: ip})
+      expect(compileFilter({ips: ['10.0.0.0/8']})(normalise(r)), ip).to.equal(false)
+      expect(rawAdmits({ips: ['10.0.0.0/8']}, JSON.stringify(r)), ip).to.equal(false)
     }
 
     const escaped = JSON.stringify(f.record({sourceIPAddress: '10.1.2.3'})).replace('"10.1.2.3"', '"10\\u002e1.2.3"')

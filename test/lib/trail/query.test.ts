@@ -83,7 +83,10 @@ describe('trail query (runTrailQuery)', () => {
     // Times written with and without milliseconds compare as instants.
     expect(byTime([e('2026-11-02T14:12:33.500Z', 'b'), e('2026-11-02T14:12:33Z', 'a')], 'files').map((x) => x.eventId)).to.deep.equal(['a', 'b'])
   })
+})
 
+// The real SDK against an in-process sandbox: outside the mocked block above.
+describe('trail query: order inside one second (sandbox)', () => {
   it('api: calls made in the same second read in the order they were made (sandbox LookupEvents)', async () => {
     const {DisableKeyCommand, EnableKeyCommand, CreateKeyCommand} = await import('@aws-sdk/client-kms')
     const sbx = await newSandbox()
