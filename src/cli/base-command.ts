@@ -6,6 +6,7 @@ import {AwsClients} from '../lib/aws/clients.js'
 import {ExitCode, KmsctlError, fromAwsError} from '../lib/errors.js'
 import {type ChangeContext, type ChangeOrigin, Journal, changeOrigin, commandLine} from '../lib/journal.js'
 import {Progress, chalk, configureColour} from '../lib/output.js'
+import {type Counts, type Outcome, exitCodeOf} from './exit-code.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KmsctlCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -53,6 +54,8 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
 
   protected args!: BaseArgs<T>
   protected flags!: BaseFlags<T>
+  /** Every positional argument, in order (for commands with `strict = false` that take several). */
+  protected argvList: string[] = []
   protected log$ = createDebug('kmsctl')
   private awsClients?: AwsClients
 
@@ -74,7 +77,7 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
     // this.exit() and oclif's own exits pass through untouched.
     if (error instanceof Errors.ExitError) throw error
     const err = toKmsctlError(error)
-    process.exitCode = err.exitCode
+    process.exitCode = err.exitCode // errors carry their own code (usage 2, failed 1, ...)
     const showStack = this.debugEnabled()
     if (this.jsonEnabled()) {
       this.logJson({error: err.toJSON()})
@@ -96,7 +99,8 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
   override async init(): Promise<void> {
     await super.init()
     configureColour()
-    const {args, flags} = await this.parse({
+    // argv is parsed once, here; variadic commands read every positional argument from this.argvList.
+    const {args, argv, flags} = await this.parse({
       args: this.ctor.args,
       baseFlags: (super.ctor as typeof KmsctlCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
@@ -105,6 +109,7 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
+    this.argvList = argv.map(String)
     if (this.flags.debug) createDebug.enable('kmsctl*')
   }
 
@@ -124,6 +129,16 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
   /** changeContext() with the journal the changes go to. */
   protected async journalContext(journal: Journal = new Journal()): Promise<ChangeContext> {
     return {...(await this.changeContext()), journal}
+  }
+
+  /**
+   * Sets the process exit code from the command's result (see exitCodeOf) and returns it, so that
+   * the result can carry it too (`--json` documents of bulk commands include `exitCode`).
+   */
+  protected exitWith(result: Counts | Outcome): number {
+    const code = exitCodeOf(result)
+    process.exitCode = code
+    return code
   }
 
   /** A progress line on stderr: on a terminal, and never under --json. */
@@ -152,6 +167,8 @@ export function toKmsctlError(error: unknown): KmsctlError {
   const e = error as Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}
   // oclif's flag and argument parsing errors (unknown flag, missing argument, invalid option).
   if (e?.constructor?.name?.endsWith('Error') && (e as {parse?: unknown}).parse !== undefined) {
+    const relation = relationshipMessage(e.message)
+    if (relation) return new KmsctlError('USAGE', relation.message, {exitCode: ExitCode.USAGE, remedy: relation.remedy})
     return new KmsctlError('USAGE', firstLine(e.message), {exitCode: ExitCode.USAGE, remedy: 'See --help for the accepted flags and arguments.'})
   }
 
@@ -175,4 +192,37 @@ function firstLine(message: string): string {
   if (lines.length === 0) return message
   if (/^The following errors? occurred:$/.test(lines[0])) lines.shift()
   return lines.join(' ').replaceAll(/:\s+/g, ': ')
+}
+
+/**
+ * The flag relationships declared on the flags (exclusive, dependsOn, exactlyOne) fail in oclif's
+ * parser with one reason per pair, both ways round ("--a=true cannot also be provided when using
+ * --b", and the same for --b): said once, in one line, with the fix.
+ */
+export function relationshipMessage(message: string): {message: string; remedy: string} | undefined {
+  const exclusive = /--([\w-]+)(?:=\S*)? cannot also be provided when using --([\w-]+)/.exec(message)
+  if (exclusive) {
+    // Named in the order the user typed them.
+    const at = (f: string) => process.argv.findIndex((arg) => arg === `--${f}` || arg.startsWith(`--${f}=`))
+    const [a, b] = at(exclusive[1]) <= at(exclusive[2]) ? [exclusive[1], exclusive[2]] : [exclusive[2], exclusive[1]]
+    return {message: `--${a} and --${b} exclude each other.`, remedy: `Try this: one of --${a} or --${b}.`}
+  }
+
+  const needs = /(?:All|One) of the following must be provided when using --([\w-]+): (.+)/.exec(message)
+  if (needs) {
+    const others = needs[2].split(/,\s*/).map((f) => f.trim()).filter(Boolean)
+    const all = message.includes('All of the following')
+    return {
+      message: `--${needs[1]} is only used with ${others.join(all ? ' and ' : ' or ')}.`,
+      remedy: `Try this: ${others[0]} --${needs[1]} ...`,
+    }
+  }
+
+  const one = /Exactly one of the following must be provided: (.+)/.exec(message)
+  if (one) {
+    const flags = one[1].split(/,\s*/).map((f) => f.trim()).filter(Boolean)
+    return {message: `Give exactly one of ${flags.join(', ')}.`, remedy: `Try this: ${flags[0]} ...`}
+  }
+
+  return undefined
 }

@@ -14,6 +14,7 @@ const FILTER = 'FILTER'
 export const sourceFlags = {
   'all-regions': Flags.boolean({
     description: 'api: read every region enabled by default, in parallel.',
+    exclusive: ['regions'],
     helpGroup: SOURCE,
   }),
   'event-data-store': Flags.string({
@@ -56,11 +57,11 @@ export const filterFlags = {
   ip: Flags.string({description: 'Source IP address or CIDR range (comma-separated or repeated).', helpGroup: FILTER, multiple: true}),
   key: Flags.string({description: 'Key ID, key ARN, alias name or alias ARN; matched however the call named the key.', helpGroup: FILTER, multiple: true}),
   principal: Flags.string({description: 'Substring or glob of the caller: ARN, user name, role session, the role behind it, or account.', helpGroup: FILTER, multiple: true}),
-  'read-only': Flags.boolean({description: 'Only read-only calls.', helpGroup: FILTER}),
+  'read-only': Flags.boolean({description: 'Only read-only calls.', exclusive: ['write'], helpGroup: FILTER}),
   since: Flags.string({description: 'Start of the window: 2h, 7d, or ISO 8601 (2026-11-02T10:00Z).', helpGroup: FILTER}),
   until: Flags.string({description: 'End of the window: 30m, 1d, or ISO 8601.', helpGroup: FILTER}),
   'user-agent': Flags.string({description: 'Substring or glob of the user agent.', helpGroup: FILTER, multiple: true}),
-  write: Flags.boolean({description: 'Only calls that change something.', helpGroup: FILTER}),
+  write: Flags.boolean({description: 'Only calls that change something.', exclusive: ['read-only'], helpGroup: FILTER}),
 }
 
 export interface SourceFlagValues {
@@ -105,7 +106,6 @@ export async function queryOptions(
   }
 
   if (source !== 'lake' && flags['event-data-store']) throw usageError('--event-data-store is only used with --source lake.', 'Try this: --source lake')
-  if (flags.regions && flags['all-regions']) throw usageError('--regions and --all-regions exclude each other.', 'Try this: one of them.')
   if (source !== 'api' && (flags.regions || flags['all-regions'])) throw usageError('--regions and --all-regions are for --source api.', 'Try this: --source api')
   const base: TrailQueryOptions = {maxEvents: flags['max-events'], paths, source, spec, workers: flags.workers}
   if (source === 'files') return base

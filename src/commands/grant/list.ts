@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {ExitCode, usageError} from '../../lib/errors.js'
+import {usageError} from '../../lib/errors.js'
 import {type GrantInfo, type KeyFailure, constraintText, listKeyGrants, listRetirableGrants, scanAllGrants} from '../../lib/grants/list.js'
 import {validateGrantId, validatePrincipal} from '../../lib/grants/validate.js'
 import {resolveKey} from '../../lib/key-ref.js'
@@ -84,7 +84,7 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
 
     if (!this.jsonEnabled()) this.render(result, grantee)
     for (const f of result.failures) this.warnLine(`could not list the grants of ${f.keyId}: ${f.message}`)
-    if (result.failures.length > 0) process.exitCode = ExitCode.PARTIAL
+    this.exitWith(result.failures.length > 0 ? 'partial' : 'ok')
     return result
   }
 

@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {ExitCode} from '../../lib/errors.js'
 import {keyIdOf, listKeyGrants} from '../../lib/grants/list.js'
 import {type JournalledGrant, type RecreateResult, createRequestFor, grantsFromJournal, recreateGrantsDetailed} from '../../lib/grants/recreate.js'
 import {newBatchId} from '../../lib/journal.js'
@@ -141,7 +140,7 @@ Grants whose removal failed, that were already gone, or that were already recrea
       this.note(`${created} recreated, ${failed} failed${skipped.length > 0 ? `, ${skipped.length} skipped` : ''}. Recreated grants have NEW grant IDs and tokens (kmsctl grant recreate ... --json shows the tokens); a new grant can take up to about 5 minutes to be usable everywhere without its token.`)
     }
 
-    if (failed > 0) process.exitCode = created > 0 ? ExitCode.PARTIAL : ExitCode.FAILED
+    this.exitWith({failed, succeeded: created})
     return out
   }
 }

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {RETIRE_VS_REVOKE} from '../../cli/help-text.js'
 import {KmsctlError, usageError} from '../../lib/errors.js'
 import {keyForGrant, lookupGrant, resultError, retireByToken, revokeGrants} from '../../lib/grants/revoke.js'
 import {validateGrantId, validateGrantToken} from '../../lib/grants/validate.js'
@@ -17,10 +18,6 @@ export interface GrantRetireResult {
   journalId?: string
 }
 
-export const RETIRE_VS_REVOKE = `Retire or revoke?
-  retire: done by the grant's retiring principal, by the grantee when the grant allows RetireGrant, or by the account that created the grant (kms:RetireGrant); it is how a grantee says "I am done with this grant", and it works with the grant token alone.
-  revoke: done by an administrator with kms:RevokeGrant on the key (key policy or IAM), whoever the grantee is; it is how you take access away.
-Both delete the grant at once (eventually consistent); kmsctl records its definition in the journal first, so that kmsctl grant recreate can make an equivalent grant again (with a new grant ID).`
 
 export default class GrantRetire extends KmsctlCommand<typeof GrantRetire> {
   static override args = {

@@ -3,15 +3,14 @@ import {Args, Flags} from '@oclif/core'
 import {KmsctlCommand} from '../../cli/base-command.js'
 import {interruptOnSigint, journalContextFor, readRefList, selectKeys, validateSource} from '../../lib/bulk.js'
 import {confirmAction} from '../../lib/confirm.js'
-import {ExitCode, usageError} from '../../lib/errors.js'
-import {confirmFlags, mutationFlags} from '../../cli/flags.js'
+import {usageError} from '../../lib/errors.js'
+import {keyListFlags} from '../../cli/flags.js'
 import {parsePairs} from '../../lib/parse.js'
 import {type ContainResult, containKeys} from '../../lib/incident/contain.js'
 import {assertNoLockout, lockPolicy, normaliseAdmins} from '../../lib/incident/lock-policy.js'
 import {Journal, commandLine, newBatchId} from '../../lib/journal.js'
 import {Progress, renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
-import {variadicArgs} from '../key/disable.js'
 
 export interface IncidentContainResult {
   dryRun: boolean
@@ -44,25 +43,20 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
   ]
 
   static override flags = {
-    ...mutationFlags,
-    ...confirmFlags,
-    confirm: Flags.string({description: 'Confirm without a prompt: the key ID or alias of a single key, or the number of keys for several.'}),
-    admin: Flags.string({description: 'With --lock-policy: a principal ARN that keeps full access (repeatable; must include you).', multiple: true}),
-    file: Flags.string({char: 'f', description: 'Read key references from this file, one a line (# comments); - reads stdin.'}),
+    ...keyListFlags,
+    admin: Flags.string({dependsOn: ['lock-policy'], description: 'With --lock-policy: a principal ARN that keeps full access (repeatable; must include you).', multiple: true}),
     'lock-policy': Flags.boolean({description: 'Replace the key policy with one that denies all use except to the --admin principals.'}),
     'revoke-grants': Flags.boolean({description: 'Also revoke every grant on the key (restore recreates them).'}),
-    tag: Flags.string({description: 'Every customer-managed key with this tag (k=v); repeat for several (all must match).', multiple: true}),
   }
 
   static override strict = false
 
   async run(): Promise<IncidentContainResult> {
     const {flags} = this
-    const argv = await variadicArgs(this, IncidentContain)
+    const argv = this.argvList
     const refs = argv.filter((a) => a !== '-')
     const fromStdin = argv.includes('-')
     if (fromStdin && flags.file) throw usageError('Give the list either on stdin (-) or with --file, not both.', 'Try this: --file keys.txt')
-    if (flags.admin && !flags['lock-policy']) throw usageError('--admin is only used with --lock-policy.', 'Try this: --lock-policy --admin ARN')
     const admins = flags['lock-policy'] ? normaliseAdmins(flags.admin ?? []) : undefined
     const tags = parsePairs(flags.tag, 'tag')
     const list = flags.file ? await readRefList(flags.file) : fromStdin ? await readRefList('-') : undefined
@@ -152,10 +146,9 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
   }
 
   private finish(result: IncidentContainResult, dryRun: boolean): void {
-    const failed = result.keys.filter((k) => k.status === 'failed' || k.status === 'partial').length + result.unresolved.length
+    const failed = dryRun ? 0 : result.keys.filter((k) => k.status === 'failed' || k.status === 'partial').length + result.unresolved.length
     const total = result.keys.length + result.unresolved.length
-    result.exitCode = result.interrupted ? ExitCode.INTERRUPTED : dryRun || failed === 0 ? ExitCode.OK : failed === total ? ExitCode.FAILED : ExitCode.PARTIAL
-    process.exitCode = result.exitCode
+    result.exitCode = this.exitWith({failed, interrupted: result.interrupted, succeeded: total - failed})
   }
 
   private table(keys: ContainResult[], dryRun = false): string {

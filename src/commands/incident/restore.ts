@@ -3,13 +3,12 @@ import {Args, Flags} from '@oclif/core'
 import {KmsctlCommand} from '../../cli/base-command.js'
 import {interruptOnSigint, journalContextFor} from '../../lib/bulk.js'
 import {confirmAction} from '../../lib/confirm.js'
-import {ExitCode, usageError} from '../../lib/errors.js'
+import {usageError} from '../../lib/errors.js'
 import {confirmFlags, mutationFlags} from '../../cli/flags.js'
 import {type RestoreResult, containEntries, restoreEntries} from '../../lib/incident/restore.js'
 import {Journal, newBatchId} from '../../lib/journal.js'
 import {renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
-import {variadicArgs} from '../key/disable.js'
 
 /** Grant IDs are 64 hex digits: the table shows the start, the lines under it the whole ID. */
 const short = (id: string) => (id.length > 14 ? `${id.slice(0, 12)}…` : id)
@@ -47,7 +46,7 @@ Exit codes: 0 restored, 1 every key failed, 3 some keys failed.`
 
   async run(): Promise<IncidentRestoreResult> {
     const {flags} = this
-    const ids = await variadicArgs(this, IncidentRestore)
+    const ids = this.argvList
     if (ids.length === 0) throw usageError('No journal entry given.', 'Try this: kmsctl journal list --action incident.contain')
     const journalStore = new Journal()
     const records = containEntries(journalStore, ids)
@@ -96,14 +95,8 @@ Exit codes: 0 restored, 1 every key failed, 3 some keys failed.`
 
   private show(result: IncidentRestoreResult): void {
     const failed = result.keys.filter((k) => k.status === 'failed' || k.status === 'partial').length
-    result.exitCode = result.interrupted
-      ? ExitCode.INTERRUPTED
-      : failed === 0 || result.dryRun
-        ? ExitCode.OK
-        : failed === result.keys.length
-          ? ExitCode.FAILED
-          : ExitCode.PARTIAL
-    process.exitCode = result.exitCode
+    const counted = result.dryRun ? 0 : failed
+    result.exitCode = this.exitWith({failed: counted, interrupted: result.interrupted, succeeded: result.keys.length - counted})
     if (this.jsonEnabled()) return
     this.log(this.table(result.keys, result.dryRun))
     for (const k of result.keys) {

@@ -1,41 +1,13 @@
 import {Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {matchesKey, statusText} from '../../cli/journal-view.js'
 import {parseTime, splitList} from '../../lib/parse.js'
 import {type JournalRecord, Journal} from '../../lib/journal.js'
 import {parseKeyRef} from '../../lib/key-ref.js'
 import {formatDate, renderTable} from '../../lib/output.js'
 
 export type JournalListResult = JournalRecord[]
-
-/** The entries about a key: by key ID or ARN, or by an alias recorded with the entry. */
-export function matchesKey(r: JournalRecord, ref: string): boolean {
-  const parsed = parseKeyRef(ref)
-  const k = r.key
-  if (!k) return false
-  switch (parsed.kind) {
-    case 'key-id': {
-      return k.keyId === ref || (k.arn ?? '').endsWith(`/${ref}`)
-    }
-
-    case 'key-arn': {
-      return k.arn === ref || ref.endsWith(`/${k.keyId}`)
-    }
-
-    case 'alias-arn': {
-      const name = `alias/${ref.split(':alias/')[1]}`
-      return k.ref === ref || k.ref === name || (k.aliases ?? []).includes(name)
-    }
-
-    default: {
-      return k.ref === ref || (k.aliases ?? []).includes(ref)
-    }
-  }
-}
-
-export function statusText(r: JournalRecord): string {
-  return r.outcome?.status ?? 'unfinished'
-}
 
 export default class JournalList extends KmsctlCommand<typeof JournalList> {
   static override description = `List the changes kmsctl made, oldest first: when, what, on which key, by whom, and the outcome.

@@ -1,10 +1,10 @@
 import {Args} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {statusText} from '../../cli/journal-view.js'
 import {Journal, type JournalRecord} from '../../lib/journal.js'
 import {formatDate, renderFields} from '../../lib/output.js'
 import {findEntry, reverseText} from '../../lib/undo.js'
-import {statusText} from './list.js'
 
 export interface JournalShowResult extends JournalRecord {
   /** Entries that reverse this one (undo, restore). */

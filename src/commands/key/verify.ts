@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {ExitCode} from '../../lib/errors.js'
 import {parsePairs} from '../../lib/parse.js'
 import {keyLabel, resolveKey} from '../../lib/key-ref.js'
 import {chalk, formatPairs, renderTable} from '../../lib/output.js'
@@ -43,7 +42,7 @@ Nothing secret is printed or kept: data keys and plaintexts are compared in memo
     const key = await resolveKey(kms, this.args.key)
     // verifyKey refuses a key it cannot check, or --context on a key that takes none, before sending anything.
     const report = await verifyKey(kms, key, {context})
-    if (!report.ok) process.exitCode = ExitCode.FAILED
+    this.exitWith(report.ok ? 'ok' : 'failed')
     if (!this.jsonEnabled()) this.render(report)
     return report
   }

@@ -37,7 +37,7 @@ export default class PolicyPut extends PolicyWriteCommand {
   }
 
   async run(): Promise<PolicyPutResult> {
-    const {args, flags} = await this.parse(PolicyPut)
+    const {args, flags} = this
     const text = await readPolicyFile(flags.file)
     return this.writePolicy('put', args.key, text, flags.file)
   }

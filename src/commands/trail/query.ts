@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {ExitCode, usageError} from '../../lib/errors.js'
+import {usageError} from '../../lib/errors.js'
 import {Progress} from '../../lib/output.js'
 import {filterFlags, queryOptions, sourceFlags} from '../../cli/trail-flags.js'
 import {type GroupRow, groupBy, parseGroupBy} from '../../lib/trail/group.js'
@@ -56,21 +56,18 @@ read, 130 interrupted (what was found so far is printed).`
   static override flags = {
     ...sourceFlags,
     ...filterFlags,
-    csv: Flags.boolean({description: 'CSV with a header line.', helpGroup: OUTPUT}),
-    'group-by': Flags.string({description: 'Count events by principal, event, key, ip, user-agent or day.', helpGroup: OUTPUT}),
-    ndjson: Flags.boolean({description: 'One normalised event per line, printed as found.', helpGroup: OUTPUT}),
-    raw: Flags.boolean({description: 'The CloudTrail records as they were, one per line (an array with --json).', helpGroup: OUTPUT}),
+    csv: Flags.boolean({description: 'CSV with a header line.', exclusive: ['ndjson', 'raw', 'group-by', 'json'], helpGroup: OUTPUT}),
+    'group-by': Flags.string({description: 'Count events by principal, event, key, ip, user-agent or day.', exclusive: ['csv', 'ndjson', 'raw'], helpGroup: OUTPUT}),
+    ndjson: Flags.boolean({description: 'One normalised event per line, printed as found.', exclusive: ['csv', 'raw', 'group-by', 'json'], helpGroup: OUTPUT}),
+    raw: Flags.boolean({description: 'The CloudTrail records as they were, one per line (an array with --json).', exclusive: ['csv', 'ndjson', 'group-by'], helpGroup: OUTPUT}),
   }
 
   static override strict = false
 
   async run(): Promise<TrailQueryResult> {
-    const {argv} = await this.parse(TrailQuery)
+    const argv = this.argvList
     const f = this.flags
     const json = this.jsonEnabled()
-    const outputs = (['csv', 'ndjson', 'raw', 'group-by'] as const).filter((o) => f[o] !== undefined && f[o] !== false)
-    if (outputs.length > 1) throw usageError(`--${outputs[0]} and --${outputs[1]} exclude each other.`, 'Try this: one output flag (and --json for one JSON document).')
-    if (json && (f.ndjson || f.csv)) throw usageError(`--${f.ndjson ? 'ndjson' : 'csv'} and --json exclude each other.`, 'Try this: one of them.')
     const group = parseGroupBy(f['group-by'])
     const spec = buildFilterSpec({
       accessKey: f['access-key'],
@@ -144,10 +141,10 @@ read, 130 interrupted (what was found so far is printed).`
     for (const c of summary.corrupt ?? []) this.warnLine(`Skipped ${c.file}: ${c.reason}`)
     for (const r of summary.failures ?? []) this.warnLine(`Could not read ${r.region}: ${r.message}`)
     if (summary.interrupted) {
-      process.exitCode = ExitCode.INTERRUPTED
+      this.exitWith('interrupted')
       process.stderr.write(`Interrupted: ${summary.matched} matching events found so far.\n`)
     } else if ((summary.corrupt?.length ?? 0) > 0 || (summary.failures?.length ?? 0) > 0) {
-      process.exitCode = ExitCode.PARTIAL
+      this.exitWith('partial')
     }
   }
 

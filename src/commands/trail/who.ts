@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {ExitCode} from '../../lib/errors.js'
 import {Progress, chalk, formatDate, renderTable} from '../../lib/output.js'
 import {sourceFlags} from '../../cli/trail-flags.js'
 import {queryOptions} from '../../cli/trail-flags.js'
@@ -52,7 +51,7 @@ The incident responder's first question about a key, in one command. It reads th
   static override usage = ['<%= command.id %> KEY [--since 7d] [--until TIME] [--json]', '<%= command.id %> KEY --source files PATH... [--since 7d]', '<%= command.id %> KEY --source lake --event-data-store ARN']
 
   async run(): Promise<TrailWhoResult> {
-    const {argv} = await this.parse(TrailWho)
+    const argv = this.argvList
     const f = this.flags
     const paths = (argv as string[]).slice(1)
     const spec = buildFilterSpec({key: [this.args.key], since: f.since, until: f.until})
@@ -78,10 +77,10 @@ The incident responder's first question about a key, in one command. It reads th
     for (const c of summary.corrupt ?? []) this.warnLine(`Skipped ${c.file}: ${c.reason}`)
     for (const r of summary.failures ?? []) this.warnLine(`Could not read ${r.region}: ${r.message}`)
     if (summary.interrupted) {
-      process.exitCode = ExitCode.INTERRUPTED
+      this.exitWith('interrupted')
       process.stderr.write(`Interrupted: showing the ${summary.matched} calls found so far.\n`)
     } else if ((summary.corrupt?.length ?? 0) > 0 || (summary.failures?.length ?? 0) > 0) {
-      process.exitCode = ExitCode.PARTIAL
+      this.exitWith('partial')
     }
 
     const {callers, failures} = summariseWho(events)

@@ -1,0 +1,159 @@
+// The command behind `key disable` and `key enable`: choose keys, show the plan, confirm once,
+// send the calls paced at the operation's quota, report per key.
+import {Args, Flags} from '@oclif/core'
+
+import {
+  type ReportRow,
+  type StateAction,
+  type Tally,
+  STATE_ACTIONS,
+  interruptOnSigint,
+  journalContextFor,
+  planColumns,
+  planStateChange,
+  readRefList,
+  reportColumns,
+  runStateChange,
+  selectKeys,
+  summaryLine,
+  tally,
+  validateSource,
+} from '../lib/bulk.js'
+import {confirmAction} from '../lib/confirm.js'
+import {usageError} from '../lib/errors.js'
+import {Journal, commandLine, newBatchId} from '../lib/journal.js'
+import {Progress, renderTable} from '../lib/output.js'
+import {Pacer} from '../lib/pacing.js'
+import {parsePairs} from '../lib/parse.js'
+import {KmsctlCommand} from './base-command.js'
+import {keyListFlags, parseRate} from './flags.js'
+
+export interface KeyStateResult {
+  action: StateAction
+  dryRun: boolean
+  /** Groups the journal entries of this run. */
+  batch?: string
+  interrupted: boolean
+  /** One row per key: key, before, after, outcome, reason or error, journal entry. */
+  keys: ReportRow[]
+  summary: Tally
+  exitCode: number
+}
+
+/** Shared by `key disable` and `key enable`. */
+export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateCommand> {
+  static override args = {
+    keys: Args.string({description: 'Key IDs, key ARNs or aliases (several allowed); - reads them from stdin.'}),
+  }
+
+  static override flags = {
+    ...keyListFlags,
+    rate: Flags.string({description: 'Calls per second (default 5, the KMS quota for DisableKey and EnableKey).'}),
+  }
+  static override strict = false
+
+  protected abstract readonly action: StateAction
+
+  async run(): Promise<KeyStateResult> {
+    const {action} = this
+    const spec = STATE_ACTIONS[action]
+    const flags = this.flags as unknown as {confirm?: string; 'dry-run'?: boolean; file?: string; rate?: string; tag?: string[]; yes?: boolean}
+    const argv = this.argvList
+    const args = argv.filter((a) => a !== '-')
+    const fromStdin = argv.includes('-')
+    if (fromStdin && flags.file) throw usageError('Give the list either on stdin (-) or with --file, not both.', 'Try this: --file keys.txt')
+    const rate = parseRate(flags.rate, 5)
+    const tags = parsePairs(flags.tag, 'tag')
+    const list = flags.file ? await readRefList(flags.file) : fromStdin ? await readRefList('-') : undefined
+    const source = {listName: list?.name, listText: list?.text, refs: args, tags}
+    validateSource(source)
+
+    const kms = await this.aws.kms()
+    const pacer = new Pacer({concurrency: 100, rates: {[spec.operation]: rate}})
+    const progress = new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
+    progress.update('Resolving keys…', true)
+    // Who is calling (for the journal) is asked while the keys are resolved.
+    const batch = newBatchId()
+    const journalPromise = flags['dry-run']
+      ? undefined
+      : journalContextFor(this.aws, new Journal(), commandLine(this.id, this.argv), {batch, warn: (m) => this.warnLine(m)})
+    journalPromise?.catch(() => {})
+    const selection = await selectKeys(kms, source, {pacer})
+    progress.done()
+    const plan = planStateChange(action, selection)
+    const planned = [...plan.items.map((i) => i.row), ...plan.unresolved]
+    const toSend = plan.items.filter((i) => i.send)
+
+    if (flags['dry-run']) {
+      const result = this.result([...planned], false, true)
+      if (!this.jsonEnabled()) {
+        this.log(renderTable(planned, planColumns()))
+        this.note(summaryLine(action, result.summary, true))
+      }
+
+      return result
+    }
+
+    if (toSend.length === 0) {
+      const result = this.result(planned, false)
+      this.render(result)
+      return result
+    }
+
+    if (!this.jsonEnabled()) {
+      process.stderr.write(renderTable(planned, planColumns()) + '\n')
+    }
+
+    const one = toSend.length === 1 ? toSend[0].key : undefined
+    await confirmAction({
+      accepted: one ? [one.keyId, ...one.aliases, one.arn] : [String(toSend.length)],
+      action: one ? `${spec.verb} key ${one.keyId}${one.aliases[0] ? ` (${one.aliases[0]})` : ''}` : `${spec.verb} ${toSend.length} keys`,
+      confirm: flags.confirm,
+      json: this.jsonEnabled(),
+      yes: flags.yes,
+    })
+
+    const journal = await journalPromise
+    const interrupt = interruptOnSigint(() => {
+      progress.done()
+      process.stderr.write('Interrupted: no new calls are sent; waiting for the calls in flight…\n')
+    })
+    const verbing = action === 'disable' ? 'Disabling' : 'Enabling'
+    let rows: ReportRow[]
+    try {
+      rows = await runStateChange({
+        action,
+        items: plan.items,
+        journal,
+        kms,
+        onProgress: (c) => progress.update(`${verbing} keys: ${c.done}/${c.total} (${c.changed} ${spec.target.toLowerCase()}, ${c.failed} failed)`),
+        pacer,
+        signal: interrupt.signal,
+        // Enough keys in progress to keep up with the rate at a few hundred ms per call.
+        workers: Math.min(200, Math.max(10, Math.ceil(rate * 2))),
+      })
+    } finally {
+      interrupt.dispose()
+      progress.done()
+    }
+
+    const result = this.result([...rows, ...plan.unresolved], interrupt.signal.aborted, false, batch)
+    this.render(result)
+    return result
+  }
+
+  private render(result: KeyStateResult): void {
+    if (this.jsonEnabled()) return
+    this.log(renderTable(result.keys, reportColumns()))
+    this.note(summaryLine(this.action, result.summary))
+    if (result.batch) this.note(`Journal batch ${result.batch} (kmsctl journal list --batch ${result.batch}; kmsctl undo ENTRY reverses one key).`)
+    if (result.interrupted) this.note('Interrupted (exit 130): the keys marked "not sent" were not changed.')
+    else if (result.exitCode !== 0) this.note(`Exit ${result.exitCode}: ${result.summary.failed} key${result.summary.failed === 1 ? '' : 's'} failed.`)
+  }
+
+  private result(keys: ReportRow[], interrupted: boolean, dryRun = false, batch?: string): KeyStateResult {
+    const t = tally(keys)
+    const exitCode = this.exitWith({failed: t.failed, interrupted, succeeded: t.total - t.failed})
+    return {action: this.action, batch, dryRun, exitCode, interrupted, keys, summary: t}
+  }
+}
