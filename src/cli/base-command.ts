@@ -76,7 +76,7 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
   override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     // this.exit() and oclif's own exits pass through untouched.
     if (error instanceof Errors.ExitError) throw error
-    const err = toKmsctlError(error)
+    const err = toKmsctlError(error, this.argv)
     process.exitCode = err.exitCode // errors carry their own code (usage 2, failed 1, ...)
     const showStack = this.debugEnabled()
     if (this.jsonEnabled()) {
@@ -137,7 +137,8 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
    */
   protected exitWith(result: Counts | Outcome): number {
     const code = exitCodeOf(result)
-    process.exitCode = code
+    // 0 is the default: left unset, so that an earlier non-zero code is never hidden.
+    if (code !== 0) process.exitCode = code
     return code
   }
 
@@ -162,12 +163,12 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
 }
 
 /** Normalises anything thrown inside a command to a KmsctlError (oclif parse errors become usage errors). */
-export function toKmsctlError(error: unknown): KmsctlError {
+export function toKmsctlError(error: unknown, argv: readonly string[] = process.argv): KmsctlError {
   if (error instanceof KmsctlError) return error
   const e = error as Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}
   // oclif's flag and argument parsing errors (unknown flag, missing argument, invalid option).
   if (e?.constructor?.name?.endsWith('Error') && (e as {parse?: unknown}).parse !== undefined) {
-    const relation = relationshipMessage(e.message)
+    const relation = relationshipMessage(e.message, argv)
     if (relation) return new KmsctlError('USAGE', relation.message, {exitCode: ExitCode.USAGE, remedy: relation.remedy})
     return new KmsctlError('USAGE', firstLine(e.message), {exitCode: ExitCode.USAGE, remedy: 'See --help for the accepted flags and arguments.'})
   }
@@ -199,11 +200,11 @@ function firstLine(message: string): string {
  * parser with one reason per pair, both ways round ("--a=true cannot also be provided when using
  * --b", and the same for --b): said once, in one line, with the fix.
  */
-export function relationshipMessage(message: string): {message: string; remedy: string} | undefined {
+export function relationshipMessage(message: string, argv: readonly string[] = process.argv): {message: string; remedy: string} | undefined {
   const exclusive = /--([\w-]+)(?:=\S*)? cannot also be provided when using --([\w-]+)/.exec(message)
   if (exclusive) {
     // Named in the order the user typed them.
-    const at = (f: string) => process.argv.findIndex((arg) => arg === `--${f}` || arg.startsWith(`--${f}=`))
+    const at = (f: string) => argv.findIndex((arg) => arg === `--${f}` || arg.startsWith(`--${f}=`))
     const [a, b] = at(exclusive[1]) <= at(exclusive[2]) ? [exclusive[1], exclusive[2]] : [exclusive[2], exclusive[1]]
     return {message: `--${a} and --${b} exclude each other.`, remedy: `Try this: one of --${a} or --${b}.`}
   }
