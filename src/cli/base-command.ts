@@ -137,8 +137,7 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
    */
   protected exitWith(result: Counts | Outcome): number {
     const code = exitCodeOf(result)
-    // 0 is the default: left unset, so that an earlier non-zero code is never hidden.
-    if (code !== 0) process.exitCode = code
+    process.exitCode = code
     return code
   }
 

@@ -43,7 +43,7 @@ describe('policy get / diff / lint / simulate', () => {
       const same = file('same.json', JSON.stringify({Statement: {Resource: ['*'], Action: ['KMS:*'], Principal: {AWS: [ACCOUNT]}, Effect: 'Allow', Sid: 'Enable IAM User Permissions'}}))
       const {exitCode, stdout} = await h.run(['policy', 'diff', KEY_ID, '--file', same, '--fail-on-change'])
       expect(stdout).to.equal('No semantic change (1 statement equal).\n')
-      expect(exitCode).to.equal(undefined)
+      expect(exitCode ?? 0).to.equal(0)
     })
 
     it('shows +/- rows and says access is widened; --fail-on-change exits 1', async () => {
