@@ -5,7 +5,8 @@ import createDebug from 'debug'
 import {AwsClients} from '../lib/aws/clients.js'
 import {ExitCode, KmsctlError, fromAwsError} from '../lib/errors.js'
 import {type ChangeContext, type ChangeOrigin, Journal, changeOrigin, commandLine} from '../lib/journal.js'
-import {Progress, chalk, configureColour} from '../lib/output.js'
+import {type Column, Progress, chalk, configureColour, renderCsv, renderTable, selectColumns} from '../lib/output.js'
+import {splitList} from '../lib/parse.js'
 import {type Counts, type Outcome, exitCodeOf} from './exit-code.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KmsctlCommand)['baseFlags'] & T['flags']>
@@ -139,6 +140,24 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
     const code = exitCodeOf(result)
     process.exitCode = code
     return code
+  }
+
+  /**
+   * A list for stdout, as the table flags ask (tableFlags / columnFlags in src/cli/flags.ts): a
+   * table fitted to the terminal, the --columns chosen or every column with -o wide, or CSV
+   * with --csv. Commands without those flags get the default table.
+   */
+  protected renderList<R>(rows: readonly R[], columns: readonly Column<R>[], width?: number): string {
+    const f = this.flags as {columns?: string; csv?: boolean; output?: string}
+    const names = f.columns ? splitList([f.columns]) : undefined
+    if (f.csv) return renderCsv(rows, columns, {columns: names})
+    return renderTable(rows, columns, {columns: names, wide: f.output === 'wide', width})
+  }
+
+  /** Checks --columns against a table's columns before anything is sent (an unknown name is a usage error). */
+  protected checkColumns<R>(columns: readonly Column<R>[]): void {
+    const f = this.flags as {columns?: string}
+    if (f.columns) selectColumns(columns, splitList([f.columns]))
   }
 
   /** A progress line on stderr: on a terminal, and never under --json. */

@@ -9,10 +9,8 @@ import {
   STATE_ACTIONS,
   interruptOnSigint,
   journalContextFor,
-  planColumns,
   planStateChange,
   readRefList,
-  reportColumns,
   runStateChange,
   selectKeys,
   summaryLine,
@@ -22,11 +20,12 @@ import {
 import {confirmAction} from '../lib/confirm.js'
 import {usageError} from '../lib/errors.js'
 import {Journal, commandLine, newBatchId} from '../lib/journal.js'
-import {Progress, renderTable} from '../lib/output.js'
+import {renderTable, terminalWidth} from '../lib/output.js'
 import {Pacer} from '../lib/pacing.js'
 import {parsePairs} from '../lib/parse.js'
 import {KmsctlCommand} from './base-command.js'
-import {keyListFlags, parseRate} from './flags.js'
+import {columnFlags, keyListFlags, parseRate} from './flags.js'
+import {keyLabel, planColumns, refuseMissing, reportColumns} from './key-selection.js'
 
 export interface KeyStateResult {
   action: StateAction
@@ -48,6 +47,7 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
 
   static override flags = {
     ...keyListFlags,
+    ...columnFlags,
     rate: Flags.string({description: 'Calls per second (default 5, the KMS quota for DisableKey and EnableKey).'}),
   }
   static override strict = false
@@ -57,7 +57,7 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
   async run(): Promise<KeyStateResult> {
     const {action} = this
     const spec = STATE_ACTIONS[action]
-    const flags = this.flags as unknown as {confirm?: string; 'dry-run'?: boolean; file?: string; rate?: string; tag?: string[]; yes?: boolean}
+    const flags = this.flags as unknown as {confirm?: string; 'dry-run'?: boolean; file?: string; rate?: string; 'skip-missing'?: boolean; tag?: string[]; yes?: boolean}
     const argv = this.argvList
     const args = argv.filter((a) => a !== '-')
     const fromStdin = argv.includes('-')
@@ -70,7 +70,7 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
 
     const kms = await this.aws.kms()
     const pacer = new Pacer({concurrency: 100, rates: {[spec.operation]: rate}})
-    const progress = new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
+    const progress = this.progress()
     progress.update('Resolving keys…', true)
     // Who is calling (for the journal) is asked while the keys are resolved.
     const batch = newBatchId()
@@ -78,17 +78,27 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
       ? undefined
       : journalContextFor(this.aws, new Journal(), commandLine(this.id, this.argv), {batch, warn: (m) => this.warnLine(m)})
     journalPromise?.catch(() => {})
-    const selection = await selectKeys(kms, source, {pacer})
-    progress.done()
+    let selection
+    try {
+      selection = await selectKeys(kms, source, {pacer})
+      await refuseMissing(kms, selection, flags['skip-missing'])
+    } finally {
+      progress.done()
+    }
+
     const plan = planStateChange(action, selection)
     const planned = [...plan.items.map((i) => i.row), ...plan.unresolved]
     const toSend = plan.items.filter((i) => i.send)
+    const single = planned.length === 1
 
     if (flags['dry-run']) {
       const result = this.result([...planned], false, true)
       if (!this.jsonEnabled()) {
-        this.log(renderTable(planned, planColumns()))
-        this.note(summaryLine(action, result.summary, true))
+        if (single) this.log(`Dry run: would ${spec.verb} ${keyLabel(planned[0])}: ${planned[0].before} -> ${planned[0].after}${toSend.length === 0 ? ` (${planned[0].error?.message ?? planned[0].reason})` : ''}. Nothing was sent.`)
+        else {
+          this.log(renderTable(planned, planColumns()))
+          this.note(summaryLine(action, result.summary, true))
+        }
       }
 
       return result
@@ -100,14 +110,13 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
       return result
     }
 
-    if (!this.jsonEnabled()) {
-      process.stderr.write(renderTable(planned, planColumns()) + '\n')
-    }
-
+    // Several keys: the plan, then one confirmation that names the change.
+    if (!this.jsonEnabled() && !single) process.stderr.write(renderTable(planned, planColumns(), terminalWidth(process.stderr)) + '\n')
     const one = toSend.length === 1 ? toSend[0].key : undefined
+    const changeText = `${spec.verb} ${toSend.length} keys`
     await confirmAction({
-      accepted: one ? [one.keyId, ...one.aliases, one.arn] : [String(toSend.length)],
-      action: one ? `${spec.verb} key ${one.keyId}${one.aliases[0] ? ` (${one.aliases[0]})` : ''}` : `${spec.verb} ${toSend.length} keys`,
+      accepted: one ? [one.keyId, ...one.aliases, one.arn] : [changeText],
+      action: one ? `${spec.verb} key ${one.keyId}${one.aliases[0] ? ` (${one.aliases[0]})` : ''}` : changeText,
       confirm: flags.confirm,
       json: this.jsonEnabled(),
       yes: flags.yes,
@@ -118,7 +127,7 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
       progress.done()
       process.stderr.write('Interrupted: no new calls are sent; waiting for the calls in flight…\n')
     })
-    const verbing = action === 'disable' ? 'Disabling' : 'Enabling'
+    const verbing = action === 'disable' ? 'Disabling keys' : 'Enabling keys'
     let rows: ReportRow[]
     try {
       rows = await runStateChange({
@@ -126,7 +135,7 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
         items: plan.items,
         journal,
         kms,
-        onProgress: (c) => progress.update(`${verbing} keys: ${c.done}/${c.total} (${c.changed} ${spec.target.toLowerCase()}, ${c.failed} failed)`),
+        onProgress: (c) => progress.count(verbing, c.done, c.total, `${c.changed} ${spec.target.toLowerCase()}, ${c.failed} failed`),
         pacer,
         signal: interrupt.signal,
         // Enough keys in progress to keep up with the rate at a few hundred ms per call.
@@ -144,9 +153,21 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
 
   private render(result: KeyStateResult): void {
     if (this.jsonEnabled()) return
-    this.log(renderTable(result.keys, reportColumns()))
+    const {verb} = STATE_ACTIONS[this.action]
+    if (result.keys.length === 1) {
+      // One key: one line, with the command that reverses it.
+      const r = result.keys[0]
+      const past = this.action === 'disable' ? 'Disabled' : 'Enabled'
+      if (r.outcome === 'changed') this.log(`${past} ${keyLabel(r)}.${r.journalId ? ` Undo: kmsctl undo ${r.journalId}` : ''}`)
+      else if (r.outcome === 'failed') this.warnLine(`Could not ${verb} ${keyLabel(r)}: ${r.error?.message ?? r.reason ?? 'failed'}`)
+      else if (r.outcome === 'not-sent') this.log(`Not sent (interrupted): ${keyLabel(r)} is still ${r.after}.`)
+      else this.log(`${keyLabel(r)}: ${r.reason ?? r.outcome}; nothing to do.`)
+      return
+    }
+
+    this.log(this.renderList(result.keys, reportColumns()))
     this.note(summaryLine(this.action, result.summary))
-    if (result.batch) this.note(`Journal batch ${result.batch} (kmsctl journal list --batch ${result.batch}; kmsctl undo ENTRY reverses one key).`)
+    if (result.batch && result.summary.changed > 0) this.note(`Undo: kmsctl undo ENTRY for one key (entries: kmsctl journal list --batch ${result.batch}).`)
     if (result.interrupted) this.note('Interrupted (exit 130): the keys marked "not sent" were not changed.')
     else if (result.exitCode !== 0) this.note(`Exit ${result.exitCode}: ${result.summary.failed} key${result.summary.failed === 1 ? '' : 's'} failed.`)
   }

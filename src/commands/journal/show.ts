@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {statusText} from '../../cli/journal-view.js'
+import {entryKey, statusText} from '../../cli/journal-view.js'
 import {Journal, type JournalRecord} from '../../lib/journal.js'
 import {formatDate, renderFields} from '../../lib/output.js'
 import {findEntry, reverseText} from '../../lib/undo.js'
@@ -50,7 +50,7 @@ Reads local files only: no AWS call.`
       .map((r) => r.id)
     const result: JournalShowResult = {...record, reversedBy, undo: reverseText(record.action)}
     if (!this.jsonEnabled()) {
-      const k = record.key
+      const k = entryKey(record)
       this.log(
         renderFields([
           ['Entry', record.id],
