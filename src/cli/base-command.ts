@@ -5,7 +5,7 @@ import createDebug from 'debug'
 import {AwsClients} from '../lib/aws/clients.js'
 import {ExitCode, KmsctlError, fromAwsError} from '../lib/errors.js'
 import {type ChangeContext, type ChangeOrigin, Journal, changeOrigin, commandLine} from '../lib/journal.js'
-import {type Column, Progress, chalk, configureColour, renderCsv, renderTable, selectColumns} from '../lib/output.js'
+import {type Column, type TableOptions, Progress, chalk, configureColour, renderCsv, renderTable, messageWidth, selectColumns, wrapText} from '../lib/output.js'
 import {splitList} from '../lib/parse.js'
 import {type Counts, type Outcome, exitCodeOf} from './exit-code.js'
 
@@ -85,7 +85,7 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
     } else {
       const lines = [`${chalk.red('Error:')} ${err.message}`]
       if (err.remedy) lines.push(err.remedy.startsWith('Try this') ? err.remedy : `Try this: ${err.remedy}`)
-      process.stderr.write(lines.join('\n') + '\n')
+      process.stderr.write(wrapText(lines.join('\n'), messageWidth()) + '\n')
     }
 
     if (showStack) {
@@ -154,6 +154,12 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
     return renderTable(rows, columns, {columns: names, wide: f.output === 'wide', width})
   }
 
+  /** --columns and -o wide as renderTable() options, for lists rendered by a helper. */
+  protected tableOptions(): TableOptions {
+    const f = this.flags as {columns?: string; output?: string}
+    return {columns: f.columns ? splitList([f.columns]) : undefined, wide: f.output === 'wide'}
+  }
+
   /** Checks --columns against a table's columns before anything is sent (an unknown name is a usage error). */
   protected checkColumns<R>(columns: readonly Column<R>[]): void {
     const f = this.flags as {columns?: string}
@@ -167,12 +173,12 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
 
   /** A line on stderr (warnings, notes, progress summaries): never mixed with results. */
   protected note(message: string): void {
-    if (!this.jsonEnabled()) process.stderr.write(message + '\n')
+    if (!this.jsonEnabled()) process.stderr.write(wrapText(message, messageWidth()) + '\n')
   }
 
   /** A warning on stderr, also shown under --json (stderr is not the JSON document). */
   protected warnLine(message: string): void {
-    process.stderr.write(`${chalk.yellow('Warning:')} ${message}\n`)
+    process.stderr.write(wrapText(`${chalk.yellow('Warning:')} ${message}`, messageWidth()) + '\n')
   }
 
   private debugEnabled(): boolean {

@@ -40,12 +40,12 @@ export async function confirmAction(options: ConfirmOptions): Promise<ConfirmedB
 
   if (options.confirm !== undefined) {
     if (accepted.includes(options.confirm)) return 'confirm-flag'
-    throw usageError(`--confirm "${options.confirm}" does not match; expected ${describeAccepted(accepted)}.`, `Try this: --confirm ${accepted[0]}`)
+    throw usageError(`--confirm "${options.confirm}" does not match; expected ${describeAccepted(accepted)}.`, `Try this: --confirm ${shellWord(accepted[0])}`)
   }
 
   if (options.yes) {
     if (!allowYes) {
-      throw usageError(`--yes is not enough to ${options.action}.`, `Try this: --confirm ${accepted[0]} (type the key ID or alias)`)
+      throw usageError(`--yes is not enough to ${options.action}.`, `Try this: --confirm ${shellWord(accepted[0])} (type the key ID or alias)`)
     }
 
     write(`Confirmed with --yes: ${options.action}.`)
@@ -54,7 +54,7 @@ export async function confirmAction(options: ConfirmOptions): Promise<ConfirmedB
 
   const interactive = options.interactive ?? (Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY))
   if (options.json || !interactive) {
-    const how = allowYes ? `--confirm ${accepted[0]} or --yes` : `--confirm ${accepted[0]}`
+    const how = allowYes ? `--confirm ${shellWord(accepted[0])} or --yes` : `--confirm ${shellWord(accepted[0])}`
     throw new KmsctlError('CONFIRMATION_REQUIRED', `Confirmation required to ${options.action}, and there is no terminal to ask on.`, {
       remedy: `Try this: ${how}`,
     })
@@ -78,6 +78,11 @@ export async function confirmAction(options: ConfirmOptions): Promise<ConfirmedB
   }
 
   throw new KmsctlError('DECLINED', answer ? `"${answer}" does not match; nothing was changed.` : 'Not confirmed; nothing was changed.')
+}
+
+/** A value as typed in a shell: quoted when it holds spaces ("disable 4 keys"). */
+function shellWord(text: string): string {
+  return /^[\w./:@=+,-]+$/.test(text) ? text : `"${text}"`
 }
 
 function describeAccepted(accepted: readonly string[]): string {

@@ -24,6 +24,11 @@ export function terminalWidth(stream: NodeJS.WriteStream = process.stdout, env: 
   return stream.columns && stream.columns > 20 ? stream.columns : 120
 }
 
+/** The width messages on stderr are wrapped to: the terminal's, unlimited when stderr is not a terminal (logs keep whole lines). */
+export function messageWidth(stream: NodeJS.WriteStream = process.stderr): number {
+  return stream.isTTY ? terminalWidth(stream) : Number.POSITIVE_INFINITY
+}
+
 export interface Column<T> {
   /** Header text. */
   header: string
@@ -65,6 +70,12 @@ export interface TableOptions {
   columns?: readonly string[]
   /** -o wide: every column, including the wide ones (still fitted to the width). */
   wide?: boolean
+  /**
+   * Cells keep their lines and text cells wrap (a row takes as many lines as its tallest cell),
+   * for documents shown as tables (policy statements, findings), not for lists, which are one line
+   * a row.
+   */
+  multiline?: boolean
 }
 
 const ANSI = /\u001B\[[0-9;]*m/g
@@ -118,7 +129,7 @@ interface Fitted {
  * narrowed to a comfortable width; low-value columns (priority 3+) are dropped, the least
  * valuable first; free text is narrowed to its minimum; IDs are shortened; priority-2 columns are
  * dropped; names are cut; the last columns are dropped. Width left over then goes back to the
- * columns that were cut, names first.
+ * columns that were cut: names, then text, then IDs.
  */
 function fitColumns(fitted: Fitted[], width: number): void {
   const shown = () => fitted.filter((f) => !f.dropped)
@@ -155,7 +166,7 @@ function fitColumns(fitted: Fitted[], width: number): void {
   narrow('name', () => 3)
 
   let slack = width - total()
-  for (const kind of ['name', 'id', 'text'] as const) {
+  for (const kind of ['name', 'text', 'id'] as const) {
     for (const f of shown().filter((x) => x.kind === kind)) {
       const give = Math.min(slack, f.natural - f.width)
       if (give > 0) {
@@ -176,10 +187,11 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
   const width = opts.width ?? terminalWidth()
   const chosen = selectColumns(columns, opts.columns, opts.wide)
   const explicit = Boolean(opts.columns && opts.columns.length > 0)
-  const cells = rows.map((r) => chosen.map((c) => oneLine(c.get(r) ?? '')))
+  const cells = rows.map((r) => chosen.map((c) => (opts.multiline ? String(c.get(r) ?? '') : oneLine(c.get(r) ?? ''))))
+  const widest = (text: string) => Math.max(0, ...text.split('\n').map((l) => visibleLength(l)))
   const fitted: Fitted[] = chosen.map((c, i) => {
     const kind = c.kind ?? (c.shrink === false ? 'fixed' : 'text')
-    const natural = Math.max(visibleLength(c.header), ...cells.map((row) => visibleLength(row[i])))
+    const natural = Math.max(visibleLength(c.header), ...cells.map((row) => widest(row[i])))
     const empty = rows.length > 0 && cells.every((row) => row[i] === '')
     return {
       column: c as Column<unknown>,
@@ -209,7 +221,15 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
       })
       .join(' '.repeat(GAP))
       .trimEnd()
-  return [line(chosen.map((c) => c.header), true), ...cells.map((row) => line(row))].join('\n')
+  const rowLines = (row: string[]): string[] => {
+    if (!opts.multiline) return [line(row)]
+    // Text cells wrap at word boundaries to their column; other cells keep their lines (cut if need be).
+    const split = row.map((cell, i) => (fitted[i].kind === 'text' && !fitted[i].dropped ? wrapText(cell, fitted[i].width) : cell).split('\n'))
+    const height = Math.max(1, ...split.map((l) => l.length))
+    return Array.from({length: height}, (_, n) => line(split.map((l) => l[n] ?? '')))
+  }
+
+  return [line(chosen.map((c) => c.header), true), ...cells.flatMap((row) => rowLines(row))].join('\n')
 }
 
 /** Rows as CSV (RFC 4180) with a header line: every chosen column, values in full and uncoloured. */
@@ -232,6 +252,43 @@ function oneLine(text: string): string {
 function isNumeric(values: readonly string[]): boolean {
   const present = values.map((v) => plainText(v)).filter((v) => v !== '')
   return present.length > 0 && present.every((v) => /^[-+]?\d[\d,]*(\.\d+)?\s?(%|[kKMGT]?i?B|x|ms|s)?$/.test(v))
+}
+
+/**
+ * Wraps prose to a width at word boundaries, once: each paragraph (a line of the source) is
+ * filled to the width; a word longer than the width (an ARN, a path) gets a line of its own and
+ * is never split. Lines that start with spaces keep their indent on every wrapped line.
+ */
+export function wrapText(text: string, width: number): string {
+  if (!Number.isFinite(width) || width <= 0) return text
+  return text
+    .split('\n')
+    .map((paragraph) => {
+      if (visibleLength(paragraph) <= width) return paragraph
+      const indent = /^\s*/.exec(paragraph)?.[0] ?? ''
+      const hanging = /^(\s*)(- |\* |\d+\. )/.exec(paragraph)
+      const next = hanging ? ' '.repeat(hanging[0].length) : indent
+      const words = paragraph.slice(indent.length).split(/ +/).filter(Boolean)
+      const lines: string[] = []
+      let line = indent
+      let lineLength = indent.length
+      for (const word of words) {
+        const len = visibleLength(word)
+        const bare = line.trim() === ''
+        if (!bare && lineLength + 1 + len > width) {
+          lines.push(line)
+          line = next + word
+          lineLength = next.length + len
+        } else {
+          line = bare ? line + word : `${line} ${word}`
+          lineLength = bare ? lineLength + len : lineLength + 1 + len
+        }
+      }
+
+      lines.push(line)
+      return lines.join('\n')
+    })
+    .join('\n')
 }
 
 /** Key/value lines aligned on the key, for `describe`-style output. */

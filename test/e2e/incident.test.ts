@@ -237,7 +237,7 @@ describe('e2e: incident response', function () {
     const wrong = runInPty(['key', 'disable', 'alias/e2e-pty'], env)
     await wrong.waitFor('To disable key')
     expect(wrong.output().replaceAll('\n', '')).to.include(`To disable key ${k} (alias/e2e-pty), type ${k} (or its alias):`)
-    expect(wrong.output()).to.match(/alias\/e2e-pty\s+│\s+\S+\s+│\s+Enabled\s+│\s+will disable/)
+    expect(wrong.output()).to.match(/alias\/e2e-pty\s+\S+\s+Enabled\s+will disable/)
     wrong.write('alias/other\r')
     expect(await wrong.exit).to.equal(4)
     expect(wrong.output()).to.include('"alias/other" does not match; nothing was changed.')

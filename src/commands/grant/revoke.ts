@@ -168,11 +168,11 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
 
   private grantsTable(grants: GrantInfo[]): string {
     return renderTable(grants, [
-      {get: (g) => [...(g.aliases ?? []), g.keyId].join('\n'), header: 'Key'},
-      {get: (g) => g.grantId, header: 'Grant ID', shrink: false},
-      {get: (g) => g.name ?? '', header: 'Name'},
-      {get: (g) => g.granteePrincipal ?? '', header: 'Grantee'},
-      {get: (g) => g.operations.join(', '), header: 'Operations'},
+      {get: (g) => g.aliases?.[0] ?? g.keyId, header: 'Key', kind: 'name', minWidth: 14},
+      {get: (g) => g.grantId, header: 'Grant ID', kind: 'id', minWidth: 9},
+      {get: (g) => g.name ?? '', header: 'Name', kind: 'name', minWidth: 10, priority: 2},
+      {cut: 'start', get: (g) => g.granteePrincipal ?? '', header: 'Grantee', kind: 'name', minWidth: 16},
+      {get: (g) => g.operations.join(', '), header: 'Operations', kind: 'text', minWidth: 12},
     ])
   }
 
@@ -181,11 +181,11 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
       o.status === 'revoked' ? chalk.green('revoked') : o.status === 'already-gone' ? 'already gone' : chalk.red(`failed: ${o.error?.message ?? ''}`)
     this.log(
       renderTable(r.results, [
-        {get: (o) => o.keyId, header: 'Key'},
-        {get: (o) => o.grantId, header: 'Grant ID', shrink: false},
-        {get: (o) => o.granteePrincipal ?? '', header: 'Grantee'},
-        {get: statusText, header: 'Result'},
-        {get: (o) => o.journalId, header: 'Journal', shrink: false},
+        {get: (o) => o.keyId, header: 'Key', kind: 'id', minWidth: 9, priority: 2},
+        {get: (o) => o.grantId, header: 'Grant ID', kind: 'id', minWidth: 9},
+        {cut: 'start', get: (o) => o.granteePrincipal ?? '', header: 'Grantee', kind: 'name', minWidth: 16},
+        {get: statusText, header: 'Result', kind: 'text', minWidth: 10},
+        {get: (o) => o.journalId, header: 'Journal', kind: 'id', name: 'entry', priority: 3},
       ]),
     )
     this.note(`${r.revoked} revoked, ${r.failed} failed${r.alreadyGone > 0 ? `, ${r.alreadyGone} already gone` : ''}.`)

@@ -59,7 +59,8 @@ The journal is append-only JSON lines under ~/.kmsctl/journal (KMSCTL_HOME moves
 /** The columns of `journal list`. */
 export function journalColumns(): Array<Column<JournalRecord>> {
   return [
-    {get: (r) => formatDate(r.time), header: 'Time', kind: 'fixed'},
+    // The entry ID starts with its time (j-20261128T101500Z-...): the Time column goes first.
+    {get: (r) => formatDate(r.time), header: 'Time', kind: 'fixed', priority: 3},
     {get: (r) => r.id, header: 'Entry', kind: 'fixed'},
     {get: (r) => r.action + (r.reverses ? ` (undoes ${r.reverses})` : ''), header: 'Action', kind: 'name', minWidth: 10},
     {get: (r) => entryKey(r)?.aliases?.[0] ?? entryKey(r)?.keyId ?? '', header: 'Key', kind: 'name', minWidth: 14},

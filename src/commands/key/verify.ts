@@ -54,10 +54,10 @@ Nothing secret is printed or kept: data keys and plaintexts are compared in memo
     const result = (s: VerifyStep) => (s.status === 'ok' ? chalk.green('ok') : s.status === 'failed' ? chalk.red('FAILED') : chalk.dim('skipped'))
     this.log(
       renderTable<VerifyStep>(r.steps, [
-        {get: (s) => s.step, header: 'Step', shrink: false},
-        {get: result, header: 'Result', shrink: false},
-        {get: (s) => (s.ms === undefined ? '' : `${s.ms.toFixed(1)} ms`), header: 'Latency', shrink: false},
-        {get: (s) => (s.status === 'failed' ? (s.error?.message ?? '') : (s.detail ?? '')), header: 'Detail'},
+        {get: (s) => s.step, header: 'Step', kind: 'name'},
+        {get: result, header: 'Result', kind: 'fixed'},
+        {align: 'right', get: (s) => (s.ms === undefined ? '' : `${s.ms.toFixed(1)} ms`), header: 'Latency', kind: 'fixed', priority: 3},
+        {get: (s) => (s.status === 'failed' ? (s.error?.message ?? '') : (s.detail ?? '')), header: 'Detail', kind: 'text', minWidth: 16},
       ]),
     )
     if (r.ok) {

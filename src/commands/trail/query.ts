@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {columnFlags} from '../../cli/flags.js'
 import {usageError} from '../../lib/errors.js'
 import {Progress} from '../../lib/output.js'
 import {filterFlags, queryOptions, sourceFlags} from '../../cli/trail-flags.js'
@@ -56,6 +57,7 @@ read, 130 interrupted (what was found so far is printed).`
   static override flags = {
     ...sourceFlags,
     ...filterFlags,
+    ...columnFlags,
     csv: Flags.boolean({description: 'CSV with a header line.', exclusive: ['ndjson', 'raw', 'group-by', 'json'], helpGroup: OUTPUT}),
     'group-by': Flags.string({description: 'Count events by principal, event, key, ip, user-agent or day.', exclusive: ['csv', 'ndjson', 'raw'], helpGroup: OUTPUT}),
     ndjson: Flags.boolean({description: 'One normalised event per line, printed as found.', exclusive: ['csv', 'raw', 'group-by', 'json'], helpGroup: OUTPUT}),
@@ -125,12 +127,12 @@ read, 130 interrupted (what was found so far is printed).`
     let result: TrailQueryResult
     if (group) {
       result = groupBy(events, group)
-      if (!json) this.log(result.length > 0 ? renderGroups(result, group === 'ip' ? 'From' : group[0].toUpperCase() + group.slice(1)) : '')
+      if (!json) this.log(result.length > 0 ? renderGroups(result, group === 'ip' ? 'From' : group[0].toUpperCase() + group.slice(1), this.tableOptions()) : '')
     } else if (f.raw && json) {
       result = raws.map((r) => JSON.parse(r) as CloudTrailRecord)
     } else {
       result = stream ? [] : byTime(events)
-      if (!json && !stream && result.length > 0) this.log(renderEvents(result as TrailEvent[]))
+      if (!json && !stream && result.length > 0) this.log(renderEvents(result as TrailEvent[], this.tableOptions()))
     }
 
     this.note(this.summaryLine(summary))

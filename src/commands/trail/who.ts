@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {columnFlags} from '../../cli/flags.js'
 import {Progress, chalk, formatDate, renderTable} from '../../lib/output.js'
 import {sourceFlags} from '../../cli/trail-flags.js'
 import {queryOptions} from '../../cli/trail-flags.js'
@@ -41,6 +42,7 @@ The incident responder's first question about a key, in one command. It reads th
   ]
 
   static override flags = {
+    ...columnFlags,
     ...sourceFlags,
     since: Flags.string({default: '7d', description: 'Start of the window: 2h, 7d, or ISO 8601.'}),
     until: Flags.string({description: 'End of the window: 30m, 1d, or ISO 8601.'}),
@@ -109,13 +111,13 @@ The incident responder's first question about a key, in one command. It reads th
     this.log(chalk.bold(`Calls on ${r.key}${r.keyArn && r.keyArn !== r.key ? ` (${r.keyArn})` : ''} ${window}: ${r.total}`))
     if (r.callers.length > 0) {
       this.log(
-        renderTable(r.callers, [
-          {get: (c) => c.who, header: 'Who', minWidth: 16},
-          {get: (c) => c.from, header: 'From', minWidth: 12},
-          {get: (c) => String(c.count), header: 'Calls', shrink: false},
-          {get: (c) => c.events.join(', '), header: 'Operations', minWidth: 12},
-          {get: (c) => formatDate(c.first), header: 'First seen', shrink: false},
-          {get: (c) => formatDate(c.last), header: 'Last seen', shrink: false},
+        this.renderList(r.callers, [
+          {cut: 'start', get: (c) => c.who, header: 'Who', kind: 'name', minWidth: 16},
+          {get: (c) => c.from, header: 'From', kind: 'text', minWidth: 9, priority: 3},
+          {get: (c) => String(c.count), header: 'Calls', kind: 'fixed'},
+          {get: (c) => c.events.join(', '), header: 'Operations', kind: 'text', minWidth: 12},
+          {get: (c) => formatDate(c.first), header: 'First seen', kind: 'fixed', priority: 4},
+          {get: (c) => formatDate(c.last), header: 'Last seen', kind: 'fixed', priority: 2},
         ]),
       )
     }
@@ -123,13 +125,13 @@ The incident responder's first question about a key, in one command. It reads th
     if (r.failures.length > 0) {
       this.log(chalk.bold(`\nFailed calls: ${r.failures.reduce((n, c) => n + c.count, 0)}`))
       this.log(
-        renderTable(r.failures, [
-          {get: (c) => c.who, header: 'Who', minWidth: 16},
-          {get: (c) => c.from, header: 'From', minWidth: 12},
-          {get: (c) => String(c.count), header: 'Calls', shrink: false},
-          {get: (c) => (c.errors ?? []).join(', '), header: 'Errors', minWidth: 12},
-          {get: (c) => c.events.join(', '), header: 'Operations', minWidth: 12},
-          {get: (c) => formatDate(c.last), header: 'Last seen', shrink: false},
+        this.renderList(r.failures, [
+          {cut: 'start', get: (c) => c.who, header: 'Who', kind: 'name', minWidth: 16},
+          {get: (c) => c.from, header: 'From', kind: 'text', minWidth: 9, priority: 3},
+          {get: (c) => String(c.count), header: 'Calls', kind: 'fixed'},
+          {get: (c) => (c.errors ?? []).join(', '), header: 'Errors', kind: 'text', minWidth: 12},
+          {get: (c) => c.events.join(', '), header: 'Operations', kind: 'text', minWidth: 12, priority: 2},
+          {get: (c) => formatDate(c.last), header: 'Last seen', kind: 'fixed', priority: 2},
         ]),
       )
     }

@@ -105,7 +105,7 @@ describe('policy put', () => {
   it('--dry-run shows the diff, passes the lockout check with a note, prints the request and sends nothing', async () => {
     const {exitCode, stderr, stdout} = await h.run(['policy', 'put', KEY_ID, '--file', file('new.json', newPolicy), '--dry-run'])
     expect(exitCode).to.equal(undefined)
-    expect(stdout).to.match(/\+\s*│\s*Use/)
+    expect(stdout).to.match(/\+\s+Use/)
     expect(stdout).to.contain('Access is WIDENED')
     expect(stdout).to.contain(`Dry run: would send PutKeyPolicy KeyId=${KEY_ID} PolicyName=default BypassPolicyLockoutSafetyCheck=false`)
     expect(stdout).to.contain(newPolicy.trim())
