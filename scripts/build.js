@@ -28,6 +28,8 @@ function walk(dir) {
 // 1. Entry points: the CLI runtime, each command, each worker script.
 const commandFiles = walk(join(src, 'commands')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).sort()
 const workers = walk(src).filter((f) => /-worker\.ts$/.test(f))
+// oclif hooks (package.json "hooks"), e.g. the unknown-command suggestion.
+const hookFiles = existsSync(join(src, 'hooks')) ? walk(join(src, 'hooks')).filter((f) => f.endsWith('.ts')) : []
 
 // 2. Type-check everything. Type errors fail the build, after the bundle is written, so that one
 //    broken file does not stop everyone else from running their tests.
@@ -242,7 +244,7 @@ const common = {
 await esbuild.build({
   ...common,
   chunkNames: 'chunks/[name]-[hash]',
-  entryPoints: [join(src, 'kmsctl.ts'), ...commandFiles, ...workers],
+  entryPoints: [join(src, 'kmsctl.ts'), ...commandFiles, ...workers, ...hookFiles],
   outbase: src,
   outdir: next,
   splitting: true,

@@ -3,10 +3,12 @@ import {Command, Errors, Flags, Interfaces} from '@oclif/core'
 import createDebug from 'debug'
 
 import {AwsClients} from '../lib/aws/clients.js'
+import {checkRegion} from '../lib/aws/regions.js'
 import {ExitCode, KmsctlError, fromAwsError} from '../lib/errors.js'
 import {type ChangeContext, type ChangeOrigin, Journal, changeOrigin, commandLine} from '../lib/journal.js'
 import {type Column, type TableOptions, Progress, chalk, configureColour, renderCsv, renderTable, messageWidth, selectColumns, wrapText} from '../lib/output.js'
 import {splitList} from '../lib/parse.js'
+import {closest} from '../lib/suggest.js'
 import {type Counts, type Outcome, exitCodeOf} from './exit-code.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KmsctlCommand)['baseFlags'] & T['flags']>
@@ -77,7 +79,7 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
   override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     // this.exit() and oclif's own exits pass through untouched.
     if (error instanceof Errors.ExitError) throw error
-    const err = toKmsctlError(error, this.argv)
+    const err = toKmsctlError(error, this.argv, this.knownFlags())
     process.exitCode = err.exitCode // errors carry their own code (usage 2, failed 1, ...)
     const showStack = this.debugEnabled()
     if (this.jsonEnabled()) {
@@ -112,6 +114,9 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
     this.args = args as BaseArgs<T>
     this.argvList = argv.map(String)
     if (this.flags.debug) createDebug.enable('kmsctl*')
+    // A mistyped region is refused before any request (it would end in a DNS error).
+    if (this.flags.region) checkRegion(this.flags.region)
+    else if (process.env.AWS_REGION) checkRegion(process.env.AWS_REGION, 'AWS_REGION')
   }
 
   /** One JSON document on stdout, uncoloured, so that pipes to jq always work. */
@@ -181,19 +186,34 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
     process.stderr.write(wrapText(`${chalk.yellow('Warning:')} ${message}`, messageWidth()) + '\n')
   }
 
+  /** Every flag name this command accepts (for "did you mean"). */
+  private knownFlags(): string[] {
+    const ctor = this.ctor as typeof KmsctlCommand
+    return Object.keys({...KmsctlCommand.baseFlags, ...ctor.flags, json: true})
+  }
+
   private debugEnabled(): boolean {
     return Boolean(this.flags?.debug) || createDebug.enabled('kmsctl') || /(^|,)\s*kmsctl/.test(process.env.DEBUG ?? '')
   }
 }
 
 /** Normalises anything thrown inside a command to a KmsctlError (oclif parse errors become usage errors). */
-export function toKmsctlError(error: unknown, argv: readonly string[] = process.argv): KmsctlError {
+export function toKmsctlError(error: unknown, argv: readonly string[] = process.argv, flags: readonly string[] = []): KmsctlError {
   if (error instanceof KmsctlError) return error
   const e = error as Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}
   // oclif's flag and argument parsing errors (unknown flag, missing argument, invalid option).
   if (e?.constructor?.name?.endsWith('Error') && (e as {parse?: unknown}).parse !== undefined) {
     const relation = relationshipMessage(e.message, argv)
     if (relation) return new KmsctlError('USAGE', relation.message, {exitCode: ExitCode.USAGE, remedy: relation.remedy})
+    const unknown = /Nonexistent flags?: (\S+)/.exec(e.message)
+    if (unknown) {
+      const typed = unknown[1].replace(/^-+/, '').replace(/=.*$/, '').replace(/,$/, '')
+      const guess = closest(typed, flags)
+      return new KmsctlError('USAGE', `Unknown flag --${typed}.${guess ? ` Did you mean --${guess}?` : ''}`, {
+        exitCode: ExitCode.USAGE,
+        remedy: guess ? `Try this: --${guess}` : 'See --help for the accepted flags.',
+      })
+    }
     return new KmsctlError('USAGE', firstLine(e.message), {exitCode: ExitCode.USAGE, remedy: 'See --help for the accepted flags and arguments.'})
   }
 

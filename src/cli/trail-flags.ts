@@ -3,6 +3,7 @@
 import {Flags} from '@oclif/core'
 
 import type {AwsClients} from '../lib/aws/clients.js'
+import {checkRegion} from '../lib/aws/regions.js'
 import {usageError} from '../lib/errors.js'
 import {LOOKUP_EVENTS_RATE} from '../lib/pacing.js'
 import {type FilterSpec} from '../lib/trail/filters.js'
@@ -120,7 +121,10 @@ export async function queryOptions(
     regions = [...DEFAULT_REGIONS]
   } else if (flags.regions) {
     regions = [...new Set(flags.regions.split(',').map((r) => r.trim()).filter(Boolean))]
-    for (const r of regions) if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(r)) throw usageError(`--regions: "${r}" is not an AWS region name.`, 'Try this: --regions us-east-1,eu-west-1')
+    for (const r of regions) {
+      if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(r)) throw usageError(`--regions: "${r}" is not an AWS region name.`, 'Try this: --regions us-east-1,eu-west-1')
+      checkRegion(r, '--regions')
+    }
   } else {
     regions = [await aws.region()]
   }
