@@ -244,7 +244,7 @@ const common = {
 await esbuild.build({
   ...common,
   chunkNames: 'chunks/[name]-[hash]',
-  entryPoints: [join(src, 'kmsctl.ts'), ...commandFiles, ...workers, ...hookFiles],
+  entryPoints: [join(src, 'kmsctl.ts'), join(src, 'help.ts'), ...commandFiles, ...workers, ...hookFiles],
   outbase: src,
   outdir: next,
   splitting: true,

@@ -13,8 +13,7 @@ export default class SandboxExportTrail extends KmsctlCommand<typeof SandboxExpo
 
   static override description = `Write the sandbox's CloudTrail events as CloudTrail log files, in the layout a trail delivers to S3.
 
-AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_YYYYMMDDTHHmmZ_<id>.json.gz, each {"Records": [...]}:
-the input that \`kmsctl trail\` commands and other CloudTrail tools read from S3 or disk.`
+Files go to AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/ under the directory, named ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHmmZ_ID.json.gz, each holding {"Records": [...]}: the input that \`kmsctl trail\` commands and other CloudTrail tools read from S3 or disk.`
 
   static override examples = ['<%= config.bin %> sandbox export-trail ./trail-logs']
 

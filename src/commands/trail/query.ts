@@ -24,26 +24,13 @@ export default class TrailQuery extends KmsctlCommand<typeof TrailQuery> {
   static override description = `Who called which KMS API, when, from where, on which key: CloudTrail events, filtered and normalised.
 
 Sources (--source):
-  api    CloudTrail LookupEvents (the last 90 days) in the current region, or --regions / --all-regions in parallel.
-         One lookup attribute narrows what is read (the key's ARN, an access key, one event name, else the KMS event
-         source); every other filter is applied locally, so any combination is exact. Pages are paced at 2 requests/s
-         per region (--rate) and throttling is waited out. Ctrl-C prints what was found so far.
-  files  CloudTrail log files copied from S3: directories are walked, .json.gz and .json are read, in the account
-         (AWSLogs/<account>/CloudTrail/...) or organization (AWSLogs/o-<org>/<account>/...) layout. Date folders skip
-         files outside --since/--until; files are scanned in worker threads; duplicate events are dropped; a
-         corrupt or truncated file is named on stderr and skipped (exit 3). An alias given to --key is resolved
-         from the logs themselves.
-  lake   CloudTrail Lake (--event-data-store): the filters become SQL (StartQuery, GetQueryResults).
-         Note: CloudTrail Lake is closed to new AWS customers since 2026-05-31.
+- api: CloudTrail LookupEvents (the last 90 days) in the current region, or --regions / --all-regions in parallel. One lookup attribute narrows what is read (the key's ARN, an access key, one event name, else the KMS event source); every other filter is applied locally, so any combination is exact. Pages are paced at 2 requests/s per region (--rate) and throttling is waited out. Ctrl-C prints what was found so far.
+- files: CloudTrail log files copied from S3: directories are walked, .json.gz and .json are read, in the account (AWSLogs/<account>/CloudTrail/...) or organization (AWSLogs/o-<org>/<account>/...) layout. Date folders skip files outside --since/--until; files are scanned in worker threads; duplicate events are dropped; a corrupt or truncated file is named on stderr and skipped (exit 3). An alias given to --key is resolved from the logs themselves.
+- lake: CloudTrail Lake (--event-data-store): the filters become SQL (StartQuery, GetQueryResults). Note: CloudTrail Lake is closed to new AWS customers since 2026-05-31.
 
-Filters are ANDed; only KMS events are shown unless --all-services. The table shows who honestly for every
-identity type: user/NAME, role/ROLE (session), federated/NAME, root, "via s3.amazonaws.com" for a service,
-"AWS Internal", and the account of callers from other accounts.
+Filters are ANDed; only KMS events are shown unless --all-services. The table shows who honestly for every identity type: user/NAME, role/ROLE (session), federated/NAME, root, "via s3.amazonaws.com" for a service, "AWS Internal", and the account of callers from other accounts.
 
-Output: a table (oldest first); --json (an array); --ndjson (one event a line, as found); --csv; --raw (the
-CloudTrail records as they were, one a line; an array with --json); --group-by (counts, failures, first and
-last seen). Exit codes: 0 done, 1 failed, 2 bad flags (nothing sent), 3 some regions or files could not be
-read, 130 interrupted (what was found so far is printed).`
+Output: a table (oldest first); --json (an array); --ndjson (one event a line, as found); --csv; --raw (the CloudTrail records as they were, one a line; an array with --json); --group-by (counts, failures, first and last seen). Exit codes: 0 done, 1 failed, 2 bad flags (nothing sent), 3 some regions or files could not be read, 130 interrupted (what was found so far is printed).`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> --key alias/payments --since 2h', description: 'Every call on a key in the last two hours'},

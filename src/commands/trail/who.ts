@@ -32,8 +32,7 @@ export default class TrailWho extends KmsctlCommand<typeof TrailWho> {
 
   static override description = `Who used a key: its calls of the last 7 days (--since) by principal and source address, with the operations they called, first and last seen, and the failed calls apart.
 
-The incident responder's first question about a key, in one command. It reads the same sources as
-\`kmsctl trail query\` (LookupEvents by default, --source files for log files copied from S3, --source lake).`
+The incident responder's first question about a key, in one command. It reads the same sources as \`kmsctl trail query\` (LookupEvents by default, --source files for log files copied from S3, --source lake).`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> alias/payments', description: 'Who used the key in the last 7 days'},
