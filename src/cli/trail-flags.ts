@@ -6,6 +6,7 @@ import type {AwsClients} from '../lib/aws/clients.js'
 import {checkRegion} from '../lib/aws/regions.js'
 import {usageError} from '../lib/errors.js'
 import {LOOKUP_EVENTS_RATE} from '../lib/pacing.js'
+import type {Progress} from '../lib/output.js'
 import {type FilterSpec} from '../lib/trail/filters.js'
 import {type ResolvedKeyForms, TRAIL_SOURCES, type TrailQueryOptions, type TrailSource} from '../lib/trail/query.js'
 
@@ -156,5 +157,26 @@ export async function queryOptions(
 
       return {aliases, arn: key.arn, id: key.keyId}
     },
+  }
+}
+
+/**
+ * The progress line of a trail query on a terminal: the source's own line (pages and matches;
+ * files and bytes) with the elapsed time and, for LookupEvents, which reads newest first, how far
+ * back it has reached as a share of the --since window.
+ */
+export function trailProgress(progress: Progress, spec: Pick<FilterSpec, 'since' | 'until'>): (line: string) => void {
+  const start = spec.since ? Date.parse(spec.since) : Number.NaN
+  const end = spec.until ? Date.parse(spec.until) : Date.now()
+  return (line) => {
+    const reached = /reached (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)/.exec(line)
+    let window = ''
+    if (reached && Number.isFinite(start) && end > start) {
+      const at = Date.parse(reached[1].replace(' ', 'T') + (reached[1].endsWith('Z') ? '' : 'Z'))
+      const done = Math.min(100, Math.max(0, Math.round(((end - at) / (end - start)) * 100)))
+      if (Number.isFinite(done)) window = ` (${done}% of the window back to ${spec.since!.replace('T', ' ').replace(/\.\d+Z$/, 'Z')})`
+    }
+
+    progress.reached('', (line + window).trim())
   }
 }

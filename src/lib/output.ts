@@ -333,7 +333,7 @@ export class Progress {
 
   /** Elapsed time and what was reached so far, for work without a known total (pages, files). */
   reached(label: string, detail: string, force = false): void {
-    this.update(`${label}  ${clock((Date.now() - this.started) / 1000)} elapsed  ${detail}`, force)
+    this.update(`${label ? `${label}  ` : ''}${clock((Date.now() - this.started) / 1000)} elapsed  ${detail}`, force)
   }
 
   done(finalLine?: string): void {

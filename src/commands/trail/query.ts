@@ -3,8 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {KmsctlCommand} from '../../cli/base-command.js'
 import {columnFlags} from '../../cli/flags.js'
 import {usageError} from '../../lib/errors.js'
-import {Progress} from '../../lib/output.js'
-import {filterFlags, queryOptions, sourceFlags} from '../../cli/trail-flags.js'
+import {filterFlags, queryOptions, sourceFlags, trailProgress} from '../../cli/trail-flags.js'
 import {type GroupRow, groupBy, parseGroupBy} from '../../lib/trail/group.js'
 import type {CloudTrailRecord, TrailEvent} from '../../lib/trail/normalise.js'
 import {type TrailQuerySummary, byTime, runTrailQuery} from '../../lib/trail/query.js'
@@ -79,7 +78,7 @@ Output: a table (oldest first); --json (an array); --ndjson (one event a line, a
     const raws: string[] = []
     const stream = !json && (f.ndjson || f.csv || f.raw)
     if (stream && f.csv) process.stdout.write(csvHeader() + '\n')
-    const progress = new Progress({enabled: Boolean(process.stderr.isTTY) && !json})
+    const progress = this.progress()
     const abort = new AbortController()
     const onSigint = () => abort.abort()
     process.once('SIGINT', onSigint)
@@ -101,7 +100,7 @@ Output: a table (oldest first); --json (an array); --ndjson (one event a line, a
           const lines = f.raw ? matches.map((m) => m.raw ?? '') : f.csv ? matches.map((m) => csvLine(m.event)) : matches.map((m) => JSON.stringify(m.event))
           process.stdout.write(lines.join('\n') + '\n')
         },
-        onProgress: (line) => progress.update(line),
+        onProgress: trailProgress(progress, spec),
         raw: f.raw,
         signal: abort.signal,
       })

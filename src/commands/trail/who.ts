@@ -2,9 +2,9 @@ import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
 import {columnFlags} from '../../cli/flags.js'
-import {Progress, chalk, formatDate, renderTable} from '../../lib/output.js'
+import {chalk, formatDate} from '../../lib/output.js'
 import {sourceFlags} from '../../cli/trail-flags.js'
-import {queryOptions} from '../../cli/trail-flags.js'
+import {queryOptions, trailProgress} from '../../cli/trail-flags.js'
 import {type CallerRow, summariseWho} from '../../lib/trail/group.js'
 import type {TrailEvent} from '../../lib/trail/normalise.js'
 import {runTrailQuery} from '../../lib/trail/query.js'
@@ -58,7 +58,7 @@ The incident responder's first question about a key, in one command. It reads th
     const spec = buildFilterSpec({key: [this.args.key], since: f.since, until: f.until})
     const options = await queryOptions(f, paths, spec, this.aws)
     const events: TrailEvent[] = []
-    const progress = new Progress({enabled: Boolean(process.stderr.isTTY) && !this.jsonEnabled()})
+    const progress = this.progress()
     const abort = new AbortController()
     const onSigint = () => abort.abort()
     process.once('SIGINT', onSigint)
@@ -67,7 +67,7 @@ The incident responder's first question about a key, in one command. It reads th
       summary = await runTrailQuery({
         ...options,
         onMatches: (m) => events.push(...m.map((x) => x.event)),
-        onProgress: (line) => progress.update(line),
+        onProgress: trailProgress(progress, spec),
         signal: abort.signal,
       })
     } finally {
