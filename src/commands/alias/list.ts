@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {type AliasListing, type AliasRow, listAliases} from '../../lib/aliases.js'
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {cacheAliases} from '../../cli/completion.js'
 import {tableFlags} from '../../cli/flags.js'
 import {chalk, formatDate, renderTable} from '../../lib/output.js'
 
@@ -27,6 +28,8 @@ AWS managed aliases (alias/aws/*) are marked; the ones of AWS services not used 
   async run(): Promise<AliasListResult> {
     const kms = await this.aws.kms()
     const listing = await listAliases(kms, {customerOnly: this.flags.customer, key: this.flags.key})
+    // Every alias of the region: remembered for shell completion.
+    if (!this.flags.key) cacheAliases(await this.aws.region(), listing.aliases.map((a) => a.aliasName))
     if (!this.jsonEnabled()) this.render(listing)
     return listing
   }

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {cacheAliases} from '../../cli/completion.js'
 import {tableFlags} from '../../cli/flags.js'
 import {usageError} from '../../lib/errors.js'
 import {parsePairs, splitList} from '../../lib/parse.js'
@@ -54,6 +55,8 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
       tags,
     })
     progress.done()
+    // The whole region listed: its aliases are remembered for shell completion.
+    if (!flags.alias && !flags.manager && !flags.spec && !flags.state && !flags.tag) cacheAliases(await this.aws.region(), keys.flatMap((k) => k.aliases))
     if (!this.jsonEnabled()) this.render(keys)
     return keys
   }
