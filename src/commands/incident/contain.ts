@@ -98,7 +98,8 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
     }
 
     if (actionable.length > 0) {
-      if (!this.jsonEnabled()) {
+      // Several keys: the plan before the one confirmation (one key: the prompt names it).
+      if (!this.jsonEnabled() && selection.keys.length + unresolved.length > 1) {
         const plan = [
           'snapshot into the journal',
           'disable',
