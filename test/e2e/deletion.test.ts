@@ -223,6 +223,12 @@ describe('e2e: scheduled deletion against the sandbox', function () {
       const key = await newKey(kms)
       const term = runInPty(['key', 'schedule-deletion', key.alias], env)
       await term.waitFor(new RegExp(`type ${key.keyId} \\(or its\\s+alias\\):`))
+      for (const left of ['2 more tries', '1 more try']) {
+        term.write('y\r')
+        // eslint-disable-next-line no-await-in-loop
+        await term.waitFor(`(${left})`)
+      }
+
       term.write('y\r')
       expect(await term.exit).to.equal(4)
       expect(term.output()).to.contain('"y" does not match; nothing was changed.')

@@ -122,6 +122,12 @@ describe('e2e: key lifecycle against the sandbox', function () {
     let session = runInPty(['alias', 'delete', 'alias/e2e-typed'], env)
     await session.waitFor('To delete alias/e2e-typed, type alias/e2e-typed:')
     expect(session.output()).to.contain(`alias/e2e-typed points at key ${payments}.`)
+    // A wrong answer is said to be wrong (no tick) and asked again, three times in all.
+    session.write('alias/e2e-wrong\r')
+    await session.waitFor('"alias/e2e-wrong" does not match. Type alias/e2e-typed exactly (2 more tries)')
+    expect(session.output()).not.to.contain('✔')
+    session.write('alias/e2e-wrong\r')
+    await session.waitFor('(1 more try)')
     session.write('alias/e2e-wrong\r')
     expect(await session.exit).to.equal(4)
     expect(session.output()).to.contain('"alias/e2e-wrong" does not match; nothing was changed.')
