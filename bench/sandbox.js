@@ -163,7 +163,7 @@ function startBareServer() {
  */
 async function inProcessLatency(dir) {
   const {tsImport} = await import('tsx/esm/api')
-  const {createSandboxRequestHandler} = await tsImport(join(root, 'src/sandbox/inprocess.ts'), import.meta.url)
+  const {createSandboxRequestHandler} = await tsImport(join(root, 'src/sandbox/http/inprocess.ts'), import.meta.url)
   const {KMSClient, CreateKeyCommand, DescribeKeyCommand, DecryptCommand, EncryptCommand} = await import('@aws-sdk/client-kms')
   const {HttpResponse} = await import('@smithy/protocol-http')
   const credentials = {accessKeyId: ACCESS_KEY, secretAccessKey: 'not-a-secret'}

@@ -1,7 +1,7 @@
 // The realism flags of `kmsctl sandbox serve` and `kmsctl sandbox config`, and their parsing into settings.
 import {Flags} from '@oclif/core'
 
-import {type RealismSettings, formatLatency, parseLatency, parseQuotas, parseRate, parseScale} from '../sandbox/realism/settings.js'
+import {type RealismSettings, formatLatency, parseLatency, parseQuotas, parseRate, parseScale} from '../sandbox/limits/settings.js'
 
 const GROUP = 'REALISM'
 

@@ -1,9 +1,12 @@
 // What the `kmsctl sandbox` commands do, as plain functions over a state directory.
 import {existsSync} from 'node:fs'
 
+import {type ClockStatus, clockReading} from './clock.js'
+import {exportTrail as writeTrail} from './cloudtrail/export.js'
 import {NOT_FOR_REAL_DATA} from './constants.js'
-import {SandboxStore} from './store.js'
-import {exportTrail as writeTrail} from './trail.js'
+import {type MaintenanceReport, maintainAndReport} from './kms/maintenance.js'
+import type {SandboxState} from './store/state.js'
+import {SandboxStore} from './store/store.js'
 
 export interface SandboxStatus {
   aliases: number
@@ -72,4 +75,54 @@ export function exportSandboxTrail(dir: string, outDir: string): ExportTrailResu
   const store = new SandboxStore(dir)
   const {files, records} = writeTrail(store.readEvents(), outDir)
   return {dir, files, outDir, records}
+}
+
+// ---- Moving the sandbox's time (`kmsctl sandbox clock show|advance|set`) ----------------------------
+// When time moves, what fell due happens at once: keys whose deletion window passed are deleted,
+// automatic rotations that came due are made, each recorded in CloudTrail as KMS records it.
+
+export interface ClockChange extends Omit<MaintenanceReport, 'events'> {
+  after: ClockStatus
+  before: ClockStatus
+  dryRun: boolean
+}
+
+export function clockStatus(dir: string, env: NodeJS.ProcessEnv = process.env): ClockStatus {
+  const store = new SandboxStore(dir, {env})
+  return clockReading(store.read().clockOffsetMs ?? 0, env, Date.now())
+}
+
+/** Moves the sandbox's time by `deltaMs` (forward, or back when negative). */
+export async function shiftClock(dir: string, deltaMs: number, options: {dryRun?: boolean; env?: NodeJS.ProcessEnv} = {}): Promise<ClockChange> {
+  const env = options.env ?? process.env
+  const store = new SandboxStore(dir, {env})
+  const realMs = Date.now()
+  const change = (state: SandboxState) => {
+    const beforeOffset = state.clockOffsetMs ?? 0
+    state.clockOffsetMs = beforeOffset + deltaMs
+    const after = clockReading(state.clockOffsetMs, env, realMs)
+    const {events, ...due} = maintainAndReport(state, Date.parse(after.now))
+    return {change: {after, before: clockReading(beforeOffset, env, realMs), ...due, dryRun: Boolean(options.dryRun)}, events}
+  }
+
+  if (options.dryRun) return change(structuredClone(store.read())).change
+  const {change: done, events} = await store.mutate(change)
+  store.appendEvents(events)
+  store.flushEvents()
+  return done
+}
+
+/** Sets the sandbox's time to `target`. */
+export async function setClock(dir: string, target: Date, options: {dryRun?: boolean; env?: NodeJS.ProcessEnv} = {}): Promise<ClockChange> {
+  const env = options.env ?? process.env
+  const current = clockStatus(dir, env)
+  return shiftClock(dir, target.getTime() - Date.parse(current.now), options)
+}
+
+/** The human report of a clock change (shared by `sandbox clock advance` and `sandbox clock set`). */
+export function clockChangeLines(change: ClockChange): string[] {
+  const lines = [`${change.dryRun ? 'Would move' : 'Moved'} the sandbox clock from ${change.before.now} to ${change.after.now}.`]
+  for (const arn of change.deletedKeys) lines.push(`${change.dryRun ? 'Would delete' : 'Deleted'} ${arn}: its deletion waiting period ended.`)
+  for (const r of change.rotatedKeys) lines.push(`${change.dryRun ? 'Would rotate' : 'Rotated'} ${r.keyArn} (${r.rotations} automatic rotation${r.rotations === 1 ? '' : 's'}).`)
+  return lines
 }

@@ -1,11 +1,13 @@
-// The sandbox's one clock: real time plus an offset kept in the state (for a later `sandbox clock advance`)
-// plus KMSCTL_SANDBOX_NOW_OFFSET_MS from the environment (for tests). Every time the sandbox records or
-// compares goes through here.
+// The sandbox's one clock: real time plus the offset kept in the state (moved by `kmsctl sandbox clock
+// advance|set`, read on every call so a running server follows at once) plus KMSCTL_SANDBOX_NOW_OFFSET_MS
+// from the environment (for tests). Every time the sandbox records or compares goes through here.
 export interface Clock {
   /** Milliseconds since the epoch, as the sandbox sees it. */
   nowMs(): number
   now(): Date
 }
+
+export const DAY_MS = 86_400_000
 
 export function envOffsetMs(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.KMSCTL_SANDBOX_NOW_OFFSET_MS
@@ -20,4 +22,27 @@ export function createClock(stateOffsetMs: () => number, env: NodeJS.ProcessEnv 
   return {now: () => new Date(nowMs()), nowMs}
 }
 
-export const DAY_MS = 86_400_000
+export interface ClockStatus {
+  /** The sandbox's time now (ISO 8601). */
+  now: string
+  /** Real time now. */
+  realNow: string
+  /** Total offset from real time, in milliseconds (state + environment). */
+  offsetMs: number
+  /** The part kept in the sandbox state (changed by advance and set). */
+  stateOffsetMs: number
+  /** The part from KMSCTL_SANDBOX_NOW_OFFSET_MS. */
+  envOffsetMs: number
+}
+
+/** The clock's reading for a state offset, at real time `realMs`. */
+export function clockReading(stateOffsetMs: number, env: NodeJS.ProcessEnv, realMs: number): ClockStatus {
+  const fromEnv = envOffsetMs(env)
+  return {
+    envOffsetMs: fromEnv,
+    now: new Date(realMs + fromEnv + stateOffsetMs).toISOString(),
+    offsetMs: fromEnv + stateOffsetMs,
+    realNow: new Date(realMs).toISOString(),
+    stateOffsetMs,
+  }
+}

@@ -1,79 +1,49 @@
-// The one request core of the sandbox, shared by the in-process handler and the HTTP server:
-// parse (service, operation, body, access key, source IP, user agent) -> execute -> {status, headers, body}.
-// KMS and CloudTrail speak AWS JSON 1.1; STS GetCallerIdentity speaks the query protocol and answers XML.
+// The one request core of the sandbox, shared by the in-process handler and the HTTP server: who is
+// calling (identity/), which registered service and operation the request is for (services.ts), then
+// the service runs it -> {status, headers, body}. Limits and faults (limits/) and authorization
+// (authorization/) apply to every request.
 import {randomUUID} from 'node:crypto'
 
 import {SANDBOX_REGION} from './constants.js'
 import {SandboxError, err, internalError} from './errors.js'
-import {type RequestContext, type SandboxHooks, defaultHooks} from './hooks.js'
-import {NeedsWrite, type OpContext} from './kms/context.js'
-import {KMS_OPERATIONS, maintain, nextMaintenance} from './kms/operations.js'
-import {resolvePrincipal} from './principals.js'
-import type {SandboxState} from './state.js'
-import {SandboxStore, type StoreOptions} from './store.js'
-import {kmsRecord, lookupEvents} from './trail.js'
+import {jsonError} from './http/protocol.js'
+import {PrincipalDirectory} from './identity/principals.js'
+import {Limits, type LimitsOptions} from './limits/limits.js'
+import type {CredentialScope, RequestContext, SandboxRequest, SandboxResponse, SandboxService} from './request.js'
+import {SERVICES} from './services.js'
+import {SandboxStore, type StoreOptions} from './store/store.js'
 
-export const KMS_TARGET_PREFIX = 'TrentService.'
-export const CLOUDTRAIL_TARGET_PREFIX = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.'
-/** Newer SDKs send the short form. */
-export const CLOUDTRAIL_SHORT_TARGET_PREFIX = 'CloudTrail_20131101.'
-
-export interface SandboxRequest {
-  body: string
-  /** Header names in lower case. */
-  headers: Record<string, string | undefined>
-  sourceIp: string
-}
-
-export interface SandboxResponse {
-  body: string
-  headers: Record<string, string>
-  status: number
-}
-
-export interface ParsedRequest {
-  accessKeyId: string
-  operation: string
-  region: string
-  service: 'cloudtrail' | 'kms' | 'sts' | 'unknown'
-}
+export type {SandboxRequest, SandboxResponse} from './request.js'
 
 const CREDENTIAL = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/
 
-/** Service, operation, access key and region from the headers (and, for STS, the form body). */
-export function parseRequest(req: SandboxRequest): ParsedRequest {
-  const auth = req.headers.authorization ?? ''
-  const cred = CREDENTIAL.exec(auth)
-  const accessKeyId = cred?.[1] ?? ''
-  const region = cred?.[2] ?? SANDBOX_REGION
-  const scopeService = cred?.[3]
-  const target = req.headers['x-amz-target'] ?? ''
-  if (target.startsWith(KMS_TARGET_PREFIX)) return {accessKeyId, operation: target.slice(KMS_TARGET_PREFIX.length), region, service: 'kms'}
-  if (target.startsWith(CLOUDTRAIL_TARGET_PREFIX)) return {accessKeyId, operation: target.slice(CLOUDTRAIL_TARGET_PREFIX.length), region, service: 'cloudtrail'}
-  if (target.startsWith(CLOUDTRAIL_SHORT_TARGET_PREFIX)) {
-    return {accessKeyId, operation: target.slice(CLOUDTRAIL_SHORT_TARGET_PREFIX.length), region, service: 'cloudtrail'}
-  }
-  const contentType = req.headers['content-type'] ?? ''
-  if (!target && (scopeService === 'sts' || contentType.startsWith('application/x-www-form-urlencoded'))) {
-    const action = new URLSearchParams(req.body).get('Action') ?? ''
-    return {accessKeyId, operation: action, region, service: 'sts'}
-  }
-
-  return {accessKeyId, operation: target, region, service: 'unknown'}
+/** The access key, region and service of the request's SigV4 credential scope. */
+export function credentialScope(req: SandboxRequest): CredentialScope {
+  const cred = CREDENTIAL.exec(req.headers.authorization ?? '')
+  return {accessKeyId: cred?.[1] ?? '', region: cred?.[2] ?? SANDBOX_REGION, service: cred?.[3]}
 }
 
-export interface CoreOptions extends StoreOptions {
-  hooks?: SandboxHooks
+/** The registered service a request is for, and the operation it asks. */
+export function route(req: SandboxRequest, scope: CredentialScope, services: readonly SandboxService[] = SERVICES): {operation: string; service: SandboxService} | undefined {
+  for (const service of services) {
+    const operation = service.operationOf(req, scope)
+    if (operation !== undefined) return {operation, service}
+  }
+
+  return undefined
 }
+
+export interface CoreOptions extends StoreOptions, LimitsOptions {}
 
 export class SandboxCore {
-  readonly hooks: SandboxHooks
+  readonly limits: Limits
+  readonly principals: PrincipalDirectory
   readonly store: SandboxStore
-  private due = {at: 0, generation: -1}
 
   constructor(dir: string, options: CoreOptions = {}) {
     this.store = new SandboxStore(dir, options)
-    this.hooks = options.hooks ?? defaultHooks
+    this.principals = new PrincipalDirectory(dir)
+    this.limits = new Limits(dir, options)
   }
 
   close(): void {
@@ -82,179 +52,31 @@ export class SandboxCore {
 
   async handle(req: SandboxRequest): Promise<SandboxResponse> {
     const requestId = randomUUID()
-    const parsed = parseRequest(req)
+    const scope = credentialScope(req)
     try {
+      const routed = route(req, scope)
+      if (!routed) {
+        const target = req.headers['x-amz-target'] ?? ''
+        return jsonError(requestId, err('UnknownOperationException', `The sandbox does not know the operation "${target || '(no X-Amz-Target)'}".`))
+      }
+
+      const {operation, service} = routed
+      const caller = this.principals.resolve(scope.accessKeyId)
       const ctx: RequestContext = {
-        accessKeyId: parsed.accessKeyId,
-        action: `${parsed.service === 'unknown' ? 'kms' : parsed.service}:${parsed.operation}`,
-        operation: parsed.operation,
-        principal: this.hooks.resolvePrincipal?.(parsed.accessKeyId) ?? resolvePrincipal(parsed.accessKeyId),
-        region: parsed.region,
+        accessKeyId: scope.accessKeyId,
+        action: `${service.name}:${operation}`,
+        caller,
+        operation,
+        principal: caller.principal,
+        region: scope.region,
         requestId,
-        service: parsed.service === 'unknown' ? 'kms' : parsed.service,
+        service: service.name,
         sourceIp: req.sourceIp,
         userAgent: req.headers['user-agent'] ?? '',
       }
-      switch (parsed.service) {
-        case 'kms': {
-          return await this.kms(ctx, req.body)
-        }
-
-        case 'cloudtrail': {
-          return await this.cloudtrail(ctx, req.body)
-        }
-
-        case 'sts': {
-          return await this.sts(ctx)
-        }
-
-        default: {
-          return jsonError(requestId, err('UnknownOperationException', `The sandbox does not know the operation "${parsed.operation || '(no X-Amz-Target)'}".`))
-        }
-      }
+      return await service.handle(ctx, req, this)
     } catch (error) {
       return jsonError(requestId, error instanceof SandboxError ? error : internalError())
     }
-  }
-
-  private async cloudtrail(ctx: RequestContext, body: string): Promise<SandboxResponse> {
-    const input = parseJson(body)
-    await this.hooks.beforeExecute(ctx)
-    if (ctx.operation !== 'LookupEvents') {
-      throw err('UnsupportedOperationException', `The kmsctl sandbox implements CloudTrail LookupEvents only, not ${ctx.operation}.`)
-    }
-
-    const out = lookupEvents(this.store.readEvents(), input, ctx.region, this.store.clock.nowMs())
-    return jsonOk(ctx.requestId, out)
-  }
-
-  private async kms(ctx: RequestContext, body: string): Promise<SandboxResponse> {
-    const spec = KMS_OPERATIONS[ctx.operation]
-    if (!spec) throw err('UnknownOperationException', `The kmsctl sandbox does not implement ${ctx.operation}.`)
-    let input: Record<string, any> = {}
-    const opCtx: OpContext = {
-      ...ctx,
-      clock: this.store.clock,
-      events: () => this.store.readEvents(),
-      hooks: this.hooks,
-      resources: [],
-      responseElements: null,
-      state: undefined as never,
-      write: false,
-    }
-    let result: Record<string, unknown> | undefined
-    let failure: SandboxError | undefined
-    try {
-      input = parseJson(body)
-      await this.hooks.beforeExecute(ctx)
-      result = await this.execute(spec, input, opCtx)
-    } catch (error) {
-      failure = error instanceof SandboxError ? error : internalError()
-      if (!(error instanceof SandboxError) && process.env.KMSCTL_SANDBOX_DEBUG) process.stderr.write(`${(error as Error)?.stack}\n`)
-    }
-
-    this.store.appendEvents([
-      kmsRecord({
-        errorCode: failure?.type,
-        errorMessage: failure?.message,
-        eventTimeMs: this.store.clock.nowMs(),
-        operation: ctx.operation,
-        principal: ctx.principal,
-        readOnly: spec.readOnly,
-        region: ctx.region,
-        requestId: ctx.requestId,
-        requestInput: input,
-        resources: opCtx.resources,
-        responseElements: opCtx.responseElements ?? null,
-        sourceIp: ctx.sourceIp,
-        userAgent: ctx.userAgent,
-      }),
-    ])
-    if (failure) return jsonError(ctx.requestId, failure)
-    return jsonOk(ctx.requestId, result!)
-  }
-
-  private async execute(spec: (typeof KMS_OPERATIONS)[string], input: Record<string, any>, opCtx: OpContext): Promise<Record<string, unknown>> {
-    // One look at the state file per request (a stat; the parse only when it changed).
-    let state = this.store.read()
-    if (this.maintenanceDueAt(state) <= this.store.clock.nowMs()) {
-      await this.store.mutate((s) => maintain(s, this.store.clock.nowMs()))
-      state = this.store.read()
-    }
-
-    const inWrite = () =>
-      this.store.mutate((s) => {
-        opCtx.state = s
-        opCtx.write = true
-        opCtx.resources = []
-        opCtx.responseElements = null
-        return spec.run(input, opCtx)
-      })
-    if (spec.mutates) return inWrite()
-    opCtx.state = state
-    try {
-      return spec.run(input, opCtx)
-    } catch (error) {
-      if (error instanceof NeedsWrite) return inWrite()
-      throw error
-    }
-  }
-
-  /** When the state next needs a time-driven change, computed once per version of the state (O(keys)). */
-  private maintenanceDueAt(state: SandboxState): number {
-    if (this.due.generation !== this.store.generation) this.due = {at: nextMaintenance(state), generation: this.store.generation}
-    return this.due.at
-  }
-
-  private async sts(ctx: RequestContext): Promise<SandboxResponse> {
-    await this.hooks.beforeExecute(ctx)
-    if (ctx.operation !== 'GetCallerIdentity') {
-      return {
-        body: `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>The kmsctl sandbox implements STS GetCallerIdentity only, not ${xml(ctx.operation)}.</Message></Error><RequestId>${ctx.requestId}</RequestId></ErrorResponse>`,
-        headers: {'content-type': 'text/xml', 'x-amzn-requestid': ctx.requestId},
-        status: 400,
-      }
-    }
-
-    const p = ctx.principal
-    const body =
-      `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">\n` +
-      `  <GetCallerIdentityResult>\n    <Arn>${xml(p.arn)}</Arn>\n    <UserId>${xml(p.principalId)}</UserId>\n    <Account>${p.accountId}</Account>\n  </GetCallerIdentityResult>\n` +
-      `  <ResponseMetadata>\n    <RequestId>${ctx.requestId}</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n`
-    return {body, headers: {'content-type': 'text/xml', 'x-amzn-requestid': ctx.requestId}, status: 200}
-  }
-}
-
-function xml(s: string): string {
-  return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
-}
-
-function parseJson(body: string): Record<string, any> {
-  if (!body || body.trim() === '') return {}
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(body)
-  } catch {
-    throw err('SerializationException', 'Start of structure or map found where not expected: the request body is not valid JSON.')
-  }
-
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw err('SerializationException', 'The request body must be a JSON object.')
-  return parsed as Record<string, any>
-}
-
-const JSON_TYPE = 'application/x-amz-json-1.1'
-
-function jsonOk(requestId: string, out: Record<string, unknown>): SandboxResponse {
-  return {body: JSON.stringify(out), headers: {'content-type': JSON_TYPE, 'x-amzn-requestid': requestId}, status: 200}
-}
-
-/** An error exactly as AWS JSON 1.1 services send it: {"__type": ..., "message": ...} plus x-amzn-ErrorType. */
-export function jsonError(requestId: string, e: SandboxError): SandboxResponse {
-  const body: Record<string, string> = {__type: e.type}
-  if (e.message) body.message = e.message
-  return {
-    body: JSON.stringify(body),
-    headers: {'content-type': JSON_TYPE, 'x-amzn-errortype': e.type, 'x-amzn-requestid': requestId},
-    status: e.status,
   }
 }

@@ -134,7 +134,7 @@ describe('e2e: sandbox realism (principals, enforcement, clock, quotas, faults)'
       const results = await Promise.all(Array.from({length: 20}, () => kms.send(new DisableKeyCommand({KeyId: key.KeyId})).then(() => 'ok', (error: Error) => error.name)))
       const ok = results.filter((r) => r === 'ok').length
       // The bucket holds 5 and refills at 5/s: one more passes for every 200 ms the 20 calls take to
-      // arrive (the exact counting is tested with a fake clock in test/lib/sandbox/realism/quotas.test.ts).
+      // arrive (the exact counting is tested with a fake clock in test/sandbox/limits/quotas.test.ts).
       expect(ok).to.be.within(5, 8)
       expect(results.filter((r) => r === 'ThrottlingException')).to.have.length(20 - ok)
     })

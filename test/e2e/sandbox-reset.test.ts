@@ -9,7 +9,7 @@ import {join} from 'node:path'
 import {sandboxStatus} from '../../src/sandbox/admin.js'
 import {json, runCli} from '../helpers/cli.js'
 import {runInPty} from '../helpers/pty.js'
-import {newSandbox} from '../lib/sandbox/helpers.js'
+import {newSandbox} from '../sandbox/helpers.js'
 
 async function sandboxWithKeys(n: number): Promise<string> {
   const sb = await newSandbox(mkdtempSync(join(tmpdir(), 'kmsctl-reset-')))

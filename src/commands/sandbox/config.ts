@@ -5,7 +5,7 @@ import {mutationFlags} from '../../cli/flags.js'
 import {defaultSandboxDir} from '../../lib/home.js'
 import {renderFields} from '../../lib/output.js'
 import {realismFlags, settingsFromFlags} from '../../cli/sandbox-flags.js'
-import {type ConfigFile, DEFAULT_SETTINGS, configToFile, readConfigFile, settingsFromConfig, writeConfigFile} from '../../sandbox/realism/settings.js'
+import {type ConfigFile, DEFAULT_SETTINGS, configToFile, readConfigFile, settingsFromConfig, writeConfigFile} from '../../sandbox/limits/settings.js'
 
 export interface SandboxConfigResult {
   /** The settings in the sandbox directory's config.json after this command. */

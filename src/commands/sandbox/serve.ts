@@ -4,9 +4,8 @@ import {KmsctlCommand} from '../../cli/base-command.js'
 import {KmsctlError, usageError} from '../../lib/errors.js'
 import {defaultSandboxDir} from '../../lib/home.js'
 import {DEFAULT_PORT, NOT_FOR_REAL_DATA} from '../../sandbox/constants.js'
-import {isLoopbackHost, startHttpServer} from '../../sandbox/http.js'
+import {isLoopbackHost, startHttpServer} from '../../sandbox/http/server.js'
 import {describeSettings, realismFlags, settingsFromFlags} from '../../cli/sandbox-flags.js'
-import {createRealism} from '../../sandbox/realism/realism.js'
 
 export interface ServeResult {
   dir: string
@@ -42,8 +41,7 @@ ${NOT_FOR_REAL_DATA}`
     }
 
     const dir = flags['sandbox-dir'] ?? defaultSandboxDir()
-    const realism = createRealism(dir, {overrides: settingsFromFlags(flags)})
-    const server = await startHttpServer({dir, hooks: realism, host: flags.host, port: flags.port}).catch((error: NodeJS.ErrnoException) => {
+    const server = await startHttpServer({dir, host: flags.host, limits: {overrides: settingsFromFlags(flags)}, port: flags.port}).catch((error: NodeJS.ErrnoException) => {
       if (error?.code === 'EADDRINUSE') {
         throw new KmsctlError('FAILED', `Port ${flags.port} on ${flags.host} is already in use.`, {cause: error, remedy: 'Try this: --port 0 (any free port), or stop what listens there.'})
       }
@@ -58,7 +56,7 @@ ${NOT_FOR_REAL_DATA}`
     if (this.jsonEnabled()) this.logJson(result)
     else process.stdout.write(`Sandbox listening on ${server.url} (state: ${dir})\n`)
     this.note(NOT_FOR_REAL_DATA)
-    const realismLine = describeSettings(realism.settings.current())
+    const realismLine = describeSettings(server.core.limits.settings.current())
     if (realismLine) this.note(`Realism: ${realismLine}.`)
     await new Promise<void>((resolve) => {
       const stop = () => {

@@ -192,7 +192,7 @@ export class AwsClients {
       retryMode: 'adaptive',
     }
     if (this.settings.sandbox) {
-      const {createSandboxRequestHandler} = await import('../../sandbox/inprocess.js')
+      const {createSandboxRequestHandler} = await import('../../sandbox/http/inprocess.js')
       config.requestHandler = await createSandboxRequestHandler({dir: this.settings.sandboxDir ?? defaultSandboxDir(this.settings.env)})
     } else {
       const endpoint = endpointFor(service, this.settings)

@@ -1,257 +1,291 @@
-// Real cryptography with node:crypto, over key material kept in the sandbox state.
-// The sandbox is NOT for protecting real data: its key material sits in a file in the clear.
-import * as cryptoModule from 'node:crypto'
-import {
-  type KeyObject,
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createHmac,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  privateDecrypt,
-  publicEncrypt,
-  randomBytes,
-  sign as cryptoSign,
-  timingSafeEqual,
-  verify as cryptoVerify,
-  constants as cryptoConstants,
-} from 'node:crypto'
+// Cryptographic operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey(WithoutPlaintext), Sign,
+// Verify, GenerateMac, VerifyMac, GetPublicKey and GenerateRandom, with real cryptography over the
+// key material of material.ts.
+import {randomBytes} from 'node:crypto'
 
 import {err} from '../errors.js'
-import type {KeyMaterial, KeyRecord} from '../state.js'
+import type {KeyRecord} from '../store/state.js'
+import {type OpContext, authorize} from './context.js'
+import {blob, context, dryRun, grantTokens, int, oneOf, str} from './input.js'
+import {currentMaterial, findKey, keyFrom, requireUsable, requireUsage} from './key-record.js'
+import {
+  decryptSymmetric,
+  digestLength,
+  encryptSymmetric,
+  encryptionAlgorithms,
+  hmac,
+  isAsymmetric,
+  keyAgreementAlgorithms,
+  macAlgorithms,
+  macEquals,
+  parseBlobHeader,
+  publicKeyDer,
+  rsaDecrypt,
+  rsaEncrypt,
+  rsaMaxPlaintext,
+  signMessage,
+  signingAlgorithms,
+  verifyMessage,
+} from './material.js'
+import {type Operation, type OperationSpec, b64, spec} from './operation.js'
 
-export const SYMMETRIC_SPECS = ['SYMMETRIC_DEFAULT']
-export const RSA_SPECS = ['RSA_2048', 'RSA_3072', 'RSA_4096']
-export const ECC_SPECS = ['ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1']
-export const HMAC_SPECS = ['HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512']
-export const ALL_SPECS = [...SYMMETRIC_SPECS, ...RSA_SPECS, ...ECC_SPECS, ...HMAC_SPECS]
-
-const CURVES: Record<string, string> = {
-  ECC_NIST_P256: 'prime256v1',
-  ECC_NIST_P384: 'secp384r1',
-  ECC_NIST_P521: 'secp521r1',
-  ECC_SECG_P256K1: 'secp256k1',
-}
-
-const HMAC_BYTES: Record<string, number> = {HMAC_224: 28, HMAC_256: 32, HMAC_384: 48, HMAC_512: 64}
-
-export const isAsymmetric = (spec: string): boolean => RSA_SPECS.includes(spec) || ECC_SPECS.includes(spec)
-export const isHmac = (spec: string): boolean => HMAC_SPECS.includes(spec)
-
-/** Key usages KMS accepts for each key spec (the first is the default when KeyUsage is omitted). */
-export function usagesFor(spec: string): string[] {
-  if (spec === 'SYMMETRIC_DEFAULT') return ['ENCRYPT_DECRYPT']
-  if (RSA_SPECS.includes(spec)) return ['ENCRYPT_DECRYPT', 'SIGN_VERIFY']
-  if (spec === 'ECC_SECG_P256K1') return ['SIGN_VERIFY']
-  if (ECC_SPECS.includes(spec)) return ['SIGN_VERIFY', 'KEY_AGREEMENT']
-  if (HMAC_SPECS.includes(spec)) return ['GENERATE_VERIFY_MAC']
-  return []
-}
-
-export function encryptionAlgorithms(key: Pick<KeyRecord, 'keySpec' | 'keyUsage'>): string[] | undefined {
-  if (key.keyUsage !== 'ENCRYPT_DECRYPT') return undefined
-  if (key.keySpec === 'SYMMETRIC_DEFAULT') return ['SYMMETRIC_DEFAULT']
-  return ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256']
-}
-
-export function signingAlgorithms(key: Pick<KeyRecord, 'keySpec' | 'keyUsage'>): string[] | undefined {
-  if (key.keyUsage !== 'SIGN_VERIFY') return undefined
-  if (RSA_SPECS.includes(key.keySpec)) {
-    return ['RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512', 'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512']
+function encryptionAlgorithmFor(key: KeyRecord, requested: string | undefined): string {
+  const allowed = encryptionAlgorithms(key) ?? []
+  const algorithm = requested ?? 'SYMMETRIC_DEFAULT'
+  if (!allowed.includes(algorithm)) {
+    throw err('InvalidKeyUsageException', `${key.arn} does not support the encryption algorithm ${algorithm}. Supported: ${allowed.join(', ')}.`)
   }
 
-  if (key.keySpec === 'ECC_NIST_P384') return ['ECDSA_SHA_384']
-  if (key.keySpec === 'ECC_NIST_P521') return ['ECDSA_SHA_512']
-  return ['ECDSA_SHA_256']
+  return algorithm
 }
 
-export function macAlgorithms(key: Pick<KeyRecord, 'keySpec'>): string[] | undefined {
-  if (!isHmac(key.keySpec)) return undefined
-  return [`HMAC_SHA_${key.keySpec.slice(5)}`]
+const ENCRYPTION_ALGORITHMS = ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE']
+const SIGNING_ALGORITHMS = [
+  'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512', 'RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384',
+  'RSASSA_PKCS1_V1_5_SHA_512', 'ECDSA_SHA_256', 'ECDSA_SHA_384', 'ECDSA_SHA_512', 'SM2DSA', 'ML_DSA_SHAKE_256',
+]
+const MAC_ALGORITHMS = ['HMAC_SHA_224', 'HMAC_SHA_256', 'HMAC_SHA_384', 'HMAC_SHA_512']
+
+function encryptWith(key: KeyRecord, algorithm: string, plaintext: Buffer, ctxMap: Record<string, string> | undefined): Buffer {
+  if (algorithm === 'SYMMETRIC_DEFAULT') return encryptSymmetric(key.keyId, currentMaterial(key), plaintext, ctxMap)
+  if (ctxMap && Object.keys(ctxMap).length > 0) throw err('ValidationException', 'EncryptionContext is not supported with asymmetric KMS keys.')
+  const max = rsaMaxPlaintext(key.keySpec, algorithm)
+  if (plaintext.length > max) throw err('ValidationException', `Plaintext is too long for ${key.keySpec} with ${algorithm}: at most ${max} bytes.`)
+  return rsaEncrypt(currentMaterial(key), algorithm, plaintext)
 }
 
-export function keyAgreementAlgorithms(key: Pick<KeyRecord, 'keyUsage'>): string[] | undefined {
-  return key.keyUsage === 'KEY_AGREEMENT' ? ['ECDH'] : undefined
-}
-
-export function newMaterialId(): string {
-  return randomBytes(32).toString('hex')
-}
-
-/** New key material for a key spec. */
-export function generateMaterial(spec: string, createdAt: number, origin: KeyMaterial['origin']): KeyMaterial {
-  const id = newMaterialId()
-  if (spec === 'SYMMETRIC_DEFAULT') return {createdAt, id, origin, secret: randomBytes(32).toString('base64')}
-  if (isHmac(spec)) return {createdAt, id, origin, secret: randomBytes(HMAC_BYTES[spec]).toString('base64')}
-  if (RSA_SPECS.includes(spec)) {
-    const {privateKey} = generateKeyPairSync('rsa', {modulusLength: Number(spec.slice(4))})
-    return {createdAt, id, origin, privateKeyPem: privateKey.export({format: 'pem', type: 'pkcs8'}) as string}
-  }
-
-  if (ECC_SPECS.includes(spec)) {
-    const {privateKey} = generateKeyPairSync('ec', {namedCurve: CURVES[spec]})
-    return {createdAt, id, origin, privateKeyPem: privateKey.export({format: 'pem', type: 'pkcs8'}) as string}
-  }
-
-  throw err('UnsupportedOperationException', `KeySpec ${spec} is not supported by the kmsctl sandbox.`)
-}
-
-const privateKeys = new Map<string, KeyObject>()
-function privateKeyOf(material: KeyMaterial): KeyObject {
-  let k = privateKeys.get(material.id)
-  if (!k) {
-    k = createPrivateKey(material.privateKeyPem!)
-    privateKeys.set(material.id, k)
-  }
-
-  return k
-}
-
-/** DER SubjectPublicKeyInfo, as GetPublicKey returns it. */
-export function publicKeyDer(material: KeyMaterial): Buffer {
-  return createPublicKey(privateKeyOf(material)).export({format: 'der', type: 'spki'}) as Buffer
-}
-
-// ---- Symmetric ciphertext blobs -------------------------------------------------------------------
-// Layout: "KS" 0x01 | len(keyId) | keyId | materialId (32 bytes) | iv (12) | tag (16) | ciphertext.
-// The header (through materialId) and the canonical encryption context are the AES-GCM AAD.
-const MAGIC = Buffer.from([0x4b, 0x53, 0x01])
-
-export interface BlobHeader {
-  keyId: string
-  materialId: string
-}
-
-export function canonicalContext(context: Record<string, string> | undefined): Buffer {
-  if (!context) return Buffer.alloc(0)
-  const entries = Object.keys(context)
-    .sort()
-    .map((k) => [k, context[k]])
-  return Buffer.from(JSON.stringify(entries), 'utf8')
-}
-
-export function encryptSymmetric(keyId: string, material: KeyMaterial, plaintext: Buffer, context?: Record<string, string>): Buffer {
-  const header = Buffer.concat([MAGIC, Buffer.from([keyId.length]), Buffer.from(keyId, 'ascii'), Buffer.from(material.id, 'hex')])
-  const iv = randomBytes(12)
-  const cipher = createCipheriv('aes-256-gcm', Buffer.from(material.secret!, 'base64'), iv)
-  cipher.setAAD(Buffer.concat([header, canonicalContext(context)]))
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()])
-  return Buffer.concat([header, iv, cipher.getAuthTag(), body])
-}
-
-/** Reads the key and material a symmetric blob names, or undefined if it is not a sandbox blob. */
-export function parseBlobHeader(blob: Buffer): (BlobHeader & {headerLength: number}) | undefined {
-  if (blob.length < MAGIC.length + 1 || !blob.subarray(0, 3).equals(MAGIC)) return undefined
-  const len = blob[3]
-  const headerLength = 4 + len + 32
-  if (blob.length < headerLength + 28) return undefined
-  return {headerLength, keyId: blob.subarray(4, 4 + len).toString('ascii'), materialId: blob.subarray(4 + len, headerLength).toString('hex')}
-}
-
-/** Decrypts a symmetric blob; undefined when the tag does not verify (wrong context or tampered). */
-export function decryptSymmetric(blob: Buffer, material: KeyMaterial, context?: Record<string, string>): Buffer | undefined {
-  const header = parseBlobHeader(blob)
-  if (!header) return undefined
-  const h = header.headerLength
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', Buffer.from(material.secret!, 'base64'), blob.subarray(h, h + 12))
-    decipher.setAAD(Buffer.concat([blob.subarray(0, h), canonicalContext(context)]))
-    decipher.setAuthTag(blob.subarray(h + 12, h + 28))
-    return Buffer.concat([decipher.update(blob.subarray(h + 28)), decipher.final()])
-  } catch {
-    return undefined
-  }
-}
-
-// ---- RSA encryption ----------------------------------------------------------------------------
-const OAEP_HASH: Record<string, string> = {RSAES_OAEP_SHA_1: 'sha1', RSAES_OAEP_SHA_256: 'sha256'}
-
-/** Largest plaintext for RSA OAEP: k - 2*hLen - 2. */
-export function rsaMaxPlaintext(spec: string, algorithm: string): number {
-  const k = Number(spec.slice(4)) / 8
-  const hLen = algorithm === 'RSAES_OAEP_SHA_1' ? 20 : 32
-  return k - 2 * hLen - 2
-}
-
-export function rsaEncrypt(material: KeyMaterial, algorithm: string, plaintext: Buffer): Buffer {
-  return publicEncrypt({key: createPublicKey(privateKeyOf(material)), oaepHash: OAEP_HASH[algorithm], padding: cryptoConstants.RSA_PKCS1_OAEP_PADDING}, plaintext)
-}
-
-export function rsaDecrypt(material: KeyMaterial, algorithm: string, ciphertext: Buffer): Buffer | undefined {
-  try {
-    return privateDecrypt({key: privateKeyOf(material), oaepHash: OAEP_HASH[algorithm], padding: cryptoConstants.RSA_PKCS1_OAEP_PADDING}, ciphertext)
-  } catch {
-    return undefined
-  }
-}
-
-// ---- Signing -----------------------------------------------------------------------------------
-export function signingHash(algorithm: string): string {
-  return 'sha' + algorithm.slice(-3)
-}
-
-export function digestLength(algorithm: string): number {
-  return Number(algorithm.slice(-3)) / 8
-}
-
-function signOptions(material: KeyMaterial, algorithm: string, forVerify: boolean) {
-  const key = forVerify ? createPublicKey(privateKeyOf(material)) : privateKeyOf(material)
-  if (algorithm.startsWith('RSASSA_PSS')) {
-    return {key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: digestLength(algorithm)}
-  }
-
-  if (algorithm.startsWith('RSASSA_PKCS1')) return {key, padding: cryptoConstants.RSA_PKCS1_PADDING}
-  return {dsaEncoding: 'der' as const, key}
-}
-
-/** DigestInfo prefixes for PKCS#1 v1.5 over a precomputed digest. */
-const DIGEST_INFO: Record<string, string> = {
-  sha256: '3031300d060960864801650304020105000420',
-  sha384: '3041300d060960864801650304020205000430',
-  sha512: '3051300d060960864801650304020305000440',
-}
-
-export function signMessage(material: KeyMaterial, algorithm: string, message: Buffer, messageType: string): Buffer {
-  const hash = signingHash(algorithm)
-  if (messageType === 'RAW') return cryptoSign(hash, message, signOptions(material, algorithm, false))
-  // DIGEST: the message is already the hash.
-  if (algorithm.startsWith('RSASSA_PKCS1')) {
-    const {privateEncrypt} = cryptoModule
-    return privateEncrypt({key: privateKeyOf(material), padding: cryptoConstants.RSA_PKCS1_PADDING}, Buffer.concat([Buffer.from(DIGEST_INFO[hash], 'hex'), message]))
-  }
-
-  // ECDSA and PSS over a precomputed digest have no node:crypto API.
-  throw err('UnsupportedOperationException', `The kmsctl sandbox supports MessageType DIGEST only with RSASSA_PKCS1_V1_5 algorithms, not ${algorithm}.`)
-}
-
-export function verifyMessage(material: KeyMaterial, algorithm: string, message: Buffer, messageType: string, signature: Buffer): boolean {
-  const hash = signingHash(algorithm)
-  try {
-    if (messageType === 'RAW') return cryptoVerify(hash, message, signOptions(material, algorithm, true), signature)
-    if (algorithm.startsWith('RSASSA_PKCS1')) {
-      const {publicDecrypt} = cryptoModule
-      const out = publicDecrypt({key: createPublicKey(privateKeyOf(material)), padding: cryptoConstants.RSA_PKCS1_PADDING}, signature)
-      return out.equals(Buffer.concat([Buffer.from(DIGEST_INFO[hash], 'hex'), message]))
+/** Decrypts a blob for Decrypt and ReEncrypt; returns the key and plaintext. */
+function decryptBlob(
+  ctx: OpContext,
+  input: Record<string, any>,
+  blobMember: string,
+  keyMember: string,
+  ctxMember: string,
+  algMember: string,
+): {algorithm: string; key: KeyRecord; materialId?: string; plaintext: Buffer} {
+  const ciphertext = blob(input, blobMember, {max: 6144, required: true})!
+  const ctxMap = context(input, ctxMember)
+  const algorithm = oneOf(input, algMember, ENCRYPTION_ALGORITHMS) ?? 'SYMMETRIC_DEFAULT'
+  const keyRef = str(input, keyMember, {max: 2048})
+  const header = parseBlobHeader(ciphertext)
+  const requested = keyRef === undefined ? undefined : findKey(ctx, keyRef, {aliases: true})
+  if (algorithm === 'SYMMETRIC_DEFAULT') {
+    if (!header) throw err('InvalidCiphertextException', '')
+    let key: KeyRecord
+    try {
+      key = findKey(ctx, header.keyId)
+    } catch {
+      throw err('InvalidCiphertextException', '')
     }
-  } catch {
-    return false
+
+    if (requested && requested.arn !== key.arn) throw err('IncorrectKeyException', 'The key ID in the request does not identify a KMS key that can perform this operation.')
+    authorize(ctx, key, input)
+    requireUsable(key)
+    const material = key.materials.find((m) => m.id === header.materialId)
+    const plaintext = material ? decryptSymmetric(ciphertext, material, ctxMap) : undefined
+    if (!plaintext) throw err('InvalidCiphertextException', '')
+    return {algorithm, key, materialId: material!.id, plaintext}
   }
 
-  return false
+  if (!requested) throw err('ValidationException', 'KeyId is required when decrypting with an asymmetric KMS key (EncryptionAlgorithm is not SYMMETRIC_DEFAULT).')
+  authorize(ctx, requested, input)
+  requireUsable(requested)
+  requireUsage(requested, 'ENCRYPT_DECRYPT', 'Decrypt')
+  encryptionAlgorithmFor(requested, algorithm)
+  const plaintext = rsaDecrypt(currentMaterial(requested), algorithm, ciphertext)
+  if (!plaintext) throw err('InvalidCiphertextException', '')
+  return {algorithm, key: requested, plaintext}
 }
 
-// ---- HMAC --------------------------------------------------------------------------------------
-export function hmac(material: KeyMaterial, algorithm: string, message: Buffer): Buffer {
-  return createHmac('sha' + algorithm.slice(-3), Buffer.from(material.secret!, 'base64')).update(message).digest()
+function dataKeyLength(input: Record<string, any>): number {
+  const spec = oneOf(input, 'KeySpec', ['AES_256', 'AES_128'])
+  const bytes = int(input, 'NumberOfBytes', 1, 1024)
+  if (spec !== undefined && bytes !== undefined) throw err('ValidationException', 'KeySpec and NumberOfBytes cannot both be specified.')
+  if (spec === undefined && bytes === undefined) throw err('ValidationException', 'Please specify either number of bytes or key spec.')
+  return bytes ?? (spec === 'AES_128' ? 16 : 32)
 }
 
-export function macEquals(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b)
+function symmetricKeyFor(ctx: OpContext, input: Record<string, any>, operation: string): KeyRecord {
+  const key = keyFrom(ctx, input, {aliases: true})
+  requireUsable(key)
+  if (key.keySpec !== 'SYMMETRIC_DEFAULT') throw err('InvalidKeyUsageException', `${key.arn} is not a symmetric encryption KMS key: ${operation} needs one.`)
+  return key
 }
 
-export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex')
+const Encrypt: Operation = (input, ctx) => {
+  const key = keyFrom(ctx, input, {aliases: true})
+  const plaintext = blob(input, 'Plaintext', {max: 4096, required: true})!
+  const ctxMap = context(input, 'EncryptionContext')
+  const algIn = oneOf(input, 'EncryptionAlgorithm', ENCRYPTION_ALGORITHMS)
+  grantTokens(input)
+  requireUsable(key)
+  requireUsage(key, 'ENCRYPT_DECRYPT', 'Encrypt')
+  const algorithm = encryptionAlgorithmFor(key, algIn)
+  dryRun(input)
+  const ciphertext = encryptWith(key, algorithm, plaintext, ctxMap)
+  return {CiphertextBlob: b64(ciphertext), EncryptionAlgorithm: algorithm, KeyId: key.arn}
 }
 
+const Decrypt: Operation = (input, ctx) => {
+  grantTokens(input)
+  const {algorithm, key, materialId, plaintext} = decryptBlob(ctx, input, 'CiphertextBlob', 'KeyId', 'EncryptionContext', 'EncryptionAlgorithm')
+  if (input.Recipient !== undefined) throw err('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported by the kmsctl sandbox.')
+  dryRun(input)
+  return {EncryptionAlgorithm: algorithm, KeyId: key.arn, ...(materialId ? {KeyMaterialId: materialId} : {}), Plaintext: b64(plaintext)}
+}
+
+const ReEncrypt: Operation = (input, ctx) => {
+  grantTokens(input)
+  const source = decryptBlob(ctx, input, 'CiphertextBlob', 'SourceKeyId', 'SourceEncryptionContext', 'SourceEncryptionAlgorithm')
+  const dest = keyFrom(ctx, input, {aliases: true, member: 'DestinationKeyId'})
+  const destCtx = context(input, 'DestinationEncryptionContext')
+  const destAlgIn = oneOf(input, 'DestinationEncryptionAlgorithm', ENCRYPTION_ALGORITHMS)
+  requireUsable(dest)
+  requireUsage(dest, 'ENCRYPT_DECRYPT', 'ReEncrypt')
+  const destAlg = encryptionAlgorithmFor(dest, destAlgIn)
+  dryRun(input)
+  const ciphertext = encryptWith(dest, destAlg, source.plaintext, destCtx)
+  return {
+    CiphertextBlob: b64(ciphertext),
+    DestinationEncryptionAlgorithm: destAlg,
+    ...(destAlg === 'SYMMETRIC_DEFAULT' ? {DestinationKeyMaterialId: currentMaterial(dest).id} : {}),
+    KeyId: dest.arn,
+    SourceEncryptionAlgorithm: source.algorithm,
+    SourceKeyId: source.key.arn,
+    ...(source.materialId ? {SourceKeyMaterialId: source.materialId} : {}),
+  }
+}
+
+const GenerateDataKey: Operation = (input, ctx) => {
+  const key = symmetricKeyFor(ctx, input, 'GenerateDataKey')
+  const length = dataKeyLength(input)
+  const ctxMap = context(input, 'EncryptionContext')
+  grantTokens(input)
+  if (input.Recipient !== undefined) throw err('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported by the kmsctl sandbox.')
+  dryRun(input)
+  const plaintext = randomBytes(length)
+  return {
+    CiphertextBlob: b64(encryptSymmetric(key.keyId, currentMaterial(key), plaintext, ctxMap)),
+    KeyId: key.arn,
+    KeyMaterialId: currentMaterial(key).id,
+    Plaintext: b64(plaintext),
+  }
+}
+
+const GenerateDataKeyWithoutPlaintext: Operation = (input, ctx) => {
+  const key = symmetricKeyFor(ctx, input, 'GenerateDataKeyWithoutPlaintext')
+  const length = dataKeyLength(input)
+  const ctxMap = context(input, 'EncryptionContext')
+  grantTokens(input)
+  dryRun(input)
+  return {
+    CiphertextBlob: b64(encryptSymmetric(key.keyId, currentMaterial(key), randomBytes(length), ctxMap)),
+    KeyId: key.arn,
+    KeyMaterialId: currentMaterial(key).id,
+  }
+}
+
+function signingInput(input: Record<string, any>, ctx: OpContext, operation: string) {
+  const key = keyFrom(ctx, input, {aliases: true})
+  const message = blob(input, 'Message', {max: 4096, required: true})!
+  const messageType = oneOf(input, 'MessageType', ['RAW', 'DIGEST', 'EXTERNAL_MU']) ?? 'RAW'
+  const algorithm = oneOf(input, 'SigningAlgorithm', SIGNING_ALGORITHMS, true)!
+  grantTokens(input)
+  requireUsable(key)
+  requireUsage(key, 'SIGN_VERIFY', operation)
+  const allowed = signingAlgorithms(key) ?? []
+  if (!allowed.includes(algorithm)) throw err('InvalidKeyUsageException', `${key.arn} does not support the signing algorithm ${algorithm}. Supported: ${allowed.join(', ')}.`)
+  if (messageType === 'EXTERNAL_MU') throw err('UnsupportedOperationException', 'MessageType EXTERNAL_MU is only for ML-DSA keys.')
+  if (messageType === 'DIGEST' && message.length !== digestLength(algorithm)) {
+    throw err('ValidationException', `Digest is invalid length for algorithm ${algorithm}: expected ${digestLength(algorithm)} bytes.`)
+  }
+
+  if (messageType === 'DIGEST' && !algorithm.startsWith('RSASSA_PKCS1')) {
+    throw err('UnsupportedOperationException', `The kmsctl sandbox supports MessageType DIGEST only with RSASSA_PKCS1_V1_5 algorithms, not ${algorithm}.`)
+  }
+
+  return {algorithm, key, message, messageType}
+}
+
+const Sign: Operation = (input, ctx) => {
+  const {algorithm, key, message, messageType} = signingInput(input, ctx, 'Sign')
+  dryRun(input)
+  return {KeyId: key.arn, Signature: b64(signMessage(currentMaterial(key), algorithm, message, messageType)), SigningAlgorithm: algorithm}
+}
+
+const Verify: Operation = (input, ctx) => {
+  const {algorithm, key, message, messageType} = signingInput(input, ctx, 'Verify')
+  const signature = blob(input, 'Signature', {max: 6144, required: true})!
+  dryRun(input)
+  if (!verifyMessage(currentMaterial(key), algorithm, message, messageType, signature)) throw err('KMSInvalidSignatureException', '')
+  return {KeyId: key.arn, SignatureValid: true, SigningAlgorithm: algorithm}
+}
+
+function macInput(input: Record<string, any>, ctx: OpContext, operation: string) {
+  const key = keyFrom(ctx, input, {aliases: true})
+  const message = blob(input, 'Message', {max: 4096, required: true})!
+  const algorithm = oneOf(input, 'MacAlgorithm', MAC_ALGORITHMS, true)!
+  grantTokens(input)
+  requireUsable(key)
+  requireUsage(key, 'GENERATE_VERIFY_MAC', operation)
+  const allowed = macAlgorithms(key) ?? []
+  if (!allowed.includes(algorithm)) throw err('InvalidKeyUsageException', `${key.arn} does not support the MAC algorithm ${algorithm}. Supported: ${allowed.join(', ')}.`)
+  return {algorithm, key, message}
+}
+
+const GenerateMac: Operation = (input, ctx) => {
+  const {algorithm, key, message} = macInput(input, ctx, 'GenerateMac')
+  dryRun(input)
+  return {KeyId: key.arn, Mac: b64(hmac(currentMaterial(key), algorithm, message)), MacAlgorithm: algorithm}
+}
+
+const VerifyMac: Operation = (input, ctx) => {
+  const {algorithm, key, message} = macInput(input, ctx, 'VerifyMac')
+  const mac = blob(input, 'Mac', {max: 6144, required: true})!
+  dryRun(input)
+  if (!macEquals(hmac(currentMaterial(key), algorithm, message), mac)) throw err('KMSInvalidMacException', '')
+  return {KeyId: key.arn, MacAlgorithm: algorithm, MacValid: true}
+}
+
+const GetPublicKey: Operation = (input, ctx) => {
+  const key = keyFrom(ctx, input, {aliases: true})
+  grantTokens(input)
+  requireUsable(key)
+  if (!isAsymmetric(key.keySpec)) throw err('UnsupportedOperationException', `${key.arn} is not an asymmetric KMS key: it has no public key.`)
+  const enc = encryptionAlgorithms(key)
+  const sign = signingAlgorithms(key)
+  const agree = keyAgreementAlgorithms(key)
+  return {
+    CustomerMasterKeySpec: key.keySpec,
+    ...(enc ? {EncryptionAlgorithms: enc} : {}),
+    ...(agree ? {KeyAgreementAlgorithms: agree} : {}),
+    KeyId: key.arn,
+    KeySpec: key.keySpec,
+    KeyUsage: key.keyUsage,
+    PublicKey: b64(publicKeyDer(currentMaterial(key))),
+    ...(sign ? {SigningAlgorithms: sign} : {}),
+  }
+}
+
+const GenerateRandom: Operation = (input) => {
+  const bytes = int(input, 'NumberOfBytes', 1, 1024)
+  if (input.CustomKeyStoreId !== undefined) throw err('UnsupportedOperationException', 'Custom key stores are not supported by the kmsctl sandbox.')
+  if (input.Recipient !== undefined) throw err('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported by the kmsctl sandbox.')
+  if (bytes === undefined) throw err('ValidationException', 'NumberOfBytes is required.')
+  return {Plaintext: b64(randomBytes(bytes))}
+}
+
+/** The crypto operations, by name. */
+export const CRYPTO_OPERATIONS: Record<string, OperationSpec> = {
+  Decrypt: spec(Decrypt, false),
+  Encrypt: spec(Encrypt, false),
+  GenerateDataKey: spec(GenerateDataKey, false),
+  GenerateDataKeyWithoutPlaintext: spec(GenerateDataKeyWithoutPlaintext, false),
+  GenerateMac: spec(GenerateMac, false),
+  GenerateRandom: spec(GenerateRandom, false),
+  GetPublicKey: spec(GetPublicKey, false),
+  ReEncrypt: spec(ReEncrypt, false),
+  Sign: spec(Sign, false),
+  Verify: spec(Verify, false),
+  VerifyMac: spec(VerifyMac, false),
+}

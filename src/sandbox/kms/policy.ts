@@ -1,6 +1,11 @@
-// Key policies as KMS writes and checks them: the default policy, the AWS-managed key policy,
-// the document validation and the lockout safety check (MalformedPolicyDocumentException).
+// Key policies: the default policy and the AWS-managed key policy as KMS writes them, the checks of a
+// new policy (MalformedPolicyDocumentException), and GetKeyPolicy, PutKeyPolicy and ListKeyPolicies.
+import {SANDBOX_ACCOUNT} from '../constants.js'
 import {err} from '../errors.js'
+import {type OpContext, checkLockoutFor} from './context.js'
+import {bool, page, str} from './input.js'
+import {keyFrom, requireCustomerManaged} from './key-record.js'
+import {type Operation, type OperationSpec, keyResponse, spec} from './operation.js'
 
 export const POLICY_MAX_BYTES = 32_768
 
@@ -180,4 +185,43 @@ export function checkLockout(statements: Statement[], callerArn: string, account
   }
 
   if (!allowed) throw malformed('The new key policy will not allow you to update the key policy in the future.')
+}
+
+/** Validates a new key policy and, unless bypassed, checks that it does not lock the caller out. */
+export function checkPolicy(ctx: OpContext, policy: string, bypass: boolean | undefined, keyArn?: string): void {
+  const statements = validatePolicyDocument(policy)
+  if (bypass) return
+  checkLockoutFor(ctx, policy, keyArn, SANDBOX_ACCOUNT)
+}
+
+const GetKeyPolicy: Operation = (input, ctx) => {
+  const key = keyFrom(ctx, input)
+  const name = str(input, 'PolicyName', {max: 128, pattern: /^[\w]+$/}) ?? 'default'
+  if (name !== 'default') throw err('NotFoundException', `No such policy exists: ${name}`)
+  return {Policy: key.policy, PolicyName: 'default'}
+}
+
+const PutKeyPolicy: Operation = (input, ctx) => {
+  const key = keyFrom(ctx, input)
+  const name = str(input, 'PolicyName', {max: 128, pattern: /^[\w]+$/}) ?? 'default'
+  const policy = str(input, 'Policy', {max: 131_072, required: true})!
+  const bypass = bool(input, 'BypassPolicyLockoutSafetyCheck')
+  if (name !== 'default') throw err('NotFoundException', `No such policy exists: ${name}`)
+  requireCustomerManaged(ctx, key)
+  checkPolicy(ctx, policy, bypass, key.arn)
+  key.policy = policy
+  return keyResponse(ctx, key)
+}
+
+const ListKeyPolicies: Operation = (input, ctx) => {
+  keyFrom(ctx, input)
+  const p = page(['default'], input, 1000, 100)
+  return {PolicyNames: p.items, ...(p.NextMarker ? {NextMarker: p.NextMarker} : {}), Truncated: p.Truncated}
+}
+
+/** The policy operations, by name. */
+export const POLICY_OPERATIONS: Record<string, OperationSpec> = {
+  GetKeyPolicy: spec(GetKeyPolicy, false),
+  ListKeyPolicies: spec(ListKeyPolicies, false),
+  PutKeyPolicy: spec(PutKeyPolicy, true),
 }

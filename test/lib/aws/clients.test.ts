@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {AwsClients, endpointFor, resolveRegion} from '../../../src/lib/aws/clients.js'
-import {unmocked} from '../sandbox/helpers.js'
+import {unmocked} from '../../sandbox/helpers.js'
 
 describe('client factory', () => {
   const saved = {...process.env}

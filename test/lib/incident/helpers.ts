@@ -14,7 +14,7 @@ import {
 
 import {DEFAULT_PRINCIPAL_ARN, SANDBOX_ACCOUNT} from '../../../src/sandbox/constants.js'
 import {grantSignature} from '../../../src/lib/incident/snapshot.js'
-import {newSandbox} from '../sandbox/helpers.js'
+import {newSandbox} from '../../sandbox/helpers.js'
 
 export const ADMIN = DEFAULT_PRINCIPAL_ARN
 export const APP_ROLE = `arn:aws:iam::${SANDBOX_ACCOUNT}:role/payments-app`
@@ -22,7 +22,7 @@ export const BATCH_ROLE = `arn:aws:iam::${SANDBOX_ACCOUNT}:role/batch`
 
 /** The in-process sandbox's KMS client (with the SDK's own send, see newSandbox). */
 export async function sandboxKms(): Promise<{dir: string; kms: KMSClient}> {
-  const sb = await newSandbox(undefined, {realism: true})
+  const sb = await newSandbox()
   return {dir: sb.dir, kms: sb.kms}
 }
 

@@ -4,8 +4,7 @@ import {KmsctlCommand} from '../../../cli/base-command.js'
 import {mutationFlags} from '../../../cli/flags.js'
 import {parseDuration} from '../../../lib/parse.js'
 import {defaultSandboxDir} from '../../../lib/home.js'
-import {type ClockChange, shiftClock} from '../../../sandbox/realism/clock.js'
-import {clockChangeLines} from '../../../sandbox/realism/clock-report.js'
+import {type ClockChange, clockChangeLines, shiftClock} from '../../../sandbox/admin.js'
 
 export type ClockAdvanceResult = ClockChange
 

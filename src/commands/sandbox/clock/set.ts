@@ -4,8 +4,7 @@ import {KmsctlCommand} from '../../../cli/base-command.js'
 import {usageError} from '../../../lib/errors.js'
 import {mutationFlags} from '../../../cli/flags.js'
 import {defaultSandboxDir} from '../../../lib/home.js'
-import {type ClockChange, setClock} from '../../../sandbox/realism/clock.js'
-import {clockChangeLines} from '../../../sandbox/realism/clock-report.js'
+import {type ClockChange, clockChangeLines, setClock} from '../../../sandbox/admin.js'
 
 export type ClockSetResult = ClockChange
 

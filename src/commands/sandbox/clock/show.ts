@@ -1,7 +1,8 @@
 import {KmsctlCommand} from '../../../cli/base-command.js'
 import {defaultSandboxDir} from '../../../lib/home.js'
 import {renderFields} from '../../../lib/output.js'
-import {type ClockStatus, clockStatus} from '../../../sandbox/realism/clock.js'
+import {clockStatus} from '../../../sandbox/admin.js'
+import type {ClockStatus} from '../../../sandbox/clock.js'
 
 export type ClockShowResult = ClockStatus
 

@@ -5,7 +5,7 @@ import {mutationFlags} from '../../../cli/flags.js'
 import {splitList} from '../../../lib/parse.js'
 import {defaultSandboxDir} from '../../../lib/home.js'
 import {SANDBOX_ACCOUNT} from '../../../sandbox/constants.js'
-import {type AddPrincipalResult, addPrincipal} from '../../../sandbox/realism/principals.js'
+import {type AddPrincipalResult, addPrincipal} from '../../../sandbox/identity/principals.js'
 
 export type PrincipalAddResult = AddPrincipalResult
 

@@ -3,7 +3,7 @@ import {tableFlags} from '../../../cli/flags.js'
 import {defaultSandboxDir} from '../../../lib/home.js'
 import {renderTable} from '../../../lib/output.js'
 import {SANDBOX_ACCOUNT} from '../../../sandbox/constants.js'
-import {type PrincipalRow, listPrincipals} from '../../../sandbox/realism/principals.js'
+import {type PrincipalRow, listPrincipals} from '../../../sandbox/identity/principals.js'
 
 export interface PrincipalListResult {
   principals: PrincipalRow[]

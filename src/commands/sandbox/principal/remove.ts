@@ -4,7 +4,7 @@ import {KmsctlCommand} from '../../../cli/base-command.js'
 import {mutationFlags} from '../../../cli/flags.js'
 import {defaultSandboxDir} from '../../../lib/home.js'
 import {SANDBOX_ACCOUNT} from '../../../sandbox/constants.js'
-import {type RemovePrincipalResult, removePrincipal} from '../../../sandbox/realism/principals.js'
+import {type RemovePrincipalResult, removePrincipal} from '../../../sandbox/identity/principals.js'
 
 export type PrincipalRemoveResult = RemovePrincipalResult
 

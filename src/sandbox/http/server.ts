@@ -1,0 +1,108 @@
+// The sandbox over HTTP (`kmsctl sandbox serve`): any AWS client with --endpoint-url works against it.
+import {type IncomingMessage, type Server, type ServerResponse, createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
+
+import ipaddr from 'ipaddr.js'
+
+import {SandboxCore} from '../core.js'
+import type {LimitsOptions} from '../limits/limits.js'
+
+const MAX_BODY_BYTES = 1024 * 1024
+
+export interface RunningServer {
+  close(): Promise<void>
+  core: SandboxCore
+  port: number
+  server: Server
+  url: string
+}
+
+/** True for 127.0.0.0/8, ::1, localhost and IPv4-mapped loopback. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true
+  const h = host.replace(/^\[|\]$/g, '')
+  if (!ipaddr.isValid(h)) return false
+  let addr = ipaddr.parse(h)
+  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address()
+  return addr.range() === 'loopback'
+}
+
+function clientIp(req: IncomingMessage): string {
+  const ip = req.socket.remoteAddress ?? '127.0.0.1'
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip
+}
+
+export interface ServerOptions {
+  dir: string
+  host: string
+  /** Limits and faults: the `sandbox serve` flags, which win over the directory's config.json. */
+  limits?: LimitsOptions
+  port: number
+}
+
+export async function startHttpServer(options: ServerOptions): Promise<RunningServer> {
+  const core = new SandboxCore(options.dir, {...options.limits, batchEvents: true})
+  const server = createServer({keepAlive: true}, (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let tooLarge = false
+    req.on('data', (c: Buffer) => {
+      if (tooLarge) return
+      size += c.length
+      // No KMS request comes near this; a larger body is refused rather than buffered.
+      if (size > MAX_BODY_BYTES) {
+        tooLarge = true
+        res.writeHead(413, {connection: 'close', 'content-type': 'application/x-amz-json-1.1'})
+        res.end('{"__type":"SerializationException","message":"The request body is too large."}')
+        req.destroy()
+        return
+      }
+
+      chunks.push(c)
+    })
+    req.on('end', () => {
+      if (tooLarge) return
+      // --drop-rate: the connection is closed without an answer.
+      if (core.limits.dropConnection()) {
+        req.socket.destroy()
+        return
+      }
+
+      const headers: Record<string, string | undefined> = {}
+      for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : v
+      core
+        .handle({body: Buffer.concat(chunks).toString('utf8'), headers, sourceIp: clientIp(req)})
+        .then((out) => {
+          res.writeHead(out.status, {...out.headers, 'content-length': Buffer.byteLength(out.body)})
+          res.end(out.body)
+        })
+        .catch(() => {
+          res.writeHead(500, {'content-type': 'application/x-amz-json-1.1'})
+          res.end('{"__type":"KMSInternalException","message":"Internal error."}')
+        })
+    })
+  })
+  server.keepAliveTimeout = 30_000
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const port = (server.address() as AddressInfo).port
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host
+  return {
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+      core.close()
+    },
+    core,
+    port,
+    server,
+    url: `http://${hostForUrl}:${port}`,
+  }
+}
