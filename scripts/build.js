@@ -4,7 +4,7 @@
 // bundled with esbuild: one entry for the runtime (dist/kmsctl.js, loaded by bin/run.js), one per
 // command (dist/commands/**, found by oclif), one per worker-thread script (src/**/*-worker.ts, see
 // src/lib/paths.ts), with shared code split into dist/chunks/. `--version` and `--help` load the
-// runtime chunk only; a command loads its own code. The AWS SDK and the prompt library stay outside
+// runtime chunk only; a command loads its own code. The AWS SDK stays outside
 // the bundle and are imported only by the code that needs them, as do the few packages oclif uses
 // off the start-up path (see LAZY_REQUIRES).
 import {execFileSync} from 'node:child_process'
@@ -231,7 +231,7 @@ const oclifStartup = {
 const common = {
   banner: {js: "import {createRequire as __kmsctlCreateRequire} from 'node:module'; const require = __kmsctlCreateRequire(import.meta.url);"},
   bundle: true,
-  external: ['@aws-sdk/*', '@smithy/*', '@inquirer/*', 'node-pty', 'typescript', 'ts-node', 'tsx'],
+  external: ['@aws-sdk/*', '@smithy/*', 'node-pty', 'typescript', 'ts-node', 'tsx'],
   format: 'esm',
   keepNames: true,
   legalComments: 'none',
