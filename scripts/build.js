@@ -5,7 +5,7 @@
 // command (dist/commands/**, found by oclif), one per worker-thread script (src/**/*-worker.ts, see
 // src/lib/paths.ts), with shared code split into dist/chunks/. `--version` and `--help` load the
 // runtime chunk only; a command loads its own code. The AWS SDK stays outside
-// the bundle and are imported only by the code that needs them, as do the few packages oclif uses
+// the bundle and is imported only by the code that needs it, as are the few packages oclif uses
 // off the start-up path (see LAZY_REQUIRES).
 import {execFileSync} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync} from 'node:fs'
