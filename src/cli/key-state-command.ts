@@ -110,8 +110,9 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
       return result
     }
 
-    // Several keys: the plan, then one confirmation that names the change.
-    if (!this.jsonEnabled() && !single) process.stderr.write(renderTable(planned, planColumns(), terminalWidth(process.stderr)) + '\n')
+    // Several keys: the plan, then one confirmation that names the change (with --yes or --confirm
+    // there is no prompt, and the report that follows says it all).
+    if (!this.jsonEnabled() && !single && !flags.yes && flags.confirm === undefined) process.stderr.write(renderTable(planned, planColumns(), terminalWidth(process.stderr)) + '\n')
     const one = toSend.length === 1 ? toSend[0].key : undefined
     const changeText = `${spec.verb} ${toSend.length} keys`
     await confirmAction({

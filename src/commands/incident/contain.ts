@@ -99,7 +99,7 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
 
     if (actionable.length > 0) {
       // Several keys: the plan before the one confirmation (one key: the prompt names it).
-      if (!this.jsonEnabled() && selection.keys.length + unresolved.length > 1) {
+      if (!this.jsonEnabled() && selection.keys.length + unresolved.length > 1 && !flags.yes && flags.confirm === undefined) {
         const plan = [
           'snapshot into the journal',
           'disable',
