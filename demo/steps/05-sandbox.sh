@@ -17,6 +17,9 @@ SANDBOX_URL="$(sed -n 's/^Sandbox listening on \(http:[^ ]*\) .*/\1/p' "$SANDBOX
   export AWS_ACCESS_KEY_ID=AKIAKMSCTLSANDBOX001 AWS_SECRET_ACCESS_KEY=kmsctl-sandbox-not-a-real-secret-0000000 AWS_REGION=us-east-1
   step key create --description "Created over HTTP" --endpoint-url "$SANDBOX_URL"
 )
+# Only signed requests are served: an unsigned one (as curl sends it) is refused, as AWS refuses it.
+bold "\$ curl -s -X POST -H 'X-Amz-Target: TrentService.CreateKey' -H 'Content-Type: application/x-amz-json-1.1' -d '{}' $SANDBOX_URL"
+curl -s -X POST -H 'X-Amz-Target: TrentService.CreateKey' -H 'Content-Type: application/x-amz-json-1.1' -d '{}' "$SANDBOX_URL"; echo
 kill -TERM "$SANDBOX_SERVE_PID" && wait "$SANDBOX_SERVE_PID" || true
 # Refused: a non-loopback address needs --allow-remote.
 step_fails sandbox serve --host 0.0.0.0

@@ -20,6 +20,9 @@ step alias delete alias/demo-billing --confirm alias/demo-billing
 section "Prove a key works"
 # GenerateDataKey, then Decrypt of the returned ciphertext, compared in memory: nothing secret is printed.
 step key verify alias/demo-payments --context app=billing
+# A key agreement key: DeriveSharedSecret with a one-time local key pair, compared with a local ECDH.
+setup key create --spec ECC_NIST_P256 --usage KEY_AGREEMENT --alias alias/demo-key-agreement --description "Key agreement demo"
+step key verify alias/demo-key-agreement
 
 section "Rotation"
 # Asymmetric keys cannot rotate: refused with the reason.

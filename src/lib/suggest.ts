@@ -1,25 +1,12 @@
-// "Did you mean": the closest of the known names to what was typed, by edit distance.
+// "Did you mean": the known names closest to what was typed, by edit distance (fastest-levenshtein),
+// case-insensitive. One module for every suggestion: aliases, flags, commands, regions, columns.
+import {distance} from 'fastest-levenshtein'
 
-/** Optimal string alignment distance (Levenshtein with adjacent transpositions), case-insensitive. */
-export function editDistance(a: string, b: string): number {
-  const s = a.toLowerCase()
-  const t = b.toLowerCase()
-  const d: number[][] = Array.from({length: s.length + 1}, (_, i) => [i, ...Array.from({length: t.length}, () => 0)])
-  for (let j = 1; j <= t.length; j++) d[0][j] = j
-  for (let i = 1; i <= s.length; i++) {
-    for (let j = 1; j <= t.length; j++) {
-      const cost = s[i - 1] === t[j - 1] ? 0 : 1
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1)
-    }
-  }
-
-  return d[s.length][t.length]
-}
+const far = (a: string, b: string) => distance(a.toLowerCase(), b.toLowerCase())
 
 /**
- * The known name closest to `typed`, when it is close enough to be a typo: at most a third of its
- * length away (at least 1, at most 3 edits), or a unique name that starts with what was typed.
+ * The one known name closest to `typed`, when it is close enough to be a typo: at most a third
+ * of its length away (at least 1 edit, at most 3), or else the only name that starts with it.
  */
 export function closest(typed: string, known: Iterable<string>): string | undefined {
   const limit = Math.min(3, Math.max(1, Math.floor(typed.length / 3)))
@@ -29,15 +16,26 @@ export function closest(typed: string, known: Iterable<string>): string | undefi
   for (const name of known) {
     if (name === typed) return name
     if (typed.length >= 3 && name.toLowerCase().startsWith(typed.toLowerCase())) prefixed.push(name)
-    const distance = editDistance(typed, name)
-    if (distance < bestDistance) {
+    const d = far(typed, name)
+    if (d < bestDistance) {
       best = name
-      bestDistance = distance
+      bestDistance = d
     }
   }
 
   if (bestDistance <= limit) return best
   return prefixed.length === 1 ? prefixed[0] : undefined
+}
+
+/** Up to `max` names close to the one given, closest first (a looser match, for "one of these?" lists). */
+export function closestNames(name: string, candidates: readonly string[], max = 3): string[] {
+  return candidates
+    .filter((c) => c && c !== name)
+    .map((c) => ({c, d: far(name, c)}))
+    .filter(({c, d}) => d <= Math.max(3, Math.floor(name.length / 2)) || c.includes(name.replace(/^alias\//, '')))
+    .sort((a, b) => a.d - b.d || a.c.localeCompare(b.c))
+    .slice(0, max)
+    .map((s) => s.c)
 }
 
 /** ' Did you mean X?' or ''. */

@@ -6,7 +6,8 @@ import {randomUUID} from 'node:crypto'
 
 import {SANDBOX_REGION} from './constants.js'
 import {SandboxError, err, internalError} from './errors.js'
-import {jsonError} from './http/protocol.js'
+import {errorResponse} from './http/protocol.js'
+import {parseAuthorization, readAuthorization, signatureMatches, signatureMismatch} from './identity/authenticate.js'
 import {PrincipalDirectory} from './identity/principals.js'
 import {Limits, type LimitsOptions} from './limits/limits.js'
 import type {CredentialScope, RequestContext, SandboxRequest, SandboxResponse, SandboxService} from './request.js'
@@ -15,17 +16,15 @@ import {SandboxStore, type StoreOptions} from './store/store.js'
 
 export type {SandboxRequest, SandboxResponse} from './request.js'
 
-const CREDENTIAL = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/
-
-/** The access key, region and service of the request's SigV4 credential scope. */
+/** The access key, region and service of the request's SigV4 credential scope (what is known before it is checked). */
 export function credentialScope(req: SandboxRequest): CredentialScope {
-  const cred = CREDENTIAL.exec(req.headers.authorization ?? '')
-  return {accessKeyId: cred?.[1] ?? '', region: cred?.[2] ?? SANDBOX_REGION, service: cred?.[3]}
+  const auth = parseAuthorization(req.headers.authorization)
+  return {accessKeyId: auth?.accessKeyId ?? '', region: auth?.region ?? SANDBOX_REGION, service: auth?.service}
 }
 
 /** The registered service a request is for, and the operation it asks. */
-export function route(req: SandboxRequest, scope: CredentialScope, services: readonly SandboxService[] = SERVICES): {operation: string; service: SandboxService} | undefined {
-  for (const service of services) {
+export function route(req: SandboxRequest, scope: CredentialScope): {operation: string; service: SandboxService} | undefined {
+  for (const service of SERVICES) {
     const operation = service.operationOf(req, scope)
     if (operation !== undefined) return {operation, service}
   }
@@ -33,14 +32,19 @@ export function route(req: SandboxRequest, scope: CredentialScope, services: rea
   return undefined
 }
 
-export interface CoreOptions extends StoreOptions, LimitsOptions {}
+export interface CoreOptions extends StoreOptions, LimitsOptions {
+  /** The Host headers to answer (the HTTP server keeps to loopback names); every Host when absent. */
+  allowHost?: (host: string | undefined) => boolean
+}
 
 export class SandboxCore {
   readonly limits: Limits
   readonly principals: PrincipalDirectory
   readonly store: SandboxStore
+  private readonly allowHost?: (host: string | undefined) => boolean
 
   constructor(dir: string, options: CoreOptions = {}) {
+    this.allowHost = options.allowHost
     this.store = new SandboxStore(dir, options)
     this.principals = new PrincipalDirectory(dir)
     this.limits = new Limits(dir, options)
@@ -52,23 +56,35 @@ export class SandboxCore {
 
   async handle(req: SandboxRequest): Promise<SandboxResponse> {
     const requestId = randomUUID()
-    const scope = credentialScope(req)
+    const routed = route(req, credentialScope(req))
+    const protocol = routed?.service.protocol ?? 'json'
     try {
-      const routed = route(req, scope)
+      if (this.allowHost && !this.allowHost(req.headers.host)) {
+        throw err(
+          'AccessDeniedException',
+          `The sandbox answers requests to 127.0.0.1, localhost or [::1] only, not to Host "${req.headers.host ?? ''}" (a guard against DNS rebinding). Start it with --allow-remote to answer other names.`,
+          403,
+        )
+      }
+
+      // Every request is signed; the signature is checked wherever the sandbox knows the secret.
+      const auth = readAuthorization(req)
+      const secret = this.principals.secretOf(auth.accessKeyId)
+      if (secret !== undefined && !(await signatureMatches(req, auth, secret))) throw signatureMismatch()
       if (!routed) {
         const target = req.headers['x-amz-target'] ?? ''
-        return jsonError(requestId, err('UnknownOperationException', `The sandbox does not know the operation "${target || '(no X-Amz-Target)'}".`))
+        throw err('UnknownOperationException', `The sandbox does not know the operation "${target || '(no X-Amz-Target)'}".`)
       }
 
       const {operation, service} = routed
-      const caller = this.principals.resolve(scope.accessKeyId)
+      const caller = this.principals.resolve(auth.accessKeyId)
       const ctx: RequestContext = {
-        accessKeyId: scope.accessKeyId,
+        accessKeyId: auth.accessKeyId,
         action: `${service.name}:${operation}`,
         caller,
         operation,
         principal: caller.principal,
-        region: scope.region,
+        region: auth.region,
         requestId,
         service: service.name,
         sourceIp: req.sourceIp,
@@ -76,7 +92,7 @@ export class SandboxCore {
       }
       return await service.handle(ctx, req, this)
     } catch (error) {
-      return jsonError(requestId, error instanceof SandboxError ? error : internalError())
+      return errorResponse(protocol, requestId, error instanceof SandboxError ? error : internalError())
     }
   }
 }

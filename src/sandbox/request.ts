@@ -8,6 +8,11 @@ export interface SandboxRequest {
   body: string
   /** Header names in lower case. */
   headers: Record<string, string | undefined>
+  /** HTTP method (POST when not given). */
+  method?: string
+  /** The request path without the query (/ when not given). */
+  path?: string
+  query?: Record<string, string | string[]>
   sourceIp: string
 }
 
@@ -55,6 +60,8 @@ export interface ServiceEnvironment {
 export interface SandboxService {
   /** The service's name, as in IAM actions and in the SigV4 credential scope. */
   name: string
+  /** How its errors are written: AWS JSON 1.1 or the query protocol's XML. */
+  protocol: 'json' | 'query'
   /** The operation this request asks of the service, or undefined when the request is not for it. */
   operationOf(req: SandboxRequest, scope: CredentialScope): string | undefined
   handle(ctx: RequestContext, req: SandboxRequest, env: ServiceEnvironment): Promise<SandboxResponse>

@@ -6,7 +6,7 @@ import {existsSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {DEFAULT_ACCESS_KEY_ID, DEFAULT_PRINCIPAL_ARN, SANDBOX_ACCOUNT} from '../../src/sandbox/constants.js'
+import {DEFAULT_ACCESS_KEY_ID, DEFAULT_PRINCIPAL_ARN, DEFAULT_SECRET_ACCESS_KEY, SANDBOX_ACCOUNT} from '../../src/sandbox/constants.js'
 import {runCli} from '../helpers/cli.js'
 import {AWS_CLI, type AwsResult, runAws} from '../helpers/awscli.js'
 import {type SandboxServer, startSandboxServer} from '../helpers/sandbox-server.js'
@@ -38,7 +38,9 @@ describe('AWS CLI v2 against kmsctl sandbox serve, as two principals', function 
   })
 
   function aws(accessKeyId: string, ...args: string[]): Promise<AwsResult> {
-    return runAws({accessKeyId, home: work, secretAccessKey: 'not-a-real-secret', url: server.url}, args)
+    // The sandbox checks the default credentials' signatures; the other access keys sign with any secret.
+    const secretAccessKey = accessKeyId === DEFAULT_ACCESS_KEY_ID ? DEFAULT_SECRET_ACCESS_KEY : 'not-a-real-secret'
+    return runAws({accessKeyId, home: work, secretAccessKey, url: server.url}, args)
   }
 
   const admin = async (...args: string[]) => {

@@ -16,7 +16,7 @@ import {
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 import {expect} from 'chai'
 
-import {DEFAULT_ACCESS_KEY_ID, SANDBOX_ACCOUNT} from '../../src/sandbox/constants.js'
+import {DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, SANDBOX_ACCOUNT} from '../../src/sandbox/constants.js'
 import {json, runCli} from '../helpers/cli.js'
 import {type SandboxServer, startSandboxServer} from '../helpers/sandbox-server.js'
 
@@ -25,7 +25,9 @@ const READER_ARN = `arn:aws:iam::${SANDBOX_ACCOUNT}:user/reader`
 const SECRET = 'not-a-real-secret'
 
 function clients(server: SandboxServer, accessKeyId: string) {
-  const settings = {credentials: {accessKeyId, secretAccessKey: SECRET}, endpoint: server.url, maxAttempts: 1, region: 'us-east-1'}
+  // The sandbox checks the default credentials' signatures; the other access keys sign with any secret.
+  const secretAccessKey = accessKeyId === DEFAULT_ACCESS_KEY_ID ? DEFAULT_SECRET_ACCESS_KEY : SECRET
+  const settings = {credentials: {accessKeyId, secretAccessKey}, endpoint: server.url, maxAttempts: 1, region: 'us-east-1'}
   return {kms: new KMSClient(settings), sts: new STSClient(settings), trail: new CloudTrailClient(settings)}
 }
 

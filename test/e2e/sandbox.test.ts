@@ -22,6 +22,7 @@ import {join} from 'node:path'
 import {DEFAULT_ACCESS_KEY_ID, DEFAULT_PRINCIPAL_ARN, DEFAULT_SECRET_ACCESS_KEY, SANDBOX_ACCOUNT} from '../../src/sandbox/constants.js'
 import {binRun, json, projectRoot, runCli} from '../helpers/cli.js'
 import {type SandboxServer, startSandboxServer} from '../helpers/sandbox-server.js'
+import {signRequest} from '../sandbox/raw-client.js'
 
 function walk(dir: string): string[] {
   return readdirSync(dir, {withFileTypes: true}).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]))
@@ -73,8 +74,9 @@ describe('e2e: kmsctl sandbox serve over HTTP', () => {
   })
 
   it('answers errors exactly as AWS JSON 1.1 does, STS in XML, and unknown targets with UnknownOperationException', async () => {
-    const auth = 'AWS4-HMAC-SHA256 Credential=AKIAKMSCTLSANDBOX001/20260101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=00'
-    const post = (headers: Record<string, string>, body: string) => fetch(server.url, {body, headers: {authorization: auth, ...headers}, method: 'POST'})
+    const host = new URL(server.url).host
+    const post = async (headers: Record<string, string>, body: string) =>
+      fetch(server.url, {body, headers: await signRequest(DEFAULT_ACCESS_KEY_ID, headers['x-amz-target'] ? 'kms' : 'sts', {...headers, host}, body), method: 'POST'})
     const res = await post({'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'TrentService.DescribeKey'}, '{"KeyId":"alias/nope"}')
     expect(res.status).to.equal(400)
     expect(res.headers.get('x-amzn-errortype')).to.equal('NotFoundException')

@@ -6,6 +6,7 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY} from '../../src/sandbox/constants.js'
 import {SandboxCore} from '../../src/sandbox/core.js'
 import {handlerForCore} from '../../src/sandbox/http/inprocess.js'
 
@@ -24,7 +25,7 @@ export interface Sandbox {
 export async function newSandbox(dir = mkdtempSync(join(tmpdir(), 'kmsctl-sbx-unit-'))): Promise<Sandbox> {
   const requestHandler = handlerForCore(new SandboxCore(dir))
   const config = (region = 'us-east-1') => ({
-    credentials: {accessKeyId: 'AKIAKMSCTLSANDBOX001', secretAccessKey: 'not-a-secret'},
+    credentials: {accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY},
     maxAttempts: 1,
     region,
     requestHandler,

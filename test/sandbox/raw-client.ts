@@ -1,9 +1,14 @@
-// A sandbox core called as a signed client would call it (the access key ID in
-// the SigV4 Authorization header), without the SDK: fast, and every answer is visible as sent.
+// A sandbox core called as a client would call it (a request signed with SigV4 for the access key),
+// without the SDK clients: fast, and every answer is visible as sent.
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {Hash} from '@smithy/hash-node'
+import {HttpRequest} from '@smithy/protocol-http'
+import {SignatureV4} from '@smithy/signature-v4'
+
+import {DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY} from '../../src/sandbox/constants.js'
 import {SandboxCore} from '../../src/sandbox/core.js'
 import type {CoreOptions} from '../../src/sandbox/core.js'
 
@@ -14,6 +19,19 @@ export const PARTNER = 'AKIAEXAMPLEPARTNER01'
 export const READER_ARN = 'arn:aws:iam::111122223333:user/reader'
 export const APP_SESSION_ARN = 'arn:aws:sts::111122223333:assumed-role/App/worker-1'
 export const APP_ROLE_ARN = 'arn:aws:iam::111122223333:role/App'
+
+/** The secret the sandbox knows for the default access key; other keys sign with any secret. */
+export function secretFor(accessKeyId: string): string {
+  return accessKeyId === DEFAULT_ACCESS_KEY_ID ? DEFAULT_SECRET_ACCESS_KEY : 'a-secret-the-sandbox-does-not-know'
+}
+
+/** The headers of a POST to / signed with SigV4 by the SDK's signer, as a real client sends them. */
+export async function signRequest(accessKeyId: string, service: string, headers: Record<string, string>, body: string, secret = secretFor(accessKeyId)): Promise<Record<string, string>> {
+  const signer = new SignatureV4({credentials: {accessKeyId, secretAccessKey: secret}, region: 'us-east-1', service, sha256: Hash.bind(null, 'sha256')})
+  const request = new HttpRequest({body, headers, hostname: headers.host, method: 'POST', path: '/', protocol: 'http:'})
+  const signed = await signer.sign(request)
+  return signed.headers as Record<string, string>
+}
 
 export interface Answer {
   body: any
@@ -60,8 +78,8 @@ export class Client {
   }
 
   private async send(accessKeyId: string, service: string, headers: Record<string, string>, body: string): Promise<Answer> {
-    const authorization = `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20261128/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00`
-    const out = await this.core.handle({body, headers: {...headers, authorization, 'user-agent': 'realism-test'}, sourceIp: '127.0.0.1'})
+    const signed = await signRequest(accessKeyId, service, {...headers, host: '127.0.0.1:4599'}, body)
+    const out = await this.core.handle({body, headers: {...signed, 'user-agent': 'realism-test'}, method: 'POST', path: '/', sourceIp: '127.0.0.1'})
     let parsed: any = out.body
     if (out.headers['content-type']?.includes('json')) parsed = out.body ? JSON.parse(out.body) : {}
     return {body: parsed, message: parsed?.message, status: out.status, type: parsed?.__type}

@@ -18,6 +18,9 @@ export default class SandboxServe extends KmsctlCommand<typeof SandboxServe> {
 
 Any AWS client works against it with --endpoint-url (AWS JSON 1.1 for KMS and CloudTrail, the query protocol for STS).
 Every KMS call is recorded as a CloudTrail event. Runs until Ctrl-C (SIGINT) or SIGTERM.
+Requests must be signed (AWS Signature Version 4); signatures made with the default sandbox credentials or a
+principal's secret are checked. Only requests addressed to 127.0.0.1, localhost or [::1] are answered unless
+--allow-remote is given.
 ${NOT_FOR_REAL_DATA}`
 
   static override examples = [
@@ -28,7 +31,7 @@ ${NOT_FOR_REAL_DATA}`
   ]
 
   static override flags = {
-    'allow-remote': Flags.boolean({description: 'Allow listening on a non-loopback address (anyone who can reach it can use the sandbox).'}),
+    'allow-remote': Flags.boolean({description: 'Allow listening on a non-loopback address and answering any Host name (anyone who can reach it can use the sandbox).'}),
     host: Flags.string({default: '127.0.0.1', description: 'Address to listen on.'}),
     port: Flags.integer({default: DEFAULT_PORT, description: 'Port to listen on (0 picks a free one).', max: 65_535, min: 0}),
     ...realismFlags,
@@ -41,7 +44,7 @@ ${NOT_FOR_REAL_DATA}`
     }
 
     const dir = flags['sandbox-dir'] ?? defaultSandboxDir()
-    const server = await startHttpServer({dir, host: flags.host, limits: {overrides: settingsFromFlags(flags)}, port: flags.port}).catch((error: NodeJS.ErrnoException) => {
+    const server = await startHttpServer({allowRemote: flags['allow-remote'], dir, host: flags.host, limits: {overrides: settingsFromFlags(flags)}, port: flags.port}).catch((error: NodeJS.ErrnoException) => {
       if (error?.code === 'EADDRINUSE') {
         throw new KmsctlError('FAILED', `Port ${flags.port} on ${flags.host} is already in use.`, {cause: error, remedy: 'Try this: --port 0 (any free port), or stop what listens there.'})
       }

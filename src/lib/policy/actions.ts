@@ -81,7 +81,7 @@ export const ADMIN_ACTIONS = [
 ]
 
 /** Cryptographic operations that take an encryption context. */
-const CONTEXT_CRYPTO_ACTIONS = [
+export const CONTEXT_CRYPTO_ACTIONS = [
   'kms:Encrypt',
   'kms:Decrypt',
   'kms:ReEncryptFrom',

@@ -12,6 +12,10 @@
 //   missing-action             error     a statement without Action/NotAction
 //   missing-resource           error     a statement without Resource
 //   resource-not-star          error     a Resource other than "*"
+//   invalid-principal          error     a principal that is no account, IAM/STS ARN or service name
+//   invalid-action             error     an action that is not "*" or "service:Action"
+//   duplicate-sid              error     two statements with the same Sid
+//   no-statement               error     an empty Statement list
 //   public-principal           error     Allow to Principal "*" with no condition restricting who calls
 //   no-admin                   error     nobody (account root or a named principal) can call kms:PutKeyPolicy
 //   kms-star-non-root          warning   kms:* (or NotAction) allowed to a principal other than the account root
@@ -23,7 +27,7 @@
 import {ADMIN_ACTIONS, ENCRYPTION_CONTEXT_ACTIONS, KMS_ACTIONS, USAGE_ACTIONS} from './actions.js'
 import {matchOne, wildcardMatch} from './conditions.js'
 import {evaluate} from './evaluate.js'
-import {type Condition, type Policy, type Problem, type Statement, arnAccount, isNegatedOperator, isRootArn, parseOperator, parsePolicy, statementLabel} from './model.js'
+import {type Condition, type Policy, type PrincipalValue, type Problem, type Statement, arnAccount, isNegatedOperator, isRootArn, parseOperator, parsePolicy, statementLabel} from './model.js'
 
 export type Finding = Problem
 
@@ -62,6 +66,38 @@ const RESTRICTING_KEYS = new Set(
   ].map((k) => k.toLowerCase()),
 )
 
+/** The codes of the findings KMS itself refuses with MalformedPolicyDocumentException (the rest are advice). */
+export const KMS_REFUSED_CODES: ReadonlySet<string> = new Set([
+  'duplicate-sid',
+  'invalid-action',
+  'invalid-characters',
+  'invalid-json',
+  'invalid-principal',
+  'invalid-structure',
+  'missing-action',
+  'missing-principal',
+  'missing-resource',
+  'no-statement',
+  'resource-not-star',
+  'too-large',
+  'unknown-operator',
+])
+
+/** What KMS would refuse in this policy text, first problem first (empty when KMS accepts it). */
+export function kmsRefusals(text: string): Finding[] {
+  return lintPolicyText(text).findings.filter((f) => KMS_REFUSED_CODES.has(f.code))
+}
+
+const IAM_PRINCIPAL = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|user\/[\w+=,.@/-]+|role\/[\w+=,.@/-]+|assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+|federated-user\/[\w+=,.@-]+)$/
+const SERVICE_PRINCIPAL = /^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$/
+const ACTION = /^(\*|[a-zA-Z0-9-]+:[A-Za-z0-9*?]+)$/
+
+function validPrincipal(v: PrincipalValue): boolean {
+  if (v.type === 'AWS') return v.value === '*' || IAM_PRINCIPAL.test(v.value)
+  if (v.type === 'Service') return SERVICE_PRINCIPAL.test(v.value)
+  return v.value.length > 0
+}
+
 export function lintPolicyText(text: string, options: LintOptions = {}): LintResult {
   const parsed = parsePolicy(text)
   const findings: Finding[] = [...parsed.problems]
@@ -96,7 +132,18 @@ export function lintPolicy(policy: Policy, keyAccount?: string): Finding[] {
   const at = (st: Statement, severity: Finding['severity'], code: string, message: string) =>
     out.push({code, message: `${capitalise(statementLabel(st))}: ${message}`, severity, sid: st.sid, statement: st.index})
 
+  if (policy.statements.length === 0) out.push({code: 'no-statement', message: 'The policy has no statement; KMS rejects an empty Statement list.', severity: 'error'})
+  const sids = new Set<string>()
   for (const st of policy.statements) {
+    if (st.sid) {
+      if (sids.has(st.sid)) at(st, 'error', 'duplicate-sid', `has the same Sid as an earlier statement; KMS rejects duplicate Sids.`)
+      sids.add(st.sid)
+    }
+
+    for (const v of st.principal?.values ?? []) {
+      if (!validPrincipal(v)) at(st, 'error', 'invalid-principal', `principal ${v.type === 'AWS' ? v.value : `${v.type}:${v.value}`} is not an account ID, an IAM or STS ARN, or a service name; KMS rejects it.`)
+    }
+
     if (!st.action) at(st, 'error', 'missing-action', 'has no Action; KMS rejects statements without one.')
     if (st.resource) {
       const others = st.resource.not ? ['NotResource'] : st.resource.values.filter((r) => r !== '*')
@@ -107,7 +154,8 @@ export function lintPolicy(policy: Policy, keyAccount?: string): Finding[] {
 
     if (st.action) {
       for (const a of st.action.values) {
-        if (!KMS_ACTIONS.some((k) => wildcardMatch(a, k, true))) at(st, 'warning', 'unknown-action', `action ${a} matches no KMS action.`)
+        if (!ACTION.test(a)) at(st, 'error', 'invalid-action', `action ${JSON.stringify(a)} is not "*" or "service:Action"; KMS rejects it.`)
+        else if (!KMS_ACTIONS.some((k) => wildcardMatch(a, k, true))) at(st, 'warning', 'unknown-action', `action ${a} matches no KMS action.`)
       }
     }
 

@@ -8,6 +8,7 @@
 //   5. otherwise the default deny.
 // Operations on no key (CreateKey, ListKeys, ListAliases, ListRetirableGrants) are decided by the
 // caller's IAM allow list alone. Denials are AccessDeniedException with AWS's message shape.
+import {CONTEXT_CRYPTO_ACTIONS} from '../../lib/policy/actions.js'
 import {type Evaluation, evaluate, finalDecision} from '../../lib/policy/evaluate.js'
 import type {RequestContext as ConditionContext} from '../../lib/policy/conditions.js'
 import {checkLockout} from '../../lib/policy/lockout.js'
@@ -29,11 +30,8 @@ export interface RequestFacts {
 /** Operations that act on no key: IAM alone decides. */
 export const IAM_ONLY_OPERATIONS = new Set(['CreateKey', 'ListAliases', 'ListKeys', 'ListRetirableGrants', 'GenerateRandom', 'CreateCustomKeyStore', 'DescribeCustomKeyStores'])
 
-/** Operations whose grant constraints apply (they take an encryption context). */
-const CONTEXT_OPERATIONS = new Set([
-  'Decrypt', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext', 'GenerateDataKeyWithoutPlaintext',
-  'ReEncryptFrom', 'ReEncryptTo',
-])
+/** Operations whose grant constraints apply: the cryptographic operations that take an encryption context. */
+const CONTEXT_OPERATIONS = new Set(CONTEXT_CRYPTO_ACTIONS.map((a) => a.replace(/^kms:/, '')))
 
 const policyCache = new Map<string, Policy | undefined>()
 /** Evaluations of policies without conditions depend on the caller and the action only: kept per policy. */
@@ -304,13 +302,17 @@ export function authorizeKeyRequest(
 }
 
 /**
- * The lockout safety check of PutKeyPolicy and CreateKey, with the same evaluator: the new policy must
- * let the caller call kms:PutKeyPolicy again (through IAM when it delegates to the account root).
+ * The lockout safety check of PutKeyPolicy, CreateKey and ReplicateKey, with the project's lockout check
+ * (src/lib/policy/lockout.ts): the new policy must let the caller call kms:PutKeyPolicy again. Where the
+ * policy leaves the decision to IAM (the account root, or a caller in another account), the sandbox knows
+ * the caller's IAM allow list and decides with it.
  */
 export function checkPolicyLockout(policyText: string, keyArn: string | undefined, keyAccount: string, caller: ResolvedPrincipal): void {
   const policy = parsedPolicy(policyText)
   const refuse = () => new SandboxError('MalformedPolicyDocumentException', 'The new key policy will not allow you to update the key policy in the future.')
   if (!policy) throw refuse()
   const check = checkLockout(policy, {callerArn: caller.principal.arn, keyAccount, keyArn})
-  if (finalDecision(check.evaluation, callerIamAllows(caller, 'kms:PutKeyPolicy')) !== 'allow') throw refuse()
+  if (!check.ok) throw refuse()
+  const throughIam = check.evaluation.decision === 'delegated-to-iam' || check.evaluation.crossAccount
+  if (throughIam && !callerIamAllows(caller, 'kms:PutKeyPolicy')) throw refuse()
 }

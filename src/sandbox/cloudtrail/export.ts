@@ -1,11 +1,11 @@
 // The export of the sandbox's records as CloudTrail log files, in the layout CloudTrail delivers to S3.
 import {randomBytes} from 'node:crypto'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
 
 import {SANDBOX_ACCOUNT} from '../constants.js'
-import type {TrailRecord} from '../store/store.js'
+import {type TrailRecord, makePrivateDir} from '../store/store.js'
 
 export interface ExportResult {
   files: string[]
@@ -38,10 +38,11 @@ export function exportTrail(records: TrailRecord[], outDir: string): ExportResul
     const hh = String(w.getUTCHours()).padStart(2, '0')
     const mi = String(w.getUTCMinutes()).padStart(2, '0')
     const dir = join(outDir, 'AWSLogs', account, 'CloudTrail', region, yyyy, mm, dd)
-    mkdirSync(dir, {recursive: true})
+    makePrivateDir(dir)
     const unique = randomBytes(12).toString('base64').replaceAll(/[^A-Za-z0-9]/g, 'x').slice(0, 16)
     const file = join(dir, `${account}_CloudTrail_${region}_${yyyy}${mm}${dd}T${hh}${mi}Z_${unique}.json.gz`)
-    writeFileSync(file, gzipSync(JSON.stringify({Records: group})))
+    // The records name who did what: readable by their owner only, like the sandbox's own files.
+    writeFileSync(file, gzipSync(JSON.stringify({Records: group})), {mode: 0o600})
     files.push(file)
   }
 

@@ -10,6 +10,7 @@ const SHORT_TARGET_PREFIX = 'CloudTrail_20131101.'
 
 export const cloudTrailService: SandboxService = {
   name: 'cloudtrail',
+  protocol: 'json',
   operationOf(req) {
     const target = req.headers['x-amz-target'] ?? ''
     if (target.startsWith(TARGET_PREFIX)) return target.slice(TARGET_PREFIX.length)

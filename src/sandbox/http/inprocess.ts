@@ -48,7 +48,8 @@ export function handlerForCore(core: SandboxCore): HttpHandler {
       for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = v
       // A dropped connection, as the SDK sees one (a transient network error it retries).
       if (core.limits.dropConnection()) throw Object.assign(new Error('socket hang up'), {code: 'ECONNRESET'})
-      const out = await core.handle({body: await bodyText(request.body), headers, sourceIp: '127.0.0.1'})
+      const query = (request.query ?? {}) as Record<string, string | string[]>
+      const out = await core.handle({body: await bodyText(request.body), headers, method: request.method, path: request.path, query, sourceIp: '127.0.0.1'})
       return {response: new HttpResponse({body: Buffer.from(out.body, 'utf8'), headers: out.headers, reason: undefined, statusCode: out.status})}
     },
     httpHandlerConfigs() {

@@ -46,3 +46,17 @@ export function xmlError(requestId: string, code: string, message: string, statu
     status,
   }
 }
+
+/** Query-protocol error codes and statuses for the errors the JSON services name with an Exception suffix. */
+const QUERY_ERRORS: Record<string, {code: string; status?: number}> = {
+  IncompleteSignatureException: {code: 'IncompleteSignature'},
+  InvalidSignatureException: {code: 'SignatureDoesNotMatch', status: 403},
+  MissingAuthenticationTokenException: {code: 'MissingAuthenticationToken', status: 403},
+}
+
+/** An error in the form of the service's protocol. */
+export function errorResponse(protocol: 'json' | 'query', requestId: string, e: SandboxError): SandboxResponse {
+  if (protocol === 'json') return jsonError(requestId, e)
+  const q = QUERY_ERRORS[e.type]
+  return xmlError(requestId, q?.code ?? e.type, e.message, q?.status ?? e.status, e.status >= 500 ? 'Receiver' : 'Sender')
+}

@@ -27,12 +27,29 @@ export function isLoopbackHost(host: string): boolean {
   return addr.range() === 'loopback'
 }
 
+function requestUrl(raw: string | undefined): URL {
+  try {
+    return new URL(raw ?? '/', 'http://sandbox.invalid')
+  } catch {
+    return new URL('/', 'http://sandbox.invalid')
+  }
+}
+
+/** A Host header naming 127.0.0.1, localhost or [::1], with this port when it has one. */
+export function isLoopbackHostHeader(host: string | undefined, port: number): boolean {
+  if (!host) return false
+  const m = /^(127\.0\.0\.1|localhost|\[::1\])(?::(\d+))?$/i.exec(host.trim())
+  return Boolean(m) && (m![2] === undefined || Number(m![2]) === port)
+}
+
 function clientIp(req: IncomingMessage): string {
   const ip = req.socket.remoteAddress ?? '127.0.0.1'
   return ip.startsWith('::ffff:') ? ip.slice(7) : ip
 }
 
 export interface ServerOptions {
+  /** Answer any Host header (the server is reachable under other names); loopback names only by default. */
+  allowRemote?: boolean
   dir: string
   host: string
   /** Limits and faults: the `sandbox serve` flags, which win over the directory's config.json. */
@@ -41,7 +58,11 @@ export interface ServerOptions {
 }
 
 export async function startHttpServer(options: ServerOptions): Promise<RunningServer> {
-  const core = new SandboxCore(options.dir, {...options.limits, batchEvents: true})
+  let port = 0
+  // DNS rebinding: a web page can make a browser send requests to 127.0.0.1 under its own name; the
+  // sandbox answers only requests addressed to a loopback name and its own port.
+  const allowHost = options.allowRemote ? undefined : (host: string | undefined) => isLoopbackHostHeader(host, port)
+  const core = new SandboxCore(options.dir, {...options.limits, allowHost, batchEvents: true})
   const server = createServer({keepAlive: true}, (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -70,8 +91,15 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
 
       const headers: Record<string, string | undefined> = {}
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : v
+      const url = requestUrl(req.url)
+      const query: Record<string, string | string[]> = {}
+      for (const [k, v] of url.searchParams) {
+        const had = query[k]
+        query[k] = had === undefined ? v : [...(Array.isArray(had) ? had : [had]), v]
+      }
+
       core
-        .handle({body: Buffer.concat(chunks).toString('utf8'), headers, sourceIp: clientIp(req)})
+        .handle({body: Buffer.concat(chunks).toString('utf8'), headers, method: req.method, path: url.pathname, query, sourceIp: clientIp(req)})
         .then((out) => {
           res.writeHead(out.status, {...out.headers, 'content-length': Buffer.byteLength(out.body)})
           res.end(out.body)
@@ -90,7 +118,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
       resolve()
     })
   })
-  const port = (server.address() as AddressInfo).port
+  port = (server.address() as AddressInfo).port
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host
   return {
     async close() {

@@ -4,9 +4,11 @@
 // The sandbox has no IAM: `iamAllow` stands for the caller's identity-based policies.
 //
 // The default administrator (the access key kmsctl --sandbox signs with) is an IAM user of the sandbox
-// account with kms:*; an access key not in the map acts as that administrator. A running server sees
+// account with kms:*; an access key not in the map acts as that administrator. Every request must be
+// signed (identity/authenticate.ts); the signature is checked where the sandbox knows the secret: the
+// default credentials, and principals added with one. A running server sees
 // changes at once: the file is re-read whenever it changes on disk.
-import {mkdirSync, readFileSync, statSync} from 'node:fs'
+import {readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
 import lockfile from 'proper-lockfile'
@@ -14,9 +16,9 @@ import lockfile from 'proper-lockfile'
 import {usageError} from '../../lib/errors.js'
 import {KMS_ACTIONS} from '../../lib/policy/actions.js'
 import {wildcardMatch} from '../../lib/policy/conditions.js'
-import {DEFAULT_ACCESS_KEY_ID, DEFAULT_PRINCIPAL_ARN} from '../constants.js'
+import {DEFAULT_ACCESS_KEY_ID, DEFAULT_PRINCIPAL_ARN, DEFAULT_SECRET_ACCESS_KEY} from '../constants.js'
 import {SandboxError} from '../errors.js'
-import {writeAtomic} from '../store/store.js'
+import {makePrivateDir, writeAtomic} from '../store/store.js'
 import {type ParsedArn, parsePrincipalArn, principalFor} from './arn.js'
 
 /** A caller as requests, CloudTrail and STS see it. */
@@ -47,6 +49,8 @@ export interface PrincipalEntry {
   addedAt: string
   /** Calls come through this AWS service (kms:ViaService), e.g. "s3.us-east-1.amazonaws.com". */
   viaService?: string
+  /** When set, requests signed with this access key must carry a valid SigV4 signature made with it. */
+  secretAccessKey?: string
 }
 
 export interface PrincipalsFile {
@@ -100,6 +104,20 @@ export function validateAccessKeyId(id: string): string {
   return v
 }
 
+/** A secret access key: 16 to 128 printable characters without spaces. */
+export function validateSecretAccessKey(secret: string): string {
+  if (!/^[\x21-\x7e]{16,128}$/.test(secret)) {
+    throw usageError('The secret access key must be 16 to 128 printable characters without spaces.', 'Try this: --secret-access-key "$AWS_SECRET_ACCESS_KEY" (the secret the client signs with)')
+  }
+
+  return secret
+}
+
+function withoutSecret(entry: PrincipalEntry): PrincipalEntry {
+  const {secretAccessKey: _secret, ...rest} = entry
+  return rest
+}
+
 const VIA_SERVICE = /^[a-z0-9-]+\.[a-z]{2}(-[a-z]+)+-\d+\.amazonaws\.com$/
 
 export function validateViaService(text: string): string {
@@ -138,6 +156,12 @@ export class PrincipalDirectory {
 
   constructor(dir: string) {
     this.dir = dir
+  }
+
+  /** The secret the sandbox knows for an access key (the default credentials, or a principal's), if any. */
+  secretOf(accessKeyId: string): string | undefined {
+    const entry = this.file().principals[accessKeyId]
+    return entry?.secretAccessKey ?? (accessKeyId === DEFAULT_ACCESS_KEY_ID ? DEFAULT_SECRET_ACCESS_KEY : undefined)
   }
 
   resolve(accessKeyId: string): ResolvedPrincipal {
@@ -191,7 +215,7 @@ export class PrincipalDirectory {
 }
 
 async function withPrincipalsLock<T>(dir: string, fn: (file: PrincipalsFile) => {result: T; write: boolean}): Promise<T> {
-  mkdirSync(dir, {recursive: true})
+  makePrivateDir(dir)
   const release = await lockfile.lock(dir, {
     lockfilePath: join(dir, PRINCIPALS_LOCK),
     realpath: false,
@@ -218,10 +242,12 @@ export interface PrincipalRow {
   crossAccount: boolean
   iamAllow: string[]
   type: string
+  /** True when the sandbox knows the access key's secret and checks each request's signature with it. */
+  verifiesSignature: boolean
   viaService?: string
 }
 
-function row(accessKeyId: string, entry: Pick<PrincipalEntry, 'arn' | 'iamAllow' | 'viaService'>, builtIn: boolean, sandboxAccount: string): PrincipalRow {
+function row(accessKeyId: string, entry: Pick<PrincipalEntry, 'arn' | 'iamAllow' | 'secretAccessKey' | 'viaService'>, builtIn: boolean, sandboxAccount: string): PrincipalRow {
   const parsed = parsePrincipalArn(entry.arn)
   return {
     accessKeyId,
@@ -231,6 +257,7 @@ function row(accessKeyId: string, entry: Pick<PrincipalEntry, 'arn' | 'iamAllow'
     crossAccount: parsed.accountId !== sandboxAccount,
     iamAllow: [...entry.iamAllow],
     type: parsed.kind,
+    verifiesSignature: Boolean(entry.secretAccessKey) || accessKeyId === DEFAULT_ACCESS_KEY_ID,
     ...(entry.viaService ? {viaService: entry.viaService} : {}),
   }
 }
@@ -251,6 +278,8 @@ export interface AddPrincipalInput {
   nowMs: number
   /** Replace an existing mapping of the same access key. */
   replace?: boolean
+  /** The access key's secret: requests signed with the access key must then carry a valid signature. */
+  secretAccessKey?: string
   viaService?: string
 }
 
@@ -268,15 +297,33 @@ export async function addPrincipal(dir: string, input: AddPrincipalInput, sandbo
   const parsed = parsePrincipalArn(input.arn)
   const iamAllow = normaliseIamAllow(input.iamAllow)
   const viaService = input.viaService === undefined ? undefined : validateViaService(input.viaService)
-  const entry: PrincipalEntry = {addedAt: new Date(input.nowMs).toISOString(), arn: parsed.arn, iamAllow, ...(viaService ? {viaService} : {})}
+  const secretAccessKey = input.secretAccessKey === undefined ? undefined : validateSecretAccessKey(input.secretAccessKey)
+  const entry: PrincipalEntry = {
+    addedAt: new Date(input.nowMs).toISOString(),
+    arn: parsed.arn,
+    iamAllow,
+    ...(secretAccessKey ? {secretAccessKey} : {}),
+    ...(viaService ? {viaService} : {}),
+  }
   return withPrincipalsLock(dir, (file) => {
     const previous = file.principals[accessKeyId]
-    const same = previous && previous.arn === entry.arn && JSON.stringify(previous.iamAllow) === JSON.stringify(entry.iamAllow) && previous.viaService === entry.viaService
+    const same =
+      previous &&
+      previous.arn === entry.arn &&
+      JSON.stringify(previous.iamAllow) === JSON.stringify(entry.iamAllow) &&
+      previous.viaService === entry.viaService &&
+      previous.secretAccessKey === entry.secretAccessKey
     if (previous && !same && !input.replace) {
       throw usageError(`Access key ${accessKeyId} already acts as ${previous.arn}.`, `Try this: add --replace to change it, or remove it first: kmsctl sandbox principal remove ${accessKeyId}`)
     }
 
-    const result: AddPrincipalResult = {changed: !same, dryRun: Boolean(input.dryRun), principal: row(accessKeyId, entry, false, sandboxAccount), ...(previous && !same ? {previous} : {})}
+    const result: AddPrincipalResult = {
+      changed: !same,
+      dryRun: Boolean(input.dryRun),
+      principal: row(accessKeyId, entry, false, sandboxAccount),
+      // What it acted as before, never its secret.
+      ...(previous && !same ? {previous: withoutSecret(previous)} : {}),
+    }
     if (!same && !input.dryRun) file.principals[accessKeyId] = entry
     return {result, write: !same && !input.dryRun}
   })

@@ -1,6 +1,6 @@
 // Cryptographic operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey(WithoutPlaintext), Sign,
-// Verify, GenerateMac, VerifyMac, GetPublicKey and GenerateRandom, with real cryptography over the
-// key material of material.ts.
+// Verify, GenerateMac, VerifyMac, DeriveSharedSecret, GetPublicKey and GenerateRandom, with real
+// cryptography over the key material of material.ts.
 import {randomBytes} from 'node:crypto'
 
 import {err} from '../errors.js'
@@ -10,6 +10,7 @@ import {blob, context, dryRun, grantTokens, int, oneOf, str} from './input.js'
 import {currentMaterial, findKey, keyFrom, requireUsable, requireUsage} from './key-record.js'
 import {
   decryptSymmetric,
+  deriveSharedSecret,
   digestLength,
   encryptSymmetric,
   encryptionAlgorithms,
@@ -267,6 +268,24 @@ const GetPublicKey: Operation = (input, ctx) => {
   }
 }
 
+/** ECDH with the private key of a KEY_AGREEMENT key (ECC_NIST_P256, P384, P521) and the peer's public key. */
+const DeriveSharedSecret: Operation = (input, ctx) => {
+  const key = keyFrom(ctx, input, {aliases: true})
+  const algorithm = oneOf(input, 'KeyAgreementAlgorithm', ['ECDH'], true)!
+  const publicKey = blob(input, 'PublicKey', {max: 8192, required: true})!
+  grantTokens(input)
+  if (input.Recipient !== undefined) throw err('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported by the kmsctl sandbox.')
+  requireUsable(key)
+  requireUsage(key, 'KEY_AGREEMENT', 'DeriveSharedSecret')
+  dryRun(input)
+  const secret = deriveSharedSecret(currentMaterial(key), key.keySpec, publicKey)
+  if (!secret) {
+    throw err('ValidationException', `PublicKey must be a DER-encoded X.509 SubjectPublicKeyInfo of an elliptic curve key on the curve of ${key.arn} (${key.keySpec}).`)
+  }
+
+  return {KeyAgreementAlgorithm: algorithm, KeyId: key.arn, KeyOrigin: key.origin, SharedSecret: b64(secret)}
+}
+
 const GenerateRandom: Operation = (input) => {
   const bytes = int(input, 'NumberOfBytes', 1, 1024)
   if (input.CustomKeyStoreId !== undefined) throw err('UnsupportedOperationException', 'Custom key stores are not supported by the kmsctl sandbox.')
@@ -278,6 +297,7 @@ const GenerateRandom: Operation = (input) => {
 /** The crypto operations, by name. */
 export const CRYPTO_OPERATIONS: Record<string, OperationSpec> = {
   Decrypt: spec(Decrypt, false),
+  DeriveSharedSecret: spec(DeriveSharedSecret, false),
   Encrypt: spec(Encrypt, false),
   GenerateDataKey: spec(GenerateDataKey, false),
   GenerateDataKeyWithoutPlaintext: spec(GenerateDataKeyWithoutPlaintext, false),

@@ -1,6 +1,9 @@
 // Grants: CreateGrant (operations allowed by the key's type, encryption-context constraints, the same
 // Name and parameters giving the same grant), ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant.
+import type {KeySpec, KeyUsageType} from '@aws-sdk/client-kms'
 import {randomBytes} from 'node:crypto'
+
+import {GRANT_OPERATIONS as GRANT_OPERATION_NAMES, OPERATIONS_BY_KEY_TYPE, grantKeyType} from '../../lib/grants/validate.js'
 
 import {SANDBOX_ROOT_ARN} from '../constants.js'
 import {err, validationError} from '../errors.js'
@@ -8,25 +11,11 @@ import type {GrantRecord, KeyRecord} from '../store/state.js'
 import {authorize} from './context.js'
 import {context, dryRun, grantTokens, page, str} from './input.js'
 import {findKey, keyFrom, requireCustomerManaged, requireNotPendingDeletion, seconds} from './key-record.js'
-import {isHmac} from './material.js'
 import {type Operation, type OperationSpec, spec} from './operation.js'
 
-const GRANTABLE_OPERATIONS = [
-  'Decrypt', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'ReEncryptFrom', 'ReEncryptTo', 'Sign', 'Verify',
-  'GetPublicKey', 'CreateGrant', 'RetireGrant', 'DescribeKey', 'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext',
-  'GenerateMac', 'VerifyMac', 'DeriveSharedSecret',
-]
-const COMMON_GRANT_OPS = ['CreateGrant', 'RetireGrant', 'DescribeKey']
-
-function grantOperationsFor(key: KeyRecord): string[] {
-  if (key.keySpec === 'SYMMETRIC_DEFAULT') {
-    return [...COMMON_GRANT_OPS, 'Decrypt', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'ReEncryptFrom', 'ReEncryptTo', 'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext']
-  }
-
-  if (isHmac(key.keySpec)) return [...COMMON_GRANT_OPS, 'GenerateMac', 'VerifyMac']
-  if (key.keyUsage === 'SIGN_VERIFY') return [...COMMON_GRANT_OPS, 'Sign', 'Verify', 'GetPublicKey']
-  if (key.keyUsage === 'KEY_AGREEMENT') return [...COMMON_GRANT_OPS, 'DeriveSharedSecret', 'GetPublicKey']
-  return [...COMMON_GRANT_OPS, 'Encrypt', 'Decrypt', 'ReEncryptFrom', 'ReEncryptTo', 'GetPublicKey']
+/** The grant operations KMS allows on this key, by its type (the project's one list, src/lib/grants/validate.ts). */
+function grantOperationsFor(key: KeyRecord): readonly string[] {
+  return OPERATIONS_BY_KEY_TYPE[grantKeyType({KeySpec: key.keySpec as KeySpec, KeyUsage: key.keyUsage as KeyUsageType})]
 }
 
 function grantEntry(g: GrantRecord): Record<string, unknown> {
@@ -89,7 +78,9 @@ const CreateGrant: Operation = (input, ctx) => {
   if (!Array.isArray(ops)) throw validationError('operations', null, 'Member must not be null')
   if (ops.length === 0) throw validationError('operations', ops, 'Member must have length greater than or equal to 1')
   for (const op of ops) {
-    if (!GRANTABLE_OPERATIONS.includes(op)) throw validationError('operations', ops, `Member must satisfy constraint: [Member must satisfy enum value set: [${GRANTABLE_OPERATIONS.join(', ')}]]`)
+    if (!(GRANT_OPERATION_NAMES as readonly string[]).includes(op)) {
+      throw validationError('operations', ops, `Member must satisfy constraint: [Member must satisfy enum value set: [${GRANT_OPERATION_NAMES.join(', ')}]]`)
+    }
   }
 
   const name = str(input, 'Name', {max: 256, min: 1, pattern: /^[a-zA-Z0-9:/_-]+$/})

@@ -9,6 +9,7 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
+  diffieHellman,
   generateKeyPairSync,
   privateDecrypt,
   publicEncrypt,
@@ -240,6 +241,24 @@ export function verifyMessage(material: KeyMaterial, algorithm: string, message:
   }
 
   return false
+}
+
+// ---- Key agreement ---------------------------------------------------------------------------------
+/**
+ * ECDH between the key's private key and a peer's public key (DER SubjectPublicKeyInfo on the key's
+ * curve): the raw shared secret, as DeriveSharedSecret returns it. Undefined when the public key is not
+ * an EC public key on that curve.
+ */
+export function deriveSharedSecret(material: KeyMaterial, keySpec: string, peerSpki: Buffer): Buffer | undefined {
+  let peer: KeyObject
+  try {
+    peer = createPublicKey({format: 'der', key: peerSpki, type: 'spki'})
+  } catch {
+    return undefined
+  }
+
+  if (peer.asymmetricKeyType !== 'ec' || peer.asymmetricKeyDetails?.namedCurve !== CURVES[keySpec]) return undefined
+  return diffieHellman({privateKey: privateKeyOf(material), publicKey: peer})
 }
 
 // ---- HMAC --------------------------------------------------------------------------------------

@@ -104,6 +104,7 @@ async function handle(ctx: RequestContext, body: string, env: ServiceEnvironment
 
 export const kmsService: SandboxService = {
   name: 'kms',
+  protocol: 'json',
   operationOf(req) {
     const target = req.headers['x-amz-target'] ?? ''
     return target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined

@@ -5,6 +5,7 @@
 //   events.jsonl  CloudTrail records, appended (never rewritten); each append starts with "\n" so that a
 //                 line torn by a crash is cut off from the next record and skipped on read
 // Reads are served from memory and reloaded only when state.json changed on disk (inode, size, mtime).
+// The directory is created 0700 and its files 0600: key material is kept here in the clear.
 import {randomBytes} from 'node:crypto'
 import {closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
@@ -51,7 +52,7 @@ export class SandboxStore {
     this.eventsPath = join(dir, EVENTS_FILE)
     this.statePath = join(dir, STATE_FILE)
     this.batchEvents = options.batchEvents ?? false
-    mkdirSync(dir, {recursive: true})
+    makePrivateDir(dir)
     this.clock = createClock(() => this.cache?.state.clockOffsetMs ?? 0, options.env)
   }
 
@@ -269,6 +270,11 @@ export class SandboxStore {
     this.cache = {signature: {ino: st.ino, mtimeMs: st.mtimeMs, size: st.size}, state}
     this.generation++
   }
+}
+
+/** Creates a directory (and its missing parents) readable by its owner only (0700), whatever the umask. */
+export function makePrivateDir(dir: string): void {
+  mkdirSync(dir, {mode: 0o700, recursive: true})
 }
 
 /**

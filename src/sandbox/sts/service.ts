@@ -7,6 +7,7 @@ const OPERATIONS: Record<string, true> = {GetCallerIdentity: true}
 
 export const stsService: SandboxService = {
   name: 'sts',
+  protocol: 'query',
   operationOf(req, scope) {
     if (req.headers['x-amz-target']) return undefined
     const contentType = req.headers['content-type'] ?? ''

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {lintPolicyText} from '../../../src/lib/policy/lint.js'
+import {KMS_REFUSED_CODES, kmsRefusals, lintPolicyText} from '../../../src/lib/policy/lint.js'
 import {ACCOUNT, ADMIN, APP, OTHER, defaultPolicy} from './fixtures.js'
 
 const codes = (doc: unknown, keyAccount?: string) => lintPolicyText(typeof doc === 'string' ? doc : JSON.stringify(doc), {keyAccount}).findings.map((f) => f.code)
@@ -31,6 +31,10 @@ describe('policy lint', () => {
     ['context-never-matches', defaultPolicy([st({Action: 'kms:DescribeKey', Condition: {StringEquals: {'kms:EncryptionContext:app': 'web'}}})]), defaultPolicy([st({Condition: {StringEquals: {'kms:EncryptionContext:app': 'web'}}})])],
     ['unknown-action', defaultPolicy([st({Action: 'kms:Decrypts'})]), good],
     ['unknown-operator', defaultPolicy([st({Condition: {StringMaybe: {'kms:ViaService': 'x'}}})]), good],
+    ['invalid-principal', defaultPolicy([st({Principal: {AWS: 'bob'}})]), good],
+    ['invalid-action', defaultPolicy([st({Action: 'Decrypt'})]), good],
+    ['duplicate-sid', defaultPolicy([st({Sid: 'Use'}), st({Sid: 'Use', Action: 'kms:Encrypt'})]), good],
+    ['no-statement', {Statement: []}, good],
   ]
   for (const [code, failing, passing] of rules) {
     it(`${code}: flags the failing policy, not the passing one`, () => {
@@ -38,6 +42,15 @@ describe('policy lint', () => {
       expect(codes(passing)).to.not.include(code)
     })
   }
+
+  it('tells what KMS itself refuses from what is advice', () => {
+    expect(kmsRefusals(JSON.stringify(good))).to.deep.equal([])
+    // Accepted by KMS, though lint calls it an error.
+    expect(kmsRefusals(JSON.stringify(defaultPolicy([st({Principal: '*'})])))).to.deep.equal([])
+    expect(kmsRefusals(JSON.stringify(defaultPolicy([st({Principal: {AWS: 'bob'}})]))).map((f) => f.code)).to.deep.equal(['invalid-principal'])
+    expect(kmsRefusals('{"Statement": [}').map((f) => f.code)).to.deep.equal(['invalid-json'])
+    expect(KMS_REFUSED_CODES.has('public-principal')).to.equal(false)
+  })
 
   it('points findings at the statement, with severity', () => {
     const r = lintPolicyText(JSON.stringify(defaultPolicy([st({Sid: 'Public', Principal: '*'})])))

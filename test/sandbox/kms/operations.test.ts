@@ -5,6 +5,7 @@ import {
   CreateKeyCommand,
   DecryptCommand,
   DeleteAliasCommand,
+  DeriveSharedSecretCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
   EnableKeyCommand,
@@ -41,8 +42,10 @@ import {
 } from '@aws-sdk/client-kms'
 import {GetCallerIdentityCommand} from '@aws-sdk/client-sts'
 import {expect} from 'chai'
-import {createHash, createPublicKey, verify as cryptoVerify} from 'node:crypto'
+import {createHash, createPublicKey, diffieHellman, generateKeyPairSync, verify as cryptoVerify} from 'node:crypto'
 
+import {resolveKey} from '../../../src/lib/key-ref.js'
+import {verifyKey} from '../../../src/lib/verify.js'
 import {DEFAULT_PRINCIPAL_ARN, SANDBOX_ACCOUNT} from '../../../src/sandbox/constants.js'
 import {defaultKeyPolicy} from '../../../src/sandbox/kms/policy.js'
 import {type Sandbox, newSandbox, rejection} from '../helpers.js'
@@ -380,6 +383,11 @@ describe('sandbox KMS', () => {
       expect((await rejection(sb.kms.send(new CreateGrantCommand({GranteePrincipal: grantee, KeyId: signing.KeyId, Operations: ['Decrypt']})))).name).to.equal('ValidationException')
       await sb.kms.send(new CreateGrantCommand({GranteePrincipal: grantee, KeyId: signing.KeyId, Operations: ['Sign', 'GetPublicKey']}))
       await sb.kms.send(new CreateGrantCommand({GranteePrincipal: grantee, KeyId: mac.KeyId, Operations: ['GenerateMac']}))
+      // Encapsulate is a grant operation KMS knows (for ML-KEM keys), not one a symmetric key allows; Frobnicate is none.
+      const encapsulate = await rejection(sb.kms.send(new CreateGrantCommand({GranteePrincipal: grantee, KeyId: sym.KeyId, Operations: ['Encapsulate' as never]})))
+      expect(encapsulate.message).to.contain('Grant operations Encapsulate are not valid for')
+      const unknown = await rejection(sb.kms.send(new CreateGrantCommand({GranteePrincipal: grantee, KeyId: sym.KeyId, Operations: ['Frobnicate' as never]})))
+      expect(unknown.message).to.contain('Member must satisfy enum value set').and.to.contain('Decapsulate')
       const ctx = Object.fromEntries(Array.from({length: 9}, (_, i) => [`k${i}`, 'v']))
       expect(
         (await rejection(sb.kms.send(new CreateGrantCommand({Constraints: {EncryptionContextEquals: ctx}, GranteePrincipal: grantee, KeyId: sym.KeyId, Operations: ['Decrypt']})))).name,
@@ -437,6 +445,50 @@ describe('sandbox KMS', () => {
       const m = await create()
       for (let i = 0; i < 10; i++) await sb.kms.send(new RotateKeyOnDemandCommand({KeyId: m.KeyId}))
       expect((await rejection(sb.kms.send(new RotateKeyOnDemandCommand({KeyId: m.KeyId})))).name).to.equal('LimitExceededException')
+    })
+  })
+
+  describe('key agreement (DeriveSharedSecret)', () => {
+    const curves = {ECC_NIST_P256: 'prime256v1', ECC_NIST_P384: 'secp384r1', ECC_NIST_P521: 'secp521r1'} as const
+    for (const [spec, curve] of Object.entries(curves)) {
+      it(`derives the ECDH shared secret a peer computes on ${spec}`, async () => {
+        const m = await create({KeySpec: spec as never, KeyUsage: 'KEY_AGREEMENT'})
+        expect(m.KeyAgreementAlgorithms).to.deep.equal(['ECDH'])
+        const peer = generateKeyPairSync('ec', {namedCurve: curve})
+        const out = await sb.kms.send(
+          new DeriveSharedSecretCommand({KeyAgreementAlgorithm: 'ECDH', KeyId: m.KeyId, PublicKey: peer.publicKey.export({format: 'der', type: 'spki'})}),
+        )
+        const kmsPublic = (await sb.kms.send(new GetPublicKeyCommand({KeyId: m.KeyId}))).PublicKey!
+        const expected = diffieHellman({privateKey: peer.privateKey, publicKey: createPublicKey({format: 'der', key: Buffer.from(kmsPublic), type: 'spki'})})
+        expect(Buffer.from(out.SharedSecret!).equals(expected)).to.equal(true)
+        expect(out).to.deep.include({KeyAgreementAlgorithm: 'ECDH', KeyId: m.Arn, KeyOrigin: 'AWS_KMS'})
+      })
+    }
+
+    it('refuses what AWS refuses: another curve, a key of another usage, a disabled key, no algorithm', async () => {
+      const m = await create({KeySpec: 'ECC_NIST_P256', KeyUsage: 'KEY_AGREEMENT'})
+      const p384 = generateKeyPairSync('ec', {namedCurve: 'secp384r1'}).publicKey.export({format: 'der', type: 'spki'})
+      const p256 = generateKeyPairSync('ec', {namedCurve: 'prime256v1'}).publicKey.export({format: 'der', type: 'spki'})
+      const derive = (KeyId: string, PublicKey: Uint8Array, KeyAgreementAlgorithm = 'ECDH') =>
+        rejection(sb.kms.send(new DeriveSharedSecretCommand({KeyAgreementAlgorithm: KeyAgreementAlgorithm as never, KeyId, PublicKey})))
+      expect((await derive(m.KeyId!, p384)).name).to.equal('ValidationException')
+      expect((await derive(m.KeyId!, Buffer.from('not a key'))).name).to.equal('ValidationException')
+      expect((await derive(m.KeyId!, p256, 'DH')).name).to.equal('ValidationException')
+      const signing = await create({KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY'})
+      expect((await derive(signing.KeyId!, p256)).name).to.equal('InvalidKeyUsageException')
+      await sb.kms.send(new DisableKeyCommand({KeyId: m.KeyId}))
+      expect((await derive(m.KeyId!, p256)).name).to.equal('DisabledException')
+    })
+
+    it('lets kmsctl key verify check a KEY_AGREEMENT key end to end', async () => {
+      const m = await create({KeySpec: 'ECC_NIST_P384', KeyUsage: 'KEY_AGREEMENT'})
+      const report = await verifyKey(sb.kms, await resolveKey(sb.kms, m.KeyId!))
+      expect(report.steps.map((st) => [st.step, st.status])).to.deep.equal([
+        ['GetPublicKey', 'ok'],
+        ['DeriveSharedSecret', 'ok'],
+        ['Compare', 'ok'],
+      ])
+      expect(report.ok).to.equal(true)
     })
   })
 
