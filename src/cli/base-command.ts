@@ -6,7 +6,7 @@ import {AwsClients} from '../lib/aws/clients.js'
 import {checkRegion} from '../lib/aws/regions.js'
 import {ExitCode, KmsctlError, fromAwsError} from '../lib/errors.js'
 import {type ChangeContext, type ChangeOrigin, Journal, changeOrigin, commandLine} from '../lib/journal.js'
-import {type Column, type TableOptions, Progress, chalk, configureColour, renderCsv, renderTable, messageWidth, selectColumns, wrapText} from '../lib/output.js'
+import {type Column, type TableOptions, Progress, chalk, configureColour, renderCsv, renderTable, messageWidth, selectColumns, terminalWidth, wrapText} from '../lib/output.js'
 import {splitList} from '../lib/parse.js'
 import {closest} from '../lib/suggest.js'
 import {type Counts, type Outcome, exitCodeOf} from './exit-code.js'
@@ -117,6 +117,27 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
     // A mistyped region is refused before any request (it would end in a DNS error).
     if (this.flags.region) checkRegion(this.flags.region)
     else if (process.env.AWS_REGION) checkRegion(process.env.AWS_REGION, 'AWS_REGION')
+  }
+
+  /**
+   * A result line on stdout. On a terminal, prose longer than the terminal is wrapped at word
+   * boundaries (tables already fit; JSON and policy documents are left as they are); in a pipe,
+   * lines are never changed.
+   */
+  override log(message = '', ...args: unknown[]): void {
+    if (args.length > 0 || !process.stdout.isTTY || typeof message !== 'string') {
+      super.log(message, ...args)
+      return
+    }
+
+    const width = terminalWidth(process.stdout)
+    const document = /^\s*[[{"}\]]/
+    super.log(
+      message
+        .split('\n')
+        .map((line) => (document.test(line) ? line : wrapText(line, width)))
+        .join('\n'),
+    )
   }
 
   /** One JSON document on stdout, uncoloured, so that pipes to jq always work. */
