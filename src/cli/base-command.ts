@@ -27,7 +27,7 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
       helpGroup: GLOBAL,
     }),
     'max-attempts': Flags.integer({
-      description: 'Attempts per AWS request, with adaptive retry (default 3).',
+      description: 'Attempts per AWS request, retries included (the SDK standard retry strategy; default 3).',
       env: 'AWS_MAX_ATTEMPTS',
       helpGroup: GLOBAL,
       min: 1,
@@ -146,11 +146,11 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
   }
 
   /**
-   * Where and by whom a change is made, for journal entries: the region, the account and caller
-   * ARN (best effort: a denied or failing GetCallerIdentity leaves them out), and the command line.
+   * Where and by whom a change is made, for journal entries (changeOrigin(): an expired or missing
+   * credential is an error before anything is changed; a refused GetCallerIdentity is a warning).
    */
   protected changeContext(): Promise<ChangeOrigin> {
-    return changeOrigin(this.aws, commandLine(this.id, this.argv))
+    return changeOrigin(this.aws, commandLine(this.id, this.argv), {warn: (m) => this.warnLine(m)})
   }
 
   /** changeContext() with the journal the changes go to. */

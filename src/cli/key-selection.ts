@@ -3,9 +3,10 @@
 // single key.
 import type {KMSClient} from '@aws-sdk/client-kms'
 
-import type {ReportRow, Selection} from '../lib/bulk.js'
+import type {ReportRow} from '../lib/bulk/plan.js'
+import type {Selection} from '../lib/bulk/select.js'
 import {usageError} from '../lib/errors.js'
-import {listAllAliases} from '../lib/key-ref.js'
+import {listAllAliases} from '../lib/aws/paging.js'
 import {type Column, chalk} from '../lib/output.js'
 import {closest} from '../lib/suggest.js'
 

@@ -2,24 +2,15 @@
 // send the calls paced at the operation's quota, report per key.
 import {Args, Flags} from '@oclif/core'
 
-import {
-  type ReportRow,
-  type StateAction,
-  type Tally,
-  STATE_ACTIONS,
-  interruptOnSigint,
-  journalContextFor,
-  planStateChange,
-  readRefList,
-  runStateChange,
-  selectKeys,
-  summaryLine,
-  tally,
-  validateSource,
-} from '../lib/bulk.js'
+import {type ReportRow, type StateAction, STATE_ACTIONS, planStateChange} from '../lib/bulk/plan.js'
+import {summaryLine} from '../lib/bulk/report.js'
+import {runStateChange} from '../lib/bulk/run.js'
+import {readRefList, selectKeys, validateSource} from '../lib/bulk/select.js'
+import {type Tally, tally} from '../lib/bulk/tally.js'
+import {interruptOnSigint} from '../lib/interrupt.js'
 import {confirmAction} from '../lib/confirm.js'
 import {usageError} from '../lib/errors.js'
-import {Journal, commandLine, newBatchId} from '../lib/journal.js'
+import {Journal, changeContext, commandLine, newBatchId} from '../lib/journal.js'
 import {renderTable, terminalWidth} from '../lib/output.js'
 import {Pacer} from '../lib/pacing.js'
 import {parsePairs} from '../lib/parse.js'
@@ -32,6 +23,8 @@ export interface KeyStateResult {
   dryRun: boolean
   /** Groups the journal entries of this run. */
   batch?: string
+  /** Why the aliases could not be read, when they could not (the keys are shown by ID). */
+  aliasesUnavailable?: string
   interrupted: boolean
   /** One row per key: key, before, after, outcome, reason or error, journal entry. */
   keys: ReportRow[]
@@ -53,6 +46,7 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
   static override strict = false
 
   protected abstract readonly action: StateAction
+  private aliasesUnavailable?: string
 
   async run(): Promise<KeyStateResult> {
     const {action} = this
@@ -76,7 +70,7 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
     const batch = newBatchId()
     const journalPromise = flags['dry-run']
       ? undefined
-      : journalContextFor(this.aws, new Journal(), commandLine(this.id, this.argv), {batch, warn: (m) => this.warnLine(m)})
+      : changeContext(this.aws, new Journal(), commandLine(this.id, this.argv), {batch, warn: (m) => this.warnLine(m)})
     journalPromise?.catch(() => {})
     let selection
     try {
@@ -86,6 +80,8 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
       progress.done()
     }
 
+    if (selection.aliasesUnavailable) this.warnLine(`Aliases could not be read (${selection.aliasesUnavailable}); keys are shown by ID.`)
+    this.aliasesUnavailable = selection.aliasesUnavailable
     const plan = planStateChange(action, selection)
     const planned = [...plan.items.map((i) => i.row), ...plan.unresolved]
     const toSend = plan.items.filter((i) => i.send)
@@ -168,7 +164,7 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
 
     this.log(this.renderList(result.keys, reportColumns()))
     this.note(summaryLine(this.action, result.summary))
-    if (result.batch && result.summary.changed > 0) this.note(`Undo: kmsctl undo ENTRY for one key (entries: kmsctl journal list --batch ${result.batch}).`)
+    if (result.batch && result.summary.changed > 0) this.note(`Undo: kmsctl undo ${result.batch} reverses the whole batch (kmsctl journal list --batch ${result.batch} lists its entries).`)
     if (result.interrupted) this.note('Interrupted (exit 130): the keys marked "not sent" were not changed.')
     else if (result.exitCode !== 0) this.note(`Exit ${result.exitCode}: ${result.summary.failed} key${result.summary.failed === 1 ? '' : 's'} failed.`)
   }
@@ -176,6 +172,6 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
   private result(keys: ReportRow[], interrupted: boolean, dryRun = false, batch?: string): KeyStateResult {
     const t = tally(keys)
     const exitCode = this.exitWith({failed: t.failed, interrupted, succeeded: t.total - t.failed})
-    return {action: this.action, batch, dryRun, exitCode, interrupted, keys, summary: t}
+    return {action: this.action, aliasesUnavailable: this.aliasesUnavailable, batch, dryRun, exitCode, interrupted, keys, summary: t}
   }
 }

@@ -138,14 +138,15 @@ export async function queryOptions(
     cloudtrailFor: clientFor,
     eventDataStore: flags['event-data-store'],
     async knownAliases() {
-      const {listAllAliases} = await import('../lib/key-ref.js')
+      const {listAllAliases} = await import('../lib/aws/paging.js')
       const aliases = await listAllAliases(await aws.kms())
       return aliases.filter((a) => a.AliasName && a.TargetKeyId).map((a): [string, string] => [a.AliasName!, a.TargetKeyId!])
     },
     rate,
     regions,
     async resolveKey(ref: string): Promise<ResolvedKeyForms> {
-      const {listAllAliases, resolveKey} = await import('../lib/key-ref.js')
+      const {resolveKey} = await import('../lib/key-ref.js')
+      const {listAllAliases} = await import('../lib/aws/paging.js')
       const kms = await aws.kms()
       const key = await resolveKey(kms, ref)
       let aliases: string[] = []

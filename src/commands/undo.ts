@@ -1,50 +1,186 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../cli/base-command.js'
-import {journalContextFor} from '../lib/bulk.js'
-import {confirmAction} from '../lib/confirm.js'
-import {ExitCode, KmsctlError, refusal} from '../lib/errors.js'
 import {confirmFlags, mutationFlags} from '../cli/flags.js'
-import {Journal} from '../lib/journal.js'
-import {renderFields} from '../lib/output.js'
+import {confirmAction} from '../lib/confirm.js'
+import {ExitCode, KmsctlError, refusal, usageError} from '../lib/errors.js'
+import {interruptOnSigint} from '../lib/interrupt.js'
+import {Journal, changeContext, commandLine, newBatchId} from '../lib/journal.js'
+import {renderFields, renderTable} from '../lib/output.js'
 import {Pacer} from '../lib/pacing.js'
-import {type UndoPlan, type UndoResult, findEntry, planUndo, runUndo} from '../lib/undo.js'
+import {
+  type BatchUndoRow,
+  type BatchUndoTally,
+  batchPacerRates,
+  batchUndoExitCode,
+  originalRate,
+  planBatchUndo,
+  runBatchUndo,
+  tallyBatchUndo,
+} from '../lib/undo/batch.js'
+import {planUndo, runUndo} from '../lib/undo/registry.js'
+import type {UndoPlan, UndoResult} from '../lib/undo/reverser.js'
+import {type UndoTarget, findUndoTarget, lastChange} from '../lib/undo/target.js'
 
-export interface UndoCommandResult {
+/** The result of undoing one entry. */
+export interface UndoEntryResult {
   plan: UndoPlan
   dryRun: boolean
   result?: UndoResult
 }
 
+/** The result of undoing a batch: one row per entry. */
+export interface UndoBatchResult {
+  /** The batch reversed. */
+  batch: string
+  dryRun: boolean
+  /** The batch of this undo's own journal entries (undo it to redo the batch). */
+  undoBatch?: string
+  interrupted: boolean
+  entries: BatchUndoRow[]
+  summary: BatchUndoTally
+  exitCode: number
+}
+
+export type UndoCommandResult = UndoBatchResult | UndoEntryResult
+
 export default class Undo extends KmsctlCommand<typeof Undo> {
   static override args = {
-    entry: Args.string({description: 'Journal entry ID (or a unique prefix) of the change to reverse.', required: true}),
+    entry: Args.string({description: 'Journal entry ID (or a unique prefix) of the change to reverse, or a batch ID to reverse every entry of a batch.'}),
   }
 
-  static override summary = 'Reverse one change recorded in the journal (enable a disabled key, put back a policy, recreate revoked grants, ...).'
+  static override summary = 'Reverse a change recorded in the journal, or a whole batch (enable disabled keys, put back a policy, recreate revoked grants, ...).'
 
-  static override description = `Reverse one change recorded in the journal, where a reverse exists:
+  static override description = `Reverse one change recorded in the journal, or every entry of a batch, where a reverse exists:
   key disable -> enable, key enable -> disable, policy put/restore -> the policy from before, grant revoke -> the grant recreated (new ID), grant create -> revoke,
   schedule deletion -> cancel it (and enable the key if it was enabled), alias create -> delete, alias update -> point it back, alias delete -> create it again,
   incident contain -> incident restore.
-Checks first that the key is still as the change left it; if it is not, says what changed and sends nothing (--force to go ahead). Says plainly what cannot be undone, such as a completed key deletion. The undo is journalled too, so it can itself be undone.`
+Checks first that the key is still as the change left it; if it is not, says what changed and sends nothing for it (--force to go ahead). Says plainly what cannot be undone, such as a completed key deletion.
+With a batch ID (or --last when your last change was a batch), shows the plan for every entry and asks once (--confirm takes the number of entries), reverses them paced like the original command, reports each, skips entries already reversed and refuses entries whose key changed since (exit 3 when some were undone and others failed or were refused).
+The undo is journalled too (a batch undo as a batch), so it can itself be undone.`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> j-20261128T101500Z-a1b2c3', description: 'Reverse one change (type the key ID or alias to confirm)'},
-    {command: '<%= config.bin %> <%= command.id %> j-20261128T101500Z-a1b2c3 --dry-run', description: 'Show what would be sent'},
+    {command: '<%= config.bin %> <%= command.id %> b-20261128T101500Z-d4e5f6 --confirm 20', description: 'Reverse every entry of a batch (20 entries), e.g. a bulk disable'},
+    {command: '<%= config.bin %> <%= command.id %> --last --dry-run', description: 'Show how your most recent change or batch would be reversed, send nothing'},
     {command: '<%= config.bin %> <%= command.id %> j-20261128T101500Z-a1b2c3 --yes --json', description: 'No prompt, JSON result'},
   ]
 
   static override flags = {
     ...mutationFlags,
     ...confirmFlags,
+    confirm: Flags.string({description: 'Confirm without a prompt: the key ID or alias for one entry, the number of entries for a batch.'}),
     force: Flags.boolean({description: 'Undo even though the key was changed again since (that later change is overwritten).'}),
+    last: Flags.boolean({description: 'Reverse your most recent change, or the whole batch it belongs to.'}),
   }
 
   async run(): Promise<UndoCommandResult> {
     const {flags} = this
     const journal = new Journal()
-    const record = findEntry(journal, this.args.entry)
+    let target: UndoTarget
+    if (flags.last) {
+      if (this.args.entry) throw usageError('Give either an entry or batch ID, or --last, not both.', 'Try this: kmsctl undo --last')
+      const caller = await this.aws.callerIdentity().then((id) => id.arn, () => undefined)
+      target = lastChange(journal, caller)
+    } else {
+      if (!this.args.entry) throw usageError('No journal entry or batch given.', 'Try this: kmsctl undo ENTRY_OR_BATCH_ID, or kmsctl undo --last (kmsctl journal list shows the IDs)')
+      target = findUndoTarget(journal, this.args.entry)
+    }
+
+    return target.kind === 'batch' ? this.undoBatch(journal, target.batch, target.records) : this.undoEntry(journal, target.record)
+  }
+
+  private async undoBatch(journal: Journal, batch: string, records: Parameters<typeof planBatchUndo>[3]): Promise<UndoBatchResult> {
+    const {flags} = this
+    const kms = await this.aws.kms()
+    const progress = this.progress()
+    progress.update(`Checking ${records.length} entries of ${batch}…`, true)
+    const planPacer = new Pacer({concurrency: 32})
+    const plan = await planBatchUndo(kms, journal, batch, records, {force: flags.force, pacer: planPacer})
+    progress.done()
+    const todo = plan.rows.filter((r) => r.status === 'planned')
+    const result = (entries: BatchUndoRow[], dryRun: boolean, interrupted = false, undoBatch?: string): UndoBatchResult => ({
+      batch,
+      dryRun,
+      entries,
+      exitCode: dryRun ? 0 : batchUndoExitCode(entries, interrupted),
+      interrupted,
+      summary: tallyBatchUndo(entries),
+      undoBatch,
+    })
+
+    if (!this.jsonEnabled()) process.stderr.write(renderTable(plan.rows, this.columns()) + '\n')
+    if (todo.length === 0) {
+      const refused = plan.rows.filter((r) => r.status === 'refused').length
+      const reason = refused > 0
+        ? `${refused} entr${refused === 1 ? 'y was' : 'ies were'} changed since (named above), and nothing else is left to undo.`
+        : 'every entry is already reversed or has nothing to undo.'
+      throw new KmsctlError(refused > 0 ? 'REFUSED' : 'UNSUPPORTED', `Batch ${batch} not undone: ${reason}`, {
+        details: {batch, entries: plan.rows},
+        exitCode: ExitCode.FAILED,
+        remedy: refused > 0 ? 'Try this: --force to overwrite the later changes' : `Try this: kmsctl journal list --batch ${batch}`,
+      })
+    }
+
+    if (flags['dry-run']) {
+      this.note(`Dry run: would undo ${todo.length} of ${plan.rows.length} entries of ${batch}. Nothing was sent.`)
+      return result(plan.rows, true)
+    }
+
+    await confirmAction({
+      accepted: [String(todo.length)],
+      action: `undo ${todo.length} entr${todo.length === 1 ? 'y' : 'ies'} of batch ${batch}`,
+      confirm: flags.confirm,
+      json: this.jsonEnabled(),
+      yes: flags.yes,
+    })
+    const undoBatch = newBatchId()
+    const ctx = await changeContext(this.aws, journal, commandLine(this.id, this.argv), {batch: undoBatch, warn: (m) => this.warnLine(m)})
+    const rate = originalRate(records)
+    const pacer = new Pacer({concurrency: 32, rates: batchPacerRates(plan, rate)})
+    const interrupt = interruptOnSigint(() => {
+      progress.done()
+      process.stderr.write('Interrupted: no new calls are sent; waiting for the calls in flight…\n')
+    })
+    let rows: BatchUndoRow[]
+    try {
+      rows = await runBatchUndo(kms, journal, plan, ctx, {
+        onProgress: (done, total) => progress.update(`Undoing ${batch}: ${done}/${total}`),
+        pacer,
+        signal: interrupt.signal,
+        workers: rate ? Math.min(200, Math.max(10, Math.ceil(rate * 2))) : 10,
+      })
+    } finally {
+      interrupt.dispose()
+      progress.done()
+    }
+
+    const out = result(rows, false, interrupt.signal.aborted, undoBatch)
+    process.exitCode = out.exitCode
+    if (!this.jsonEnabled()) {
+      this.log(renderTable(rows, this.columns()))
+      const t = out.summary
+      const parts = [t.skipped && `${t.skipped} skipped`, t.refused && `${t.refused} refused`, t.failed && `${t.failed} failed`, t.notSent && `${t.notSent} not sent (interrupted)`].filter(Boolean)
+      this.note(`Undid ${t.undone} of ${t.total} entries of ${batch}${parts.length > 0 ? `; ${parts.join(', ')}` : ''}.`)
+      this.note(`Journal batch ${undoBatch} (kmsctl undo ${undoBatch} reverses this undo).`)
+      if (out.exitCode !== 0 && !out.interrupted) this.note(`Exit ${out.exitCode}: ${t.failed + t.refused} entr${t.failed + t.refused === 1 ? 'y was' : 'ies were'} not undone.`)
+    }
+
+    return out
+  }
+
+  private columns() {
+    return [
+      {get: (r: BatchUndoRow) => r.entry, header: 'Entry', shrink: false},
+      {get: (r: BatchUndoRow) => r.action, header: 'Action', shrink: false},
+      {get: (r: BatchUndoRow) => r.alias ?? r.key ?? '', header: 'Key'},
+      {get: (r: BatchUndoRow) => r.status, header: 'Status', shrink: false},
+      {get: (r: BatchUndoRow) => r.error?.message ?? r.detail, header: 'Detail'},
+    ]
+  }
+
+  private async undoEntry(journal: Journal, record: Parameters<typeof planUndo>[2]): Promise<UndoEntryResult> {
+    const {flags} = this
     const kms = await this.aws.kms()
     const pacer = new Pacer()
     const plan = await planUndo(kms, journal, record, {pacer})
@@ -79,8 +215,8 @@ Checks first that the key is still as the change left it; if it is not, says wha
       json: this.jsonEnabled(),
       yes: flags.yes,
     })
-    const ctx = await journalContextFor(this.aws, journal, ['undo', ...this.argv], {warn: (m) => this.warnLine(m)})
-    const result = await runUndo(kms, journal, plan, ctx, {pacer})
+    const ctx = await changeContext(this.aws, journal, commandLine(this.id, this.argv), {warn: (m) => this.warnLine(m)})
+    const result = await runUndo(kms, journal, plan, ctx, {pacer, record})
     if (result.status !== 'undone') {
       process.exitCode = result.status === 'partial' ? ExitCode.PARTIAL : ExitCode.FAILED
       this.warnLine(`Undo ${result.status}: ${result.error?.message ?? 'see kmsctl journal show'}`)

@@ -6,9 +6,11 @@ import type {AliasListEntry, KMSClient, KeyMetadata} from '@aws-sdk/client-kms'
 
 import {kmsSdk} from './aws/sdk.js'
 import {KmsctlError, fromAwsError, refusal, usageError} from './errors.js'
-import {type ChangeContext, type JournalEntryInput, journaled} from './journal.js'
-import {type ResolvedKey, listAllAliases, resolveKey} from './key-ref.js'
+import {type ChangeContext, type JournalEntryInput, type JournalRecord, journaled} from './journal.js'
+import {listAllAliases} from './aws/paging.js'
+import {type ResolvedKey, resolveKey} from './key-ref.js'
 import type {PlannedRequest} from './output.js'
+import {type PlanInput, type Reverser, asObject, currentKey} from './undo/reverser.js'
 
 /** Longest alias name KMS accepts, `alias/` included. */
 export const ALIAS_MAX_LENGTH = 256
@@ -264,4 +266,103 @@ export async function applyAliasPlanJournaled(kms: KMSClient, plan: AliasPlan, c
     () => (target ? {aliasName, targetKeyId: target.keyId} : {aliasName, deleted: true}),
   )
   return done.entry.id
+}
+
+// ---------------------------------------------------------------------------------------------
+// Undo: create -> delete, update -> point back, delete -> create again
+// ---------------------------------------------------------------------------------------------
+
+/** Alias name and targets of an alias entry, whichever shape it was recorded in. */
+function aliasFields(r: JournalRecord): {aliasName?: string; targetKeyId?: string; previousKeyId?: string} {
+  const before = asObject(r.before)
+  const after = asObject(r.outcome?.after)
+  const req = Array.isArray(r.request) ? asObject(asObject(r.request[0]).input) : asObject(r.request)
+  return {
+    aliasName: (before.aliasName ?? after.aliasName ?? req.aliasName ?? req.AliasName) as string | undefined,
+    previousKeyId: before.targetKeyId as string | undefined,
+    targetKeyId: (req.targetKeyId ?? req.TargetKeyId ?? after.targetKeyId ?? r.key?.keyId) as string | undefined,
+  }
+}
+
+async function currentAlias(input: PlanInput, aliasName: string): Promise<AliasListEntry | undefined> {
+  const aliases = await listAllAliases(input.kms, undefined, input.pacer).catch((error) => {
+    throw fromAwsError(error, {operation: 'ListAliases'})
+  })
+  return aliases.find((a) => a.AliasName === aliasName)
+}
+
+/** Alias undos record their request in the shape alias commands use, so they can be undone in turn. */
+const aliasUndoShape: Pick<Reverser, 'after' | 'request'> = {
+  after(plan) {
+    const input = plan.calls[0].input
+    return plan.action === 'alias.delete' ? {aliasName: input.AliasName, deleted: true} : {aliasName: input.AliasName, targetKeyId: input.TargetKeyId}
+  },
+  request: (plan) => ({aliasName: plan.calls[0].input.AliasName, targetKeyId: plan.calls[0].input.TargetKeyId}),
+}
+
+export const aliasUndo: Record<'alias.create' | 'alias.delete' | 'alias.update', Reverser> = {
+  'alias.create': {
+    ...aliasUndoShape,
+    async plan(input) {
+      const {base, no, record} = input
+      const {aliasName, targetKeyId} = aliasFields(record)
+      if (!aliasName) return no('The entry does not name the alias.')
+      const current = await currentAlias(input, aliasName)
+      if (!current) return {...no(`${aliasName} no longer exists: nothing to undo.`), alreadyReversed: true}
+      return {
+        ...base,
+        action: 'alias.delete',
+        before: {aliasName, targetKeyId: current.TargetKeyId},
+        calls: [{input: {AliasName: aliasName}, operation: 'DeleteAlias'}],
+        description: `Delete ${aliasName} (created by ${record.id}; it points at ${current.TargetKeyId}).`,
+        drift: targetKeyId && current.TargetKeyId !== targetKeyId ? `${aliasName} points at ${current.TargetKeyId} now, not ${targetKeyId} as ${record.id} left it` : undefined,
+        possible: true,
+      }
+    },
+    text: 'delete the alias',
+  },
+  'alias.delete': {
+    ...aliasUndoShape,
+    async plan(input) {
+      const {base, no, record} = input
+      const {aliasName, previousKeyId} = aliasFields(record)
+      if (!aliasName) return no('The entry does not name the alias.')
+      const current = await currentAlias(input, aliasName)
+      if (current) return {...no(`${aliasName} exists again (it points at ${current.TargetKeyId}): nothing to undo.`), alreadyReversed: true}
+      if (!previousKeyId) return no('The entry does not record the key the alias pointed at.')
+      const now = await currentKey(input.kms, previousKeyId, input.pacer)
+      if (now.gone) return no(`The key ${previousKeyId} that ${aliasName} pointed at no longer exists: the alias cannot be created again.`)
+      return {
+        ...base,
+        action: 'alias.create',
+        before: {aliasName, exists: false},
+        calls: [{input: {AliasName: aliasName, TargetKeyId: previousKeyId}, operation: 'CreateAlias'}],
+        description: `Create ${aliasName} again, pointing at ${previousKeyId}.`,
+        possible: true,
+      }
+    },
+    text: 'create the alias again',
+  },
+  'alias.update': {
+    ...aliasUndoShape,
+    async plan(input) {
+      const {base, no, record} = input
+      const {aliasName, previousKeyId, targetKeyId} = aliasFields(record)
+      if (!aliasName) return no('The entry does not name the alias.')
+      if (!previousKeyId) return no('The entry does not record the key the alias pointed at before.')
+      const current = await currentAlias(input, aliasName)
+      if (!current) return no(`${aliasName} no longer exists: create it with kmsctl alias create ${aliasName} ${previousKeyId}.`)
+      if (current.TargetKeyId === previousKeyId) return {...no(`${aliasName} already points at ${previousKeyId}: nothing to undo.`), alreadyReversed: true}
+      return {
+        ...base,
+        action: 'alias.update',
+        before: {aliasName, targetKeyId: current.TargetKeyId},
+        calls: [{input: {AliasName: aliasName, TargetKeyId: previousKeyId}, operation: 'UpdateAlias'}],
+        description: `Point ${aliasName} back at ${previousKeyId} (it points at ${current.TargetKeyId}).`,
+        drift: targetKeyId && current.TargetKeyId !== targetKeyId ? `${aliasName} points at ${current.TargetKeyId} now, not ${targetKeyId} as ${record.id} left it` : undefined,
+        possible: true,
+      }
+    },
+    text: 'point the alias back at its previous key',
+  },
 }

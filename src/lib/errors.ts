@@ -114,6 +114,18 @@ function defaultExitCode(code: ErrorCode): number {
 }
 
 /** Bad input: a one-line error naming the fix, exit 2, nothing sent. */
+/**
+ * Errors that concern the whole run (credentials, region), not one key or one call. A network error
+ * is one call's: a dropped connection that outlasted the client's retries fails that key only (when
+ * the network is down, every key reports it).
+ */
+const RUN_WIDE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['EXPIRED_TOKEN', 'NO_CREDENTIALS', 'NO_REGION'])
+
+/** True for an error that stops the whole run: no other key or call would fare better. */
+export function isRunWide(error: KmsctlError): boolean {
+  return RUN_WIDE_CODES.has(error.code)
+}
+
 export function usageError(message: string, remedy?: string, details?: Record<string, unknown>): KmsctlError {
   return new KmsctlError('USAGE', message, {details, remedy})
 }

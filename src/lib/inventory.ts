@@ -2,12 +2,11 @@
 // one key in full. Calls are paced below KMS's per-operation quotas with bounded concurrency.
 import type {KMSClient, KeyMetadata} from '@aws-sdk/client-kms'
 
-import picomatch from 'picomatch'
-
-import {listAllPages} from './aws/paging.js'
+import {listAllAliases, listAllGrants, listAllKeyIds, listTags, partialEntries} from './aws/paging.js'
 import {kmsSdk} from './aws/sdk.js'
-import {bestEffort, fromAwsError} from './errors.js'
-import {aliasNamesOf, aliasesByKey, listAllAliases, resolveKey} from './key-ref.js'
+import {KmsctlError, bestEffort, fromAwsError, isRunWide} from './errors.js'
+import {globMatcher, isGlob} from './glob.js'
+import {aliasNamesOf, aliasesByKey, resolveKey} from './key-ref.js'
 import {daysUntil} from './output.js'
 import {Pacer} from './pacing.js'
 
@@ -84,7 +83,7 @@ export function rotationNotApplicable(m: KeyMetadata): string | undefined {
 
 function aliasMatcher(pattern: string): (alias: string) => boolean {
   const full = pattern.startsWith('alias/') ? pattern : `alias/${pattern}`
-  if (/[*?[\]{}]/.test(full)) return picomatch(full, {dot: true})
+  if (isGlob(full)) return globMatcher(full)
   return (alias) => alias.startsWith(full)
 }
 
@@ -126,32 +125,50 @@ async function rotationOf(kms: KMSClient, m: KeyMetadata, pacer: Pacer): Promise
   }
 }
 
-/** A key's tags (all pages of ListResourceTags), paced when a pacer is given. */
-export async function listTags(kms: KMSClient, keyId: string, pacer?: Pacer): Promise<Record<string, string>> {
-  const {ListResourceTagsCommand} = await kmsSdk()
-  const read = (marker: string | undefined) => kms.send(new ListResourceTagsCommand({KeyId: keyId, Limit: 50, Marker: marker}))
-  const tags = await listAllPages('ListResourceTags', (marker) => (pacer ? pacer.run('ListResourceTags', () => read(marker)) : read(marker)), (page) => page.Tags)
-  return Object.fromEntries(tags.map((t) => [t.TagKey ?? '', t.TagValue ?? '']))
+/** A part of a listing that could not be read (after the client's retries): the rest is still reported. */
+export interface ListingFailure {
+  /** The key concerned; absent for a region-wide listing (ListKeys, ListAliases). */
+  keyId?: string
+  operation: string
+  code: string
+  message: string
 }
 
-/** Every key ID and ARN of the region (all pages of ListKeys). */
-export async function listAllKeyIds(kms: KMSClient, pacer: Pacer = new Pacer()): Promise<Array<{KeyId: string; KeyArn: string}>> {
-  const {ListKeysCommand} = await kmsSdk()
-  const keys = await listAllPages('ListKeys', (marker) => pacer.run('ListKeys', () => kms.send(new ListKeysCommand({Limit: 1000, Marker: marker}))), (page) => page.Keys)
-  return keys.filter((k) => k.KeyId).map((k) => ({KeyArn: k.KeyArn ?? '', KeyId: k.KeyId!}))
+/** A read-only listing: what was read, and what could not be. */
+export interface KeyListing {
+  keys: KeySummary[]
+  failures: ListingFailure[]
 }
 
-/** Every key of the region and every alias, by key: ListKeys and ListAliases, all pages, side by side. */
-export async function listKeysWithAliases(kms: KMSClient, pacer: Pacer): Promise<{keys: Array<{KeyId: string; KeyArn: string}>; aliases: Map<string, string[]>}> {
+function failureOf(error: unknown, operation: string, keyId?: string): ListingFailure {
+  const e = fromAwsError(error, {key: keyId, operation})
+  if (isRunWide(e)) throw e
+  return {code: e.code, keyId, message: e.message, operation}
+}
+
+/**
+ * Every key of the region and every alias, by key: ListKeys and ListAliases, all pages, side by
+ * side. A ListKeys page that fails after pages were read, or a failing ListAliases, is a failure
+ * in the result, not an error: the listing goes on with what was read.
+ */
+export async function listKeysWithAliases(
+  kms: KMSClient,
+  pacer: Pacer,
+): Promise<{keys: Array<{KeyId: string; KeyArn: string}>; aliases: Map<string, string[]>; failures: ListingFailure[]}> {
+  const failures: ListingFailure[] = []
   const [keys, aliases] = await Promise.all([
     listAllKeyIds(kms, pacer).catch((error) => {
-      throw fromAwsError(error, {operation: 'ListKeys'})
+      const partial = partialEntries<{KeyId: string; KeyArn: string}>(error)
+      if (!partial) throw fromAwsError(error, {operation: 'ListKeys'})
+      failures.push(failureOf(error, 'ListKeys'))
+      return partial
     }),
-    listAllAliases(kms).catch((error) => {
-      throw fromAwsError(error, {operation: 'ListAliases'})
+    listAllAliases(kms, undefined, pacer).catch((error) => {
+      failures.push(failureOf(error, 'ListAliases'))
+      return []
     }),
   ])
-  return {aliases: aliasesByKey(aliases), keys}
+  return {aliases: aliasesByKey(aliases), failures, keys}
 }
 
 function matchesFilters(m: KeyMetadata, f: ListFilters): boolean {
@@ -159,11 +176,14 @@ function matchesFilters(m: KeyMetadata, f: ListFilters): boolean {
   return eq(f.state, m.KeyState) && eq(f.manager, m.KeyManager) && eq(f.spec, m.KeySpec)
 }
 
-/** The inventory: every key that passes the filters, in ListKeys order. */
-export async function listKeys(kms: KMSClient, options: ListOptions = {}): Promise<KeySummary[]> {
+/**
+ * The inventory: every key that passes the filters, in ListKeys order. A key that cannot be read
+ * (after the client's retries) is a failure in the result; the other keys are still listed.
+ */
+export async function listKeys(kms: KMSClient, options: ListOptions = {}): Promise<KeyListing> {
   const pacer = options.pacer ?? new Pacer({concurrency: options.concurrency ?? 32})
   const now = options.now ?? new Date()
-  const {aliases: byKey, keys} = await listKeysWithAliases(kms, pacer)
+  const {aliases: byKey, failures, keys} = await listKeysWithAliases(kms, pacer)
   let candidates = keys
   if (options.alias) {
     const match = aliasMatcher(options.alias)
@@ -175,33 +195,48 @@ export async function listKeys(kms: KMSClient, options: ListOptions = {}): Promi
   let done = 0
   const results = await Promise.all(
     candidates.map(async (k): Promise<KeySummary | undefined> => {
-      let m: KeyMetadata | undefined
+      let operation = 'DescribeKey'
       try {
-        m = (await pacer.run('DescribeKey', () => kms.send(new DescribeKeyCommand({KeyId: k.KeyId})))).KeyMetadata
-      } catch (error) {
-        throw fromAwsError(error, {key: k.KeyId, operation: 'DescribeKey'})
-      } finally {
-        options.onProgress?.(++done, candidates.length)
-      }
-
-      if (!m || !matchesFilters(m, options)) return undefined
-      let tags: Record<string, string> | undefined
-      if (wantTags) {
-        if (m.KeyManager !== 'CUSTOMER') return undefined
+        let m: KeyMetadata | undefined
         try {
-          tags = await listTags(kms, k.KeyId, pacer)
-        } catch (error) {
-          throw fromAwsError(error, {key: k.KeyId, operation: 'ListResourceTags'})
+          m = (await pacer.run('DescribeKey', () => kms.send(new DescribeKeyCommand({KeyId: k.KeyId})))).KeyMetadata
+        } finally {
+          options.onProgress?.(++done, candidates.length)
         }
 
-        for (const [tk, tv] of Object.entries(options.tags ?? {})) if (tags[tk] !== tv) return undefined
-      }
+        if (!m || !matchesFilters(m, options)) return undefined
+        let tags: Record<string, string> | undefined
+        if (wantTags) {
+          if (m.KeyManager !== 'CUSTOMER') return undefined
+          operation = 'ListResourceTags'
+          tags = await listTags(kms, k.KeyId, pacer)
+          for (const [tk, tv] of Object.entries(options.tags ?? {})) if (tags[tk] !== tv) return undefined
+        }
 
-      const rotation = await rotationOf(kms, m, pacer)
-      return summarise(m, (byKey.get(k.KeyId) ?? []).sort(), rotation, now, tags)
+        operation = 'GetKeyRotationStatus'
+        const rotation = await rotationOf(kms, m, pacer)
+        return summarise(m, (byKey.get(k.KeyId) ?? []).sort(), rotation, now, tags)
+      } catch (error) {
+        const f = failureOf(error, operation, k.KeyId)
+        // A key deleted since ListKeys is simply gone.
+        if (f.code !== 'NOT_FOUND') failures.push(f)
+        return undefined
+      }
     }),
   )
-  return results.filter((r): r is KeySummary => r !== undefined)
+  return {failures, keys: results.filter((r): r is KeySummary => r !== undefined)}
+}
+
+/**
+ * The error of a listing that could not read everything (exit 3): names what failed and carries
+ * what was read (`details.keys`) and the failures, so that --json still holds the partial listing.
+ */
+export function partialListing(keys: KeySummary[], failures: readonly ListingFailure[]): KmsctlError {
+  const what = failures.map((f) => `${f.keyId ? `${f.keyId}: ` : ''}${f.operation}: ${f.message}`)
+  return new KmsctlError('PARTIAL_FAILURE', `Listed ${keys.length} key${keys.length === 1 ? '' : 's'}, but ${failures.length} read${failures.length === 1 ? '' : 's'} failed: ${what.slice(0, 3).join('; ')}${what.length > 3 ? `; and ${what.length - 3} more` : ''}.`, {
+    details: {failures, keys},
+    remedy: 'Try this: run it again (the failed reads are retried up to --max-attempts times each; raise it for a flaky network)',
+  })
 }
 
 export interface KeyDetails extends KeySummary {
@@ -230,8 +265,7 @@ export async function describeKey(kms: KMSClient, ref: string, now: Date = new D
     soft('ListKeyPolicies', async () => (await kms.send(new sdk.ListKeyPoliciesCommand({KeyId: keyId}))).PolicyNames ?? [], [] as string[]),
     soft(
       'ListGrants',
-      async (): Promise<number | undefined> =>
-        (await listAllPages(`ListGrants on ${keyId}`, (marker) => kms.send(new sdk.ListGrantsCommand({KeyId: keyId, Limit: 100, Marker: marker})), (page) => page.Grants)).length,
+      async (): Promise<number | undefined> => (await listAllGrants(kms, keyId, pacer)).length,
       undefined,
     ),
   ])

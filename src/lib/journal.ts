@@ -6,6 +6,7 @@ import {closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rea
 import {join} from 'node:path'
 
 import type {AwsClients} from './aws/clients.js'
+import {fromAwsError, isRunWide} from './errors.js'
 import {journalDir} from './home.js'
 
 export type JournalAction =
@@ -94,6 +95,8 @@ export interface ChangeOrigin {
 /** The origin of the changes of a run, with the journal they are recorded in. */
 export interface ChangeContext extends ChangeOrigin {
   journal: Journal
+  /** Groups the entries of one bulk command. */
+  batch?: string
 }
 
 /** A batch ID groups the journal entries of one bulk command (`grant recreate BATCH` takes it). */
@@ -107,19 +110,36 @@ export function commandLine(id: string | undefined, argv: readonly string[]): st
 }
 
 /**
- * The region, the account and the caller's ARN, and the command line. The caller's identity is
- * best effort: when STS cannot say who is calling, the change is still recorded, without it.
+ * Who makes a change: the region, the account and the caller's ARN (STS GetCallerIdentity), and the
+ * command line. Asked before any change is sent. An expired or missing credential (or no region) is
+ * an error here, so that nothing is changed; when STS only refuses or fails to say who is calling,
+ * the change is still recorded, without the caller, and `warn` says so.
  */
-export async function changeOrigin(aws: Pick<AwsClients, 'callerIdentity' | 'region'>, command: readonly string[]): Promise<ChangeOrigin> {
+export async function changeOrigin(
+  aws: Pick<AwsClients, 'callerIdentity' | 'region'>,
+  command: readonly string[],
+  options: {warn?: (message: string) => void} = {},
+): Promise<ChangeOrigin> {
   const region = await aws.region()
-  let identity: {account: string; arn: string} | undefined
   try {
-    identity = await aws.callerIdentity()
-  } catch {
-    identity = undefined
+    const identity = await aws.callerIdentity()
+    return {account: identity.account || undefined, caller: identity.arn || undefined, command: [...command], region}
+  } catch (error) {
+    const e = fromAwsError(error, {operation: 'GetCallerIdentity'})
+    if (isRunWide(e)) throw e
+    options.warn?.(`The journal will not name the caller: ${e.message}`)
+    return {command: [...command], region}
   }
+}
 
-  return {account: identity?.account || undefined, caller: identity?.arn || undefined, command: [...command], region}
+/** changeOrigin() with the journal the changes go to and the batch they belong to. */
+export async function changeContext(
+  aws: Pick<AwsClients, 'callerIdentity' | 'region'>,
+  journal: Journal,
+  command: readonly string[],
+  options: {batch?: string; warn?: (message: string) => void} = {},
+): Promise<ChangeContext> {
+  return {...(await changeOrigin(aws, command, options)), batch: options.batch, journal}
 }
 
 export function newJournalId(now: Date = new Date()): string {

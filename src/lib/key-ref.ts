@@ -3,7 +3,7 @@
 // error that lists the closest existing aliases.
 import type {AliasListEntry, KMSClient, KeyMetadata} from '@aws-sdk/client-kms'
 
-import {listAllPages} from './aws/paging.js'
+import {listAllAliases} from './aws/paging.js'
 import {kmsSdk} from './aws/sdk.js'
 import {KmsctlError, fromAwsError, usageError} from './errors.js'
 import {closestNames} from './suggest.js'
@@ -96,12 +96,6 @@ export async function resolveKey(kms: KMSClient, ref: string, options: {suggest?
 
     throw fromAwsError(error, {key: ref, operation: 'DescribeKey'})
   }
-}
-
-/** Every alias in the region (all pages of ListAliases), optionally only those of one key. */
-export async function listAllAliases(kms: KMSClient, keyId?: string): Promise<AliasListEntry[]> {
-  const {ListAliasesCommand} = await kmsSdk()
-  return listAllPages('ListAliases', (marker) => kms.send(new ListAliasesCommand({KeyId: keyId, Limit: 100, Marker: marker})), (page) => page.Aliases)
 }
 
 /** The alias names of one key, sorted (ListAliases with KeyId). */

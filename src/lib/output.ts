@@ -5,6 +5,8 @@ import chalk from 'chalk'
 import {usageError} from './errors.js'
 import {didYouMean} from './suggest.js'
 
+import {DAY_MS} from './time.js'
+
 /** Colour only when stdout is a terminal and NO_COLOR is not set (FORCE_COLOR wins for tests). */
 export function configureColour(env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(process.stdout.isTTY)): void {
   if (env.FORCE_COLOR && env.FORCE_COLOR !== '0') {
@@ -386,7 +388,6 @@ export function formatDay(d: Date | string | undefined): string {
   return formatDate(d).slice(0, 10)
 }
 
-export const DAY_MS = 86_400_000
 
 /** Whole days from now until a date, rounded up; 0 once it has passed. */
 export function daysUntil(date: Date | string, now: Date = new Date()): number {

@@ -1,8 +1,11 @@
 // Client-side pacing: keep each KMS operation under its per-account, per-region request quota,
 // with bounded concurrency, so that bulk work finishes as fast as the quota allows without
-// a storm of ThrottlingException (the SDK's adaptive retry handles what still gets through).
+// a storm of ThrottlingException. The Pacer sits in front of the client's one retry strategy
+// (clients.ts): it never retries. On abort, calls still queued are dropped at once.
 import pLimit from 'p-limit'
 import pThrottle from 'p-throttle'
+
+import {KmsctlError} from './errors.js'
 
 /**
  * KMS request quotas (requests per second, per account and region) from AWS's published table.
@@ -62,6 +65,18 @@ export interface PacerOptions {
   concurrency?: number
   /** Fraction of the quota to use (default 1). */
   share?: number
+  /** Abort: calls not started yet are dropped (they reject with notStarted()); calls in flight finish. */
+  signal?: AbortSignal
+}
+
+/** The error of a paced call dropped by an abort before it was sent. */
+export function notStarted(): KmsctlError {
+  return new KmsctlError('INTERRUPTED', 'Interrupted before it was sent.', {details: {notStarted: true}})
+}
+
+/** True for the error of a call that an abort dropped before it was sent. */
+export function isNotStarted(error: unknown): boolean {
+  return error instanceof KmsctlError && error.code === 'INTERRUPTED' && error.details?.notStarted === true
 }
 
 /**
@@ -72,10 +87,30 @@ export interface PacerOptions {
  */
 export class Pacer {
   private readonly throttles = new Map<string, <T>(fn: () => Promise<T>) => Promise<T>>()
+  private readonly limits: Array<ReturnType<typeof pLimit>> = []
+  /** Calls queued and not started yet: each drops its call (rejects with notStarted()). */
+  private readonly waiting = new Set<() => void>()
   private readonly options: PacerOptions
+  private readonly controller = new AbortController()
 
   constructor(options: PacerOptions = {}) {
     this.options = options
+    this.controller.signal.addEventListener(
+      'abort',
+      () => {
+        for (const l of this.limits) l.clearQueue()
+        for (const drop of this.waiting) drop()
+        this.waiting.clear()
+      },
+      {once: true},
+    )
+    if (options.signal) this.abortOn(options.signal)
+  }
+
+  /** From this signal's abort on, calls not started yet are dropped (they reject with notStarted()). */
+  abortOn(signal: AbortSignal): void {
+    if (signal.aborted) this.controller.abort()
+    else signal.addEventListener('abort', () => this.controller.abort(), {once: true})
   }
 
   /** The rate in requests per second used for an operation. */
@@ -84,19 +119,54 @@ export class Pacer {
     return Math.max(0.1, rate * (this.options.share ?? 1))
   }
 
-  /** Runs fn when both the operation's concurrency bound and its rate allow it. */
+  /**
+   * Runs fn when both the operation's concurrency bound and its rate allow it. After an abort,
+   * fn is never started: the call rejects with notStarted().
+   */
   run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    const {signal} = this.controller
+    if (signal.aborted) return Promise.reject(notStarted())
     let paced = this.throttles.get(operation)
     if (!paced) {
       const rate = this.rateOf(operation)
       // Integer calls per window: for rates below 1/s widen the window instead.
       const limit = rate >= 1 ? Math.floor(rate) : 1
       const interval = rate >= 1 ? Math.round((1000 * limit) / rate) : Math.round(1000 / rate)
-      const throttle = pThrottle({interval, limit, strict: true})
-      const throttled = throttle(async (f: () => Promise<unknown>) => f())
+      const throttle = pThrottle({interval, limit, signal, strict: true})
+      const throttled = throttle(async (start: () => Promise<unknown>) => start())
       // The concurrency slot is taken first, so that the rate limits when calls really start.
       const slots = pLimit(this.options.concurrency ?? 16)
-      paced = <U>(f: () => Promise<U>) => slots(() => throttled(f) as Promise<U>)
+      this.limits.push(slots)
+      paced = <U>(f: () => Promise<U>) => {
+        let started = false
+        const start = async () => {
+          if (signal.aborted) throw notStarted()
+          started = true
+          return f()
+        }
+
+        const queued = slots(() => throttled(start) as Promise<U>)
+        // On abort a call not started yet settles at once (clearQueue() would leave it pending,
+        // p-throttle rejects it with the signal's reason): no timer holds the process.
+        return new Promise<U>((resolve, reject) => {
+          const drop = () => {
+            if (!started) reject(notStarted())
+          }
+
+          this.waiting.add(drop)
+          queued.then(
+            (value) => {
+              this.waiting.delete(drop)
+              resolve(value)
+            },
+            (error) => {
+              this.waiting.delete(drop)
+              reject(started ? error : notStarted())
+            },
+          )
+        })
+      }
+
       this.throttles.set(operation, paced)
     }
 

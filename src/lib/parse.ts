@@ -1,6 +1,7 @@
 // Parsing of the values several commands take: k=v pairs, durations, points in time, lists.
 // Every parser throws a usage error (exit 2) naming the flag and the expected form.
 import {usageError} from './errors.js'
+import {parseIsoTime} from './time.js'
 
 /** Parses repeated `k=v` values (tags, encryption context). Duplicate keys are an error. */
 export function parsePairs(values: readonly string[] | undefined, flag: string): Record<string, string> {
@@ -65,13 +66,8 @@ export function parseDuration(text: string, flag: string): number {
 export function parseTime(text: string, flag: string, now: Date = new Date()): Date {
   const ms = tryParseDuration(text)
   if (ms !== undefined) return new Date(now.getTime() - ms)
-  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text.trim())) {
-    let iso = text.trim().replace(' ', 'T')
-    if (/^\d{4}-\d{2}-\d{2}$/.test(iso)) iso += 'T00:00:00Z'
-    else if (!/(Z|[+-]\d{2}:?\d{2})$/.test(iso)) iso += 'Z'
-    const d = new Date(iso)
-    if (!Number.isNaN(d.getTime())) return d
-  }
+  const d = parseIsoTime(text)
+  if (d) return d
 
   throw usageError(`--${flag} "${text}" is not a time.`, `Try this: --${flag} 2h, --${flag} 7d, or --${flag} 2026-11-01T10:00:00Z`)
 }

@@ -7,8 +7,6 @@ export interface Clock {
   now(): Date
 }
 
-export const DAY_MS = 86_400_000
-
 export function envOffsetMs(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.KMSCTL_SANDBOX_NOW_OFFSET_MS
   if (!raw) return 0

@@ -1,21 +1,20 @@
 import {DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient} from '@aws-sdk/client-kms'
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 import {runCommand} from '@oclif/test'
-import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {Journal} from '../../src/lib/journal.js'
+import {mockSdk} from '../helpers/mock-sdk.js'
 
 const acct = '111122223333'
 const KEY = '00000001-0000-4000-8000-000000000000'
 const ARN = `arn:aws:kms:us-east-1:${acct}:key/${KEY}`
 
 describe('undo', () => {
-  const kms = mockClient(KMSClient)
-  const sts = mockClient(STSClient)
+  const sdk = mockSdk()
   let journal: Journal
   let entry: string
 
@@ -26,11 +25,9 @@ describe('undo', () => {
     const e = journal.begin({action: 'key.disable', before: {state: 'Enabled'}, key: {aliases: ['alias/pay'], arn: ARN, keyId: KEY}, region: 'us-east-1'})
     journal.finish(e.id, {after: {state: 'Disabled'}, status: 'ok'})
     entry = e.id
-    kms.reset()
-    sts.reset()
-    sts.on(GetCallerIdentityCommand).resolves({Account: acct, Arn: `arn:aws:iam::${acct}:user/oncall`, UserId: 'AIDA'})
-    kms.on(DescribeKeyCommand).resolves({KeyMetadata: {Arn: ARN, KeyId: KEY, KeyManager: 'CUSTOMER', KeyState: 'Disabled'}})
-    kms.on(EnableKeyCommand).resolves({})
+    sdk.sts.on(GetCallerIdentityCommand).resolves({Account: acct, Arn: `arn:aws:iam::${acct}:user/oncall`, UserId: 'AIDA'})
+    sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: {Arn: ARN, KeyId: KEY, KeyManager: 'CUSTOMER', KeyState: 'Disabled'}})
+    sdk.kms.on(EnableKeyCommand).resolves({})
     process.exitCode = undefined
   })
 
@@ -41,7 +38,7 @@ describe('undo', () => {
   it('reverses the change after a matching --confirm, and journals the undo', async () => {
     const {stdout, stderr} = await runCommand(['undo', entry, '--confirm', 'alias/pay'])
     expect(process.exitCode ?? 0).to.equal(0)
-    expect(kms.commandCalls(EnableKeyCommand).map((c) => c.args[0].input)).to.deep.equal([{KeyId: KEY}])
+    expect(sdk.kms.commandCalls(EnableKeyCommand).map((c) => c.args[0].input)).to.deep.equal([{KeyId: KEY}])
     expect(stderr).to.match(/Will\s+Enable key 00000001-0000-4000-8000-000000000000 \(it was Enabled before j-/)
     expect(stdout).to.include(`Undone ${entry}: Enable key ${KEY}`)
     const undo = journal.readAll().find((r) => r.reverses === entry)!
@@ -54,7 +51,7 @@ describe('undo', () => {
     const {stderr} = await runCommand(['undo', entry, '--dry-run'])
     expect(stderr).to.match(/Sends\s+EnableKey \{"KeyId":"00000001-0000-4000-8000-000000000000"\}/)
     expect(stderr).to.include('Dry run: nothing was sent.')
-    expect(kms.commandCalls(EnableKeyCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(EnableKeyCommand)).to.have.length(0)
   })
 
   it('never prompts without a terminal, refuses a mismatching --confirm, and sends nothing', async () => {
@@ -65,19 +62,19 @@ describe('undo', () => {
     const wrong = await runCommand(['undo', entry, '--confirm', 'alias/nope'])
     expect(process.exitCode).to.equal(2)
     expect(wrong.stderr).to.include('--confirm "alias/nope" does not match')
-    expect(kms.commandCalls(EnableKeyCommand)).to.have.length(0)
-    expect(kms.commandCalls(DisableKeyCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(EnableKeyCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(DisableKeyCommand)).to.have.length(0)
   })
 
   it('refuses when the key moved on since, unless --force', async () => {
-    kms.on(DescribeKeyCommand).resolves({KeyMetadata: {Arn: ARN, KeyId: KEY, KeyManager: 'CUSTOMER', KeyState: 'PendingImport'}})
+    sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: {Arn: ARN, KeyId: KEY, KeyManager: 'CUSTOMER', KeyState: 'PendingImport'}})
     const r = await runCommand(['undo', entry, '--yes'])
     expect(process.exitCode).to.equal(2)
     expect(r.stderr).to.include(`Error: Not undone: key ${KEY} is PendingImport now, not Disabled as ${entry} left it.`)
-    expect(kms.commandCalls(EnableKeyCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(EnableKeyCommand)).to.have.length(0)
     process.exitCode = undefined
     await runCommand(['undo', entry, '--yes', '--force'])
-    expect(kms.commandCalls(EnableKeyCommand)).to.have.length(1)
+    expect(sdk.kms.commandCalls(EnableKeyCommand)).to.have.length(1)
   })
 
   it('says plainly what cannot be undone (exit 1), and refuses an unknown entry (exit 2)', async () => {
@@ -90,6 +87,6 @@ describe('undo', () => {
     const json = await runCommand(['undo', 'j-nope', '--json'])
     expect(process.exitCode).to.equal(2)
     expect(JSON.parse(json.stdout).error.code).to.equal('NOT_FOUND')
-    expect(kms.commandCalls(EnableKeyCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(EnableKeyCommand)).to.have.length(0)
   })
 })

@@ -255,6 +255,7 @@ describe('e2e: incident response', function () {
 
   it('with injected 500s and throttling, every key ends disabled or is reported failed, and the exit code says so', async () => {
     // Keys are made on a sandbox without faults; the same state is then served with faults and quotas on.
+    // Every call is retried by the client alone, up to --max-attempts requests (one retry strategy).
     const seed = await startSandboxServer()
     const sk = client(seed)
     const ids = await newKeys(sk, 20, 'e2e-faults')
@@ -263,13 +264,13 @@ describe('e2e: incident response', function () {
     const faulty = await startSandboxServer({args: ['--fail-rate', '0.3', '--drop-rate', '0.05', '--quotas', 'aws'], dir: seed.dir})
     let res
     try {
-      res = await runCli(['key', 'disable', '--tag', 'team=e2e-faults', '--yes', '--json', '--max-attempts', '2'], {env: {...faulty.env, KMSCTL_HOME: home}})
+      res = await runCli(['key', 'disable', '--tag', 'team=e2e-faults', '--yes', '--json', '--max-attempts', '5'], {env: {...faulty.env, KMSCTL_HOME: home}})
     } finally {
       await faulty.stop()
     }
 
     const report = json(res)
-    expect(report.keys).to.have.length(20)
+    expect(report.keys, JSON.stringify(report.error)).to.have.length(20)
     const failed = report.keys.filter((k: {outcome: string}) => k.outcome === 'failed')
     expect(res.code).to.equal(failed.length === 0 ? 0 : failed.length === report.keys.length ? 1 : 3)
     expect(report.exitCode).to.equal(res.code)

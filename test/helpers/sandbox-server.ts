@@ -3,6 +3,7 @@
 //   const server = await startSandboxServer()
 //   await runCli(['key', 'list', '--json'], {env: server.env})
 //   await server.stop()
+import {KMSClient} from '@aws-sdk/client-kms'
 import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -83,6 +84,15 @@ export async function startSandboxServer(opts: SandboxServerOptions = {}): Promi
     stop: () => stopChild(child),
     url,
   }
+}
+
+/** An SDK KMS client of the sandbox's default administrator, for setting keys up and checking them. */
+export function sandboxKmsClient(server: SandboxServer): KMSClient {
+  return new KMSClient({
+    credentials: {accessKeyId: server.env.AWS_ACCESS_KEY_ID!, secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY!},
+    endpoint: server.url,
+    region: server.env.AWS_REGION!,
+  })
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

@@ -3,7 +3,7 @@ import {expect} from 'chai'
 
 import {applyAliasPlan, keyTypeOf, listAliases, planAliasCreate, planAliasDelete, planAliasUpdate, validateAliasName} from '../../src/lib/aliases.js'
 import {KmsctlError} from '../../src/lib/errors.js'
-import {stubKms} from './kms-stub.js'
+import {mockSdk} from '../helpers/mock-sdk.js'
 
 const A = '11111111-1111-4111-8111-111111111111'
 const B = '22222222-2222-4222-8222-222222222222'
@@ -23,15 +23,15 @@ async function thrown(p: Promise<unknown>): Promise<KmsctlError> {
 }
 
 describe('aliases', () => {
-  const t = stubKms()
-  const {kms} = t
+  const sdk = mockSdk()
+  const kms = sdk.kmsClient()
   beforeEach(() => {
-    t.mock.on(DescribeKeyCommand).rejects(notFound())
-    t.mock.on(DescribeKeyCommand, {KeyId: A}).resolves({KeyMetadata: meta(A) as never})
-    t.mock.on(DescribeKeyCommand, {KeyId: B}).resolves({KeyMetadata: meta(B) as never})
-    t.mock.on(DescribeKeyCommand, {KeyId: H}).resolves({KeyMetadata: meta(H, {KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC'}) as never})
-    t.mock.on(DescribeKeyCommand, {KeyId: 'alias/app'}).resolves({KeyMetadata: meta(A) as never})
-    t.mock.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/app', TargetKeyId: A}], Truncated: false})
+    sdk.kms.on(DescribeKeyCommand).rejects(notFound())
+    sdk.kms.on(DescribeKeyCommand, {KeyId: A}).resolves({KeyMetadata: meta(A) as never})
+    sdk.kms.on(DescribeKeyCommand, {KeyId: B}).resolves({KeyMetadata: meta(B) as never})
+    sdk.kms.on(DescribeKeyCommand, {KeyId: H}).resolves({KeyMetadata: meta(H, {KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC'}) as never})
+    sdk.kms.on(DescribeKeyCommand, {KeyId: 'alias/app'}).resolves({KeyMetadata: meta(A) as never})
+    sdk.kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/app', TargetKeyId: A}], Truncated: false})
   })
 
   describe('validateAliasName', () => {
@@ -66,7 +66,7 @@ describe('aliases', () => {
   })
 
   it('lists every page of aliases, sorted, marking AWS managed ones', async () => {
-    t.mock.on(ListAliasesCommand).resolvesOnce({
+    sdk.kms.on(ListAliasesCommand).resolvesOnce({
       Aliases: [{AliasName: 'alias/zeta', CreationDate: new Date('2026-01-01T00:00:00Z'), TargetKeyId: A}, {AliasName: 'alias/aws/s3'}],
       NextMarker: 'm1',
       Truncated: true,
@@ -78,15 +78,15 @@ describe('aliases', () => {
       ['alias/zeta', false, A],
     ])
     expect(aliases[2].creationDate).to.equal('2026-01-01T00:00:00.000Z')
-    expect(t.mock.commandCalls(ListAliasesCommand)[1].args[0].input).to.deep.include({Marker: 'm1'})
+    expect(sdk.kms.commandCalls(ListAliasesCommand)[1].args[0].input).to.deep.include({Marker: 'm1'})
   })
 
   it('lists the aliases of one key after resolving it, and can leave out AWS managed ones', async () => {
-    t.mock.on(ListAliasesCommand, {KeyId: A}).resolves({Aliases: [{AliasName: 'alias/app', TargetKeyId: A}, {AliasName: 'alias/aws/x', TargetKeyId: A}], Truncated: false})
+    sdk.kms.on(ListAliasesCommand, {KeyId: A}).resolves({Aliases: [{AliasName: 'alias/app', TargetKeyId: A}, {AliasName: 'alias/aws/x', TargetKeyId: A}], Truncated: false})
     const listing = await listAliases(kms, {customerOnly: true, key: 'alias/app'})
     expect(listing.key).to.deep.equal({arn: arn(A), keyId: A})
     expect(listing.aliases.map((a) => a.aliasName)).to.deep.equal(['alias/app'])
-    expect(t.mock.commandCalls(ListAliasesCommand)[0].args[0].input).to.deep.include({KeyId: A})
+    expect(sdk.kms.commandCalls(ListAliasesCommand)[0].args[0].input).to.deep.include({KeyId: A})
   })
 
   it('plans a create with the resolved key ID as target', async () => {
@@ -94,8 +94,8 @@ describe('aliases', () => {
     expect(plan.requests).to.deep.equal([{input: {AliasName: 'alias/new', TargetKeyId: A}, operation: 'CreateAlias'}])
     expect(plan.unchanged).to.equal(false)
     // Finding the name free takes one DescribeKey: no alias listing for suggestions nobody reads.
-    expect(t.mock.commandCalls(DescribeKeyCommand).map((c) => c.args[0].input.KeyId)).to.deep.equal(['alias/app', 'alias/new'])
-    expect(t.mock.commandCalls(ListAliasesCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(DescribeKeyCommand).map((c) => c.args[0].input.KeyId)).to.deep.equal(['alias/app', 'alias/new'])
+    expect(sdk.kms.commandCalls(ListAliasesCommand)).to.have.length(0)
   })
 
   it('refuses a create whose name exists, naming update as the fix', async () => {
@@ -106,7 +106,7 @@ describe('aliases', () => {
   })
 
   it('a create whose name is taken by a key the caller may not describe is refused too', async () => {
-    t.mock.on(DescribeKeyCommand, {KeyId: 'alias/hidden'}).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
+    sdk.kms.on(DescribeKeyCommand, {KeyId: 'alias/hidden'}).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
     const e = await thrown(planAliasCreate(kms, 'alias/hidden', A))
     expect(e.message).to.equal('alias/hidden already exists (it points at a key you may not describe).')
     expect(e.exitCode).to.equal(2)
@@ -119,7 +119,7 @@ describe('aliases', () => {
   })
 
   it('refuses to point an alias at an AWS managed key', async () => {
-    t.mock.on(DescribeKeyCommand, {KeyId: B}).resolves({KeyMetadata: meta(B, {KeyManager: 'AWS'}) as never})
+    sdk.kms.on(DescribeKeyCommand, {KeyId: B}).resolves({KeyMetadata: meta(B, {KeyManager: 'AWS'}) as never})
     const e = await thrown(planAliasCreate(kms, 'alias/new', B))
     expect(e.code).to.equal('REFUSED')
     expect(e.exitCode).to.equal(2)
@@ -151,19 +151,19 @@ describe('aliases', () => {
   })
 
   it('sends exactly the planned request', async () => {
-    t.mock.on(CreateAliasCommand).resolves({})
-    t.mock.on(UpdateAliasCommand).resolves({})
-    t.mock.on(DeleteAliasCommand).resolves({})
+    sdk.kms.on(CreateAliasCommand).resolves({})
+    sdk.kms.on(UpdateAliasCommand).resolves({})
+    sdk.kms.on(DeleteAliasCommand).resolves({})
     await applyAliasPlan(kms, await planAliasCreate(kms, 'alias/new', A))
     await applyAliasPlan(kms, await planAliasUpdate(kms, 'alias/app', B))
     await applyAliasPlan(kms, await planAliasDelete(kms, 'alias/app'))
-    expect(t.mock.commandCalls(CreateAliasCommand).map((c) => c.args[0].input)).to.deep.equal([{AliasName: 'alias/new', TargetKeyId: A}])
-    expect(t.mock.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input)).to.deep.equal([{AliasName: 'alias/app', TargetKeyId: B}])
-    expect(t.mock.commandCalls(DeleteAliasCommand).map((c) => c.args[0].input)).to.deep.equal([{AliasName: 'alias/app'}])
+    expect(sdk.kms.commandCalls(CreateAliasCommand).map((c) => c.args[0].input)).to.deep.equal([{AliasName: 'alias/new', TargetKeyId: A}])
+    expect(sdk.kms.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input)).to.deep.equal([{AliasName: 'alias/app', TargetKeyId: B}])
+    expect(sdk.kms.commandCalls(DeleteAliasCommand).map((c) => c.args[0].input)).to.deep.equal([{AliasName: 'alias/app'}])
   })
 
   it('maps AlreadyExists from KMS (a race) to an update hint', async () => {
-    t.mock.on(CreateAliasCommand).rejects(Object.assign(new Error('exists'), {name: 'AlreadyExistsException'}))
+    sdk.kms.on(CreateAliasCommand).rejects(Object.assign(new Error('exists'), {name: 'AlreadyExistsException'}))
     const e = await thrown(applyAliasPlan(kms, await planAliasCreate(kms, 'alias/new', A)))
     expect(e.code).to.equal('ALREADY_EXISTS')
     expect(e.remedy).to.contain('kmsctl alias update alias/new KEY')

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import type {AwsClients} from '../../src/lib/aws/clients.js'
-import {Journal, changeOrigin, commandLine} from '../../src/lib/journal.js'
+import {Journal, changeContext, changeOrigin, commandLine} from '../../src/lib/journal.js'
 
 describe('journal', () => {
   it('appends an entry before the change and its outcome after, and reads them back merged', () => {
@@ -50,7 +50,27 @@ describe('journal', () => {
   it('records the caller when STS answers, and still records the change when it does not', async () => {
     const ok = {callerIdentity: async () => ({account: '111122223333', arn: 'arn:aws:iam::111122223333:user/a', userId: 'AIDA'}), region: async () => 'eu-west-1'}
     expect(await changeOrigin(ok as unknown as AwsClients, ['x'])).to.deep.equal({account: '111122223333', caller: 'arn:aws:iam::111122223333:user/a', command: ['x'], region: 'eu-west-1'})
-    const failing = {callerIdentity: async () => Promise.reject(new Error('no STS')), region: async () => 'eu-west-1'}
-    expect(await changeOrigin(failing as unknown as AwsClients, ['x'])).to.deep.equal({account: undefined, caller: undefined, command: ['x'], region: 'eu-west-1'})
+    const denied = Object.assign(new Error('not authorized to perform: sts:GetCallerIdentity'), {$metadata: {httpStatusCode: 403}, name: 'AccessDenied'})
+    const failing = {callerIdentity: async () => Promise.reject(denied), region: async () => 'eu-west-1'}
+    const warnings: string[] = []
+    expect(await changeOrigin(failing as unknown as AwsClients, ['x'], {warn: (m) => warnings.push(m)})).to.deep.equal({command: ['x'], region: 'eu-west-1'})
+    expect(warnings).to.have.length(1)
+    expect(warnings[0]).to.match(/^The journal will not name the caller: /)
+  })
+
+  it('stops before any change when the credential is expired or missing (one error policy for every command)', async () => {
+    const expired = Object.assign(new Error('The security token included in the request is expired'), {$metadata: {httpStatusCode: 403}, name: 'ExpiredTokenException'})
+    const missing = Object.assign(new Error('Could not load credentials from any providers'), {name: 'CredentialsProviderError'})
+    for (const [error, code] of [
+      [expired, 'EXPIRED_TOKEN'],
+      [missing, 'NO_CREDENTIALS'],
+    ] as const) {
+      const aws = {callerIdentity: async () => Promise.reject(error), region: async () => 'eu-west-1'}
+      const journal = new Journal({dir: mkdtempSync(join(tmpdir(), 'journal-ctx-'))})
+      // eslint-disable-next-line no-await-in-loop
+      const err = await changeContext(aws as unknown as AwsClients, journal, ['key', 'disable'], {batch: 'b-1'}).catch((error_: Error) => error_)
+      expect(err).to.have.property('code', code)
+      expect(journal.readAll()).to.deep.equal([])
+    }
   })
 })

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 
 import {KmsctlError} from '../../src/lib/errors.js'
 import {KEY_SPECS, assertAliasFree, executeCreateKey, planCreateKey, readPolicyFile, resolveSpecUsage, usagesFor} from '../../src/lib/key-create.js'
-import {stubKms} from './kms-stub.js'
+import {mockSdk} from '../helpers/mock-sdk.js'
 
 const ID = '44444444-4444-4444-8444-444444444444'
 const ARN = `arn:aws:kms:us-east-1:111122223333:key/${ID}`
@@ -128,12 +128,12 @@ describe('key create: plan', () => {
 })
 
 describe('key create: execute', () => {
-  const t = stubKms()
-  const {kms} = t
+  const sdk = mockSdk()
+  const kms = sdk.kmsClient()
   beforeEach(() => {
-    t.mock.on(CreateKeyCommand).resolves({KeyMetadata: {Arn: ARN, KeyId: ID, KeySpec: 'SYMMETRIC_DEFAULT'} as never})
-    t.mock.on(CreateAliasCommand).resolves({})
-    t.mock.on(EnableKeyRotationCommand).resolves({})
+    sdk.kms.on(CreateKeyCommand).resolves({KeyMetadata: {Arn: ARN, KeyId: ID, KeySpec: 'SYMMETRIC_DEFAULT'} as never})
+    sdk.kms.on(CreateAliasCommand).resolves({})
+    sdk.kms.on(EnableKeyRotationCommand).resolves({})
   })
 
   it('creates the key, then the alias and rotation for the new key ID', async () => {
@@ -141,12 +141,12 @@ describe('key create: execute', () => {
     expect(out).to.deep.include({alias: 'alias/p', arn: ARN, keyId: ID})
     expect(out.rotation).to.deep.equal({enabled: true, periodDays: 90})
     expect(out.failed).to.deep.equal([])
-    expect(t.mock.commandCalls(CreateAliasCommand)[0].args[0].input).to.deep.equal({AliasName: 'alias/p', TargetKeyId: ID})
-    expect(t.mock.commandCalls(EnableKeyRotationCommand)[0].args[0].input).to.deep.equal({KeyId: ID, RotationPeriodInDays: 90})
+    expect(sdk.kms.commandCalls(CreateAliasCommand)[0].args[0].input).to.deep.equal({AliasName: 'alias/p', TargetKeyId: ID})
+    expect(sdk.kms.commandCalls(EnableKeyRotationCommand)[0].args[0].input).to.deep.equal({KeyId: ID, RotationPeriodInDays: 90})
   })
 
   it('keeps going after a failed alias step and reports it', async () => {
-    t.mock.on(CreateAliasCommand).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
+    sdk.kms.on(CreateAliasCommand).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
     const out = await executeCreateKey(kms, planCreateKey({alias: 'alias/p', rotationDays: 90}))
     expect(out.alias).to.equal(undefined)
     expect(out.failed.map((s) => [s.operation, s.error?.code])).to.deep.equal([['CreateAlias', 'ACCESS_DENIED']])
@@ -154,7 +154,7 @@ describe('key create: execute', () => {
   })
 
   it('a failed CreateKey throws and sends nothing else', async () => {
-    t.mock.on(CreateKeyCommand).rejects(Object.assign(new Error('The new key policy will not allow you to update the key policy in the future.'), {name: 'MalformedPolicyDocumentException'}))
+    sdk.kms.on(CreateKeyCommand).rejects(Object.assign(new Error('The new key policy will not allow you to update the key policy in the future.'), {name: 'MalformedPolicyDocumentException'}))
     try {
       await executeCreateKey(kms, planCreateKey({alias: 'alias/p'}))
       expect.fail('should throw')
@@ -162,15 +162,15 @@ describe('key create: execute', () => {
       expect((error as KmsctlError).code).to.equal('MALFORMED_POLICY')
     }
 
-    expect(t.mock.commandCalls(CreateAliasCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(CreateAliasCommand)).to.have.length(0)
   })
 
   it('checks that the alias is free before creating the key', async () => {
-    t.mock.on(DescribeKeyCommand).rejects(Object.assign(new Error('nf'), {name: 'NotFoundException'}))
-    t.mock.on(ListAliasesCommand).resolves({Aliases: [], Truncated: false})
+    sdk.kms.on(DescribeKeyCommand).rejects(Object.assign(new Error('nf'), {name: 'NotFoundException'}))
+    sdk.kms.on(ListAliasesCommand).resolves({Aliases: [], Truncated: false})
     await assertAliasFree(kms, 'alias/free')
-    expect(t.mock.commandCalls(ListAliasesCommand)).to.have.length(0)
-    t.mock.on(DescribeKeyCommand, {KeyId: 'alias/taken'}).resolves({KeyMetadata: {Arn: ARN, KeyId: ID}})
+    expect(sdk.kms.commandCalls(ListAliasesCommand)).to.have.length(0)
+    sdk.kms.on(DescribeKeyCommand, {KeyId: 'alias/taken'}).resolves({KeyMetadata: {Arn: ARN, KeyId: ID}})
     try {
       await assertAliasFree(kms, 'alias/taken')
       expect.fail('should throw')
@@ -179,7 +179,7 @@ describe('key create: execute', () => {
       expect((error as KmsctlError).exitCode).to.equal(2)
     }
 
-    t.mock.on(DescribeKeyCommand, {KeyId: 'alias/hidden'}).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
+    sdk.kms.on(DescribeKeyCommand, {KeyId: 'alias/hidden'}).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
     try {
       await assertAliasFree(kms, 'alias/hidden')
       expect.fail('should throw')

@@ -1,17 +1,15 @@
 import {DescribeKeyCommand, KMSClient, ListAliasesCommand} from '@aws-sdk/client-kms'
-import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {closest, parseKeyRef, resolveKey} from '../../src/lib/key-ref.js'
+import {mockSdk} from '../helpers/mock-sdk.js'
 
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab'
 const ARN = `arn:aws:kms:us-east-1:111122223333:key/${KEY_ID}`
 
 describe('key references', () => {
-  const kmsMock = mockClient(KMSClient)
+  const sdk = mockSdk()
   const kms = new KMSClient({credentials: {accessKeyId: 'a', secretAccessKey: 'b'}, region: 'us-east-1'})
-  beforeEach(() => kmsMock.reset())
-  after(() => kmsMock.restore())
 
   it('classifies the four forms', () => {
     expect(parseKeyRef(KEY_ID).kind).to.equal('key-id')
@@ -27,16 +25,16 @@ describe('key references', () => {
   })
 
   it('resolves once with DescribeKey, passing the reference as given', async () => {
-    kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: {Arn: ARN, KeyId: KEY_ID, KeyState: 'Enabled'} as never})
+    sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: {Arn: ARN, KeyId: KEY_ID, KeyState: 'Enabled'} as never})
     const r = await resolveKey(kms, 'alias/payments')
     expect(r).to.deep.include({arn: ARN, keyId: KEY_ID, ref: 'alias/payments'})
-    expect(kmsMock.commandCalls(DescribeKeyCommand)).to.have.length(1)
-    expect(kmsMock.commandCalls(DescribeKeyCommand)[0].args[0].input).to.deep.equal({KeyId: 'alias/payments'})
+    expect(sdk.kms.commandCalls(DescribeKeyCommand)).to.have.length(1)
+    expect(sdk.kms.commandCalls(DescribeKeyCommand)[0].args[0].input).to.deep.equal({KeyId: 'alias/payments'})
   })
 
   it('suggests the closest aliases for an unknown alias', async () => {
-    kmsMock.on(DescribeKeyCommand).rejects(Object.assign(new Error('Alias arn:aws:kms:us-east-1:111122223333:alias/paymnts is not found.'), {name: 'NotFoundException'}))
-    kmsMock.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/payments'}, {AliasName: 'alias/payroll'}, {AliasName: 'alias/zzz-other-thing'}], Truncated: false})
+    sdk.kms.on(DescribeKeyCommand).rejects(Object.assign(new Error('Alias arn:aws:kms:us-east-1:111122223333:alias/paymnts is not found.'), {name: 'NotFoundException'}))
+    sdk.kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/payments'}, {AliasName: 'alias/payroll'}, {AliasName: 'alias/zzz-other-thing'}], Truncated: false})
     try {
       await resolveKey(kms, 'alias/paymnts')
       expect.fail('should throw')
@@ -49,19 +47,19 @@ describe('key references', () => {
   })
 
   it('leaves out the suggestions, and the alias listing they take, when asked to', async () => {
-    kmsMock.on(DescribeKeyCommand).rejects(Object.assign(new Error('not found'), {name: 'NotFoundException'}))
+    sdk.kms.on(DescribeKeyCommand).rejects(Object.assign(new Error('not found'), {name: 'NotFoundException'}))
     const e = (await resolveKey(kms, 'alias/paymnts', {suggest: false}).catch((error: unknown) => error)) as {code: string; remedy: string}
     expect(e.code).to.equal('NOT_FOUND')
     expect(e.remedy).to.equal('List the aliases with kmsctl alias list.')
-    expect(kmsMock.commandCalls(ListAliasesCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(ListAliasesCommand)).to.have.length(0)
   })
 
   it('names the key when a key ID is not found', async () => {
-    kmsMock.on(DescribeKeyCommand).rejects(Object.assign(new Error('not found'), {name: 'NotFoundException'}))
+    sdk.kms.on(DescribeKeyCommand).rejects(Object.assign(new Error('not found'), {name: 'NotFoundException'}))
     let message = ''
     await resolveKey(kms, KEY_ID).catch((e: Error) => (message = e.message))
     expect(message).to.equal(`Key ${KEY_ID} does not exist in this region.`)
-    expect(kmsMock.commandCalls(ListAliasesCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(ListAliasesCommand)).to.have.length(0)
   })
 
   it('ranks closest names by edit distance', () => {

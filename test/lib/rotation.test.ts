@@ -22,7 +22,7 @@ import {
   rotationRefusal,
   validateRotationPeriod,
 } from '../../src/lib/rotation.js'
-import {stubKms} from './kms-stub.js'
+import {mockSdk} from '../helpers/mock-sdk.js'
 
 const ID = '55555555-5555-4555-8555-555555555555'
 const ARN = `arn:aws:kms:us-east-1:111122223333:key/${ID}`
@@ -35,8 +35,8 @@ const key = (extra: Record<string, unknown> = {}, ref = 'alias/app'): ResolvedKe
 const ctx = async () => ({account: '111122223333', caller: 'arn:aws:iam::111122223333:user/ops', command: ['key', 'rotation', 'enable'], region: 'us-east-1'})
 
 describe('rotation', () => {
-  const t = stubKms()
-  const {kms} = t
+  const sdk = mockSdk()
+  const kms = sdk.kmsClient()
   let journal: Journal
   beforeEach(() => {
     journal = new Journal({dir: mkdtempSync(join(tmpdir(), 'kmsctl-journal-'))})
@@ -78,16 +78,16 @@ describe('rotation', () => {
   })
 
   it('reads the status', async () => {
-    t.mock.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true, NextRotationDate: new Date('2027-01-01T00:00:00Z'), RotationPeriodInDays: 180})
+    sdk.kms.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true, NextRotationDate: new Date('2027-01-01T00:00:00Z'), RotationPeriodInDays: 180})
     const s = await getRotationStatus(kms, key())
     expect(s).to.deep.include({enabled: true, keyId: ID, nextRotationDate: '2027-01-01T00:00:00.000Z', periodDays: 180})
   })
 
   it('enables with a period, journals the previous setting, and reads the status back', async () => {
-    t.mock.on(GetKeyRotationStatusCommand).resolvesOnce({KeyRotationEnabled: false}).resolves({KeyRotationEnabled: true, RotationPeriodInDays: 180})
-    t.mock.on(EnableKeyRotationCommand).resolves({})
+    sdk.kms.on(GetKeyRotationStatusCommand).resolvesOnce({KeyRotationEnabled: false}).resolves({KeyRotationEnabled: true, RotationPeriodInDays: 180})
+    sdk.kms.on(EnableKeyRotationCommand).resolves({})
     const r = await changeRotation(kms, key(), {context: ctx, enable: true, journal, periodDays: 180})
-    expect(t.mock.commandCalls(EnableKeyRotationCommand).map((c) => c.args[0].input)).to.deep.equal([{KeyId: ID, RotationPeriodInDays: 180}])
+    expect(sdk.kms.commandCalls(EnableKeyRotationCommand).map((c) => c.args[0].input)).to.deep.equal([{KeyId: ID, RotationPeriodInDays: 180}])
     expect(r.after).to.deep.include({enabled: true, periodDays: 180})
     const [entry] = journal.readAll()
     expect(entry).to.deep.include({action: 'key.rotation', before: {enabled: false}, region: 'us-east-1'})
@@ -97,7 +97,7 @@ describe('rotation', () => {
   })
 
   it('sends nothing when already in the requested state, or under dry run', async () => {
-    t.mock.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true, RotationPeriodInDays: 365})
+    sdk.kms.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true, RotationPeriodInDays: 365})
     let r = await changeRotation(kms, key(), {context: ctx, enable: true, journal, periodDays: 365})
     expect(r.unchanged).to.equal(true)
     r = await changeRotation(kms, key(), {context: ctx, enable: true, journal})
@@ -105,13 +105,13 @@ describe('rotation', () => {
     r = await changeRotation(kms, key(), {context: ctx, dryRun: true, enable: true, journal, periodDays: 90})
     expect(r).to.deep.include({dryRun: true, unchanged: false})
     expect(r.requests).to.deep.equal([{input: {KeyId: ID, RotationPeriodInDays: 90}, operation: 'EnableKeyRotation'}])
-    expect(t.mock.commandCalls(EnableKeyRotationCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(EnableKeyRotationCommand)).to.have.length(0)
     expect(journal.readAll()).to.have.length(0)
   })
 
   it('disables, recording the period that was set; a KMS failure is journaled as failed', async () => {
-    t.mock.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true, RotationPeriodInDays: 730})
-    t.mock.on(DisableKeyRotationCommand).rejects(Object.assign(new Error('Key is disabled'), {name: 'KMSInvalidStateException'}))
+    sdk.kms.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true, RotationPeriodInDays: 730})
+    sdk.kms.on(DisableKeyRotationCommand).rejects(Object.assign(new Error('Key is disabled'), {name: 'KMSInvalidStateException'}))
     try {
       await changeRotation(kms, key(), {context: ctx, enable: false, journal})
       expect.fail('should throw')
@@ -125,7 +125,7 @@ describe('rotation', () => {
   })
 
   it('rotates on demand and explains a rotation in progress and the per-key limit', async () => {
-    t.mock.on(RotateKeyOnDemandCommand).resolvesOnce({KeyId: ID})
+    sdk.kms.on(RotateKeyOnDemandCommand).resolvesOnce({KeyId: ID})
       .rejectsOnce(Object.assign(new Error('in progress'), {name: 'ConflictException'}))
       .rejectsOnce(Object.assign(new Error('limit'), {name: 'LimitExceededException'}))
     expect(await rotateOnDemand(kms, key())).to.deep.equal({keyId: ID})
@@ -137,7 +137,7 @@ describe('rotation', () => {
   })
 
   it('lists every page of rotations', async () => {
-    t.mock.on(ListKeyRotationsCommand)
+    sdk.kms.on(ListKeyRotationsCommand)
       .resolvesOnce({NextMarker: 'n1', Rotations: [{KeyId: ID, KeyMaterialId: 'm1', RotationDate: new Date('2026-01-01T00:00:00Z'), RotationType: 'AUTOMATIC'}], Truncated: true})
       .resolvesOnce({Rotations: [{KeyId: ID, KeyMaterialId: 'm2', KeyMaterialState: 'CURRENT', RotationDate: new Date('2026-06-01T00:00:00Z'), RotationType: 'ON_DEMAND'}], Truncated: false})
     const list = await listRotations(kms, key())
@@ -145,7 +145,7 @@ describe('rotation', () => {
       ['m1', 'AUTOMATIC', '2026-01-01T00:00:00.000Z'],
       ['m2', 'ON_DEMAND', '2026-06-01T00:00:00.000Z'],
     ])
-    const calls = t.mock.commandCalls(ListKeyRotationsCommand).map((c) => c.args[0].input)
+    const calls = sdk.kms.commandCalls(ListKeyRotationsCommand).map((c) => c.args[0].input)
     expect(calls).to.deep.equal([{KeyId: ID, Limit: 1000, Marker: undefined}, {KeyId: ID, Limit: 1000, Marker: 'n1'}])
   })
 })

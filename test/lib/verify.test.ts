@@ -16,7 +16,7 @@ import {createPublicKey, diffieHellman, generateKeyPairSync} from 'node:crypto'
 
 import type {ResolvedKey} from '../../src/lib/key-ref.js'
 import {verifyKey, verifyMethod} from '../../src/lib/verify.js'
-import {stubKms} from './kms-stub.js'
+import {mockSdk} from '../helpers/mock-sdk.js'
 
 const ID = '66666666-6666-4666-8666-666666666666'
 const ARN = `arn:aws:kms:us-east-1:111122223333:key/${ID}`
@@ -34,12 +34,12 @@ const ticking = () => {
 }
 
 describe('key verify', () => {
-  const t = stubKms()
-  const {kms} = t
+  const sdk = mockSdk()
+  const kms = sdk.kmsClient()
 
   it('symmetric: GenerateDataKey then Decrypt with the context, compared in memory', async () => {
-    t.mock.on(GenerateDataKeyCommand).callsFake(() => ({CiphertextBlob: bytes(184, 7), KeyId: ARN, Plaintext: bytes(32, 9)}))
-    t.mock.on(DecryptCommand).callsFake(() => ({KeyId: ARN, Plaintext: bytes(32, 9)}))
+    sdk.kms.on(GenerateDataKeyCommand).callsFake(() => ({CiphertextBlob: bytes(184, 7), KeyId: ARN, Plaintext: bytes(32, 9)}))
+    sdk.kms.on(DecryptCommand).callsFake(() => ({KeyId: ARN, Plaintext: bytes(32, 9)}))
     const r = await verifyKey(kms, key(), {clock: ticking(), context: {app: 'billing'}})
     expect(r.ok).to.equal(true)
     expect(r.method).to.equal('data-key')
@@ -50,15 +50,15 @@ describe('key verify', () => {
     ])
     expect(r.totalMs).to.equal(10)
     expect(r.steps[2].detail).to.equal('decrypted data key matches (32 bytes)')
-    expect(t.mock.commandCalls(GenerateDataKeyCommand)[0].args[0].input).to.deep.equal({EncryptionContext: {app: 'billing'}, KeyId: ID, KeySpec: 'AES_256'})
-    const decrypt = t.mock.commandCalls(DecryptCommand)[0].args[0].input
+    expect(sdk.kms.commandCalls(GenerateDataKeyCommand)[0].args[0].input).to.deep.equal({EncryptionContext: {app: 'billing'}, KeyId: ID, KeySpec: 'AES_256'})
+    const decrypt = sdk.kms.commandCalls(DecryptCommand)[0].args[0].input
     expect(decrypt.EncryptionContext).to.deep.equal({app: 'billing'})
     expect(Buffer.from(decrypt.CiphertextBlob!).equals(Buffer.from(bytes(184, 7)))).to.equal(true)
   })
 
   it('never puts plaintext in the report', async () => {
-    t.mock.on(GenerateDataKeyCommand).callsFake(() => ({CiphertextBlob: bytes(16, 1), Plaintext: Buffer.from('SECRET-DATA-KEY-SECRET-DATA-KEY')}))
-    t.mock.on(DecryptCommand).callsFake(() => ({Plaintext: Buffer.from('SECRET-DATA-KEY-SECRET-DATA-KEY')}))
+    sdk.kms.on(GenerateDataKeyCommand).callsFake(() => ({CiphertextBlob: bytes(16, 1), Plaintext: Buffer.from('SECRET-DATA-KEY-SECRET-DATA-KEY')}))
+    sdk.kms.on(DecryptCommand).callsFake(() => ({Plaintext: Buffer.from('SECRET-DATA-KEY-SECRET-DATA-KEY')}))
     const r = await verifyKey(kms, key())
     const text = JSON.stringify(r)
     expect(text).to.not.contain('SECRET')
@@ -66,8 +66,8 @@ describe('key verify', () => {
   })
 
   it('reports a mismatch as a failed Compare step', async () => {
-    t.mock.on(GenerateDataKeyCommand).callsFake(() => ({CiphertextBlob: bytes(16, 1), Plaintext: bytes(32, 9)}))
-    t.mock.on(DecryptCommand).callsFake(() => ({Plaintext: bytes(32, 8)}))
+    sdk.kms.on(GenerateDataKeyCommand).callsFake(() => ({CiphertextBlob: bytes(16, 1), Plaintext: bytes(32, 9)}))
+    sdk.kms.on(DecryptCommand).callsFake(() => ({Plaintext: bytes(32, 8)}))
     const r = await verifyKey(kms, key())
     expect(r.ok).to.equal(false)
     expect(r.steps[2]).to.deep.include({status: 'failed', step: 'Compare'})
@@ -75,7 +75,7 @@ describe('key verify', () => {
   })
 
   it('a disabled key fails the first step, says so, and skips the rest', async () => {
-    t.mock.on(GenerateDataKeyCommand).rejects(Object.assign(new Error(`${ARN} is disabled.`), {name: 'DisabledException'}))
+    sdk.kms.on(GenerateDataKeyCommand).rejects(Object.assign(new Error(`${ARN} is disabled.`), {name: 'DisabledException'}))
     const r = await verifyKey(kms, key({KeyState: 'Disabled'}), {clock: ticking()})
     expect(r.ok).to.equal(false)
     expect(r.steps.map((s) => [s.step, s.status])).to.deep.equal([
@@ -85,69 +85,69 @@ describe('key verify', () => {
     ])
     expect(r.steps[0].error).to.deep.include({awsCode: 'DisabledException', code: 'DISABLED'})
     expect(r.failure).to.equal('GenerateDataKey failed: Key alias/app is disabled: kms:GenerateDataKey is not allowed.')
-    expect(t.mock.commandCalls(DecryptCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(DecryptCommand)).to.have.length(0)
   })
 
   it('a wrong encryption context fails Decrypt with the context hint', async () => {
-    t.mock.on(GenerateDataKeyCommand).callsFake(() => ({CiphertextBlob: bytes(16, 1), Plaintext: bytes(32, 9)}))
-    t.mock.on(DecryptCommand).rejects(Object.assign(new Error(''), {name: 'InvalidCiphertextException'}))
+    sdk.kms.on(GenerateDataKeyCommand).callsFake(() => ({CiphertextBlob: bytes(16, 1), Plaintext: bytes(32, 9)}))
+    sdk.kms.on(DecryptCommand).rejects(Object.assign(new Error(''), {name: 'InvalidCiphertextException'}))
     const r = await verifyKey(kms, key(), {context: {a: 'b'}})
     expect(r.steps[1]).to.deep.include({status: 'failed', step: 'Decrypt'})
     expect(r.steps[1].error?.code).to.equal('INVALID_CIPHERTEXT')
   })
 
   it('asymmetric SIGN_VERIFY: Sign then Verify with a message-signing algorithm', async () => {
-    t.mock.on(SignCommand).resolves({Signature: bytes(64, 3)})
-    t.mock.on(VerifyCommand).resolves({SignatureValid: true})
+    sdk.kms.on(SignCommand).resolves({Signature: bytes(64, 3)})
+    sdk.kms.on(VerifyCommand).resolves({SignatureValid: true})
     const r = await verifyKey(kms, key({KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', SigningAlgorithms: ['ECDSA_SHA_256']}))
     expect(r.ok).to.equal(true)
     expect(r.steps.map((s) => s.step)).to.deep.equal(['Sign', 'Verify'])
-    const sign = t.mock.commandCalls(SignCommand)[0].args[0].input
-    const verify = t.mock.commandCalls(VerifyCommand)[0].args[0].input
+    const sign = sdk.kms.commandCalls(SignCommand)[0].args[0].input
+    const verify = sdk.kms.commandCalls(VerifyCommand)[0].args[0].input
     expect(sign).to.deep.include({MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256'})
     expect(Buffer.from(verify.Message!).equals(Buffer.from(sign.Message!))).to.equal(true)
     // Ed25519: the pre-hashed variant is skipped.
-    t.mock.reset()
-    t.mock.on(SignCommand).resolves({Signature: bytes(64, 3)})
-    t.mock.on(VerifyCommand).resolves({SignatureValid: true})
+    sdk.kms.reset()
+    sdk.kms.on(SignCommand).resolves({Signature: bytes(64, 3)})
+    sdk.kms.on(VerifyCommand).resolves({SignatureValid: true})
     await verifyKey(kms, key({KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', SigningAlgorithms: ['ED25519_PH_SHA_512', 'ED25519_SHA_512']}))
-    expect(t.mock.commandCalls(SignCommand)[0].args[0].input.SigningAlgorithm).to.equal('ED25519_SHA_512')
+    expect(sdk.kms.commandCalls(SignCommand)[0].args[0].input.SigningAlgorithm).to.equal('ED25519_SHA_512')
   })
 
   it('asymmetric SIGN_VERIFY: a rejected signature fails Verify', async () => {
-    t.mock.on(SignCommand).resolves({Signature: bytes(64, 3)})
-    t.mock.on(VerifyCommand).rejects(Object.assign(new Error('invalid'), {name: 'KMSInvalidSignatureException'}))
+    sdk.kms.on(SignCommand).resolves({Signature: bytes(64, 3)})
+    sdk.kms.on(VerifyCommand).rejects(Object.assign(new Error('invalid'), {name: 'KMSInvalidSignatureException'}))
     const r = await verifyKey(kms, key({KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY', SigningAlgorithms: ['RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PSS_SHA_256']}))
-    expect(t.mock.commandCalls(SignCommand)[0].args[0].input.SigningAlgorithm).to.equal('RSASSA_PSS_SHA_256')
+    expect(sdk.kms.commandCalls(SignCommand)[0].args[0].input.SigningAlgorithm).to.equal('RSASSA_PSS_SHA_256')
     expect(r.failure).to.equal('Verify failed: KMS rejected the signature it had just made')
   })
 
   it('asymmetric ENCRYPT_DECRYPT: Encrypt then Decrypt with OAEP SHA-256, compared', async () => {
     let sent: Uint8Array | undefined
-    t.mock.on(EncryptCommand).callsFake((input: {Plaintext: Uint8Array}) => {
+    sdk.kms.on(EncryptCommand).callsFake((input: {Plaintext: Uint8Array}) => {
       sent = Uint8Array.from(input.Plaintext)
       return {CiphertextBlob: bytes(256, 2)}
     })
-    t.mock.on(DecryptCommand).callsFake(() => ({Plaintext: Uint8Array.from(sent!)}))
+    sdk.kms.on(DecryptCommand).callsFake(() => ({Plaintext: Uint8Array.from(sent!)}))
     const r = await verifyKey(kms, key({EncryptionAlgorithms: ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'], KeySpec: 'RSA_2048', KeyUsage: 'ENCRYPT_DECRYPT'}))
     expect(r.ok).to.equal(true)
     expect(r.steps.map((s) => s.step)).to.deep.equal(['Encrypt', 'Decrypt', 'Compare'])
-    expect(t.mock.commandCalls(DecryptCommand)[0].args[0].input).to.deep.include({EncryptionAlgorithm: 'RSAES_OAEP_SHA_256', KeyId: ID})
+    expect(sdk.kms.commandCalls(DecryptCommand)[0].args[0].input).to.deep.include({EncryptionAlgorithm: 'RSAES_OAEP_SHA_256', KeyId: ID})
   })
 
   it('HMAC: GenerateMac then VerifyMac', async () => {
-    t.mock.on(GenerateMacCommand).resolves({Mac: bytes(32, 4)})
-    t.mock.on(VerifyMacCommand).resolves({MacValid: true})
+    sdk.kms.on(GenerateMacCommand).resolves({Mac: bytes(32, 4)})
+    sdk.kms.on(VerifyMacCommand).resolves({MacValid: true})
     const r = await verifyKey(kms, key({KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', MacAlgorithms: ['HMAC_SHA_256']}))
     expect(r.ok).to.equal(true)
     expect(r.steps.map((s) => s.step)).to.deep.equal(['GenerateMac', 'VerifyMac'])
-    expect(t.mock.commandCalls(VerifyMacCommand)[0].args[0].input).to.deep.include({MacAlgorithm: 'HMAC_SHA_256'})
+    expect(sdk.kms.commandCalls(VerifyMacCommand)[0].args[0].input).to.deep.include({MacAlgorithm: 'HMAC_SHA_256'})
   })
 
   it('key agreement: DeriveSharedSecret matches a local ECDH with the KMS public key', async () => {
     const kmsPair = generateKeyPairSync('ec', {namedCurve: 'prime256v1'})
-    t.mock.on(GetPublicKeyCommand).resolves({PublicKey: kmsPair.publicKey.export({format: 'der', type: 'spki'})})
-    t.mock.on(DeriveSharedSecretCommand).callsFake((input: {PublicKey: Uint8Array}) => ({
+    sdk.kms.on(GetPublicKeyCommand).resolves({PublicKey: kmsPair.publicKey.export({format: 'der', type: 'spki'})})
+    sdk.kms.on(DeriveSharedSecretCommand).callsFake((input: {PublicKey: Uint8Array}) => ({
       SharedSecret: diffieHellman({privateKey: kmsPair.privateKey, publicKey: createPublicKey({format: 'der', key: Buffer.from(input.PublicKey), type: 'spki'})}),
     }))
     const r = await verifyKey(kms, key({KeyAgreementAlgorithms: ['ECDH'], KeySpec: 'ECC_NIST_P256', KeyUsage: 'KEY_AGREEMENT'}))
@@ -159,8 +159,8 @@ describe('key verify', () => {
   })
 
   it('ML-KEM: Encapsulate then Decapsulate, compared', async () => {
-    t.mock.on(EncapsulateCommand).callsFake(() => ({SharedSecret: bytes(32, 5), SharedSecretCiphertextBlob: bytes(1088, 6)}))
-    t.mock.on(DecapsulateCommand).callsFake(() => ({SharedSecret: bytes(32, 5)}))
+    sdk.kms.on(EncapsulateCommand).callsFake(() => ({SharedSecret: bytes(32, 5), SharedSecretCiphertextBlob: bytes(1088, 6)}))
+    sdk.kms.on(DecapsulateCommand).callsFake(() => ({SharedSecret: bytes(32, 5)}))
     const r = await verifyKey(kms, key({KeySpec: 'ML_KEM_768', KeyUsage: 'ENCAPSULATE_DECAPSULATE'}))
     expect(r.ok).to.equal(true)
     expect(r.method).to.equal('encapsulate')

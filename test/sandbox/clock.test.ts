@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {DAY_MS} from '../../src/sandbox/clock.js'
+import {DAY_MS} from '../../src/lib/time.js'
 import {clockStatus, setClock, shiftClock} from '../../src/sandbox/admin.js'
 import {ADMIN, Client} from './raw-client.js'
 

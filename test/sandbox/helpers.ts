@@ -31,22 +31,12 @@ export async function newSandbox(dir = mkdtempSync(join(tmpdir(), 'kmsctl-sbx-un
     requestHandler,
   })
   return {
-    cloudtrail: unmocked(new CloudTrailClient(config())),
+    cloudtrail: new CloudTrailClient(config()),
     dir,
-    kms: unmocked(new KMSClient(config())),
-    kmsIn: (region: string) => unmocked(new KMSClient(config(region))),
-    sts: unmocked(new STSClient(config())),
+    kms: new KMSClient(config()),
+    kmsIn: (region: string) => new KMSClient(config(region)),
+    sts: new STSClient(config()),
   }
-}
-
-/**
- * Gives a client the SDK's own send. Command tests replace Client.prototype.send with an
- * aws-sdk-client-mock stub for the whole mocha process; a sandbox client must reach the sandbox.
- */
-export function unmocked<C extends {send: unknown}>(client: C): C {
-  const own = Object.getPrototypeOf(Object.getPrototypeOf(client)).send as (...args: unknown[]) => unknown
-  ;(client as {send: unknown}).send = own.bind(client)
-  return client
 }
 
 /** The rejection of a promise (fails if it resolves). */

@@ -9,7 +9,7 @@ import {type Severity, SEVERITIES, selectChecks} from '../../lib/audit/registry.
 import {findingsTable, summaryLine, summaryTable} from '../../lib/audit/render.js'
 import {toSarif} from '../../lib/audit/sarif.js'
 import {DEFAULT_OPTIONS, GRANTS_PER_KEY_QUOTA} from '../../lib/audit/types.js'
-import {readRefList, validateSource} from '../../lib/bulk.js'
+import {readRefList, validateSource} from '../../lib/bulk/select.js'
 import {usageError} from '../../lib/errors.js'
 import {Journal} from '../../lib/journal.js'
 import {Pacer} from '../../lib/pacing.js'

@@ -2,7 +2,8 @@ import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
 import {tableFlags} from '../../cli/flags.js'
-import {usageError} from '../../lib/errors.js'
+import {partialEntries} from '../../lib/aws/paging.js'
+import {type KmsctlError, usageError} from '../../lib/errors.js'
 import {type GrantInfo, type KeyFailure, constraintText, listKeyGrants, listRetirableGrants, scanAllGrants} from '../../lib/grants/list.js'
 import {validateGrantId, validatePrincipal} from '../../lib/grants/validate.js'
 import {resolveKey} from '../../lib/key-ref.js'
@@ -69,9 +70,16 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
       result = {failures: [], grants, scope: 'retirable'}
     } else if (args.key) {
       const key = await resolveKey(kms, args.key)
-      const grants = await listKeyGrants(kms, key.arn, {grantId, grantee, pacer})
+      const failures: KeyFailure[] = []
+      const grants = await listKeyGrants(kms, key.arn, {grantId, grantee, pacer}).catch((error: KmsctlError) => {
+        // A later page failed: what was read is reported, with the failure (exit 3).
+        const partial = partialEntries<GrantInfo>(error)
+        if (!partial) throw error
+        failures.push({code: error.code, keyArn: key.arn, keyId: key.keyId, message: error.message})
+        return partial
+      })
       for (const g of grants) g.keyId = key.keyId
-      result = {failures: [], grants, keysScanned: 1, scope: 'key'}
+      result = {failures, grants, keysScanned: 1, scope: 'key'}
     } else {
       const progress = this.progress()
       const scan = await scanAllGrants(kms, {
@@ -85,7 +93,7 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
     }
 
     if (!this.jsonEnabled()) this.render(result, grantee)
-    for (const f of result.failures) this.warnLine(`could not list the grants of ${f.keyId}: ${f.message}`)
+    for (const f of result.failures) this.warnLine(f.keyId ? `could not list the grants of ${f.keyId}: ${f.message}` : `could not read ${f.operation ?? 'the key list'}: ${f.message}`)
     this.exitWith(result.failures.length > 0 ? 'partial' : 'ok')
     return result
   }

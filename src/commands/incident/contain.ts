@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {interruptOnSigint, journalContextFor, readRefList, selectKeys, validateSource} from '../../lib/bulk.js'
+import {readRefList, selectKeys, validateSource} from '../../lib/bulk/select.js'
+import {interruptOnSigint} from '../../lib/interrupt.js'
 import {confirmAction} from '../../lib/confirm.js'
 import {usageError} from '../../lib/errors.js'
 import {columnFlags, keyListFlags} from '../../cli/flags.js'
@@ -9,11 +10,13 @@ import {refuseMissing} from '../../cli/key-selection.js'
 import {parsePairs} from '../../lib/parse.js'
 import {type ContainResult, containKeys} from '../../lib/incident/contain.js'
 import {assertNoLockout, lockPolicy, normaliseAdmins} from '../../lib/incident/lock-policy.js'
-import {Journal, commandLine, newBatchId} from '../../lib/journal.js'
+import {Journal, changeContext, commandLine, newBatchId} from '../../lib/journal.js'
 import {type Column, renderTable, terminalWidth} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
 
 export interface IncidentContainResult {
+  /** Why the aliases could not be read, when they could not (the keys are shown by ID). */
+  aliasesUnavailable?: string
   dryRun: boolean
   batch?: string
   interrupted: boolean
@@ -77,17 +80,18 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
       progress.done()
     }
 
+    if (selection.aliasesUnavailable) this.warnLine(`Aliases could not be read (${selection.aliasesUnavailable}); keys are shown by ID.`)
     const unresolved = selection.unresolved.map((u) => ({error: {code: u.error.code, message: u.error.message}, ref: u.ref}))
     const policy = admins ? lockPolicy(admins) : undefined
     const batch = selection.keys.length > 1 ? newBatchId() : undefined
-    const journal = await journalContextFor(this.aws, new Journal(), commandLine(this.id, this.argv), {batch, warn: (m) => this.warnLine(m)})
+    const journal = await changeContext(this.aws, new Journal(), commandLine(this.id, this.argv), {batch, warn: (m) => this.warnLine(m)})
     const actionable = selection.keys.filter((k) => k.manager !== 'AWS')
     if (policy && actionable.length > 0) assertNoLockout(policy, journal.caller, actionable[0].arn)
 
     const opts = {lock: policy && admins ? {admins, policy} : undefined, pacer, revokeGrants: flags['revoke-grants']}
     if (flags['dry-run']) {
       const keys = await containKeys(kms, selection.keys, {...opts, dryRun: true})
-      const result: IncidentContainResult = {dryRun: true, exitCode: 0, interrupted: false, keys, unresolved}
+      const result: IncidentContainResult = {aliasesUnavailable: selection.aliasesUnavailable, dryRun: true, exitCode: 0, interrupted: false, keys, unresolved}
       if (!this.jsonEnabled()) {
         this.log(this.renderList(keys, this.columns(true)))
         this.note(`Dry run: nothing was sent.${policy ? `\nThe lock policy would be:\n${policy}` : ''}`)
@@ -140,7 +144,7 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
       progress.done()
     }
 
-    const result: IncidentContainResult = {batch, dryRun: false, exitCode: 0, interrupted: interrupt.signal.aborted, keys, unresolved}
+    const result: IncidentContainResult = {aliasesUnavailable: selection.aliasesUnavailable, batch, dryRun: false, exitCode: 0, interrupted: interrupt.signal.aborted, keys, unresolved}
     const oneKey = keys.length === 1 && unresolved.length === 0 ? keys[0] : undefined
     if (!this.jsonEnabled() && oneKey?.status === 'contained') {
       // One key: one line, with the command that puts it back.

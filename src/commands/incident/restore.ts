@@ -1,12 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {interruptOnSigint, journalContextFor} from '../../lib/bulk.js'
+import {interruptOnSigint} from '../../lib/interrupt.js'
 import {confirmAction} from '../../lib/confirm.js'
 import {usageError} from '../../lib/errors.js'
 import {confirmFlags, mutationFlags} from '../../cli/flags.js'
 import {type RestoreResult, containEntries, restoreEntries} from '../../lib/incident/restore.js'
-import {Journal, newBatchId} from '../../lib/journal.js'
+import {Journal, changeContext, newBatchId} from '../../lib/journal.js'
 import {type Column, renderTable, terminalWidth} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
 
@@ -75,7 +75,7 @@ Exit codes: 0 restored, 1 every key failed, 3 some keys failed.`
     })
 
     const batch = todo.length > 1 ? newBatchId() : undefined
-    const journal = await journalContextFor(this.aws, journalStore, [...this.id!.split(':'), ...this.argv], {batch, warn: (m) => this.warnLine(m)})
+    const journal = await changeContext(this.aws, journalStore, [...this.id!.split(':'), ...this.argv], {batch, warn: (m) => this.warnLine(m)})
     const interrupt = interruptOnSigint(() => process.stderr.write('Interrupted: no new key is started; finishing the key in progress…\n'))
     let keys: RestoreResult[]
     try {

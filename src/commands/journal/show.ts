@@ -4,7 +4,8 @@ import {KmsctlCommand} from '../../cli/base-command.js'
 import {entryKey, statusText} from '../../cli/journal-view.js'
 import {Journal, type JournalRecord} from '../../lib/journal.js'
 import {formatDate, renderFields} from '../../lib/output.js'
-import {findEntry, reverseText} from '../../lib/undo.js'
+import {reverseText} from '../../lib/undo/registry.js'
+import {findEntry} from '../../lib/undo/target.js'
 
 export interface JournalShowResult extends JournalRecord {
   /** Entries that reverse this one (undo, restore). */

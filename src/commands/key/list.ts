@@ -5,7 +5,7 @@ import {cacheAliases} from '../../cli/completion.js'
 import {tableFlags} from '../../cli/flags.js'
 import {usageError} from '../../lib/errors.js'
 import {parsePairs, splitList} from '../../lib/parse.js'
-import {type KeySummary, listKeys, rotationText} from '../../lib/inventory.js'
+import {type KeySummary, listKeys, partialListing, rotationText} from '../../lib/inventory.js'
 import {type Column, chalk, formatDay, formatPairs} from '../../lib/output.js'
 
 export type KeyListResult = KeySummary[]
@@ -45,7 +45,7 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
     const tags = parsePairs(flags.tag, 'tag')
     const kms = await this.aws.kms()
     const progress = this.progress()
-    const keys = await listKeys(kms, {
+    const {failures, keys} = await listKeys(kms, {
       alias: flags.alias,
       concurrency: flags.concurrency,
       manager: flags.manager,
@@ -56,8 +56,9 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
     })
     progress.done()
     // The whole region listed: its aliases are remembered for shell completion.
-    if (!flags.alias && !flags.manager && !flags.spec && !flags.state && !flags.tag) cacheAliases(await this.aws.region(), keys.flatMap((k) => k.aliases))
+    if (failures.length === 0 && !flags.alias && !flags.manager && !flags.spec && !flags.state && !flags.tag) cacheAliases(await this.aws.region(), keys.flatMap((k) => k.aliases))
     if (!this.jsonEnabled()) this.render(keys)
+    if (failures.length > 0) throw partialListing(keys, failures)
     return keys
   }
 

@@ -18,7 +18,8 @@ import {daysFromNow, renderPreflight} from '../../lib/deletion/report.js'
 import {type ScheduleRequest, scheduleKeyDeletion, scheduleRequest} from '../../lib/deletion/schedule.js'
 import {parseKeyRef} from '../../lib/key-ref.js'
 import {confirmFlags, mutationFlags} from '../../cli/flags.js'
-import {DAY_MS, chalk, formatDate} from '../../lib/output.js'
+import {chalk, formatDate} from '../../lib/output.js'
+import {DAY_MS} from '../../lib/time.js'
 
 export interface KeyScheduleDeletionResult {
   dryRun: boolean

@@ -5,6 +5,7 @@ import {usageError} from '../../lib/errors.js'
 import {parsePairs, splitList} from '../../lib/parse.js'
 import {resolveKey} from '../../lib/key-ref.js'
 import type {RequestContext} from '../../lib/policy/conditions.js'
+import {unknownActionWarning} from '../../lib/action-names.js'
 import {type Decision, type StatementTrace, evaluate, normaliseAction} from '../../lib/policy/evaluate.js'
 import {arnAccount, statementLabel} from '../../lib/policy/model.js'
 import {describeCaller} from '../../lib/policy/principal.js'
@@ -76,6 +77,8 @@ A statement for the account root principal means "IAM policies decide": it is re
     const actions = splitList(flags.action).map((a) => normaliseAction(a))
     for (const a of actions) {
       if (!/^[a-z0-9-]+:[A-Za-z*?]+$/i.test(a)) throw usageError(`--action "${a}" is not an action name.`, 'Try this: --action kms:Decrypt')
+      const unknown = unknownActionWarning(a)
+      if (unknown) this.warnLine(unknown)
     }
 
     const context: RequestContext = {}

@@ -9,6 +9,7 @@ import type {CloudTrailRecord, TrailEvent} from '../../lib/trail/normalise.js'
 import {type TrailQuerySummary, byTime, runTrailQuery} from '../../lib/trail/query.js'
 import {csvHeader, csvLine, renderEvents, renderGroups} from '../../lib/trail/render.js'
 import {buildFilterSpec} from '../../lib/trail/spec.js'
+import {interruptOnSigint} from '../../lib/interrupt.js'
 
 /** --json: the events (oldest first), the raw records with --raw, or the groups with --group-by. */
 export type TrailQueryResult = CloudTrailRecord[] | GroupRow[] | TrailEvent[]
@@ -79,9 +80,7 @@ Output: a table (oldest first); --json (an array); --ndjson (one event a line, a
     const stream = !json && (f.ndjson || f.csv || f.raw)
     if (stream && f.csv) process.stdout.write(csvHeader() + '\n')
     const progress = this.progress()
-    const abort = new AbortController()
-    const onSigint = () => abort.abort()
-    process.once('SIGINT', onSigint)
+    const abort = interruptOnSigint()
     let summary: TrailQuerySummary
     try {
       summary = await runTrailQuery({
@@ -105,7 +104,7 @@ Output: a table (oldest first); --json (an array); --ndjson (one event a line, a
         signal: abort.signal,
       })
     } finally {
-      process.off('SIGINT', onSigint)
+      abort.dispose()
       progress.done()
     }
 

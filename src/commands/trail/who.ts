@@ -9,6 +9,7 @@ import {type CallerRow, summariseWho} from '../../lib/trail/group.js'
 import type {TrailEvent} from '../../lib/trail/normalise.js'
 import {runTrailQuery} from '../../lib/trail/query.js'
 import {buildFilterSpec} from '../../lib/trail/spec.js'
+import {interruptOnSigint} from '../../lib/interrupt.js'
 
 export interface TrailWhoResult {
   /** Successful calls on the key, by principal and source. */
@@ -59,9 +60,7 @@ The incident responder's first question about a key, in one command. It reads th
     const options = await queryOptions(f, paths, spec, this.aws)
     const events: TrailEvent[] = []
     const progress = this.progress()
-    const abort = new AbortController()
-    const onSigint = () => abort.abort()
-    process.once('SIGINT', onSigint)
+    const abort = interruptOnSigint()
     let summary
     try {
       summary = await runTrailQuery({
@@ -71,7 +70,7 @@ The incident responder's first question about a key, in one command. It reads th
         signal: abort.signal,
       })
     } finally {
-      process.off('SIGINT', onSigint)
+      abort.dispose()
       progress.done()
     }
 

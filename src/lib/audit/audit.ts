@@ -2,7 +2,7 @@
 // (checks/*.ts), apply the baseline, and decide the exit code. Reads only: nothing is ever changed.
 import {createHash} from 'node:crypto'
 
-import type {KeySource} from '../bulk.js'
+import type {KeySource} from '../bulk/select.js'
 import type {Pacer} from '../pacing.js'
 import {type Baseline, type BaselineEntryUse, applyBaseline} from './baseline.js'
 import type {CheckFn} from './checks/check.js'

@@ -7,14 +7,15 @@
 import type {CloudTrailClient} from '@aws-sdk/client-cloudtrail'
 import type {KMSClient, KeyMetadata} from '@aws-sdk/client-kms'
 
-import {cloudtrailSdk, kmsSdk} from '../aws/sdk.js'
-import {type KeySource, selectKeys} from '../bulk.js'
+import {kmsSdk} from '../aws/sdk.js'
+import {type KeySource, selectKeys} from '../bulk/select.js'
 import {lastUsage, trailUsage} from '../deletion/recent-use.js'
 import {KmsctlError, fromAwsError} from '../errors.js'
 import {listKeyGrants} from '../grants/list.js'
-import {listKeysWithAliases, listTags, rotationNotApplicable} from '../inventory.js'
+import {listTags, lookupEventPages} from '../aws/paging.js'
+import {listKeysWithAliases, rotationNotApplicable} from '../inventory.js'
 import type {JournalRecord} from '../journal.js'
-import {DAY_MS} from '../output.js'
+import {DAY_MS} from '../time.js'
 import {LOOKUP_EVENTS_RATE, Pacer} from '../pacing.js'
 import {fetchKeyPolicy} from '../policy/source.js'
 import type {Need} from './registry.js'
@@ -81,7 +82,9 @@ async function targets(kms: KMSClient, source: KeySource | undefined, pacer: Pac
     return {skipped, targets: out}
   }
 
-  const {aliases, keys} = await listKeysWithAliases(kms, pacer)
+  const {aliases, failures, keys} = await listKeysWithAliases(kms, pacer)
+  // A listing that could not be read whole (a later ListKeys page, ListAliases) is said, not dropped.
+  for (const f of failures) skipped.push({reason: `${f.operation} failed: ${f.message}`, ref: f.operation})
   const out: Target[] = []
   for (const k of keys) {
     const names = (aliases.get(k.KeyId) ?? []).sort()
@@ -294,24 +297,10 @@ async function disableEvents(cloudtrail: CloudTrailClient, now: Date, pacer: Pac
   const byKey = new Map<string, {event: string; time: string}>()
   let truncated = false
   try {
-    const {LookupEventsCommand} = await cloudtrailSdk()
     for (const event of ['DisableKey', 'CancelKeyDeletion']) {
-      let token: string | undefined
-      let pages = 0
-      do {
-        const next = token
-        // eslint-disable-next-line no-await-in-loop
-        const page = await pacer.run('LookupEvents', () =>
-          cloudtrail.send(
-            new LookupEventsCommand({
-              LookupAttributes: [{AttributeKey: 'EventName', AttributeValue: event}],
-              MaxResults: 50,
-              NextToken: next,
-              StartTime: new Date(now.getTime() - TRAIL_WINDOW_DAYS * DAY_MS),
-            }),
-          ),
-        )
-        pages++
+      const input = {LookupAttributes: [{AttributeKey: 'EventName' as const, AttributeValue: event}], MaxResults: 50, StartTime: new Date(now.getTime() - TRAIL_WINDOW_DAYS * DAY_MS)}
+      let more = false
+      for await (const page of lookupEventPages(cloudtrail, input, {maxPages, pacer})) {
         for (const e of page.Events ?? []) {
           let record: {errorCode?: string; eventTime?: string; requestParameters?: {keyId?: string}; resources?: Array<{ARN?: string}>} = {}
           try {
@@ -330,9 +319,10 @@ async function disableEvents(cloudtrail: CloudTrailClient, now: Date, pacer: Pac
           }
         }
 
-        token = page.NextToken
-      } while (token && pages < maxPages)
-      if (token) truncated = true
+        more = Boolean(page.NextToken)
+      }
+
+      if (more) truncated = true
     }
   } catch (error) {
     const e = fromAwsError(error, {operation: 'LookupEvents'})

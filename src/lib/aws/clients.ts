@@ -1,5 +1,8 @@
 // One client factory for every command: shared region, credentials, retries, user agent and
 // endpoint; clients are built on first use so that commands that need none never load the SDK.
+// Retries live here and only here: the SDK's standard retry strategy, at most `maxAttempts`
+// requests per call (--max-attempts, AWS_MAX_ATTEMPTS, default 3). Pacing (the Pacer) sits in
+// front of it and never retries; paged readers (paging.ts) read page by page through both.
 import type {CloudTrailClient} from '@aws-sdk/client-cloudtrail'
 import type {KMSClient} from '@aws-sdk/client-kms'
 import type {STSClient} from '@aws-sdk/client-sts'
@@ -23,7 +26,12 @@ export interface AwsSettings {
   sandboxDir?: string
   /** kmsctl's version, for the user agent. */
   version?: string
+  /** For tests: the HTTP handler every client sends through (counts requests, answers faults). */
+  requestHandler?: unknown
 }
+
+/** Default most requests per call, retries included (the SDK's default). */
+export const DEFAULT_MAX_ATTEMPTS = 3
 
 export interface CallerIdentity {
   account: string
@@ -42,10 +50,34 @@ const ENDPOINT_ENV: Record<Service, string> = {
 /** The endpoint for one service: the flag, else the service's own variable, else AWS_ENDPOINT_URL. */
 export function endpointFor(service: Service, settings: AwsSettings): string | undefined {
   const env = settings.env ?? process.env
-  if (settings.endpointUrl) return settings.endpointUrl
+  if (settings.endpointUrl !== undefined) return validateEndpoint(settings.endpointUrl, '--endpoint-url')
   const specific = env[ENDPOINT_ENV[service]]
-  if (specific) return specific
-  return env.AWS_ENDPOINT_URL || undefined
+  if (specific) return validateEndpoint(specific, ENDPOINT_ENV[service])
+  return env.AWS_ENDPOINT_URL ? validateEndpoint(env.AWS_ENDPOINT_URL, 'AWS_ENDPOINT_URL') : undefined
+}
+
+/** An endpoint URL must be an absolute http:// or https:// URL; anything else is a usage error. */
+export function validateEndpoint(url: string, source: string): string {
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(url)
+  } catch {
+    parsed = undefined
+  }
+
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || !parsed.hostname) {
+    throw new KmsctlError('USAGE', `${source} "${url}" is not an http:// or https:// URL.`, {
+      remedy: `Try this: ${source === '--endpoint-url' ? '--endpoint-url ' : `${source}=`}http://127.0.0.1:4566 (a sandbox) or https://kms.us-east-1.amazonaws.com`,
+    })
+  }
+
+  return url
+}
+
+/** Checks the region and endpoint settings without sending anything (exit 2 with a fix line). */
+export function validateAwsSettings(settings: AwsSettings): void {
+  if (settings.region !== undefined) validateRegion(settings.region)
+  for (const service of Object.keys(ENDPOINT_ENV) as Service[]) endpointFor(service, settings)
 }
 
 /**
@@ -54,7 +86,7 @@ export function endpointFor(service: Service, settings: AwsSettings): string | u
  */
 export async function resolveRegion(settings: AwsSettings): Promise<string> {
   const env = settings.env ?? process.env
-  if (settings.region) return validateRegion(settings.region)
+  if (settings.region !== undefined) return validateRegion(settings.region)
   if (env.AWS_REGION) return validateRegion(env.AWS_REGION)
   if (env.AWS_DEFAULT_REGION) return validateRegion(env.AWS_DEFAULT_REGION)
   if (settings.sandbox) return SANDBOX_REGION
@@ -74,6 +106,7 @@ export async function resolveRegion(settings: AwsSettings): Promise<string> {
 }
 
 function validateRegion(region: string): string {
+  if (region.trim() === '') throw new KmsctlError('USAGE', '--region is empty.', {remedy: 'Try this: --region us-east-1, or leave --region out to use AWS_REGION or your profile\'s region'})
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
     throw new KmsctlError('USAGE', `"${region}" is not an AWS region name.`, {remedy: 'Try this: --region us-east-1'})
   }
@@ -88,7 +121,9 @@ export class AwsClients {
   private credentials?: AwsCredentialIdentityProvider
   private regionPromise?: Promise<string>
 
+  /** Checks the region and endpoint given (validateAwsSettings): bad ones are usage errors before anything is sent. */
   constructor(settings: AwsSettings) {
+    validateAwsSettings(settings)
     this.settings = settings
   }
 
@@ -187,11 +222,15 @@ export class AwsClients {
     const config: Record<string, unknown> = {
       credentials: await this.credentialProvider(),
       customUserAgent: [['kmsctl', this.settings.version ?? '0.0.0']],
-      maxAttempts: this.settings.maxAttempts ?? 3,
+      maxAttempts: this.settings.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
       region,
-      retryMode: 'adaptive',
+      retryMode: 'standard',
     }
-    if (this.settings.sandbox) {
+    if (this.settings.requestHandler) {
+      config.requestHandler = this.settings.requestHandler
+      const endpoint = endpointFor(service, this.settings)
+      if (endpoint) config.endpoint = endpoint
+    } else if (this.settings.sandbox) {
       const {createSandboxRequestHandler} = await import('../../sandbox/http/inprocess.js')
       config.requestHandler = await createSandboxRequestHandler({dir: this.settings.sandboxDir ?? defaultSandboxDir(this.settings.env)})
     } else {

@@ -7,13 +7,14 @@
 import type {CloudTrailClient} from '@aws-sdk/client-cloudtrail'
 import type {KMSClient, KeyMetadata} from '@aws-sdk/client-kms'
 
-import {listAllPages} from '../aws/paging.js'
+import {listAllGrants, listTags} from '../aws/paging.js'
 import {kmsSdk} from '../aws/sdk.js'
 import {KmsctlError, bestEffort, refusal, usageError} from '../errors.js'
 import {tryParseDuration} from '../parse.js'
-import {type MultiRegionInfo, listTags, multiRegionOf} from '../inventory.js'
+import {type MultiRegionInfo, multiRegionOf} from '../inventory.js'
 import {aliasNamesOf, resolveKey} from '../key-ref.js'
-import {DAY_MS, daysUntil, formatDate} from '../output.js'
+import {daysUntil, formatDate} from '../output.js'
+import {DAY_MS} from '../time.js'
 import {type RecentUse, type RecentUseOptions, recentUse} from './recent-use.js'
 
 export const MIN_DAYS = 7
@@ -137,8 +138,7 @@ export function hardRefusal(m: KeyMetadata, ref: string, now: Date = new Date())
 }
 
 async function allGrants(kms: KMSClient, keyId: string): Promise<GrantSummary[]> {
-  const {ListGrantsCommand} = await kmsSdk()
-  const grants = await listAllPages(`ListGrants on ${keyId}`, (marker) => kms.send(new ListGrantsCommand({KeyId: keyId, Limit: 100, Marker: marker})), (page) => page.Grants)
+  const grants = await listAllGrants(kms, keyId)
   return grants.map((g) => {
     const s: GrantSummary = {grantee: g.GranteePrincipal ?? '?', grantId: g.GrantId ?? '', operations: [...(g.Operations ?? [])]}
     if (g.Name) s.name = g.Name

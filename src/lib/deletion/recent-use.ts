@@ -6,7 +6,8 @@
 import type {CloudTrailClient, Event as LookupEvent} from '@aws-sdk/client-cloudtrail'
 import type {KMSClient} from '@aws-sdk/client-kms'
 
-import {cloudtrailSdk, kmsSdk} from '../aws/sdk.js'
+import {lookupEventPages} from '../aws/paging.js'
+import {kmsSdk} from '../aws/sdk.js'
 import {fromAwsError} from '../errors.js'
 import {LOOKUP_EVENTS_RATE, Pacer} from '../pacing.js'
 import {type CloudTrailRecord, describeFrom, normalise} from '../trail/normalise.js'
@@ -139,38 +140,26 @@ export async function trailUsage(
   const pacer = options.pacer ?? new Pacer({rates: {LookupEvents: LOOKUP_EVENTS_RATE}})
   const all: UsageEvent[] = []
   let pages = 0
-  let token: string | undefined
+  let more = false
   try {
-    const {LookupEventsCommand} = await cloudtrailSdk()
-    do {
-      const next = token
-      // eslint-disable-next-line no-await-in-loop
-      const page = await pacer.run('LookupEvents', () =>
-        cloudtrail.send(
-          // No EndTime: CloudTrail's own "now" ends the window, whatever the local clock says.
-          new LookupEventsCommand({
-            LookupAttributes: [{AttributeKey: 'ResourceName', AttributeValue: keyArn}],
-            MaxResults: 50,
-            NextToken: next,
-            StartTime: since,
-          }),
-        ),
-      )
+    // No EndTime: CloudTrail's own "now" ends the window, whatever the local clock says.
+    const input = {LookupAttributes: [{AttributeKey: 'ResourceName' as const, AttributeValue: keyArn}], MaxResults: 50, StartTime: since}
+    for await (const page of lookupEventPages(cloudtrail, input, {maxPages, pacer})) {
       pages++
       for (const e of page.Events ?? []) {
         const usage = toUsageEvent(e)
         if (usage) all.push(usage)
       }
 
-      token = page.NextToken
-    } while (token && pages < maxPages)
+      more = Boolean(page.NextToken)
+    }
   } catch (error) {
     return {callers: [], count: all.length, events: [], pages, reason: unavailableReason(error, 'LookupEvents'), status: 'unavailable', truncated: false}
   }
 
   // Newest first, whatever order the pages came in.
   all.sort((a, b) => b.time.localeCompare(a.time))
-  return {callers: groupCallers(all), count: all.length, events: all.slice(0, show), pages, status: 'ok', truncated: Boolean(token)}
+  return {callers: groupCallers(all), count: all.length, events: all.slice(0, show), pages, status: 'ok', truncated: more}
 }
 
 /** One LookupEvents result -> a usage event, or undefined when it is not a KMS cryptographic call. */

@@ -3,7 +3,7 @@
 // allows and no faster); and ListRetirableGrants for one retiring principal.
 import type {GrantConstraints, GrantListEntry, KMSClient} from '@aws-sdk/client-kms'
 
-import {listAllPages} from '../aws/paging.js'
+import {listAllGrants, listAllPages, partialEntries} from '../aws/paging.js'
 import {kmsSdk} from '../aws/sdk.js'
 import {fromAwsError} from '../errors.js'
 import {listKeysWithAliases} from '../inventory.js'
@@ -86,28 +86,28 @@ export interface ListKeyGrantsOptions extends GrantFilter {
  * ID or ARN (ListGrants does not take aliases); the entries carry the key ARN.
  */
 export async function listKeyGrants(kms: KMSClient, keyArn: string, options: ListKeyGrantsOptions = {}): Promise<GrantInfo[]> {
-  const {ListGrantsCommand} = await kmsSdk()
-  const pacer = options.pacer ?? new Pacer()
-  const entries = await listAllPages(
-    `ListGrants on ${keyArn}`,
-    async (marker) => {
-      const input = {GrantId: options.grantId, GranteePrincipal: options.grantee, KeyId: keyArn, Limit: options.limit ?? 100, Marker: marker}
-      try {
-        return await pacer.run('ListGrants', () => kms.send(new ListGrantsCommand(input)))
-      } catch (error) {
-        throw fromAwsError(error, {key: keyArn, operation: 'ListGrants'})
-      }
-    },
-    (page) => page.Grants,
-  )
+  let entries
+  try {
+    entries = await listAllGrants(kms, keyArn, options.pacer ?? new Pacer(), {grantId: options.grantId, grantee: options.grantee, limit: options.limit})
+  } catch (error) {
+    // The grants of the pages read before one failed travel with the error (partialEntries()).
+    const partial = partialEntries<GrantListEntry>(error)
+    const e = fromAwsError(error, {key: keyArn, operation: 'ListGrants'})
+    if (partial) Object.assign(e, {partialEntries: partial.map((g) => toGrantInfo(g, keyArn)).filter((g) => matches(g, options))})
+    throw e
+  }
+
   return entries.map((e) => toGrantInfo(e, keyArn)).filter((g) => matches(g, options))
 }
 
 export interface KeyFailure {
+  /** Empty for a region-wide listing that failed (see operation). */
   keyId: string
   keyArn: string
   code: string
   message: string
+  /** The call that failed, when it was not ListGrants on the key (ListKeys, ListAliases). */
+  operation?: string
 }
 
 export interface ScanResult {
@@ -136,10 +136,10 @@ export interface ScanOptions extends GrantFilter {
  */
 export async function scanAllGrants(kms: KMSClient, options: ScanOptions = {}): Promise<ScanResult> {
   const pacer = options.pacer ?? new Pacer({concurrency: options.concurrency ?? 16})
-  const {aliases: aliasesByKey, keys} = await listKeysWithAliases(kms, pacer)
+  const {aliases: aliasesByKey, failures: listing, keys} = await listKeysWithAliases(kms, pacer)
   const isAwsManaged = (keyId: string) => (aliasesByKey.get(keyId) ?? []).some((a) => a.startsWith('alias/aws/'))
   const candidates = keys.filter((k) => !isAwsManaged(k.KeyId))
-  const failures: KeyFailure[] = []
+  const failures: KeyFailure[] = listing.map((f) => ({code: f.code, keyArn: '', keyId: '', message: f.message, operation: f.operation}))
   let done = 0
   let found = 0
   const perKey = await Promise.all(
@@ -168,7 +168,7 @@ export async function scanAllGrants(kms: KMSClient, options: ScanOptions = {}): 
     awsManagedSkipped: keys.length - candidates.length,
     failures,
     grants: perKey.flat(),
-    keysScanned: candidates.length - failures.length,
+    keysScanned: candidates.length - failures.filter((f) => f.keyId).length,
   }
 }
 

@@ -4,9 +4,9 @@
 import type {KMSClient} from '@aws-sdk/client-kms'
 
 import {kmsSdk} from '../aws/sdk.js'
-import {type JournalContext, type SelectedKey, pacedCall} from '../bulk.js'
+import type {SelectedKey} from '../bulk/select.js'
 import {fromAwsError} from '../errors.js'
-import type {JournalStatus} from '../journal.js'
+import type {ChangeContext, JournalStatus} from '../journal.js'
 import {Pacer} from '../pacing.js'
 import {type KeySnapshot, snapshotKey} from './snapshot.js'
 
@@ -64,7 +64,7 @@ export interface ContainOptions {
   /** --lock-policy: the policy text and the administrators it names. */
   lock?: {admins: string[]; policy: string}
   dryRun?: boolean
-  journal?: JournalContext
+  journal?: ChangeContext
   signal?: AbortSignal
   now?: Date
 }
@@ -155,7 +155,7 @@ export async function containKey(kms: KMSClient, key: SelectedKey, options: Cont
       switch (step.kind) {
         case 'disable': {
           // eslint-disable-next-line no-await-in-loop
-          await pacedCall(pacer, 'DisableKey', () => kms.send(new sdk.DisableKeyCommand({KeyId: key.keyId})))
+          await pacer.run('DisableKey', () => kms.send(new sdk.DisableKeyCommand({KeyId: key.keyId})))
           after = 'Disabled'
           break
         }
@@ -163,7 +163,7 @@ export async function containKey(kms: KMSClient, key: SelectedKey, options: Cont
         case 'revoke-grant': {
           try {
             // eslint-disable-next-line no-await-in-loop
-            await pacedCall(pacer, 'RevokeGrant', () => kms.send(new sdk.RevokeGrantCommand({GrantId: step.target!, KeyId: key.keyId})))
+            await pacer.run('RevokeGrant', () => kms.send(new sdk.RevokeGrantCommand({GrantId: step.target!, KeyId: key.keyId})))
           } catch (error) {
             if ((error as Error).name !== 'NotFoundException') throw error
             step.status = 'skipped'
@@ -176,7 +176,7 @@ export async function containKey(kms: KMSClient, key: SelectedKey, options: Cont
 
         case 'lock-policy': {
           // eslint-disable-next-line no-await-in-loop
-          await pacedCall(pacer, 'PutKeyPolicy', () => kms.send(new sdk.PutKeyPolicyCommand({KeyId: key.keyId, Policy: lock!.policy, PolicyName: 'default'})))
+          await pacer.run('PutKeyPolicy', () => kms.send(new sdk.PutKeyPolicyCommand({KeyId: key.keyId, Policy: lock!.policy, PolicyName: 'default'})))
           break
         }
 

@@ -5,10 +5,9 @@
 import type {GrantListEntry, KMSClient} from '@aws-sdk/client-kms'
 
 import {kmsSdk} from '../aws/sdk.js'
-import {type JournalContext, pacedCall} from '../bulk.js'
 import {KmsctlError, fromAwsError, usageError} from '../errors.js'
 import {recreateGrantsDetailed} from '../grants/recreate.js'
-import type {Journal, JournalRecord} from '../journal.js'
+import type {ChangeContext, Journal, JournalRecord} from '../journal.js'
 import {Pacer} from '../pacing.js'
 import {type ContainAfter, type ContainRequest, type Step, statusOf} from './contain.js'
 import {type KeySnapshot, grantSignature, samePolicy, snapshotKey} from './snapshot.js'
@@ -74,7 +73,7 @@ export function containEntries(journal: Journal, ids: readonly string[]): Journa
 export interface RestoreOptions {
   pacer?: Pacer
   dryRun?: boolean
-  journal?: JournalContext
+  journal?: ChangeContext
 }
 
 function diffList(label: string, before: readonly string[] | undefined, now: readonly string[] | undefined): string[] {
@@ -128,7 +127,7 @@ export async function restoreFromEntry(kms: KMSClient, record: JournalRecord, op
   const {DescribeKeyCommand} = await kmsSdk()
   let current: KeySnapshot
   try {
-    const out = await pacedCall(pacer, 'DescribeKey', () => kms.send(new DescribeKeyCommand({KeyId: keyId})))
+    const out = await pacer.run('DescribeKey', () => kms.send(new DescribeKeyCommand({KeyId: keyId})))
     current = await snapshotKey(kms, out.KeyMetadata!, {pacer})
   } catch (error) {
     const e = fromAwsError(error, {key: label, operation: 'DescribeKey'})
@@ -218,10 +217,10 @@ export async function restoreFromEntry(kms: KMSClient, record: JournalRecord, op
     try {
       if (step.kind === 'restore-policy') {
         // eslint-disable-next-line no-await-in-loop
-        await pacedCall(pacer, 'PutKeyPolicy', () => kms.send(new sdk.PutKeyPolicyCommand({KeyId: keyId, Policy: snap.policy!, PolicyName: 'default'})))
+        await pacer.run('PutKeyPolicy', () => kms.send(new sdk.PutKeyPolicyCommand({KeyId: keyId, Policy: snap.policy!, PolicyName: 'default'})))
       } else if (step.kind === 'enable') {
         // eslint-disable-next-line no-await-in-loop
-        await pacedCall(pacer, 'EnableKey', () => kms.send(new sdk.EnableKeyCommand({KeyId: keyId})))
+        await pacer.run('EnableKey', () => kms.send(new sdk.EnableKeyCommand({KeyId: keyId})))
         after = 'Enabled'
       }
 

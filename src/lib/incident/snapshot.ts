@@ -2,13 +2,11 @@
 // rotation. Taken before `incident contain` changes anything, and stored in its journal entry.
 import type {GrantListEntry, KMSClient, KeyMetadata} from '@aws-sdk/client-kms'
 
-import {listAllPages} from '../aws/paging.js'
+import {listAllAliases, listAllGrants, listTags} from '../aws/paging.js'
 import {kmsSdk} from '../aws/sdk.js'
 import {fromAwsError} from '../errors.js'
-import {listAllAliases} from '../key-ref.js'
 import {rotationNotApplicable} from '../inventory.js'
 import {Pacer} from '../pacing.js'
-import {pacedCall, tagsOf} from '../bulk.js'
 
 export interface RotationSnapshot {
   enabled?: boolean
@@ -35,18 +33,9 @@ export interface KeySnapshot {
   time: string
 }
 
-export async function listGrantsOf(kms: KMSClient, keyId: string, pacer: Pacer): Promise<GrantListEntry[]> {
-  const {ListGrantsCommand} = await kmsSdk()
-  return listAllPages(
-    `ListGrants on ${keyId}`,
-    (marker) => pacedCall(pacer, 'ListGrants', () => kms.send(new ListGrantsCommand({KeyId: keyId, Limit: 100, Marker: marker}))),
-    (page) => page.Grants,
-  )
-}
-
 export async function getPolicy(kms: KMSClient, keyId: string, pacer: Pacer): Promise<string | undefined> {
   const {GetKeyPolicyCommand} = await kmsSdk()
-  const out = await pacedCall(pacer, 'GetKeyPolicy', () => kms.send(new GetKeyPolicyCommand({KeyId: keyId, PolicyName: 'default'})))
+  const out = await pacer.run('GetKeyPolicy', () => kms.send(new GetKeyPolicyCommand({KeyId: keyId, PolicyName: 'default'})))
   return out.Policy
 }
 
@@ -54,7 +43,7 @@ async function getRotation(kms: KMSClient, m: KeyMetadata, pacer: Pacer): Promis
   const reason = rotationNotApplicable(m)
   if (reason) return {notApplicable: reason}
   const {GetKeyRotationStatusCommand} = await kmsSdk()
-  const out = await pacedCall(pacer, 'GetKeyRotationStatus', () => kms.send(new GetKeyRotationStatusCommand({KeyId: m.KeyId})))
+  const out = await pacer.run('GetKeyRotationStatus', () => kms.send(new GetKeyRotationStatusCommand({KeyId: m.KeyId})))
   return {enabled: Boolean(out.KeyRotationEnabled), periodDays: out.RotationPeriodInDays}
 }
 
@@ -77,9 +66,9 @@ export async function snapshotKey(kms: KMSClient, metadata: KeyMetadata, options
 
   const [policy, grants, aliases, tags, rotation] = await Promise.all([
     soft('GetKeyPolicy', () => getPolicy(kms, keyId, pacer)),
-    soft('ListGrants', () => listGrantsOf(kms, keyId, pacer)),
-    soft('ListAliases', async () => (await pacedCall(pacer, 'ListAliases', () => listAllAliases(kms, keyId))).map((a) => a.AliasName ?? '').filter(Boolean).sort()),
-    soft('ListResourceTags', () => tagsOf(kms, keyId, pacer)),
+    soft('ListGrants', () => listAllGrants(kms, keyId, pacer)),
+    soft('ListAliases', async () => (await listAllAliases(kms, keyId, pacer)).map((a) => a.AliasName ?? '').filter(Boolean).sort()),
+    soft('ListResourceTags', () => listTags(kms, keyId, pacer)),
     soft('GetKeyRotationStatus', () => getRotation(kms, metadata, pacer)),
   ])
   return {

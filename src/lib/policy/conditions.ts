@@ -14,7 +14,8 @@
 //   case-sensitive, StringEqualsIgnoreCase is not, StringLike takes * and ?, Arn* compare each of the
 //   six colon-separated fields with wildcards).
 // Policy variables (${aws:username}) are not expanded: they are compared literally.
-import ipaddr from 'ipaddr.js'
+import {ipInRange} from '../cidr.js'
+import {globMatch} from '../glob.js'
 
 import {type BaseOperator, type Condition, isNegatedOperator, parseOperator} from './model.js'
 
@@ -198,7 +199,7 @@ export function matchOne(op: BaseOperator, pv: string, rv: string): boolean {
     }
 
     case 'StringLike': {
-      return wildcardMatch(pv, rv)
+      return globMatch(pv, rv)
     }
 
     case 'Bool': {
@@ -271,73 +272,13 @@ export function parseDate(value: string): number {
   return Date.parse(value)
 }
 
-type Address = ReturnType<typeof ipaddr.process>
-const addressCache = new Map<string, Address | null>()
-const rangeCache = new Map<string, [Address, number] | null>()
-
-function cached<T>(cache: Map<string, T | null>, key: string, make: () => T): T | null {
-  let v = cache.get(key)
-  if (v === undefined) {
-    try {
-      v = make()
-    } catch {
-      v = null
-    }
-
-    if (cache.size > 2000) cache.clear()
-    cache.set(key, v)
-  }
-
-  return v
-}
-
-function parseRange(range: string): [Address, number] {
-  const [net, bits] = range.includes('/') ? ipaddr.parseCIDR(range) : (() => {
-    const a = ipaddr.process(range)
-    return [a, a.kind() === 'ipv4' ? 32 : 128] as const
-  })()
-  // An IPv4-mapped IPv6 range (::ffff:10.0.0.0/104) is the IPv4 range.
-  if (net.kind() === 'ipv6' && (net as ipaddr.IPv6).isIPv4MappedAddress()) return [(net as ipaddr.IPv6).toIPv4Address(), bits - 96]
-  return [net, bits]
-}
-
-/** True when ip is inside range (a CIDR block or a single address); IPv4-mapped IPv6 counts as IPv4. */
-export function ipInRange(ip: string, range: string): boolean {
-  const addr = cached(addressCache, ip, () => ipaddr.process(ip.trim()))
-  const net = cached(rangeCache, range, () => parseRange(range.trim()))
-  if (!addr || !net || addr.kind() !== net[0].kind()) return false
-  return addr.match(net[0], net[1])
-}
-
-const patternCache = new Map<string, RegExp>()
-const patternCacheIgnoreCase = new Map<string, RegExp>()
-
-/** IAM wildcards: * any run of characters, ? one character; everything else literal. */
-export function wildcardMatch(pattern: string, value: string, ignoreCase = false): boolean {
-  if (pattern === '*') return true
-  if (!pattern.includes('*') && !pattern.includes('?')) {
-    return ignoreCase ? pattern.length === value.length && pattern.toLowerCase() === value.toLowerCase() : pattern === value
-  }
-
-  const cache = ignoreCase ? patternCacheIgnoreCase : patternCache
-  let re = cache.get(pattern)
-  if (!re) {
-    const body = [...pattern].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[$()*+.?[\\\]^{|}]/g, '\\$&'))).join('')
-    re = new RegExp(`^${body}$`, ignoreCase ? 'is' : 's')
-    if (cache.size > 5000) cache.clear()
-    cache.set(pattern, re)
-  }
-
-  return re.test(value)
-}
-
 /** ArnLike: each of the six colon-separated fields compared separately, with wildcards. */
 export function arnLike(pattern: string, arn: string): boolean {
   if (pattern === '*') return true
   const p = splitArn(pattern)
   const a = splitArn(arn)
-  if (!p || !a) return wildcardMatch(pattern, arn)
-  return p.every((field, i) => wildcardMatch(field, a[i]))
+  if (!p || !a) return globMatch(pattern, arn)
+  return p.every((field, i) => globMatch(field, a[i]))
 }
 
 function splitArn(arn: string): string[] | undefined {

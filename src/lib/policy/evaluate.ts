@@ -32,7 +32,8 @@
 // caller's account root means "IAM policies decide" ('delegated-to-iam', never reported as allowed);
 // else 'implicit-deny'. `crossAccount` is true when the caller is not in the key's account: then a
 // key policy 'allow' is needed AND the caller's IAM policy in its own account must allow too.
-import {type ConditionResult, PreparedContext, type RequestContext, evaluateCondition, wildcardMatch} from './conditions.js'
+import {globMatch} from '../glob.js'
+import {type ConditionResult, PreparedContext, type RequestContext, evaluateCondition} from './conditions.js'
 import {type Effect, type Policy, type Statement, arnAccount, statementLabel} from './model.js'
 import {type Caller, describeCaller, identityChain, matchPrincipalValue} from './principal.js'
 
@@ -130,13 +131,13 @@ export function traceStatement(st: Statement, caller: Caller, action: string, ke
 
   let actionMatch = false
   if (st.action) {
-    const any = st.action.values.some((p) => wildcardMatch(p, action, true))
+    const any = st.action.values.some((p) => globMatch(p, action, true))
     actionMatch = st.action.not ? !any : any
   }
 
   let resource = true
   if (st.resource && keyArn) {
-    const any = st.resource.values.some((p) => wildcardMatch(p, keyArn))
+    const any = st.resource.values.some((p) => globMatch(p, keyArn))
     resource = st.resource.not ? !any : any
   }
 

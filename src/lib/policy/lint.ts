@@ -25,7 +25,8 @@
 //   context-never-matches      warning   an encryption-context condition no request can satisfy
 //   unknown-action             warning   an action that matches no KMS action
 import {ADMIN_ACTIONS, ENCRYPTION_CONTEXT_ACTIONS, KMS_ACTIONS, USAGE_ACTIONS} from './actions.js'
-import {matchOne, wildcardMatch} from './conditions.js'
+import {globMatch} from '../glob.js'
+import {matchOne} from './conditions.js'
 import {evaluate} from './evaluate.js'
 import {type Condition, type Policy, type PrincipalValue, type Problem, type Statement, arnAccount, isNegatedOperator, isRootArn, parseOperator, parsePolicy, statementLabel} from './model.js'
 
@@ -155,7 +156,7 @@ export function lintPolicy(policy: Policy, keyAccount?: string): Finding[] {
     if (st.action) {
       for (const a of st.action.values) {
         if (!ACTION.test(a)) at(st, 'error', 'invalid-action', `action ${JSON.stringify(a)} is not "*" or "service:Action"; KMS rejects it.`)
-        else if (!KMS_ACTIONS.some((k) => wildcardMatch(a, k, true))) at(st, 'warning', 'unknown-action', `action ${a} matches no KMS action.`)
+        else if (!KMS_ACTIONS.some((k) => globMatch(a, k, true))) at(st, 'warning', 'unknown-action', `action ${a} matches no KMS action.`)
       }
     }
 
@@ -199,7 +200,7 @@ function restricts(c: Condition): boolean {
 
 function actionsMatch(st: Statement, action: string): boolean {
   if (!st.action) return false
-  const any = st.action.values.some((p) => wildcardMatch(p, action, true))
+  const any = st.action.values.some((p) => globMatch(p, action, true))
   return st.action.not ? !any : any
 }
 

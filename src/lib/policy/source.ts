@@ -2,10 +2,9 @@
 // that a policy given to a command is one KMS could accept at all (usage error, exit 2, otherwise).
 import type {KMSClient} from '@aws-sdk/client-kms'
 
-import {readFileSync, statSync} from 'node:fs'
-
 import {kmsSdk} from '../aws/sdk.js'
 import {fromAwsError, usageError} from '../errors.js'
+import {readLocalText} from '../local-file.js'
 import type {RequestContext} from './conditions.js'
 import {type Policy, parsePolicy} from './model.js'
 
@@ -19,16 +18,16 @@ export async function readPolicyFile(path: string, flag = 'file', stdin: NodeJS.
     return text
   }
 
-  let isFile = false
-  try {
-    isFile = statSync(path).isFile()
-  } catch {
-    throw usageError(`--${flag} ${path}: no such file.`, `Try this: check the path, or write the current policy first with kmsctl policy get KEY --out ${path}`)
-  }
-
-  if (!isFile) throw usageError(`--${flag} ${path} is not a file.`, 'Try this: give the path of a JSON policy document.')
-  return readFileSync(path, 'utf8')
+  // Missing, unreadable, not a regular file (a directory, /dev/zero) or far too large: exit 2.
+  return readLocalText(path, {
+    flag: `--${flag}`,
+    maxBytes: MAX_POLICY_FILE_BYTES,
+    what: `the path of a readable JSON policy document (kmsctl policy get KEY --out ${path} writes the current one)`,
+  })
 }
+
+/** Far above KMS's 32 KB policy limit (the size check names that limit); anything larger is not a policy. */
+const MAX_POLICY_FILE_BYTES = 1024 * 1024
 
 /**
  * Parses a policy that a command is about to use: invalid JSON, a policy KMS would refuse for its

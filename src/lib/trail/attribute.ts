@@ -1,7 +1,8 @@
 // LookupEvents takes exactly one lookup attribute per call, matched exactly and case-sensitively.
 // Pick the most selective one the filters allow; every filter is still applied locally afterwards,
 // so the choice only decides how many pages are read, never what is shown.
-import {type FilterSpec, KMS_SOURCE, isGlob} from './filters.js'
+import {isGlob} from '../glob.js'
+import {type FilterSpec, KMS_SOURCE} from './filters.js'
 
 export type LookupAttributeKey =
   | 'AccessKeyId'

@@ -2,9 +2,9 @@
 // before anything is sent or read), kept as plain data so that worker threads can receive them, and
 // compiled into one predicate over a normalised event. Every source applies all of them locally, so
 // a combination of filters is exact whatever the source could narrow on its side.
-import ipaddr from 'ipaddr.js'
-
+import {ipInRange, isIpOrRange} from '../cidr.js'
 import {usageError} from '../errors.js'
+import {globMatcher, isGlob} from '../glob.js'
 import {type CloudTrailRecord, type TrailEvent, aliasOf, keyIdOf} from './normalise.js'
 
 export const KMS_SOURCE = 'kms.amazonaws.com'
@@ -46,35 +46,11 @@ export interface FilterSpec {
   write?: boolean
 }
 
-const GLOB_CHARS = /[*?]/
-
-export function isGlob(value: string): boolean {
-  return GLOB_CHARS.test(value)
-}
-
-/** A glob (* any run, ? one character) as an anchored regular expression. */
-export function globToRegExp(glob: string, flags = ''): RegExp {
-  let source = ''
-  for (const ch of glob) {
-    if (ch === '*') source += '.*'
-    else if (ch === '?') source += '.'
-    else source += ch.replaceAll(/[$()+.[\\\]^{|}]/g, '\\$&')
-  }
-
-  return new RegExp(`^${source}$`, flags)
-}
-
 /** Checks an --ip value: an IPv4/IPv6 address or CIDR range. */
 export function parseIp(value: string): string {
   const v = value.trim()
-  try {
-    if (v.includes('/')) ipaddr.parseCIDR(v)
-    else ipaddr.parse(v)
-    if (!ipaddr.isValid(v.split('/')[0])) throw new Error('invalid')
-    return v
-  } catch {
-    throw usageError(`--ip "${value}" is not an IP address or CIDR range.`, 'Try this: --ip 203.0.113.7 or --ip 10.0.0.0/8')
-  }
+  if (!isIpOrRange(v)) throw usageError(`--ip "${value}" is not an IP address or CIDR range.`, 'Try this: --ip 203.0.113.7 or --ip 10.0.0.0/8')
+  return v
 }
 
 /** KeyForms for a key as typed, before (or without) resolving it. */
@@ -96,39 +72,6 @@ export function keyFormsFromInput(input: string): KeyForms {
 
 export type EventPredicate = (event: TrailEvent) => boolean
 
-interface ParsedRange {
-  bits: number
-  net: ipaddr.IPv4 | ipaddr.IPv6
-}
-
-function parseRange(value: string): ParsedRange {
-  if (value.includes('/')) {
-    const [net, bits] = ipaddr.parseCIDR(value)
-    return {bits, net}
-  }
-
-  const net = ipaddr.parse(value)
-  return {bits: net.kind() === 'ipv4' ? 32 : 128, net}
-}
-
-function inRange(address: string, ranges: ParsedRange[]): boolean {
-  if (!ipaddr.isValid(address)) return false
-  let ip = ipaddr.parse(address)
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address()
-  return ranges.some((r) => {
-    let net = r.net
-    let bits = r.bits
-    if (net.kind() !== ip.kind()) {
-      if (net.kind() === 'ipv6' && (net as ipaddr.IPv6).isIPv4MappedAddress()) {
-        net = (net as ipaddr.IPv6).toIPv4Address()
-        bits = Math.max(0, bits - 96)
-      } else return false
-    }
-
-    return ip.match(net, bits)
-  })
-}
-
 /** Does one key reference from a record name one of the keys? */
 export function keyRefMatches(ref: string, key: KeyForms, eventRegion?: string): boolean {
   const alias = aliasOf(ref)
@@ -143,10 +86,7 @@ export function keyRefMatches(ref: string, key: KeyForms, eventRegion?: string):
 
 function textMatcher(patterns: string[]): (candidates: Array<string | undefined>) => boolean {
   const tests = patterns.map((p) => {
-    if (isGlob(p)) {
-      const re = globToRegExp(p, 'i')
-      return (c: string) => re.test(c)
-    }
+    if (isGlob(p)) return globMatcher(p, true)
 
     const needle = p.toLowerCase()
     return (c: string) => c.toLowerCase().includes(needle)
@@ -176,8 +116,8 @@ export function compileFilter(spec: FilterSpec): EventPredicate {
 
   if (spec.events) {
     const exact = new Set(spec.events.filter((e) => !isGlob(e)))
-    const globs = spec.events.filter((e) => isGlob(e)).map((e) => globToRegExp(e))
-    checks.push((e) => exact.has(e.event) || globs.some((g) => g.test(e.event)))
+    const globs = spec.events.filter((e) => isGlob(e)).map((e) => globMatcher(e))
+    checks.push((e) => exact.has(e.event) || globs.some((g) => g(e.event)))
   }
 
   if (spec.keys) {
@@ -196,8 +136,8 @@ export function compileFilter(spec: FilterSpec): EventPredicate {
   }
 
   if (spec.ips) {
-    const ranges = spec.ips.map((r) => parseRange(r))
-    checks.push((e) => inRange(e.from, ranges))
+    const ranges = spec.ips
+    checks.push((e) => ranges.some((r) => ipInRange(e.from, r)))
   }
 
   if (spec.userAgents) {

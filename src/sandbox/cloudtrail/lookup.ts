@@ -2,7 +2,7 @@
 // days, newest first, at most 50 events a page with a NextToken bound to the query.
 import {createHash} from 'node:crypto'
 
-import {DAY_MS} from '../clock.js'
+import {DAY_MS} from '../../lib/time.js'
 import {err} from '../errors.js'
 import type {TrailRecord} from '../store/store.js'
 

@@ -15,7 +15,7 @@ import lockfile from 'proper-lockfile'
 
 import {usageError} from '../../lib/errors.js'
 import {KMS_ACTIONS} from '../../lib/policy/actions.js'
-import {wildcardMatch} from '../../lib/policy/conditions.js'
+import {globMatch} from '../../lib/glob.js'
 import {DEFAULT_ACCESS_KEY_ID, DEFAULT_PRINCIPAL_ARN, DEFAULT_SECRET_ACCESS_KEY} from '../constants.js'
 import {SandboxError} from '../errors.js'
 import {makePrivateDir, writeAtomic} from '../store/store.js'
@@ -90,7 +90,7 @@ export function readPrincipalsFile(dir: string): PrincipalsFile {
 
 /** Does the principal's IAM allow list allow this action? (IAM matches action names case-insensitively.) */
 export function iamAllows(iamAllow: readonly string[], action: string): boolean {
-  return iamAllow.some((pattern) => wildcardMatch(pattern, action, true))
+  return iamAllow.some((pattern) => globMatch(pattern, action, true))
 }
 
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/
@@ -138,7 +138,7 @@ export function normaliseIamAllow(values: readonly string[]): string[] {
     const v = raw.trim()
     if (!v) continue
     const action = v === '*' ? '*' : v.includes(':') ? v : `kms:${v}`
-    if (!/^(\*|kms:[A-Za-z*?]+)$/i.test(action) || !KMS_ACTIONS.some((a) => wildcardMatch(action, a, true))) {
+    if (!/^(\*|kms:[A-Za-z*?]+)$/i.test(action) || !KMS_ACTIONS.some((a) => globMatch(action, a, true))) {
       throw usageError(`--iam-allow "${raw}" names no KMS action.`, 'Try this: --iam-allow kms:Decrypt,kms:DescribeKey (wildcards: kms:*, kms:Describe*)')
     }
 

@@ -1,6 +1,6 @@
 // KMS keys: CreateKey, DescribeKey, ListKeys, UpdateKeyDescription, EnableKey, DisableKey,
 // ScheduleKeyDeletion, CancelKeyDeletion, ReplicateKey and GetKeyLastUsage.
-import {DAY_MS} from '../clock.js'
+import {DAY_MS} from '../../lib/time.js'
 import {trailShape} from '../cloudtrail/records.js'
 import {SANDBOX_ACCOUNT} from '../constants.js'
 import {err} from '../errors.js'

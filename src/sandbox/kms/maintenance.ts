@@ -4,7 +4,7 @@
 // invoked by kms.amazonaws.com, at the time they happened.
 import {randomUUID} from 'node:crypto'
 
-import {DAY_MS} from '../clock.js'
+import {DAY_MS} from '../../lib/time.js'
 import {SANDBOX_ACCOUNT} from '../constants.js'
 import type {KeyRecord, SandboxState} from '../store/state.js'
 import type {TrailRecord} from '../store/store.js'

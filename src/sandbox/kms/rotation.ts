@@ -1,7 +1,7 @@
 // Key rotation: EnableKeyRotation (90..2560 days, default 365), DisableKeyRotation, GetKeyRotationStatus,
 // RotateKeyOnDemand (a limited number per key) and ListKeyRotations. Symmetric encryption keys only;
 // a multi-Region key rotates through its primary. Automatic rotations happen in maintenance.ts.
-import {DAY_MS} from '../clock.js'
+import {DAY_MS} from '../../lib/time.js'
 import {err} from '../errors.js'
 import type {KeyRecord} from '../store/state.js'
 import {int, oneOf, page} from './input.js'

@@ -1,14 +1,15 @@
 // Shared by the alias and key lifecycle command tests: mocked KMS and STS, a fresh journal
 // directory per test, and a runner that captures the exit code.
-import {KMSClient} from '@aws-sdk/client-kms'
-import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
+import type {KMSClient} from '@aws-sdk/client-kms'
+import {GetCallerIdentityCommand} from '@aws-sdk/client-sts'
 import {runCommand} from '@oclif/test'
-import {type AwsClientStub, mockClient} from 'aws-sdk-client-mock'
+import type {AwsClientStub} from 'aws-sdk-client-mock'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {Journal} from '../../../src/lib/journal.js'
+import {mockSdk} from '../../helpers/mock-sdk.js'
 
 export const ACCOUNT = '111122223333'
 export const A = '11111111-1111-4111-8111-111111111111'
@@ -39,18 +40,16 @@ export interface Run {
 }
 
 /**
- * A test context: KMS and STS stubbed for the calling describe block only (installed in before(),
- * restored in after(), so that other files get the real clients), reset for each test, with a fresh
- * KMSCTL_HOME and STS answering.
+ * A test context: the SDK mocked for the calling describe block (mockSdk()), a fresh KMSCTL_HOME
+ * for each test, and STS answering as CALLER.
  */
 export function commandContext() {
   const saved = process.env.KMSCTL_HOME
-  let kms: AwsClientStub<KMSClient>
-  let sts: AwsClientStub<STSClient>
+  const sdk = mockSdk()
   const ctx = {
     journal: () => new Journal(),
     get kms() {
-      return kms
+      return sdk.kms
     },
     async run(args: string[]): Promise<Run> {
       process.exitCode = undefined
@@ -69,22 +68,14 @@ export function commandContext() {
       return {code, stderr: out.stderr, stdout: out.stdout}
     },
     get sts() {
-      return sts
+      return sdk.sts
     },
   }
-  before(() => {
-    kms = mockClient(KMSClient)
-    sts = mockClient(STSClient)
-  })
   beforeEach(() => {
     process.env.KMSCTL_HOME = mkdtempSync(join(tmpdir(), 'kmsctl-home-'))
-    kms.reset()
-    sts.reset()
-    sts.on(GetCallerIdentityCommand).resolves({Account: ACCOUNT, Arn: CALLER, UserId: 'AIDAEXAMPLE'})
+    sdk.sts.on(GetCallerIdentityCommand).resolves({Account: ACCOUNT, Arn: CALLER, UserId: 'AIDAEXAMPLE'})
   })
   after(() => {
-    kms.restore()
-    sts.restore()
     process.env.KMSCTL_HOME = saved
   })
   return ctx

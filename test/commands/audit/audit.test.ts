@@ -10,11 +10,11 @@ import {
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms'
 import {runCommand} from '@oclif/test'
-import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {mockSdk} from '../../helpers/mock-sdk.js'
 
 const acct = '111122223333'
 const id = (n: number) => `${String(n).padStart(8, '0')}-0000-4000-8000-000000000000`
@@ -36,28 +36,26 @@ function baseline(name: string, accepted: object[]): string {
 }
 
 describe('audit', () => {
-  const kms = mockClient(KMSClient)
-  after(() => kms.restore())
+  const sdk = mockSdk()
   beforeEach(() => {
-    kms.reset()
-    kms.on(ListKeysCommand).resolves({Keys: [1, 2].map((n) => ({KeyArn: arn(n), KeyId: id(n)})), Truncated: false})
-    kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/payments', TargetKeyId: id(1)}, {AliasName: 'alias/orders', TargetKeyId: id(2)}], Truncated: false})
+    sdk.kms.on(ListKeysCommand).resolves({Keys: [1, 2].map((n) => ({KeyArn: arn(n), KeyId: id(n)})), Truncated: false})
+    sdk.kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/payments', TargetKeyId: id(1)}, {AliasName: 'alias/orders', TargetKeyId: id(2)}], Truncated: false})
     for (const n of [1, 2]) {
-      kms.on(DescribeKeyCommand, {KeyId: id(n)}).resolves({
+      sdk.kms.on(DescribeKeyCommand, {KeyId: id(n)}).resolves({
         KeyMetadata: {Arn: arn(n), CreationDate: new Date(), Description: 'd', KeyId: id(n), KeyManager: 'CUSTOMER', KeySpec: 'SYMMETRIC_DEFAULT', KeyState: 'Enabled', Origin: 'AWS_KMS'},
       })
     }
 
-    kms.on(DescribeKeyCommand, {KeyId: 'alias/payments'}).resolves({
+    sdk.kms.on(DescribeKeyCommand, {KeyId: 'alias/payments'}).resolves({
       KeyMetadata: {Arn: arn(1), CreationDate: new Date(), Description: 'd', KeyId: id(1), KeyManager: 'CUSTOMER', KeySpec: 'SYMMETRIC_DEFAULT', KeyState: 'Enabled', Origin: 'AWS_KMS'},
     })
-    kms.on(GetKeyPolicyCommand).resolves({Policy: JSON.stringify({Statement: [{Action: 'kms:*', Effect: 'Allow', Principal: {AWS: `arn:aws:iam::${acct}:root`}, Resource: '*'}]})})
+    sdk.kms.on(GetKeyPolicyCommand).resolves({Policy: JSON.stringify({Statement: [{Action: 'kms:*', Effect: 'Allow', Principal: {AWS: `arn:aws:iam::${acct}:root`}, Resource: '*'}]})})
     // alias/payments does not rotate: one medium finding.
-    kms.on(GetKeyRotationStatusCommand, {KeyId: id(1)}).resolves({KeyRotationEnabled: false})
-    kms.on(GetKeyRotationStatusCommand, {KeyId: id(2)}).resolves({KeyRotationEnabled: true, RotationPeriodInDays: 365})
-    kms.on(ListGrantsCommand).resolves({Grants: [], Truncated: false})
-    kms.on(ListResourceTagsCommand).resolves({Tags: [{TagKey: 'owner', TagValue: 'x'}], Truncated: false})
-    kms.on(GetKeyLastUsageCommand).resolves({KeyLastUsage: {Operation: 'Decrypt', Timestamp: new Date()}, TrackingStartDate: new Date('2026-01-01T00:00:00Z')})
+    sdk.kms.on(GetKeyRotationStatusCommand, {KeyId: id(1)}).resolves({KeyRotationEnabled: false})
+    sdk.kms.on(GetKeyRotationStatusCommand, {KeyId: id(2)}).resolves({KeyRotationEnabled: true, RotationPeriodInDays: 365})
+    sdk.kms.on(ListGrantsCommand).resolves({Grants: [], Truncated: false})
+    sdk.kms.on(ListResourceTagsCommand).resolves({Tags: [{TagKey: 'owner', TagValue: 'x'}], Truncated: false})
+    sdk.kms.on(GetKeyLastUsageCommand).resolves({KeyLastUsage: {Operation: 'Decrypt', Timestamp: new Date()}, TrackingStartDate: new Date('2026-01-01T00:00:00Z')})
   })
 
   it('prints the findings grouped by key, a summary by check, and exits 0 without --fail-on', async () => {
@@ -104,7 +102,7 @@ describe('audit', () => {
     const {exitCode, stderr} = await run(['audit', '--only', 'rotation-of'])
     expect(exitCode).to.equal(2)
     expect(stderr).to.equal('Error: --only "rotation-of" is not an audit check.\nTry this: did you mean rotation-off? (kmsctl audit checks lists them)\n')
-    expect(kms.calls()).to.have.length(0)
+    expect(sdk.kms.calls()).to.have.length(0)
     const skip = await run(['audit', '--skip', 'polcy-public', '--json'])
     expect(skip.exitCode).to.equal(2)
     expect(JSON.parse(skip.stdout).error.remedy).to.equal('Try this: did you mean policy-public or policy-lint? (kmsctl audit checks lists them)')
@@ -120,7 +118,7 @@ describe('audit', () => {
     const r3 = await run(['audit', '--baseline', bad])
     expect(r3.exitCode).to.equal(2)
     expect(r3.stderr).to.include('has no "reason"')
-    expect(kms.calls()).to.have.length(0)
+    expect(sdk.kms.calls()).to.have.length(0)
   })
 
   it('--only limits the checks and the reads; KEYS limits the keys', async () => {
@@ -128,8 +126,8 @@ describe('audit', () => {
     const r = JSON.parse(stdout)
     expect(r.checks).to.deep.equal(['no-alias', 'no-description'])
     expect(r.keys.map((k: {keyId: string}) => k.keyId)).to.deep.equal([id(1)])
-    expect(kms.commandCalls(GetKeyPolicyCommand)).to.have.length(0)
-    expect(kms.commandCalls(ListKeysCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(GetKeyPolicyCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(ListKeysCommand)).to.have.length(0)
   })
 
   it('--sarif, --junit and --csv print their format', async () => {

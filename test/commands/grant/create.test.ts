@@ -1,23 +1,21 @@
 import {CreateGrantCommand, DescribeKeyCommand, KMSClient} from '@aws-sdk/client-kms'
 import {STSClient} from '@aws-sdk/client-sts'
 import {runCommand} from '@oclif/test'
-import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {Journal} from '../../../src/lib/journal.js'
 import {APP, OPS, keyArn, keyId, symmetricMetadata} from '../../lib/grants/fixtures.js'
 import {mockedClients} from './helpers.js'
+import {sdk} from '../../helpers/mock-sdk.js'
 
-const kmsMock = mockClient(KMSClient)
-const stsMock = mockClient(STSClient)
 const GRANT = 'a1'.repeat(32)
 
 describe('grant create', () => {
-  mockedClients(kmsMock, stsMock)
+  mockedClients()
 
   beforeEach(() => {
-    kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: symmetricMetadata(1)})
-    kmsMock.on(CreateGrantCommand).resolves({GrantId: GRANT, GrantToken: 'AQpAtoken'})
+    sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: symmetricMetadata(1)})
+    sdk.kms.on(CreateGrantCommand).resolves({GrantId: GRANT, GrantToken: 'AQpAtoken'})
   })
 
   it('creates a grant with every flag, prints the ID and the token, and says why the token matters', async () => {
@@ -39,7 +37,7 @@ describe('grant create', () => {
       '--context-equals',
       'env=prod',
     ])
-    expect(kmsMock.commandCalls(CreateGrantCommand)[0].args[0].input).to.deep.equal({
+    expect(sdk.kms.commandCalls(CreateGrantCommand)[0].args[0].input).to.deep.equal({
       Constraints: {EncryptionContextEquals: {env: 'prod', tenant: 'acme'}},
       GranteePrincipal: APP,
       KeyId: keyArn(1),
@@ -60,7 +58,7 @@ describe('grant create', () => {
 
   it('--context-subset sends EncryptionContextSubset', async () => {
     await runCommand(['grant:create', keyId(1), '--grantee', APP, '--operations', 'Decrypt', '--context-subset', 'tenant=acme'])
-    expect(kmsMock.commandCalls(CreateGrantCommand)[0].args[0].input.Constraints).to.deep.equal({EncryptionContextSubset: {tenant: 'acme'}})
+    expect(sdk.kms.commandCalls(CreateGrantCommand)[0].args[0].input.Constraints).to.deep.equal({EncryptionContextSubset: {tenant: 'acme'}})
   })
 
   it('--json prints one document with the grant ID and token', async () => {
@@ -73,8 +71,8 @@ describe('grant create', () => {
     const {stdout} = await runCommand(['grant:create', keyId(1), '--grantee', APP, '--operations', 'Encrypt', '--dry-run'])
     expect(stdout).to.contain('Dry run: would send CreateGrant')
     expect(stdout).to.contain('"GranteePrincipal": "arn:aws:iam::111122223333:role/app"')
-    expect(kmsMock.commandCalls(CreateGrantCommand)).to.have.length(0)
-    expect(stsMock.calls()).to.have.length(0)
+    expect(sdk.kms.commandCalls(CreateGrantCommand)).to.have.length(0)
+    expect(sdk.sts.calls()).to.have.length(0)
   })
 
   const refusals: Array<[string, string[], RegExp]> = [
@@ -91,29 +89,29 @@ describe('grant create', () => {
       const {error, stderr} = await runCommand(['grant:create', keyId(1), ...flags])
       expect(process.exitCode ?? error?.oclif?.exit).to.equal(2)
       expect(stderr).to.match(message)
-      expect(kmsMock.calls()).to.have.length(0)
+      expect(sdk.kms.calls()).to.have.length(0)
     })
   }
 
   it('refuses operations the key type does not allow, after DescribeKey only', async () => {
-    kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: {...symmetricMetadata(1), KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY'}})
+    sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: {...symmetricMetadata(1), KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY'}})
     const {stderr} = await runCommand(['grant:create', keyId(1), '--grantee', APP, '--operations', 'Sign,Decrypt'])
     expect(process.exitCode).to.equal(2)
     expect(stderr).to.contain('A grant on an asymmetric SIGN_VERIFY key cannot allow Decrypt.')
     expect(stderr).to.contain('Try this: operations allowed for this key: CreateGrant, DescribeKey, RetireGrant, GetPublicKey, Sign, Verify')
-    expect(kmsMock.commandCalls(CreateGrantCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(CreateGrantCommand)).to.have.length(0)
   })
 
   it('refuses a constraint on an HMAC key', async () => {
-    kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: {...symmetricMetadata(1), KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC'}})
+    sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: {...symmetricMetadata(1), KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC'}})
     const {stderr} = await runCommand(['grant:create', keyId(1), '--grantee', APP, '--operations', 'GenerateMac', '--context-equals', 'a=1'])
     expect(process.exitCode).to.equal(2)
     expect(stderr).to.contain('--context-equals is not allowed on an HMAC key')
-    expect(kmsMock.commandCalls(CreateGrantCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(CreateGrantCommand)).to.have.length(0)
   })
 
   it('maps an AWS refusal to exit 1 with a remedy', async () => {
-    kmsMock.on(CreateGrantCommand).rejects(Object.assign(new Error('User is not authorized'), {name: 'AccessDeniedException'}))
+    sdk.kms.on(CreateGrantCommand).rejects(Object.assign(new Error('User is not authorized'), {name: 'AccessDeniedException'}))
     const {stderr} = await runCommand(['grant:create', keyId(1), '--grantee', APP, '--operations', 'Decrypt'])
     expect(process.exitCode).to.equal(1)
     expect(stderr).to.contain('Access denied: you are not allowed to call kms:CreateGrant')

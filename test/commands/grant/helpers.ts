@@ -1,32 +1,22 @@
-// Shared by the grant command tests: the mocked clients' life cycle, and the refusals that must
+// Shared by the grant command tests: the mocked SDK with a caller, and the refusals that must
 // exit 2 before anything is sent.
-import type {KMSClient} from '@aws-sdk/client-kms'
-import {GetCallerIdentityCommand, type STSClient} from '@aws-sdk/client-sts'
+import {GetCallerIdentityCommand} from '@aws-sdk/client-sts'
 import {runCommand} from '@oclif/test'
-import type {AwsClientStub} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
+import {mockSdk, sdk} from '../../helpers/mock-sdk.js'
 import {ACCOUNT} from '../../lib/grants/fixtures.js'
 
 export const ADMIN = {Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/admin`, UserId: 'AIDA'}
 
 /**
- * For the calling describe block: KMS (and STS, answering as `caller`) reset before each test, the
- * exit code cleared after each, and the SDK clients unstubbed at the end so that later test files
- * (end-to-end ones) get real clients.
+ * For the calling describe block: the SDK mocked (mockSdk()), STS answering as `caller`, and the
+ * exit code cleared after each test.
  */
-export function mockedClients(kms: AwsClientStub<KMSClient>, sts?: AwsClientStub<STSClient>, caller = ADMIN): void {
-  after(() => {
-    kms.restore()
-    sts?.restore()
-  })
-
+export function mockedClients(caller = ADMIN): void {
+  mockSdk()
   beforeEach(() => {
-    kms.reset()
-    if (sts) {
-      sts.reset()
-      sts.on(GetCallerIdentityCommand).resolves(caller)
-    }
+    sdk.sts.on(GetCallerIdentityCommand).resolves(caller)
   })
 
   afterEach(() => {
@@ -35,13 +25,13 @@ export function mockedClients(kms: AwsClientStub<KMSClient>, sts?: AwsClientStub
 }
 
 /** One test per case: the command with these arguments exits 2 with the message, and sends nothing to KMS. */
-export function itRefuses(command: string, cases: ReadonlyArray<[what: string, args: string[], message: RegExp]>, kms: AwsClientStub<KMSClient>): void {
+export function itRefuses(command: string, cases: ReadonlyArray<[what: string, args: string[], message: RegExp]>): void {
   for (const [what, args, message] of cases) {
     it(`refuses ${what} (exit 2, nothing sent)`, async () => {
       const {stderr} = await runCommand([command, ...args])
       expect(process.exitCode).to.equal(2)
       expect(stderr).to.match(message)
-      expect(kms.calls()).to.have.length(0)
+      expect(sdk.kms.calls()).to.have.length(0)
     })
   }
 }

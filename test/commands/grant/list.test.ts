@@ -1,17 +1,15 @@
 import {DescribeKeyCommand, KMSClient, ListAliasesCommand, ListGrantsCommand, type ListGrantsCommandInput, ListKeysCommand, ListRetirableGrantsCommand} from '@aws-sdk/client-kms'
 import {runCommand} from '@oclif/test'
-import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {APP, OPS, OTHER, entry, grantId, keyArn, keyId, symmetricMetadata} from '../../lib/grants/fixtures.js'
 import {itRefuses, mockedClients} from './helpers.js'
-
-const kmsMock = mockClient(KMSClient)
+import {sdk} from '../../helpers/mock-sdk.js'
 
 function setupKeys(n: number) {
-  kmsMock.on(ListKeysCommand).resolves({Keys: Array.from({length: n}, (_, i) => ({KeyArn: keyArn(i + 1), KeyId: keyId(i + 1)})), Truncated: false})
-  kmsMock.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/aws/ebs', TargetKeyId: keyId(1)}, {AliasName: 'alias/payments', TargetKeyId: keyId(2)}], Truncated: false})
-  kmsMock.on(ListGrantsCommand).callsFake((input: ListGrantsCommandInput) => {
+  sdk.kms.on(ListKeysCommand).resolves({Keys: Array.from({length: n}, (_, i) => ({KeyArn: keyArn(i + 1), KeyId: keyId(i + 1)})), Truncated: false})
+  sdk.kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/aws/ebs', TargetKeyId: keyId(1)}, {AliasName: 'alias/payments', TargetKeyId: keyId(2)}], Truncated: false})
+  sdk.kms.on(ListGrantsCommand).callsFake((input: ListGrantsCommandInput) => {
     const k = Number(input.KeyId!.split('/')[1].slice(0, 8))
     let grants = [entry(k, 1), entry(k, 2, {GranteePrincipal: OTHER, Name: undefined})]
     if (input.GranteePrincipal) grants = grants.filter((g) => g.GranteePrincipal === input.GranteePrincipal)
@@ -21,15 +19,15 @@ function setupKeys(n: number) {
 }
 
 describe('grant list', () => {
-  mockedClients(kmsMock)
+  mockedClients()
 
   beforeEach(() => {
-    kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: symmetricMetadata(2)})
+    sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: symmetricMetadata(2)})
   })
 
   it('lists one key\'s grants in a table with every column', async () => {
     setupKeys(3)
-    kmsMock.on(ListGrantsCommand).resolves({
+    sdk.kms.on(ListGrantsCommand).resolves({
       Grants: [entry(2, 1, {Constraints: {EncryptionContextSubset: {tenant: 'acme'}}, IssuingAccount: 'arn:aws:iam::444455556666:root', RetiringPrincipal: OPS})],
       Truncated: false,
     })
@@ -39,8 +37,32 @@ describe('grant list', () => {
     }
 
     expect(stderr).to.contain('1 grant')
-    expect(kmsMock.commandCalls(ListKeysCommand)).to.have.length(0)
-    expect(kmsMock.commandCalls(ListGrantsCommand)[0].args[0].input.KeyId).to.equal(keyArn(2))
+    expect(sdk.kms.commandCalls(ListKeysCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(ListGrantsCommand)[0].args[0].input.KeyId).to.equal(keyArn(2))
+  })
+
+  it('reports the grants read when a later page of one key fails, with the failure (exit 3)', async () => {
+    sdk.kms
+      .on(ListGrantsCommand)
+      .resolvesOnce({Grants: [entry(2, 1)], NextMarker: 'm1', Truncated: true})
+      .rejects(Object.assign(new Error('We encountered an internal error.'), {$fault: 'server', $metadata: {httpStatusCode: 500}, name: 'KMSInternalException'}))
+    const {stderr, stdout} = await runCommand(['grant:list', 'alias/payments', '--json'])
+    const out = JSON.parse(stdout)
+    expect(out.grants.map((g: {grantId: string}) => g.grantId)).to.deep.equal([entry(2, 1).GrantId])
+    expect(out.failures).to.have.length(1)
+    expect(out.failures[0]).to.deep.include({keyId: keyId(2)})
+    expect(stderr).to.match(/could not list the grants of/)
+    expect(process.exitCode).to.equal(3)
+  })
+
+  it('reports the grants of the other keys when one key\'s grants cannot be read, and when ListAliases fails (exit 3)', async () => {
+    setupKeys(3)
+    sdk.kms.on(ListAliasesCommand).rejects(Object.assign(new Error('not allowed'), {name: 'AccessDeniedException'}))
+    const {stdout} = await runCommand(['grant:list', '--json'])
+    const out = JSON.parse(stdout)
+    expect(out.grants.length).to.be.greaterThan(0)
+    expect(out.failures.map((f: {operation?: string}) => f.operation)).to.deep.equal(['ListAliases'])
+    expect(process.exitCode).to.equal(3)
   })
 
   it('leaves out columns that say nothing: empty ones, the --grantee, the key\'s own issuing account', async () => {
@@ -68,7 +90,7 @@ describe('grant list', () => {
     const {stdout} = await runCommand(['grant:list', '--all-keys', '--grantee', OTHER, '--json'])
     const doc = JSON.parse(stdout)
     expect(doc.grants.map((g: {keyId: string}) => g.keyId)).to.deep.equal([keyId(2), keyId(3), keyId(4)])
-    expect(kmsMock.commandCalls(ListGrantsCommand).every((c) => c.args[0].input.GranteePrincipal === OTHER)).to.equal(true)
+    expect(sdk.kms.commandCalls(ListGrantsCommand).every((c) => c.args[0].input.GranteePrincipal === OTHER)).to.equal(true)
   })
 
   it('--grant-id finds one grant', async () => {
@@ -77,24 +99,24 @@ describe('grant list', () => {
     const doc = JSON.parse(stdout)
     expect(doc.grants).to.have.length(1)
     expect(doc.grants[0].grantId).to.equal(grantId(2, 2))
-    expect(kmsMock.commandCalls(ListGrantsCommand)[0].args[0].input.GrantId).to.equal(grantId(2, 2))
+    expect(sdk.kms.commandCalls(ListGrantsCommand)[0].args[0].input.GrantId).to.equal(grantId(2, 2))
   })
 
   it('--retirable-by uses ListRetirableGrants', async () => {
-    kmsMock.on(ListRetirableGrantsCommand).resolves({Grants: [entry(5, 1, {RetiringPrincipal: OPS})], Truncated: false})
+    sdk.kms.on(ListRetirableGrantsCommand).resolves({Grants: [entry(5, 1, {RetiringPrincipal: OPS})], Truncated: false})
     const {stdout} = await runCommand(['grant:list', '--retirable-by', OPS, '--json'])
     const doc = JSON.parse(stdout)
     expect(doc.scope).to.equal('retirable')
     expect(doc.grants[0].keyId).to.equal(keyId(5))
-    expect(kmsMock.commandCalls(ListRetirableGrantsCommand)[0].args[0].input.RetiringPrincipal).to.equal(OPS)
-    expect(kmsMock.commandCalls(ListGrantsCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(ListRetirableGrantsCommand)[0].args[0].input.RetiringPrincipal).to.equal(OPS)
+    expect(sdk.kms.commandCalls(ListGrantsCommand)).to.have.length(0)
   })
 
   it('--concurrency bounds the requests in flight', async () => {
     setupKeys(12)
     let inFlight = 0
     let peak = 0
-    kmsMock.on(ListGrantsCommand).callsFake(async () => {
+    sdk.kms.on(ListGrantsCommand).callsFake(async () => {
       peak = Math.max(peak, ++inFlight)
       await new Promise((r) => setTimeout(r, 5))
       inFlight--
@@ -107,7 +129,7 @@ describe('grant list', () => {
 
   it('exits 3 and names the keys it could not list', async () => {
     setupKeys(3)
-    kmsMock.on(ListGrantsCommand, {KeyId: keyArn(3)}).rejects(Object.assign(new Error('no'), {name: 'AccessDeniedException'}))
+    sdk.kms.on(ListGrantsCommand, {KeyId: keyArn(3)}).rejects(Object.assign(new Error('no'), {name: 'AccessDeniedException'}))
     const {stderr, stdout} = await runCommand(['grant:list', '--json'])
     expect(process.exitCode).to.equal(3)
     expect(JSON.parse(stdout).failures[0].keyId).to.equal(keyId(3))
@@ -128,7 +150,7 @@ describe('grant list', () => {
     ['a bad --retirable-by', ['--retirable-by', 'ops'], /--retirable-by "ops" is not a principal ARN/],
     ['a bad --grant-id', ['--grant-id', 'x-y'], /--grant-id "x-y" is not a grant ID/],
     ['a bad KEY', ['payments'], /Try this: alias\/payments/],
-  ], kmsMock)
+  ])
 
   it('--help shows examples', async () => {
     const {stdout} = await runCommand(['grant:list', '--help'])

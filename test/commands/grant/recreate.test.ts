@@ -1,7 +1,6 @@
 import {CreateGrantCommand, KMSClient, ListGrantsCommand, RevokeGrantCommand} from '@aws-sdk/client-kms'
 import {STSClient} from '@aws-sdk/client-sts'
 import {runCommand} from '@oclif/test'
-import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {toGrantInfo} from '../../../src/lib/grants/list.js'
@@ -9,31 +8,30 @@ import {revokeGrants} from '../../../src/lib/grants/revoke.js'
 import {Journal} from '../../../src/lib/journal.js'
 import {OPS, entry, keyArn} from '../../lib/grants/fixtures.js'
 import {mockedClients} from './helpers.js'
+import {sdk} from '../../helpers/mock-sdk.js'
 
-const kmsMock = mockClient(KMSClient)
-const stsMock = mockClient(STSClient)
 const kms = new KMSClient({region: 'us-east-1'})
 
 async function revokedBatch(...entries: ReturnType<typeof entry>[]) {
-  kmsMock.on(RevokeGrantCommand).resolves({})
+  sdk.kms.on(RevokeGrantCommand).resolves({})
   const journal = new Journal()
   const results = await revokeGrants(kms, entries.map((e) => toGrantInfo(e)), {batch: `b-test-${Math.random().toString(16).slice(2, 8)}`, ctx: {journal, region: 'us-east-1'}})
   return {batch: journal.get(results[0].journalId)!.batch!, results}
 }
 
 describe('grant recreate', () => {
-  mockedClients(kmsMock, stsMock)
+  mockedClients()
 
   beforeEach(() => {
     let n = 0
-    kmsMock.on(CreateGrantCommand).callsFake(() => ({GrantId: `${++n}`.padStart(64, 'c'), GrantToken: `token-${n}`}))
+    sdk.kms.on(CreateGrantCommand).callsFake(() => ({GrantId: `${++n}`.padStart(64, 'c'), GrantToken: `token-${n}`}))
   })
 
   it('recreates every grant of a batch with the same definition, and says the IDs are new', async () => {
     const withConstraint = entry(7, 1, {Constraints: {EncryptionContextEquals: {tenant: 'acme'}}, RetiringPrincipal: OPS})
     const {batch} = await revokedBatch(withConstraint, entry(8, 1))
     const {stderr, stdout} = await runCommand(['grant:recreate', batch])
-    const sent = kmsMock.commandCalls(CreateGrantCommand).map((c) => c.args[0].input)
+    const sent = sdk.kms.commandCalls(CreateGrantCommand).map((c) => c.args[0].input)
     expect(sent).to.have.deep.members([
       {Constraints: {EncryptionContextEquals: {tenant: 'acme'}}, GranteePrincipal: withConstraint.GranteePrincipal, KeyId: keyArn(7), Name: 'grant-7-1', Operations: ['Decrypt', 'GenerateDataKey'], RetiringPrincipal: OPS},
       {GranteePrincipal: entry(8, 1).GranteePrincipal, KeyId: keyArn(8), Name: 'grant-8-1', Operations: ['Decrypt', 'GenerateDataKey']},
@@ -53,18 +51,18 @@ describe('grant recreate', () => {
     expect(doc.results[0]).to.include({oldGrantId: entry(9, 1).GrantId, status: 'created'})
     expect(doc.results[0].newGrantId).to.not.equal(entry(9, 1).GrantId)
     expect(doc.results[0].grantToken).to.match(/^token-/)
-    kmsMock.resetHistory()
+    sdk.kms.resetHistory()
     const again = await runCommand(['grant:recreate', batch, '--json'])
     const doc2 = JSON.parse(again.stdout)
     expect(doc2.created).to.equal(0)
     expect(doc2.results[0].reason).to.contain('already recreated')
-    expect(kmsMock.commandCalls(CreateGrantCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(CreateGrantCommand)).to.have.length(0)
   })
 
   it('takes a single journal entry ID', async () => {
     const {results} = await revokedBatch(entry(10, 1), entry(10, 2))
     await runCommand(['grant:recreate', results[1].journalId])
-    const sent = kmsMock.commandCalls(CreateGrantCommand).map((c) => c.args[0].input.Name)
+    const sent = sdk.kms.commandCalls(CreateGrantCommand).map((c) => c.args[0].input.Name)
     expect(sent).to.deep.equal(['grant-10-2'])
   })
 
@@ -73,12 +71,12 @@ describe('grant recreate', () => {
     const {stdout} = await runCommand(['grant:recreate', batch, '--dry-run'])
     expect(stdout).to.contain('Dry run: would send CreateGrant 1 time; nothing was sent.')
     expect(stdout).to.contain('"Name": "grant-11-1"')
-    expect(kmsMock.commandCalls(CreateGrantCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(CreateGrantCommand)).to.have.length(0)
   })
 
   it('exits 3 when some grants cannot be recreated', async () => {
     const {batch} = await revokedBatch(entry(12, 1), entry(13, 1))
-    kmsMock.on(CreateGrantCommand, {KeyId: keyArn(13)}).rejects(Object.assign(new Error('key is disabled'), {name: 'DisabledException'}))
+    sdk.kms.on(CreateGrantCommand, {KeyId: keyArn(13)}).rejects(Object.assign(new Error('key is disabled'), {name: 'DisabledException'}))
     const {stderr, stdout} = await runCommand(['grant:recreate', batch])
     expect(process.exitCode).to.equal(3)
     expect(stdout).to.contain('failed:')
@@ -88,10 +86,10 @@ describe('grant recreate', () => {
   it('skips a grant whose revoke never finished when it still exists', async () => {
     const journal = new Journal()
     const e = journal.begin({action: 'grant.revoke', batch: 'b-unfinished-1', before: JSON.parse(JSON.stringify(entry(14, 1))), region: 'us-east-1'})
-    kmsMock.on(ListGrantsCommand).resolves({Grants: [entry(14, 1)], Truncated: false})
+    sdk.kms.on(ListGrantsCommand).resolves({Grants: [entry(14, 1)], Truncated: false})
     const {stderr} = await runCommand(['grant:recreate', e.id])
     expect(stderr).to.contain('the grant still exists')
-    expect(kmsMock.commandCalls(CreateGrantCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(CreateGrantCommand)).to.have.length(0)
   })
 
   it('refuses an unknown ID and an entry that is not a grant removal', async () => {
@@ -103,6 +101,6 @@ describe('grant recreate', () => {
     const b = await runCommand(['grant:recreate', other.id])
     expect(process.exitCode).to.equal(2)
     expect(b.stderr).to.contain('is a key.disable, not a grant revoke or retire')
-    expect(kmsMock.commandCalls(CreateGrantCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(CreateGrantCommand)).to.have.length(0)
   })
 })

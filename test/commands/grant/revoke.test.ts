@@ -1,35 +1,32 @@
 import {DescribeKeyCommand, KMSClient, ListAliasesCommand, ListGrantsCommand, type ListGrantsCommandInput, ListKeysCommand, RevokeGrantCommand} from '@aws-sdk/client-kms'
 import {STSClient} from '@aws-sdk/client-sts'
 import {runCommand} from '@oclif/test'
-import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {Journal} from '../../../src/lib/journal.js'
 import {APP, OTHER, entry, grantId, keyArn, keyId, symmetricMetadata} from '../../lib/grants/fixtures.js'
 import {itRefuses, mockedClients} from './helpers.js'
-
-const kmsMock = mockClient(KMSClient)
-const stsMock = mockClient(STSClient)
+import {sdk} from '../../helpers/mock-sdk.js'
 
 /** Keys 1..n; key 1 is AWS-managed; each key has grants 1 (APP) and 2 (OTHER). */
 function setup(n = 3) {
-  kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: symmetricMetadata(2)})
-  kmsMock.on(ListKeysCommand).resolves({Keys: Array.from({length: n}, (_, i) => ({KeyArn: keyArn(i + 1), KeyId: keyId(i + 1)})), Truncated: false})
-  kmsMock.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/aws/ebs', TargetKeyId: keyId(1)}, {AliasName: 'alias/two', TargetKeyId: keyId(2)}], Truncated: false})
-  kmsMock.on(ListGrantsCommand).callsFake((input: ListGrantsCommandInput) => {
+  sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: symmetricMetadata(2)})
+  sdk.kms.on(ListKeysCommand).resolves({Keys: Array.from({length: n}, (_, i) => ({KeyArn: keyArn(i + 1), KeyId: keyId(i + 1)})), Truncated: false})
+  sdk.kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/aws/ebs', TargetKeyId: keyId(1)}, {AliasName: 'alias/two', TargetKeyId: keyId(2)}], Truncated: false})
+  sdk.kms.on(ListGrantsCommand).callsFake((input: ListGrantsCommandInput) => {
     const k = Number(input.KeyId!.split('/').pop()!.slice(0, 8))
     let grants = [entry(k, 1), entry(k, 2, {GranteePrincipal: OTHER})]
     if (input.GranteePrincipal) grants = grants.filter((g) => g.GranteePrincipal === input.GranteePrincipal)
     if (input.GrantId) grants = grants.filter((g) => g.GrantId === input.GrantId)
     return {Grants: grants, Truncated: false}
   })
-  kmsMock.on(RevokeGrantCommand).resolves({})
+  sdk.kms.on(RevokeGrantCommand).resolves({})
 }
 
-const revoked = () => kmsMock.commandCalls(RevokeGrantCommand).map((c) => c.args[0].input)
+const revoked = () => sdk.kms.commandCalls(RevokeGrantCommand).map((c) => c.args[0].input)
 
 describe('grant revoke', () => {
-  mockedClients(kmsMock, stsMock)
+  mockedClients()
 
   beforeEach(() => {
     setup()
@@ -51,7 +48,7 @@ describe('grant revoke', () => {
     expect(stderr).to.contain(`Grant ${'f'.repeat(64)} does not exist on key ${keyId(2)}`)
     expect(revoked()).to.have.length(0)
     // A key ARN is used as given: no DescribeKey.
-    expect(kmsMock.commandCalls(DescribeKeyCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(DescribeKeyCommand)).to.have.length(0)
   })
 
   it('KEY --all --confirm KEY revokes every grant of the key', async () => {
@@ -68,7 +65,7 @@ describe('grant revoke', () => {
   it('accepts the key ID as confirmation too, and refuses a mismatching --confirm (exit 2, nothing revoked)', async () => {
     await runCommand(['grant:revoke', 'alias/two', '--all', '--confirm', keyId(2)])
     expect(revoked()).to.have.length(2)
-    kmsMock.resetHistory()
+    sdk.kms.resetHistory()
     const {stderr} = await runCommand(['grant:revoke', 'alias/two', '--all', '--confirm', 'alias/three'])
     expect(process.exitCode).to.equal(2)
     expect(stderr).to.contain('--confirm "alias/three" does not match; expected "alias/two"')
@@ -99,13 +96,13 @@ describe('grant revoke', () => {
   it('KEY --grantee limits the revoke to one key', async () => {
     await runCommand(['grant:revoke', 'alias/two', '--grantee', APP, '--confirm', APP])
     expect(revoked()).to.deep.equal([{GrantId: grantId(2, 1), KeyId: keyArn(2)}])
-    expect(kmsMock.commandCalls(ListKeysCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(ListKeysCommand)).to.have.length(0)
   })
 
   it('--concurrency bounds the RevokeGrant calls in flight', async () => {
     let inFlight = 0
     let peak = 0
-    kmsMock.on(RevokeGrantCommand).callsFake(async () => {
+    sdk.kms.on(RevokeGrantCommand).callsFake(async () => {
       peak = Math.max(peak, ++inFlight)
       await new Promise((r) => setTimeout(r, 10))
       inFlight--
@@ -117,7 +114,7 @@ describe('grant revoke', () => {
   })
 
   it('exits 3 on a partial failure and shows which grant failed', async () => {
-    kmsMock.on(RevokeGrantCommand, {GrantId: grantId(3, 2)}).rejects(Object.assign(new Error('User is not authorized'), {name: 'AccessDeniedException'}))
+    sdk.kms.on(RevokeGrantCommand, {GrantId: grantId(3, 2)}).rejects(Object.assign(new Error('User is not authorized'), {name: 'AccessDeniedException'}))
     const {stderr, stdout} = await runCommand(['grant:revoke', '--grantee', OTHER, '--yes'])
     expect(process.exitCode).to.equal(3)
     expect(stdout).to.contain('failed: Access denied')
@@ -125,7 +122,7 @@ describe('grant revoke', () => {
   })
 
   it('exits 1 when every revoke fails', async () => {
-    kmsMock.on(RevokeGrantCommand).rejects(Object.assign(new Error('User is not authorized'), {name: 'AccessDeniedException'}))
+    sdk.kms.on(RevokeGrantCommand).rejects(Object.assign(new Error('User is not authorized'), {name: 'AccessDeniedException'}))
     const {stdout} = await runCommand(['grant:revoke', '--grantee', OTHER, '--yes', '--json'])
     expect(process.exitCode).to.equal(1)
     const doc = JSON.parse(stdout)
@@ -155,7 +152,7 @@ describe('grant revoke', () => {
     ['nothing selected', [keyId(2)], /Nothing selected to revoke/],
     ['a bad grantee', ['--grantee', 'app', '--yes'], /--grantee "app" is not a principal ARN/],
     ['a bad grant ID', [keyId(2), 'not-a-grant'], /GRANT_ID "not-a-grant" is not a grant ID/],
-  ], kmsMock)
+  ])
 
   it('--help says who may retire and who may revoke', async () => {
     const {stdout} = await runCommand(['grant:revoke', '--help'])

@@ -12,7 +12,6 @@ import {
 } from '@aws-sdk/client-kms'
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 import {runCommand} from '@oclif/test'
-import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -20,6 +19,7 @@ import {join} from 'node:path'
 
 import {lockPolicy} from '../../../src/lib/incident/lock-policy.js'
 import {Journal} from '../../../src/lib/journal.js'
+import {mockSdk} from '../../helpers/mock-sdk.js'
 
 const acct = '111122223333'
 const KEY = '00000001-0000-4000-8000-000000000000'
@@ -39,8 +39,7 @@ const GRANT = {
 }
 
 describe('incident restore', () => {
-  const kms = mockClient(KMSClient)
-  const sts = mockClient(STSClient)
+  const sdk = mockSdk()
   let home: string
   let journal: Journal
   let entry: string
@@ -58,18 +57,16 @@ describe('incident restore', () => {
     })
     journal.finish(e.id, {after: {policyReplaced: true, revokedGrants: ['g-old'], state: 'Disabled', steps: []}, status: 'ok'})
     entry = e.id
-    kms.reset()
-    sts.reset()
-    sts.on(GetCallerIdentityCommand).resolves({Account: acct, Arn: ME, UserId: 'AIDA'})
-    kms.on(DescribeKeyCommand).resolves({KeyMetadata: {Arn: ARN, KeyId: KEY, KeyManager: 'CUSTOMER', KeySpec: 'SYMMETRIC_DEFAULT', KeyState: 'Disabled', Origin: 'AWS_KMS'}})
-    kms.on(GetKeyPolicyCommand).resolves({Policy: LOCK})
-    kms.on(ListGrantsCommand).resolves({Grants: []})
-    kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/pay', TargetKeyId: KEY}]})
-    kms.on(ListResourceTagsCommand).resolves({Tags: [{TagKey: 'team', TagValue: 'payments'}]})
-    kms.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: false})
-    kms.on(PutKeyPolicyCommand).resolves({})
-    kms.on(EnableKeyCommand).resolves({})
-    kms.on(CreateGrantCommand).resolves({GrantId: 'g-new', GrantToken: 'token'})
+    sdk.sts.on(GetCallerIdentityCommand).resolves({Account: acct, Arn: ME, UserId: 'AIDA'})
+    sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: {Arn: ARN, KeyId: KEY, KeyManager: 'CUSTOMER', KeySpec: 'SYMMETRIC_DEFAULT', KeyState: 'Disabled', Origin: 'AWS_KMS'}})
+    sdk.kms.on(GetKeyPolicyCommand).resolves({Policy: LOCK})
+    sdk.kms.on(ListGrantsCommand).resolves({Grants: []})
+    sdk.kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/pay', TargetKeyId: KEY}]})
+    sdk.kms.on(ListResourceTagsCommand).resolves({Tags: [{TagKey: 'team', TagValue: 'payments'}]})
+    sdk.kms.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: false})
+    sdk.kms.on(PutKeyPolicyCommand).resolves({})
+    sdk.kms.on(EnableKeyCommand).resolves({})
+    sdk.kms.on(CreateGrantCommand).resolves({GrantId: 'g-new', GrantToken: 'token'})
     process.exitCode = undefined
   })
 
@@ -77,14 +74,14 @@ describe('incident restore', () => {
     process.exitCode = undefined
   })
 
-  const changes = () => [...kms.commandCalls(PutKeyPolicyCommand), ...kms.commandCalls(EnableKeyCommand), ...kms.commandCalls(CreateGrantCommand)]
+  const changes = () => [...sdk.kms.commandCalls(PutKeyPolicyCommand), ...sdk.kms.commandCalls(EnableKeyCommand), ...sdk.kms.commandCalls(CreateGrantCommand)]
 
   it('puts back the policy, enables the key and recreates the grant with its parameters, printing the new grant ID', async () => {
     const {stderr, stdout} = await runCommand(['incident', 'restore', entry, '--yes'])
     expect(process.exitCode).to.equal(0)
-    expect(kms.commandCalls(PutKeyPolicyCommand)[0].args[0].input).to.deep.equal({KeyId: KEY, Policy: POLICY, PolicyName: 'default'})
-    expect(kms.commandCalls(EnableKeyCommand)[0].args[0].input).to.deep.equal({KeyId: KEY})
-    expect(kms.commandCalls(CreateGrantCommand)[0].args[0].input).to.deep.equal({
+    expect(sdk.kms.commandCalls(PutKeyPolicyCommand)[0].args[0].input).to.deep.equal({KeyId: KEY, Policy: POLICY, PolicyName: 'default'})
+    expect(sdk.kms.commandCalls(EnableKeyCommand)[0].args[0].input).to.deep.equal({KeyId: KEY})
+    expect(sdk.kms.commandCalls(CreateGrantCommand)[0].args[0].input).to.deep.equal({
       Constraints: {EncryptionContextEquals: {tenant: 'acme'}},
       GranteePrincipal: `arn:aws:iam::${acct}:role/app`,
       KeyId: ARN,
@@ -130,11 +127,11 @@ describe('incident restore', () => {
     process.exitCode = undefined
     await runCommand(['incident', 'restore', 'j-nope', '--yes'])
     expect(process.exitCode).to.equal(2)
-    expect(kms.calls()).to.have.length(0)
+    expect(sdk.kms.calls()).to.have.length(0)
   })
 
   it('says when the key no longer exists', async () => {
-    kms.on(DescribeKeyCommand).rejects(Object.assign(new Error('gone'), {$metadata: {httpStatusCode: 400}, name: 'NotFoundException'}))
+    sdk.kms.on(DescribeKeyCommand).rejects(Object.assign(new Error('gone'), {$metadata: {httpStatusCode: 400}, name: 'NotFoundException'}))
     const {stdout} = await runCommand(['incident', 'restore', entry, '--yes', '--json'])
     const out = JSON.parse(stdout)
     expect(out.keys[0]).to.deep.include({reason: 'the key no longer exists: a deleted key cannot be restored', status: 'failed'})

@@ -83,7 +83,7 @@ describe('journal list / journal show', () => {
   it('refuses an unknown or ambiguous entry with exit 2', async () => {
     const unknown = await runCommand(['journal', 'show', 'j-nope'])
     expect(process.exitCode).to.equal(2)
-    expect(unknown.stderr).to.include('No journal entry "j-nope".')
+    expect(unknown.stderr).to.include('No journal entry or batch "j-nope".')
     process.exitCode = undefined
     const ambiguous = await runCommand(['journal', 'show', 'j-'])
     expect(process.exitCode).to.equal(2)

@@ -13,16 +13,14 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {runCommand} from '@oclif/test'
-import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {Journal} from '../../../src/lib/journal.js'
 import {ARN, DAY, KEY_ID, lookupEvent, metadata} from '../../lib/deletion/fixtures.js'
+import {mockSdk} from '../../helpers/mock-sdk.js'
 
 describe('key schedule-deletion', () => {
-  const kms = mockClient(KMSClient)
-  const trail = mockClient(CloudTrailClient)
-  const sts = mockClient(STSClient)
+  const sdk = mockSdk()
   const savedHome = process.env.KMSCTL_HOME
   let exitCode: number | undefined
 
@@ -34,33 +32,27 @@ describe('key schedule-deletion', () => {
     return out
   }
 
-  const scheduled = () => kms.commandCalls(ScheduleKeyDeletionCommand)
+  const scheduled = () => sdk.kms.commandCalls(ScheduleKeyDeletionCommand)
 
   beforeEach(() => {
     process.env.KMSCTL_HOME = mkdtempSync(join(tmpdir(), 'kmsctl-home-'))
-    kms.reset()
-    trail.reset()
-    sts.reset()
-    kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata()})
-    kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/reports', TargetKeyId: KEY_ID}], Truncated: false})
-    kms.on(ListResourceTagsCommand).resolves({Tags: [{TagKey: 'team', TagValue: 'finance'}], Truncated: false})
-    kms.on(ListGrantsCommand).resolves({Grants: [], Truncated: false})
-    kms.on(GetKeyLastUsageCommand).resolves({KeyLastUsage: {}})
-    kms.on(ScheduleKeyDeletionCommand).callsFake((input: {PendingWindowInDays: number}) => ({
+    sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata()})
+    sdk.kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/reports', TargetKeyId: KEY_ID}], Truncated: false})
+    sdk.kms.on(ListResourceTagsCommand).resolves({Tags: [{TagKey: 'team', TagValue: 'finance'}], Truncated: false})
+    sdk.kms.on(ListGrantsCommand).resolves({Grants: [], Truncated: false})
+    sdk.kms.on(GetKeyLastUsageCommand).resolves({KeyLastUsage: {}})
+    sdk.kms.on(ScheduleKeyDeletionCommand).callsFake((input: {PendingWindowInDays: number}) => ({
       DeletionDate: new Date(Date.now() + input.PendingWindowInDays * DAY),
       KeyId: ARN,
       KeyState: 'PendingDeletion',
       PendingWindowInDays: input.PendingWindowInDays,
     }))
-    trail.on(LookupEventsCommand).resolves({Events: []})
-    sts.on(GetCallerIdentityCommand).resolves({Account: '111122223333', Arn: 'arn:aws:iam::111122223333:user/ops', UserId: 'AIDAEXAMPLE'})
+    sdk.cloudtrail.on(LookupEventsCommand).resolves({Events: []})
+    sdk.sts.on(GetCallerIdentityCommand).resolves({Account: '111122223333', Arn: 'arn:aws:iam::111122223333:user/ops', UserId: 'AIDAEXAMPLE'})
   })
 
   after(() => {
     process.env.KMSCTL_HOME = savedHome
-    kms.restore()
-    trail.restore()
-    sts.restore()
   })
 
   describe('refusals: exit 2, nothing sent', () => {
@@ -71,13 +63,13 @@ describe('key schedule-deletion', () => {
         expect(stderr).to.contain(`Error: --days ${days} is outside 7..30: KMS waits between 7 and 30 days before it deletes a key.`)
         expect(stderr).to.contain(`Try this: --days ${days === '6' ? 7 : 30}`)
         expect(stdout).to.equal('')
-        expect(kms.calls()).to.have.length(0)
-        expect(trail.calls()).to.have.length(0)
+        expect(sdk.kms.calls()).to.have.length(0)
+        expect(sdk.cloudtrail.calls()).to.have.length(0)
       })
     }
 
     it('an AWS managed key', async () => {
-      kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({KeyManager: 'AWS', KeyState: 'Enabled'})})
+      sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({KeyManager: 'AWS', KeyState: 'Enabled'})})
       const {stderr} = await run(['alias/aws/ebs', '--force', '--confirm', 'alias/aws/ebs'])
       expect(exitCode).to.equal(2)
       expect(stderr).to.contain(`Error: alias/aws/ebs (${KEY_ID}) is an AWS managed key: AWS owns its lifecycle, and it cannot be deleted.`)
@@ -87,7 +79,7 @@ describe('key schedule-deletion', () => {
 
     it('a key already pending deletion, with its date', async () => {
       const date = new Date(Date.now() + 3.5 * DAY)
-      kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({DeletionDate: date, KeyState: 'PendingDeletion'})})
+      sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({DeletionDate: date, KeyState: 'PendingDeletion'})})
       const {stderr} = await run([KEY_ID, '--force', '--confirm', KEY_ID])
       expect(exitCode).to.equal(2)
       expect(stderr).to.contain(`is already scheduled for deletion on ${date.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z')} (4 days left)`)
@@ -96,7 +88,7 @@ describe('key schedule-deletion', () => {
     })
 
     it('an Enabled key, with the report and the advice to disable it first', async () => {
-      kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({Enabled: true, KeyState: 'Enabled'})})
+      sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({Enabled: true, KeyState: 'Enabled'})})
       const {stderr, stdout} = await run(['alias/reports', '--confirm', KEY_ID])
       expect(exitCode).to.equal(2)
       expect(stdout).to.contain(`Deletion pre-flight for alias/reports (${KEY_ID})`)
@@ -107,7 +99,7 @@ describe('key schedule-deletion', () => {
     })
 
     it('a key used inside the lookback window, with the calls in the report', async () => {
-      trail.on(LookupEventsCommand).resolves({Events: [lookupEvent({event: 'Decrypt', ip: '198.51.100.7', time: new Date(Date.now() - 2 * DAY), user: 'nightly-export'})]})
+      sdk.cloudtrail.on(LookupEventsCommand).resolves({Events: [lookupEvent({event: 'Decrypt', ip: '198.51.100.7', time: new Date(Date.now() - 2 * DAY), user: 'nightly-export'})]})
       const {stderr, stdout} = await run(['alias/reports', '--confirm', 'alias/reports'])
       expect(exitCode).to.equal(2)
       expect(stdout).to.match(/CloudTrail\s+1 cryptographic call in the last 30 days, by:\n\s+user\/nightly-export from 198\.51\.100\.7: 1 \(Decrypt\)/)
@@ -119,7 +111,7 @@ describe('key schedule-deletion', () => {
 
     it('--lookback sets the CloudTrail window', async () => {
       await run(['alias/reports', '--lookback', '7d', '--dry-run'])
-      const input = trail.commandCalls(LookupEventsCommand)[0].args[0].input
+      const input = sdk.cloudtrail.commandCalls(LookupEventsCommand)[0].args[0].input
       expect(Date.now() - input.StartTime!.getTime()).to.be.within(7 * DAY, 7 * DAY + 60_000)
       expect(exitCode).to.equal(undefined)
     })
@@ -148,7 +140,7 @@ describe('key schedule-deletion', () => {
     })
 
     it('the refusal under --json carries the pre-flight', async () => {
-      kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({Enabled: true, KeyState: 'Enabled'})})
+      sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({Enabled: true, KeyState: 'Enabled'})})
       const {stdout} = await run(['alias/reports', '--json'])
       const doc = JSON.parse(stdout)
       expect(doc.error).to.deep.include({code: 'REFUSED', exitCode: 2})
@@ -182,8 +174,8 @@ describe('key schedule-deletion', () => {
   })
 
   it('--force lets an Enabled, recently used key through, with warnings, once confirmed', async () => {
-    kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({Enabled: true, KeyState: 'Enabled'})})
-    trail.on(LookupEventsCommand).resolves({Events: [lookupEvent({event: 'Encrypt', time: new Date(Date.now() - DAY)})]})
+    sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({Enabled: true, KeyState: 'Enabled'})})
+    sdk.cloudtrail.on(LookupEventsCommand).resolves({Events: [lookupEvent({event: 'Encrypt', time: new Date(Date.now() - DAY)})]})
     const {stderr, stdout} = await run([KEY_ID, '--force', '--confirm', KEY_ID])
     expect(exitCode).to.equal(undefined)
     expect(stderr).to.contain(`Warning: --force: key ${KEY_ID} is Enabled`)

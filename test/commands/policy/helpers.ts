@@ -1,11 +1,12 @@
 // Shared mocks for the policy command tests: one key whose policy lives in `state.policy`.
-import {DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, ListAliasesCommand, PutKeyPolicyCommand} from '@aws-sdk/client-kms'
-import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
+import {DescribeKeyCommand, GetKeyPolicyCommand, ListAliasesCommand, PutKeyPolicyCommand} from '@aws-sdk/client-kms'
+import {GetCallerIdentityCommand} from '@aws-sdk/client-sts'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {runCommand} from '@oclif/test'
-import {mockClient} from 'aws-sdk-client-mock'
+
+import {type MockSdk, mockSdk} from '../../helpers/mock-sdk.js'
 
 export const ACCOUNT = '111122223333'
 export const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab'
@@ -36,8 +37,8 @@ export const ROOT_STATEMENT = {Sid: 'Enable IAM User Permissions', Effect: 'Allo
 export const USE_STATEMENT = {Sid: 'Use', Effect: 'Allow', Principal: {AWS: `arn:aws:iam::${ACCOUNT}:role/App`}, Action: ['kms:Decrypt', 'kms:Encrypt'], Resource: '*'}
 
 export interface Harness {
-  kms: ReturnType<typeof mockClient>
-  sts: ReturnType<typeof mockClient>
+  readonly kms: MockSdk['kms']
+  readonly sts: MockSdk['sts']
   state: {policy: string; others: Record<string, string>; getCount: number; onGet?: (n: number) => string | undefined}
   home: string
   dir: string
@@ -45,19 +46,16 @@ export interface Harness {
   puts(): Array<Record<string, unknown>>
 }
 
-/**
- * Mocks KMS and STS for the tests of one describe block. The mocks are installed in before() and
- * removed in after(), so that other test files (the end-to-end ones) get the real SDK clients.
- */
+/** KMS and STS mocked (mockSdk()) for the tests of one describe block, answering as a key with a policy. */
 export function setupPolicyMocks(): Harness {
-  type Stub = ReturnType<typeof mockClient>
-  let kms!: Stub
-  let sts!: Stub
+  const sdk = mockSdk()
   const h: Harness = {
     dir: '',
     home: '',
-    kms: undefined as never,
-    puts: () => kms.commandCalls(PutKeyPolicyCommand).map((c) => c.args[0].input as unknown as Record<string, unknown>),
+    get kms() {
+      return sdk.kms
+    },
+    puts: () => sdk.kms.commandCalls(PutKeyPolicyCommand).map((c) => c.args[0].input as unknown as Record<string, unknown>),
     async run(args) {
       process.exitCode = undefined
       const out = await runCommand(args)
@@ -66,16 +64,11 @@ export function setupPolicyMocks(): Harness {
       return {error: out.error, exitCode, stderr: out.stderr, stdout: out.stdout}
     },
     state: {getCount: 0, others: {}, policy: DEFAULT_POLICY},
-    sts: undefined as never,
+    get sts() {
+      return sdk.sts
+    },
   }
   const savedHome = process.env.KMSCTL_HOME
-
-  before(() => {
-    kms = mockClient(KMSClient) as unknown as Stub
-    sts = mockClient(STSClient) as unknown as Stub
-    h.kms = kms
-    h.sts = sts
-  })
 
   beforeEach(() => {
     h.home = mkdtempSync(join(tmpdir(), 'kmsctl-home-'))
@@ -85,8 +78,7 @@ export function setupPolicyMocks(): Harness {
     h.state.others = {}
     h.state.getCount = 0
     h.state.onGet = undefined
-    kms.reset()
-    sts.reset()
+    const {kms, sts} = sdk
     kms.on(DescribeKeyCommand).callsFake((input: {KeyId: string}) => {
       const id = input.KeyId === 'alias/other' || input.KeyId === OTHER_ID ? OTHER_ID : KEY_ID
       if (input.KeyId.startsWith('alias/') && !['alias/payments', 'alias/other'].includes(input.KeyId)) {
@@ -111,8 +103,6 @@ export function setupPolicyMocks(): Harness {
   })
 
   after(() => {
-    kms.restore()
-    sts.restore()
     process.env.KMSCTL_HOME = savedHome
   })
 

@@ -1,7 +1,6 @@
 import {CloudTrailClient, LookupEventsCommand} from '@aws-sdk/client-cloudtrail'
 import {DescribeKeyCommand, KMSClient, ListAliasesCommand} from '@aws-sdk/client-kms'
 import {runCommand} from '@oclif/test'
-import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -10,9 +9,7 @@ import {gzipSync} from 'node:zlib'
 
 import type {CloudTrailRecord} from '../../../src/lib/trail/normalise.js'
 import * as f from '../../lib/trail/fixtures.js'
-
-const kms = mockClient(KMSClient)
-const ct = mockClient(CloudTrailClient)
+import {mockSdk, sdk} from '../../helpers/mock-sdk.js'
 
 async function run(args: string[]): Promise<{code: number; stderr: string; stdout: string}> {
   process.exitCode = undefined
@@ -32,6 +29,7 @@ const EVENTS = [
 ]
 
 describe('trail query', () => {
+  mockSdk()
   const columns = process.env.COLUMNS
   before(() => {
     process.env.COLUMNS = '200'
@@ -40,18 +38,16 @@ describe('trail query', () => {
     process.env.COLUMNS = columns
   })
   beforeEach(() => {
-    kms.reset()
-    ct.reset()
-    kms.on(DescribeKeyCommand).rejects(Object.assign(new Error('Alias arn:aws:kms:us-east-1:111122223333:alias/nope is not found.'), {name: 'NotFoundException'}))
-    kms.on(DescribeKeyCommand, {KeyId: 'alias/x'}).resolves({KeyMetadata: {Arn: f.KEY_ARN, KeyId: f.KEY_ID} as never})
-    kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/x', TargetKeyId: f.KEY_ID}], Truncated: false})
-    ct.on(LookupEventsCommand).resolves({Events: EVENTS.map(entry)})
+    sdk.kms.on(DescribeKeyCommand).rejects(Object.assign(new Error('Alias arn:aws:kms:us-east-1:111122223333:alias/nope is not found.'), {name: 'NotFoundException'}))
+    sdk.kms.on(DescribeKeyCommand, {KeyId: 'alias/x'}).resolves({KeyMetadata: {Arn: f.KEY_ARN, KeyId: f.KEY_ID} as never})
+    sdk.kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/x', TargetKeyId: f.KEY_ID}], Truncated: false})
+    sdk.cloudtrail.on(LookupEventsCommand).resolves({Events: EVENTS.map(entry)})
   })
 
   it('--key alias: LookupEvents by the key ARN; a table oldest first with who, from and key', async () => {
     const r = await run(['trail', 'query', '--key', 'alias/x', '--rate', '100'])
     expect(r.code).to.equal(0)
-    expect(ct.commandCalls(LookupEventsCommand)[0].args[0].input.LookupAttributes).to.deep.equal([{AttributeKey: 'ResourceName', AttributeValue: f.KEY_ARN}])
+    expect(sdk.cloudtrail.commandCalls(LookupEventsCommand)[0].args[0].input.LookupAttributes).to.deep.equal([{AttributeKey: 'ResourceName', AttributeValue: f.KEY_ARN}])
     const rows = r.stdout.split('\n').filter((l) => l.includes('2026-11-02'))
     expect(rows.map((l) => l.split(/ {2,}/).map((c) => c.trim()).filter(Boolean))).to.deep.equal([
       ['2026-11-02 10:00:00Z', 'GenerateDataKey', 'role/App (web-1) via s3.amazonaws.com', 's3.amazonaws.com', 'alias/x', 'ok'],
@@ -107,8 +103,8 @@ describe('trail query', () => {
       expect(r.code).to.equal(2)
       expect(r.stderr.split('\n')[0]).to.contain(message)
       expect(r.stdout).to.equal('')
-      expect(ct.calls()).to.have.length(0)
-      expect(kms.calls()).to.have.length(0)
+      expect(sdk.cloudtrail.calls()).to.have.length(0)
+      expect(sdk.kms.calls()).to.have.length(0)
     })
   }
 
@@ -116,7 +112,7 @@ describe('trail query', () => {
     const r = await run(['trail', 'query', '--key', 'alias/nope'])
     expect(r.code).to.equal(1)
     expect(r.stderr).to.contain('Alias alias/nope does not exist')
-    expect(ct.commandCalls(LookupEventsCommand)).to.have.length(0)
+    expect(sdk.cloudtrail.commandCalls(LookupEventsCommand)).to.have.length(0)
   })
 
   it('--source files reads log files and sends nothing', async () => {
@@ -130,20 +126,19 @@ describe('trail query', () => {
     expect(JSON.parse(r.stdout).map((e: {time: string}) => e.time)).to.deep.equal(['2026-11-02T10:00:00Z', '2026-11-02T11:00:00Z'])
     expect(r.stderr).to.match(/Warning: Skipped .*brokenbrokenbrok\.json\.gz: .*truncated/)
     expect(r.code).to.equal(3)
-    expect(ct.calls()).to.have.length(0)
-    expect(kms.calls()).to.have.length(0)
+    expect(sdk.cloudtrail.calls()).to.have.length(0)
+    expect(sdk.kms.calls()).to.have.length(0)
   })
 })
 
 describe('trail who', () => {
+  mockSdk()
   beforeEach(() => {
-    kms.reset()
-    ct.reset()
-    kms.on(DescribeKeyCommand, {KeyId: 'alias/x'}).resolves({KeyMetadata: {Arn: f.KEY_ARN, KeyId: f.KEY_ID} as never})
-    kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/x', TargetKeyId: f.KEY_ID}], Truncated: false})
+    sdk.kms.on(DescribeKeyCommand, {KeyId: 'alias/x'}).resolves({KeyMetadata: {Arn: f.KEY_ARN, KeyId: f.KEY_ID} as never})
+    sdk.kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/x', TargetKeyId: f.KEY_ID}], Truncated: false})
     const now = Date.now()
     const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z')
-    ct.on(LookupEventsCommand).resolves({
+    sdk.cloudtrail.on(LookupEventsCommand).resolves({
       Events: [
         f.record({eventTime: at(10), userIdentity: f.assumedRole('App', 'web-1')}),
         f.record({eventName: 'Encrypt', eventTime: at(20), userIdentity: f.assumedRole('App', 'web-1')}),
@@ -159,7 +154,7 @@ describe('trail who', () => {
     expect(doc.callers.map((c: {count: number; events: string[]; from: string; who: string}) => [c.who, c.from, c.count, c.events])).to.deep.equal([['role/App (web-1)', '203.0.113.10', 2, ['Decrypt', 'Encrypt']]])
     expect(doc.failures.map((c: {errors: string[]; who: string}) => [c.who, c.errors])).to.deep.equal([['user/mallory', ['AccessDenied']]])
     expect(doc).to.deep.include({key: 'alias/x', keyArn: f.KEY_ARN, source: 'api', total: 3})
-    const input = ct.commandCalls(LookupEventsCommand)[0].args[0].input
+    const input = sdk.cloudtrail.commandCalls(LookupEventsCommand)[0].args[0].input
     expect(Date.now() - input.StartTime!.getTime()).to.be.within(7 * 86_400_000, 7 * 86_400_000 + 60_000)
   })
 

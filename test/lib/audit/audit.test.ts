@@ -4,7 +4,7 @@ import {type AuditReport, IMPLEMENTATIONS, buildReport, runAudit} from '../../..
 import {collectFacts} from '../../../src/lib/audit/collect.js'
 import {CHECKS} from '../../../src/lib/audit/registry.js'
 import {DEFAULT_OPTIONS} from '../../../src/lib/audit/types.js'
-import {DAY_MS} from '../../../src/lib/output.js'
+import {DAY_MS} from '../../../src/lib/time.js'
 import {Pacer} from '../../../src/lib/pacing.js'
 import {newSandbox} from '../../sandbox/helpers.js'
 import {ADMIN_ROLE, type Seeded, TRUSTED_ACCOUNT, seedAuditKeys} from './seed.js'

@@ -6,7 +6,7 @@ import {IMPLEMENTATIONS, buildReport, failsAt, runChecks} from '../../../src/lib
 import {CHECKS, checkById, checkForLintCode, selectChecks, validateCheckIds} from '../../../src/lib/audit/registry.js'
 import {type AuditOptions, DEFAULT_OPTIONS, type KeyFacts} from '../../../src/lib/audit/types.js'
 import {KmsctlError} from '../../../src/lib/errors.js'
-import {DAY_MS} from '../../../src/lib/output.js'
+import {DAY_MS} from '../../../src/lib/time.js'
 
 const NOW = new Date('2026-12-01T12:00:00Z')
 const ACCOUNT = '111122223333'

@@ -9,7 +9,6 @@ import {
   ListKeysCommand,
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms'
-import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {runAudit} from '../../../src/lib/audit/audit.js'
@@ -17,6 +16,7 @@ import {collectFacts} from '../../../src/lib/audit/collect.js'
 import {CHECKS, selectChecks} from '../../../src/lib/audit/registry.js'
 import {DEFAULT_OPTIONS} from '../../../src/lib/audit/types.js'
 import {Pacer} from '../../../src/lib/pacing.js'
+import {mockSdk} from '../../helpers/mock-sdk.js'
 
 const acct = '111122223333'
 const id = (n: number) => `${String(n).padStart(8, '0')}-0000-4000-8000-000000000000`
@@ -24,33 +24,31 @@ const arn = (n: number) => `arn:aws:kms:us-east-1:${acct}:key/${id(n)}`
 const READS = new Set(['DescribeKey', 'GetKeyLastUsage', 'GetKeyPolicy', 'GetKeyRotationStatus', 'ListAliases', 'ListGrants', 'ListKeys', 'ListResourceTags'])
 
 describe('audit reads', () => {
-  const kms = mockClient(KMSClient)
-  after(() => kms.restore())
+  const sdk = mockSdk()
   beforeEach(() => {
-    kms.reset()
-    kms.on(ListKeysCommand).resolves({Keys: [1, 2, 3].map((n) => ({KeyArn: arn(n), KeyId: id(n)})), Truncated: false})
-    kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/app', TargetKeyId: id(1)}, {AliasName: 'alias/aws/s3', TargetKeyId: id(3)}], Truncated: false})
+    sdk.kms.on(ListKeysCommand).resolves({Keys: [1, 2, 3].map((n) => ({KeyArn: arn(n), KeyId: id(n)})), Truncated: false})
+    sdk.kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/app', TargetKeyId: id(1)}, {AliasName: 'alias/aws/s3', TargetKeyId: id(3)}], Truncated: false})
     for (const n of [1, 2]) {
-      kms.on(DescribeKeyCommand, {KeyId: id(n)}).resolves({
+      sdk.kms.on(DescribeKeyCommand, {KeyId: id(n)}).resolves({
         KeyMetadata: {Arn: arn(n), CreationDate: new Date(), Description: 'd', KeyId: id(n), KeyManager: 'CUSTOMER', KeySpec: 'SYMMETRIC_DEFAULT', KeyState: 'Enabled', Origin: 'AWS_KMS'},
       })
     }
 
-    kms.on(GetKeyPolicyCommand, {KeyId: id(1)}).resolves({Policy: JSON.stringify({Statement: [{Action: 'kms:*', Effect: 'Allow', Principal: {AWS: `arn:aws:iam::${acct}:root`}, Resource: '*'}]})})
-    kms.on(GetKeyPolicyCommand, {KeyId: id(2)}).rejects(Object.assign(new Error('User is not authorized to perform: kms:GetKeyPolicy'), {$metadata: {httpStatusCode: 400}, name: 'AccessDeniedException'}))
-    kms.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true})
-    kms.on(ListGrantsCommand).resolves({Grants: [], Truncated: false})
-    kms.on(ListResourceTagsCommand).resolves({Tags: [{TagKey: 'owner', TagValue: 'x'}], Truncated: false})
-    kms.on(GetKeyLastUsageCommand).resolves({KeyLastUsage: {Operation: 'Decrypt', Timestamp: new Date()}, TrackingStartDate: new Date('2026-01-01T00:00:00Z')})
+    sdk.kms.on(GetKeyPolicyCommand, {KeyId: id(1)}).resolves({Policy: JSON.stringify({Statement: [{Action: 'kms:*', Effect: 'Allow', Principal: {AWS: `arn:aws:iam::${acct}:root`}, Resource: '*'}]})})
+    sdk.kms.on(GetKeyPolicyCommand, {KeyId: id(2)}).rejects(Object.assign(new Error('User is not authorized to perform: kms:GetKeyPolicy'), {$metadata: {httpStatusCode: 400}, name: 'AccessDeniedException'}))
+    sdk.kms.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true})
+    sdk.kms.on(ListGrantsCommand).resolves({Grants: [], Truncated: false})
+    sdk.kms.on(ListResourceTagsCommand).resolves({Tags: [{TagKey: 'owner', TagValue: 'x'}], Truncated: false})
+    sdk.kms.on(GetKeyLastUsageCommand).resolves({KeyLastUsage: {Operation: 'Decrypt', Timestamp: new Date()}, TrackingStartDate: new Date('2026-01-01T00:00:00Z')})
   })
 
   const deps = () => ({journal: {readAll: () => []}, kms: new KMSClient({region: 'us-east-1'}), region: 'us-east-1'})
 
   it('sends only reads, never to AWS-managed keys, and records a denied read against its key', async () => {
     const r = await runAudit({checks: CHECKS, deps: deps(), options: {...DEFAULT_OPTIONS, now: new Date()}, pacer: new Pacer()})
-    const sent = kms.calls().map((c) => (c.args[0] as {constructor: {name: string}}).constructor.name.replace(/Command$/, ''))
+    const sent = sdk.kms.calls().map((c) => (c.args[0] as {constructor: {name: string}}).constructor.name.replace(/Command$/, ''))
     expect(sent.filter((op) => !READS.has(op))).to.deep.equal([])
-    expect(kms.calls().some((c) => (c.args[0] as {input: {KeyId?: string}}).input.KeyId === id(3))).to.equal(false)
+    expect(sdk.kms.calls().some((c) => (c.args[0] as {input: {KeyId?: string}}).input.KeyId === id(3))).to.equal(false)
     // Sorted by label: the key ID of key 2, then alias/app.
     expect(r.keys.map((k) => k.keyId)).to.deep.equal([id(2), id(1)])
     expect(r.notChecked.filter((n) => n.keyId === id(2)).map((n) => n.reason)).to.include('GetKeyPolicy: not allowed: kms:GetKeyPolicy')
@@ -59,11 +57,11 @@ describe('audit reads', () => {
 
   it('makes only the calls the selected checks need', async () => {
     await collectFacts(deps(), undefined, {disabledDays: 90, needs: new Set(selectChecks(['rotation-off'], []).flatMap((c) => c.needs)), now: new Date(), recentDays: 30})
-    expect(kms.commandCalls(GetKeyRotationStatusCommand)).to.have.length(2)
-    expect(kms.commandCalls(GetKeyPolicyCommand)).to.have.length(0)
-    expect(kms.commandCalls(ListGrantsCommand)).to.have.length(0)
-    expect(kms.commandCalls(ListResourceTagsCommand)).to.have.length(0)
-    expect(kms.commandCalls(GetKeyLastUsageCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(GetKeyRotationStatusCommand)).to.have.length(2)
+    expect(sdk.kms.commandCalls(GetKeyPolicyCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(ListGrantsCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(ListResourceTagsCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(GetKeyLastUsageCommand)).to.have.length(0)
   })
 
   it('paces each operation at its quota: GetKeyPolicy at 30/s', async () => {

@@ -3,8 +3,11 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {HttpResponse} from '@smithy/protocol-http'
+
 import {AwsClients, endpointFor, resolveRegion} from '../../../src/lib/aws/clients.js'
-import {unmocked} from '../../sandbox/helpers.js'
+import {listAllKeyIds} from '../../../src/lib/aws/paging.js'
+import {Pacer} from '../../../src/lib/pacing.js'
 
 describe('client factory', () => {
   const saved = {...process.env}
@@ -31,9 +34,25 @@ describe('client factory', () => {
     expect((err as Error).message).to.equal('No AWS region found (looked at --region, AWS_REGION, AWS_DEFAULT_REGION and profile "nope").')
   })
 
-  it('rejects a malformed region', async () => {
+  it('rejects a malformed or empty region', async () => {
     const err = await resolveRegion({env: {}, region: 'useast1'}).catch((error: Error) => error)
     expect(err).to.have.property('code', 'USAGE')
+    const empty = await resolveRegion({env: {AWS_REGION: 'us-east-1'}, region: ''}).catch((error: Error) => error)
+    expect(empty).to.have.property('code', 'USAGE')
+    expect(empty).to.have.property('exitCode', 2)
+    expect((empty as Error).message).to.equal('--region is empty.')
+    expect(() => new AwsClients({env: {}, region: ''})).to.throw('--region is empty.')
+  })
+
+  it('refuses an endpoint that is not an http:// or https:// URL, before anything is sent', () => {
+    for (const url of ['not a url', 'ftp://127.0.0.1:21', 'localhost:4566']) {
+      expect(() => new AwsClients({endpointUrl: url, env: {}, region: 'us-east-1'}))
+        .to.throw(`--endpoint-url "${url}" is not an http:// or https:// URL.`)
+        .with.property('exitCode', 2)
+    }
+
+    expect(() => new AwsClients({env: {AWS_ENDPOINT_URL_KMS: 'ftp://x'}, region: 'us-east-1'})).to.throw('AWS_ENDPOINT_URL_KMS "ftp://x" is not an http:// or https:// URL.')
+    expect(() => new AwsClients({endpointUrl: 'https://kms.us-east-1.amazonaws.com', env: {}, region: 'us-east-1'})).to.not.throw()
   })
 
   it('picks the sandbox region when --sandbox is given and nothing else is set', async () => {
@@ -50,14 +69,14 @@ describe('client factory', () => {
     expect(endpointFor('sts', {env: {}})).to.equal(undefined)
   })
 
-  it('builds each client once, lazily, with adaptive retries, the max attempts and the user agent', async () => {
+  it('builds each client once, lazily, with the standard retry strategy, the max attempts and the user agent', async () => {
     const clients = new AwsClients({endpointUrl: 'http://127.0.0.1:1', env: {}, maxAttempts: 7, region: 'us-east-1', version: '1.2.3'})
     const kms = await clients.kms()
     expect(await clients.kms()).to.equal(kms)
     expect(await kms.config.maxAttempts()).to.equal(7)
     expect(await kms.config.region()).to.equal('us-east-1')
     expect(kms.config.customUserAgent).to.deep.equal([['kmsctl', '1.2.3']])
-    expect(await kms.config.retryStrategy()).to.have.property('mode', 'adaptive')
+    expect(await kms.config.retryStrategy()).to.have.property('mode', 'standard')
     const endpoint = await kms.config.endpoint!()
     expect(endpoint.hostname).to.equal('127.0.0.1')
     kms.destroy()
@@ -71,11 +90,58 @@ describe('client factory', () => {
     delete process.env.AWS_SECRET_ACCESS_KEY
     process.env.AWS_EC2_METADATA_DISABLED = 'true'
     const clients = new AwsClients({endpointUrl: 'http://127.0.0.1:1', maxAttempts: 1, profile: 'missing', region: 'us-east-1'})
-    const kms = unmocked(await clients.kms())
+    const kms = await clients.kms()
     const {ListKeysCommand} = await import('@aws-sdk/client-kms')
     const err = await kms.send(new ListKeysCommand({})).catch((error: Error) => error)
     expect(err).to.have.property('code', 'NO_CREDENTIALS')
     kms.destroy()
+  })
+})
+
+/** An HTTP handler that counts requests and answers each with the next of `answers` (the last one repeats). */
+function countingHandler(answers: Array<{status: number; type?: string; body?: unknown}>) {
+  const handler = {
+    destroy() {},
+    async handle() {
+      const a = answers[Math.min(handler.count, answers.length - 1)]
+      handler.count++
+      const body = a.type ? {__type: a.type, message: a.type} : (a.body ?? {})
+      return {
+        response: new HttpResponse({
+          body: Buffer.from(JSON.stringify(body)),
+          headers: {'content-type': 'application/x-amz-json-1.1', ...(a.type ? {'x-amzn-errortype': a.type} : {})},
+          statusCode: a.status,
+        }),
+      }
+    },
+    httpHandlerConfigs: () => ({}),
+    count: 0,
+    updateHttpClientConfig() {},
+  }
+  return handler
+}
+
+describe('one retry strategy', () => {
+  it('sends a call at most --max-attempts times under sustained throttling, however it is paced', async () => {
+    for (const maxAttempts of [1, 2, 3]) {
+      const handler = countingHandler([{status: 400, type: 'ThrottlingException'}])
+      const clients = new AwsClients({env: {}, maxAttempts, region: 'us-east-1', requestHandler: handler})
+      const kms = await clients.kms()
+      const {DisableKeyCommand} = await import('@aws-sdk/client-kms')
+      const pacer = new Pacer()
+      // eslint-disable-next-line no-await-in-loop
+      const err = await pacer.run('DisableKey', () => kms.send(new DisableKeyCommand({KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab'}))).catch((error: Error) => error)
+      expect(err).to.have.property('name', 'ThrottlingException')
+      expect(handler.count, `requests with --max-attempts ${maxAttempts}`).to.equal(maxAttempts)
+    }
+  })
+
+  it('retries a page of a paged read that fails with a server error, within the same strategy', async () => {
+    const handler = countingHandler([{status: 500, type: 'KMSInternalException'}, {body: {Keys: [{KeyArn: 'arn:aws:kms:us-east-1:111122223333:key/k1', KeyId: 'k1'}], Truncated: false}, status: 200}])
+    const clients = new AwsClients({env: {}, maxAttempts: 3, region: 'us-east-1', requestHandler: handler})
+    const keys = await listAllKeyIds(await clients.kms(), new Pacer())
+    expect(keys.map((k) => k.KeyId)).to.deep.equal(['k1'])
+    expect(handler.count).to.equal(2)
   })
 })
 

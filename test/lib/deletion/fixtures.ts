@@ -1,8 +1,7 @@
-// Shared fixtures for the deletion tests: one customer-managed key, CloudTrail records about it,
-// and stubbed KMS and CloudTrail clients.
-import {CloudTrailClient, type Event as LookupEvent} from '@aws-sdk/client-cloudtrail'
-import {KMSClient, type KeyMetadata} from '@aws-sdk/client-kms'
-import {mockClient} from 'aws-sdk-client-mock'
+// Shared fixtures for the deletion tests: one customer-managed key and CloudTrail records about it
+// (the SDK is stubbed with test/helpers/mock-sdk.ts).
+import type {Event as LookupEvent} from '@aws-sdk/client-cloudtrail'
+import type {KeyMetadata} from '@aws-sdk/client-kms'
 
 export const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab'
 export const ARN = `arn:aws:kms:us-east-1:111122223333:key/${KEY_ID}`
@@ -57,28 +56,4 @@ export function lookupEvent(o: RecordOptions = {}): LookupEvent {
     ...(o.errorCode ? {errorCode: o.errorCode, errorMessage: 'arn is disabled.'} : {}),
   }
   return {CloudTrailEvent: JSON.stringify(record), EventId: id, EventName: event, EventSource: record.eventSource, EventTime: time, Username: o.user ?? 'report-batch'}
-}
-
-/**
- * KMS and CloudTrail stubbed for the calling describe block (reset before each test, restored after
- * the block so that other files get the real clients), with clients to call them through.
- */
-export function stubbedClients() {
-  const credentials = {accessKeyId: 'a', secretAccessKey: 'b'}
-  const kmsMock = mockClient(KMSClient)
-  const trailMock = mockClient(CloudTrailClient)
-  after(() => {
-    kmsMock.restore()
-    trailMock.restore()
-  })
-  beforeEach(() => {
-    kmsMock.reset()
-    trailMock.reset()
-  })
-  return {
-    cloudtrail: new CloudTrailClient({credentials, region: 'us-east-1'}),
-    kms: new KMSClient({credentials, region: 'us-east-1'}),
-    kmsMock,
-    trailMock,
-  }
 }

@@ -19,7 +19,8 @@ import {
 } from '../../../src/lib/deletion/preflight.js'
 import {KmsctlError} from '../../../src/lib/errors.js'
 import {Pacer} from '../../../src/lib/pacing.js'
-import {ARN, DAY, KEY_ID, NOW, lookupEvent, metadata, stubbedClients} from './fixtures.js'
+import {ARN, DAY, KEY_ID, NOW, lookupEvent, metadata} from './fixtures.js'
+import {mockSdk} from '../../helpers/mock-sdk.js'
 
 async function refusalOf(promise: Promise<unknown>): Promise<KmsctlError> {
   try {
@@ -33,21 +34,23 @@ async function refusalOf(promise: Promise<unknown>): Promise<KmsctlError> {
 }
 
 describe('deletion pre-flight', () => {
-  const {cloudtrail, kms, kmsMock, trailMock} = stubbedClients()
+  const sdk = mockSdk()
+  const kms = sdk.kmsClient()
+  const cloudtrail = sdk.cloudtrailClient()
   const fast = () => new Pacer({rates: {LookupEvents: 1000}})
   const run = (ref = 'alias/reports', extra: {days?: number; lookbackMs?: number} = {}) =>
     runDeletionPreflight({cloudtrail, kms}, ref, {days: extra.days ?? 30, lookbackMs: extra.lookbackMs ?? 30 * DAY, now: NOW, pacer: fast()})
 
   beforeEach(() => {
-    kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: metadata()})
-    kmsMock.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/reports', TargetKeyId: KEY_ID}, {AliasName: 'alias/reports-old', TargetKeyId: KEY_ID}], Truncated: false})
-    kmsMock.on(ListResourceTagsCommand).resolves({Tags: [{TagKey: 'team', TagValue: 'finance'}], Truncated: false})
-    kmsMock.on(ListGrantsCommand).resolves({
+    sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata()})
+    sdk.kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/reports', TargetKeyId: KEY_ID}, {AliasName: 'alias/reports-old', TargetKeyId: KEY_ID}], Truncated: false})
+    sdk.kms.on(ListResourceTagsCommand).resolves({Tags: [{TagKey: 'team', TagValue: 'finance'}], Truncated: false})
+    sdk.kms.on(ListGrantsCommand).resolves({
       Grants: [{GrantId: 'g1', GranteePrincipal: 'arn:aws:iam::111122223333:role/report-reader', Name: 'reader', Operations: ['Decrypt', 'DescribeKey']}],
       Truncated: false,
     })
-    kmsMock.on(GetKeyLastUsageCommand).resolves({KeyLastUsage: {}, TrackingStartDate: new Date('2026-01-01T00:00:00Z')})
-    trailMock.on(LookupEventsCommand).resolves({Events: []})
+    sdk.kms.on(GetKeyLastUsageCommand).resolves({KeyLastUsage: {}, TrackingStartDate: new Date('2026-01-01T00:00:00Z')})
+    sdk.cloudtrail.on(LookupEventsCommand).resolves({Events: []})
   })
 
   describe('inputs', () => {
@@ -75,28 +78,28 @@ describe('deletion pre-flight', () => {
 
   describe('hard refusals', () => {
     it('refuses an AWS managed key after DescribeKey alone', async () => {
-      kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({KeyManager: 'AWS', KeyState: 'Enabled'})})
+      sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({KeyManager: 'AWS', KeyState: 'Enabled'})})
       const e = await refusalOf(run('alias/aws/s3'))
       expect(e.message).to.equal(`alias/aws/s3 (${KEY_ID}) is an AWS managed key: AWS owns its lifecycle, and it cannot be deleted.`)
       expect(e.exitCode).to.equal(2)
       expect(e.code).to.equal('REFUSED')
-      expect(kmsMock.calls()).to.have.length(1)
-      expect(trailMock.calls()).to.have.length(0)
-      expect(kmsMock.commandCalls(ScheduleKeyDeletionCommand)).to.have.length(0)
+      expect(sdk.kms.calls()).to.have.length(1)
+      expect(sdk.cloudtrail.calls()).to.have.length(0)
+      expect(sdk.kms.commandCalls(ScheduleKeyDeletionCommand)).to.have.length(0)
     })
 
     it('refuses a key already pending deletion and shows its date and days left', async () => {
-      kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({DeletionDate: new Date(NOW.getTime() + 9.5 * DAY), KeyState: 'PendingDeletion'})})
+      sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({DeletionDate: new Date(NOW.getTime() + 9.5 * DAY), KeyState: 'PendingDeletion'})})
       const e = await refusalOf(run(KEY_ID))
       expect(e.message).to.equal(`Key ${KEY_ID} is already scheduled for deletion on 2026-12-08 00:00:00Z (10 days left).`)
       expect(e.remedy).to.equal(`kmsctl key cancel-deletion ${KEY_ID} --enable (to keep the key)`)
       expect(e.exitCode).to.equal(2)
       expect(e.details).to.deep.include({deletionDate: '2026-12-08T00:00:00.000Z', reason: 'PENDING_DELETION'})
-      expect(kmsMock.commandCalls(ScheduleKeyDeletionCommand)).to.have.length(0)
+      expect(sdk.kms.commandCalls(ScheduleKeyDeletionCommand)).to.have.length(0)
     })
 
     it('refuses a primary already waiting for its replicas', async () => {
-      kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({KeyState: 'PendingReplicaDeletion', PendingDeletionWindowInDays: 14})})
+      sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({KeyState: 'PendingReplicaDeletion', PendingDeletionWindowInDays: 14})})
       const e = await refusalOf(run(KEY_ID))
       expect(e.message).to.equal(`Key ${KEY_ID} is already scheduled for deletion: it waits for its replicas to be deleted, then 14 more days.`)
     })
@@ -127,25 +130,25 @@ describe('deletion pre-flight', () => {
 
     it('asks CloudTrail for this key ARN over the lookback window only', async () => {
       await run('alias/reports', {lookbackMs: 7 * DAY})
-      const calls = trailMock.commandCalls(LookupEventsCommand)
+      const calls = sdk.cloudtrail.commandCalls(LookupEventsCommand)
       expect(calls).to.have.length(1)
       expect(calls[0].args[0].input.EndTime).to.equal(undefined)
       expect(calls[0].args[0].input).to.deep.include({
         LookupAttributes: [{AttributeKey: 'ResourceName', AttributeValue: ARN}],
         StartTime: new Date(NOW.getTime() - 7 * DAY),
       })
-      expect(kmsMock.commandCalls(GetKeyLastUsageCommand)[0].args[0].input).to.deep.equal({KeyId: KEY_ID})
+      expect(sdk.kms.commandCalls(GetKeyLastUsageCommand)[0].args[0].input).to.deep.equal({KeyId: KEY_ID})
     })
 
     it('ignores management calls: only cryptographic calls count as use', async () => {
-      trailMock.on(LookupEventsCommand).resolves({Events: [lookupEvent({event: 'DescribeKey'}), lookupEvent({event: 'DisableKey'}), lookupEvent({event: 'ListGrants'})]})
+      sdk.cloudtrail.on(LookupEventsCommand).resolves({Events: [lookupEvent({event: 'DescribeKey'}), lookupEvent({event: 'DisableKey'}), lookupEvent({event: 'ListGrants'})]})
       const p = await run()
       expect(p.recentUse.trail.count).to.equal(0)
       expect(p.recentUse.used).to.equal(false)
     })
 
     it('finds the newest cryptographic calls with who and from where, newest first', async () => {
-      trailMock.on(LookupEventsCommand).resolves({
+      sdk.cloudtrail.on(LookupEventsCommand).resolves({
         Events: [
           lookupEvent({event: 'Encrypt', time: new Date(NOW.getTime() - 5 * DAY)}),
           lookupEvent({event: 'Decrypt', ip: '192.0.2.10', time: new Date(NOW.getTime() - 2 * DAY), user: 'alice'}),
@@ -168,31 +171,31 @@ describe('deletion pre-flight', () => {
     })
 
     it('counts a refused call on a disabled key as use: someone still depends on it', async () => {
-      trailMock.on(LookupEventsCommand).resolves({Events: [lookupEvent({errorCode: 'DisabledException', event: 'Decrypt'})]})
+      sdk.cloudtrail.on(LookupEventsCommand).resolves({Events: [lookupEvent({errorCode: 'DisabledException', event: 'Decrypt'})]})
       const p = await run()
       expect(p.recentUse.used).to.equal(true)
       expect(p.recentUse.trail.events[0].outcome).to.equal('DisabledException')
     })
 
     it('counts GetKeyLastUsage inside the window as use, and outside it as not', async () => {
-      kmsMock.on(GetKeyLastUsageCommand).resolves({KeyLastUsage: {Operation: 'Decrypt', Timestamp: new Date(NOW.getTime() - 3 * DAY)}})
+      sdk.kms.on(GetKeyLastUsageCommand).resolves({KeyLastUsage: {Operation: 'Decrypt', Timestamp: new Date(NOW.getTime() - 3 * DAY)}})
       let p = await run()
       expect(p.recentUse.used).to.equal(true)
       expect(deletionBlockers(p, false)[0].message).to.equal(`key ${KEY_ID} was used recently: KMS last saw it used for Decrypt at 2026-11-25 12:00:00Z`)
-      kmsMock.on(GetKeyLastUsageCommand).resolves({KeyLastUsage: {Operation: 'Decrypt', Timestamp: new Date(NOW.getTime() - 45 * DAY)}})
+      sdk.kms.on(GetKeyLastUsageCommand).resolves({KeyLastUsage: {Operation: 'Decrypt', Timestamp: new Date(NOW.getTime() - 45 * DAY)}})
       p = await run()
       expect(p.recentUse.used).to.equal(false)
       expect(p.recentUse.lastUsage.time).to.equal('2026-10-14T12:00:00.000Z')
     })
 
     it('reads LookupEvents pages up to the limit and says when there were more', async () => {
-      trailMock
+      sdk.cloudtrail
         .on(LookupEventsCommand)
         .resolvesOnce({Events: [lookupEvent({id: 'a'})], NextToken: 't1'})
         .resolvesOnce({Events: [lookupEvent({id: 'b'})], NextToken: 't2'})
         .resolves({Events: [lookupEvent({id: 'c'})], NextToken: 't3'})
       const p = await runDeletionPreflight({cloudtrail, kms}, KEY_ID, {days: 30, lookbackMs: 30 * DAY, maxPages: 3, now: NOW, pacer: fast()})
-      const calls = trailMock.commandCalls(LookupEventsCommand)
+      const calls = sdk.cloudtrail.commandCalls(LookupEventsCommand)
       expect(calls.map((c) => c.args[0].input.NextToken)).to.deep.equal([undefined, 't1', 't2'])
       expect(p.recentUse.trail).to.deep.include({count: 3, pages: 3, truncated: true})
       expect(deletionBlockers(p, false)[0].message).to.contain('3+ cryptographic calls')
@@ -200,9 +203,9 @@ describe('deletion pre-flight', () => {
 
     it('marks what could not be read, and refuses when nobody could check recent use', async () => {
       const denied = Object.assign(new Error('denied'), {name: 'AccessDeniedException'})
-      kmsMock.on(ListGrantsCommand).rejects(denied)
-      kmsMock.on(GetKeyLastUsageCommand).rejects(Object.assign(new Error('no such op'), {name: 'UnknownOperationException'}))
-      trailMock.on(LookupEventsCommand).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
+      sdk.kms.on(ListGrantsCommand).rejects(denied)
+      sdk.kms.on(GetKeyLastUsageCommand).rejects(Object.assign(new Error('no such op'), {name: 'UnknownOperationException'}))
+      sdk.cloudtrail.on(LookupEventsCommand).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
       const p = await run()
       expect(p.grants).to.equal(undefined)
       expect(p.unavailable).to.deep.equal({
@@ -217,14 +220,14 @@ describe('deletion pre-flight', () => {
     })
 
     it('one source is enough to speak to use', async () => {
-      kmsMock.on(GetKeyLastUsageCommand).rejects(Object.assign(new Error('no such op'), {name: 'UnknownOperationException'}))
+      sdk.kms.on(GetKeyLastUsageCommand).rejects(Object.assign(new Error('no such op'), {name: 'UnknownOperationException'}))
       const p = await run()
       expect(p.recentUse.checked).to.equal(true)
       expect(deletionBlockers(p, false)).to.deep.equal([])
     })
 
     it('a multi-Region primary with replicas waits for them: no deletion date yet', async () => {
-      kmsMock.on(DescribeKeyCommand).resolves({
+      sdk.kms.on(DescribeKeyCommand).resolves({
         KeyMetadata: metadata({
           KeyId: 'mrk-1234abcd12ab34cd56ef1234567890ab',
           MultiRegion: true,
@@ -249,8 +252,8 @@ describe('deletion pre-flight', () => {
   describe('refusals --force overrides', () => {
     let enabledAndUsed: DeletionPreflight
     beforeEach(async () => {
-      kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({Enabled: true, KeyState: 'Enabled'})})
-      trailMock.on(LookupEventsCommand).resolves({Events: [lookupEvent({event: 'GenerateDataKey'})]})
+      sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({Enabled: true, KeyState: 'Enabled'})})
+      sdk.cloudtrail.on(LookupEventsCommand).resolves({Events: [lookupEvent({event: 'GenerateDataKey'})]})
       enabledAndUsed = await run()
     })
 
@@ -273,7 +276,7 @@ describe('deletion pre-flight', () => {
     })
 
     it('nothing is ever scheduled by the pre-flight', () => {
-      expect(kmsMock.commandCalls(ScheduleKeyDeletionCommand)).to.have.length(0)
+      expect(sdk.kms.commandCalls(ScheduleKeyDeletionCommand)).to.have.length(0)
     })
   })
 })

@@ -20,31 +20,34 @@ import {cancelKeyDeletion, planCancelDeletion, scheduleKeyDeletion} from '../../
 import {KmsctlError} from '../../../src/lib/errors.js'
 import {Journal} from '../../../src/lib/journal.js'
 import {Pacer} from '../../../src/lib/pacing.js'
-import {ARN, DAY, KEY_ID, NOW, lookupEvent, metadata, stubbedClients} from './fixtures.js'
+import {ARN, DAY, KEY_ID, NOW, lookupEvent, metadata} from './fixtures.js'
+import {mockSdk} from '../../helpers/mock-sdk.js'
 
 describe('scheduling and cancelling deletion', () => {
-  const {cloudtrail, kms, kmsMock, trailMock} = stubbedClients()
+  const sdk = mockSdk()
+  const kms = sdk.kmsClient()
+  const cloudtrail = sdk.cloudtrailClient()
   let journal: Journal
   const ctx = () => ({account: '111122223333', caller: 'arn:aws:iam::111122223333:user/ops', command: ['key', 'schedule-deletion', 'alias/reports'], journal, region: 'us-east-1'})
   const preflight = () => runDeletionPreflight({cloudtrail, kms}, 'alias/reports', {days: 7, lookbackMs: 30 * DAY, now: NOW, pacer: new Pacer({rates: {LookupEvents: 1000}})})
 
   beforeEach(() => {
     journal = new Journal({dir: mkdtempSync(join(tmpdir(), 'kmsctl-journal-'))})
-    kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: metadata()})
-    kmsMock.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/reports', TargetKeyId: KEY_ID}], Truncated: false})
-    kmsMock.on(ListResourceTagsCommand).resolves({Tags: [], Truncated: false})
-    kmsMock.on(ListGrantsCommand).resolves({Grants: [], Truncated: false})
-    kmsMock.on(GetKeyLastUsageCommand).resolves({KeyLastUsage: {}})
-    trailMock.on(LookupEventsCommand).resolves({Events: []})
+    sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata()})
+    sdk.kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/reports', TargetKeyId: KEY_ID}], Truncated: false})
+    sdk.kms.on(ListResourceTagsCommand).resolves({Tags: [], Truncated: false})
+    sdk.kms.on(ListGrantsCommand).resolves({Grants: [], Truncated: false})
+    sdk.kms.on(GetKeyLastUsageCommand).resolves({KeyLastUsage: {}})
+    sdk.cloudtrail.on(LookupEventsCommand).resolves({Events: []})
   })
 
   describe('schedule', () => {
     it('sends the key ID (not the alias) and journals the state before and the deletion date after', async () => {
       const deletionDate = new Date(NOW.getTime() + 7 * DAY)
-      kmsMock.on(ScheduleKeyDeletionCommand).resolves({DeletionDate: deletionDate, KeyId: ARN, KeyState: 'PendingDeletion', PendingWindowInDays: 7})
+      sdk.kms.on(ScheduleKeyDeletionCommand).resolves({DeletionDate: deletionDate, KeyId: ARN, KeyState: 'PendingDeletion', PendingWindowInDays: 7})
       const p = await preflight()
       const out = await scheduleKeyDeletion(kms, p, ctx())
-      const sent = kmsMock.commandCalls(ScheduleKeyDeletionCommand)
+      const sent = sdk.kms.commandCalls(ScheduleKeyDeletionCommand)
       expect(sent).to.have.length(1)
       expect(sent[0].args[0].input).to.deep.equal({KeyId: KEY_ID, PendingWindowInDays: 7})
       expect(out).to.deep.include({deletionDate: deletionDate.toISOString(), keyId: KEY_ID, keyState: 'PendingDeletion', pendingWindowInDays: 7})
@@ -60,7 +63,7 @@ describe('scheduling and cancelling deletion', () => {
     })
 
     it('records the entry before sending, and the failure after', async () => {
-      kmsMock.on(ScheduleKeyDeletionCommand).callsFake(() => {
+      sdk.kms.on(ScheduleKeyDeletionCommand).callsFake(() => {
         expect(journal.readAll()).to.have.length(1)
         throw Object.assign(new Error('arn is pending import'), {name: 'KMSInvalidStateException'})
       })
@@ -80,7 +83,7 @@ describe('scheduling and cancelling deletion', () => {
 
   it('a multi-Region primary with replicas: PendingReplicaDeletion, no date yet, and the report says why', async () => {
     const mrk = 'mrk-1234abcd12ab34cd56ef1234567890ab'
-    kmsMock.on(DescribeKeyCommand).resolves({
+    sdk.kms.on(DescribeKeyCommand).resolves({
       KeyMetadata: metadata({
         Arn: `arn:aws:kms:us-east-1:111122223333:key/${mrk}`,
         KeyId: mrk,
@@ -92,7 +95,7 @@ describe('scheduling and cancelling deletion', () => {
         },
       }),
     })
-    kmsMock.on(ScheduleKeyDeletionCommand).resolves({KeyId: `arn:aws:kms:us-east-1:111122223333:key/${mrk}`, KeyState: 'PendingReplicaDeletion', PendingWindowInDays: 7})
+    sdk.kms.on(ScheduleKeyDeletionCommand).resolves({KeyId: `arn:aws:kms:us-east-1:111122223333:key/${mrk}`, KeyState: 'PendingReplicaDeletion', PendingWindowInDays: 7})
     const p = await preflight()
     const text = renderPreflight(p, 200)
     expect(text).to.contain(`primary with 1 replica:\n              eu-west-1  arn:aws:kms:eu-west-1:111122223333:key/${mrk}`)
@@ -105,7 +108,7 @@ describe('scheduling and cancelling deletion', () => {
 
   describe('the report', () => {
     it('shows every part of the pre-flight, and the usage', async () => {
-      trailMock.on(LookupEventsCommand).resolves({Events: [lookupEvent({event: 'Decrypt', ip: '192.0.2.10', user: 'alice'})]})
+      sdk.cloudtrail.on(LookupEventsCommand).resolves({Events: [lookupEvent({event: 'Decrypt', ip: '192.0.2.10', user: 'alice'})]})
       const text = renderPreflight(await preflight(), 160)
       expect(text).to.contain(`Deletion pre-flight for alias/reports (${KEY_ID})`)
       expect(text).to.match(/State\s+Disabled\n/)
@@ -124,11 +127,11 @@ describe('scheduling and cancelling deletion', () => {
 
   describe('cancel', () => {
     beforeEach(() => {
-      kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({DeletionDate: new Date(NOW.getTime() + 7 * DAY), KeyState: 'PendingDeletion'})})
+      sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({DeletionDate: new Date(NOW.getTime() + 7 * DAY), KeyState: 'PendingDeletion'})})
     })
 
     it('refuses a key that is not pending deletion, sending nothing else', async () => {
-      kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({KeyState: 'Enabled'})})
+      sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: metadata({KeyState: 'Enabled'})})
       try {
         await planCancelDeletion(kms, 'alias/reports', true)
         expect.fail('should have been refused')
@@ -137,16 +140,16 @@ describe('scheduling and cancelling deletion', () => {
         expect((error as KmsctlError).exitCode).to.equal(2)
       }
 
-      expect(kmsMock.commandCalls(CancelKeyDeletionCommand)).to.have.length(0)
+      expect(sdk.kms.commandCalls(CancelKeyDeletionCommand)).to.have.length(0)
     })
 
     it('without --enable: only CancelKeyDeletion, and the key stays Disabled', async () => {
-      kmsMock.on(CancelKeyDeletionCommand).resolves({KeyId: ARN})
+      sdk.kms.on(CancelKeyDeletionCommand).resolves({KeyId: ARN})
       const plan = await planCancelDeletion(kms, 'alias/reports', false)
       const out = await cancelKeyDeletion(kms, plan, ctx())
       expect(out).to.deep.include({enabled: false, keyState: 'Disabled'})
-      expect(kmsMock.commandCalls(CancelKeyDeletionCommand)[0].args[0].input).to.deep.equal({KeyId: KEY_ID})
-      expect(kmsMock.commandCalls(EnableKeyCommand)).to.have.length(0)
+      expect(sdk.kms.commandCalls(CancelKeyDeletionCommand)[0].args[0].input).to.deep.equal({KeyId: KEY_ID})
+      expect(sdk.kms.commandCalls(EnableKeyCommand)).to.have.length(0)
       const [entry] = journal.readAll()
       expect(entry).to.deep.include({action: 'key.cancel-deletion'})
       expect(entry.before).to.deep.equal({deletionDate: '2026-12-05T12:00:00.000Z', state: 'PendingDeletion'})
@@ -154,18 +157,18 @@ describe('scheduling and cancelling deletion', () => {
     })
 
     it('with --enable: CancelKeyDeletion then EnableKey', async () => {
-      kmsMock.on(CancelKeyDeletionCommand).resolves({KeyId: ARN})
-      kmsMock.on(EnableKeyCommand).resolves({})
+      sdk.kms.on(CancelKeyDeletionCommand).resolves({KeyId: ARN})
+      sdk.kms.on(EnableKeyCommand).resolves({})
       const out = await cancelKeyDeletion(kms, await planCancelDeletion(kms, KEY_ID, true), ctx())
       expect(out).to.deep.include({enabled: true, keyState: 'Enabled'})
-      const order = kmsMock.calls().map((c) => c.args[0].constructor.name).filter((n) => n === 'CancelKeyDeletionCommand' || n === 'EnableKeyCommand')
+      const order = sdk.kms.calls().map((c) => c.args[0].constructor.name).filter((n) => n === 'CancelKeyDeletionCommand' || n === 'EnableKeyCommand')
       expect(order).to.deep.equal(['CancelKeyDeletionCommand', 'EnableKeyCommand'])
       expect(journal.readAll()[0].outcome?.after).to.deep.equal({state: 'Enabled'})
     })
 
     it('a failed EnableKey after a cancel is a partial outcome that says the key is safe but Disabled', async () => {
-      kmsMock.on(CancelKeyDeletionCommand).resolves({KeyId: ARN})
-      kmsMock.on(EnableKeyCommand).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
+      sdk.kms.on(CancelKeyDeletionCommand).resolves({KeyId: ARN})
+      sdk.kms.on(EnableKeyCommand).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
       try {
         await cancelKeyDeletion(kms, await planCancelDeletion(kms, KEY_ID, true), ctx())
         expect.fail('should have failed')

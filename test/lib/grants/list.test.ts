@@ -6,23 +6,17 @@ import {
   ListKeysCommand,
   ListRetirableGrantsCommand,
 } from '@aws-sdk/client-kms'
-import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {constraintText, listKeyGrants, listRetirableGrants, scanAllGrants, toGrantInfo, toGrantListEntry} from '../../../src/lib/grants/list.js'
 import {Pacer} from '../../../src/lib/pacing.js'
 import {APP, OPS, OTHER, entry, keyArn, keyId} from './fixtures.js'
+import {mockSdk, sdk} from '../../helpers/mock-sdk.js'
 
-const kmsMock = mockClient(KMSClient)
 const kms = new KMSClient({region: 'us-east-1'})
 
 describe('grants/list', () => {
-  // Unstub the SDK clients so that later test files (end-to-end ones) get real clients.
-  after(() => {
-    kmsMock.restore()
-  })
-
-  beforeEach(() => kmsMock.reset())
+  mockSdk()
 
   describe('listKeyGrants', () => {
     it('reads every page, passing the marker back, and flattens the entries', async () => {
@@ -31,10 +25,10 @@ describe('grants/list', () => {
         m2: {Grants: [entry(1, 3)], NextMarker: 'm3', Truncated: true},
         m3: {Grants: [entry(1, 4, {Constraints: {EncryptionContextEquals: {tenant: 'acme'}}})], Truncated: false},
       }
-      kmsMock.on(ListGrantsCommand).callsFake((input: ListGrantsCommandInput) => pages[input.Marker ?? 'first'])
+      sdk.kms.on(ListGrantsCommand).callsFake((input: ListGrantsCommandInput) => pages[input.Marker ?? 'first'])
       const grants = await listKeyGrants(kms, keyArn(1))
       expect(grants.map((g) => g.name)).to.deep.equal(['grant-1-1', 'grant-1-2', 'grant-1-3', 'grant-1-4'])
-      const calls = kmsMock.commandCalls(ListGrantsCommand).map((c) => c.args[0].input)
+      const calls = sdk.kms.commandCalls(ListGrantsCommand).map((c) => c.args[0].input)
       expect(calls.map((c) => c.Marker)).to.deep.equal([undefined, 'm2', 'm3'])
       expect(calls.every((c) => c.KeyId === keyArn(1) && c.Limit === 100)).to.equal(true)
       expect(grants[3]).to.deep.equal({
@@ -52,14 +46,14 @@ describe('grants/list', () => {
     })
 
     it('sends the grantee and grant ID filters to KMS, and applies them to what comes back', async () => {
-      kmsMock.on(ListGrantsCommand).resolves({Grants: [entry(1, 1), entry(1, 2, {GranteePrincipal: OTHER})], Truncated: false})
+      sdk.kms.on(ListGrantsCommand).resolves({Grants: [entry(1, 1), entry(1, 2, {GranteePrincipal: OTHER})], Truncated: false})
       const grants = await listKeyGrants(kms, keyArn(1), {grantee: APP})
       expect(grants.map((g) => g.grantId)).to.deep.equal([entry(1, 1).GrantId])
-      expect(kmsMock.commandCalls(ListGrantsCommand)[0].args[0].input).to.include({GranteePrincipal: APP, KeyId: keyArn(1)})
+      expect(sdk.kms.commandCalls(ListGrantsCommand)[0].args[0].input).to.include({GranteePrincipal: APP, KeyId: keyArn(1)})
     })
 
     it('stops on a repeated marker instead of looping', async () => {
-      kmsMock.on(ListGrantsCommand).resolves({Grants: [], NextMarker: 'same', Truncated: true})
+      sdk.kms.on(ListGrantsCommand).resolves({Grants: [], NextMarker: 'same', Truncated: true})
       let error: Error | undefined
       try {
         await listKeyGrants(kms, keyArn(1))
@@ -68,11 +62,11 @@ describe('grants/list', () => {
       }
 
       expect(error?.message).to.contain('same page marker twice')
-      expect(kmsMock.commandCalls(ListGrantsCommand)).to.have.length(2)
+      expect(sdk.kms.commandCalls(ListGrantsCommand)).to.have.length(2)
     })
 
     it('maps AWS errors', async () => {
-      kmsMock.on(ListGrantsCommand).rejects(Object.assign(new Error('not allowed'), {name: 'AccessDeniedException'}))
+      sdk.kms.on(ListGrantsCommand).rejects(Object.assign(new Error('not allowed'), {name: 'AccessDeniedException'}))
       try {
         await listKeyGrants(kms, keyArn(1))
         expect.fail('should have thrown')
@@ -85,15 +79,15 @@ describe('grants/list', () => {
 
   describe('scanAllGrants', () => {
     function setup(keys: number, grantsPerKey: number) {
-      kmsMock.on(ListKeysCommand).resolves({Keys: Array.from({length: keys}, (_, i) => ({KeyArn: keyArn(i + 1), KeyId: keyId(i + 1)})), Truncated: false})
-      kmsMock.on(ListAliasesCommand).resolves({
+      sdk.kms.on(ListKeysCommand).resolves({Keys: Array.from({length: keys}, (_, i) => ({KeyArn: keyArn(i + 1), KeyId: keyId(i + 1)})), Truncated: false})
+      sdk.kms.on(ListAliasesCommand).resolves({
         Aliases: [
           {AliasName: 'alias/aws/s3', TargetKeyId: keyId(1)},
           {AliasName: 'alias/payments', TargetKeyId: keyId(2)},
         ],
         Truncated: false,
       })
-      kmsMock.on(ListGrantsCommand).callsFake((input: ListGrantsCommandInput) => {
+      sdk.kms.on(ListGrantsCommand).callsFake((input: ListGrantsCommandInput) => {
         const n = Number(input.KeyId!.split('/')[1].slice(0, 8))
         const all = Array.from({length: grantsPerKey}, (_, i) => entry(n, i, {GranteePrincipal: i % 2 === 0 ? APP : OTHER}))
         return {Grants: input.GranteePrincipal ? all.filter((g) => g.GranteePrincipal === input.GranteePrincipal) : all, Truncated: false}
@@ -106,7 +100,7 @@ describe('grants/list', () => {
       expect(r.keysScanned).to.equal(4)
       expect(r.awsManagedSkipped).to.equal(1)
       expect(r.grants).to.have.length(12)
-      const listed = kmsMock.commandCalls(ListGrantsCommand).map((c) => c.args[0].input.KeyId)
+      const listed = sdk.kms.commandCalls(ListGrantsCommand).map((c) => c.args[0].input.KeyId)
       expect(listed).to.not.include(keyArn(1))
       expect(listed).to.have.members([keyArn(2), keyArn(3), keyArn(4), keyArn(5)])
       expect(r.grants.filter((g) => g.keyId === keyId(2)).every((g) => g.aliases?.[0] === 'alias/payments')).to.equal(true)
@@ -121,7 +115,7 @@ describe('grants/list', () => {
 
     it('reports keys it cannot list, and leaves out keys deleted during the scan', async () => {
       setup(4, 1)
-      kmsMock
+      sdk.kms
         .on(ListGrantsCommand, {KeyId: keyArn(3)})
         .rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
         .on(ListGrantsCommand, {KeyId: keyArn(4)})
@@ -139,7 +133,7 @@ describe('grants/list', () => {
       setup(41, 0)
       let inFlight = 0
       let peak = 0
-      kmsMock.on(ListGrantsCommand).callsFake(async () => {
+      sdk.kms.on(ListGrantsCommand).callsFake(async () => {
         inFlight++
         peak = Math.max(peak, inFlight)
         await new Promise((r) => setTimeout(r, 5))
@@ -147,7 +141,7 @@ describe('grants/list', () => {
         return {Grants: [], Truncated: false}
       })
       await scanAllGrants(kms, {pacer: new Pacer({concurrency: 4})})
-      expect(kmsMock.commandCalls(ListGrantsCommand)).to.have.length(40)
+      expect(sdk.kms.commandCalls(ListGrantsCommand)).to.have.length(40)
       expect(peak).to.equal(4)
     })
 
@@ -155,7 +149,7 @@ describe('grants/list', () => {
       this.timeout(10_000)
       setup(31, 0)
       const starts: number[] = []
-      kmsMock.on(ListGrantsCommand).callsFake(async () => {
+      sdk.kms.on(ListGrantsCommand).callsFake(async () => {
         starts.push(Date.now())
         return {Grants: [], Truncated: false}
       })
@@ -174,14 +168,14 @@ describe('grants/list', () => {
 
   describe('listRetirableGrants', () => {
     it('pages through ListRetirableGrants for the principal', async () => {
-      kmsMock
+      sdk.kms
         .on(ListRetirableGrantsCommand, {Marker: undefined})
         .resolves({Grants: [entry(1, 1, {RetiringPrincipal: OPS})], NextMarker: 'p2', Truncated: true})
         .on(ListRetirableGrantsCommand, {Marker: 'p2'})
         .resolves({Grants: [entry(2, 1, {RetiringPrincipal: OPS})], Truncated: false})
       const grants = await listRetirableGrants(kms, OPS)
       expect(grants.map((g) => g.keyId)).to.deep.equal([keyId(1), keyId(2)])
-      const calls = kmsMock.commandCalls(ListRetirableGrantsCommand).map((c) => c.args[0].input)
+      const calls = sdk.kms.commandCalls(ListRetirableGrantsCommand).map((c) => c.args[0].input)
       expect(calls.map((c) => [c.RetiringPrincipal, c.Marker])).to.deep.equal([
         [OPS, undefined],
         [OPS, 'p2'],

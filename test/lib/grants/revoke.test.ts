@@ -1,5 +1,4 @@
 import {CreateGrantCommand, DescribeKeyCommand, KMSClient, ListGrantsCommand, RetireGrantCommand, RevokeGrantCommand} from '@aws-sdk/client-kms'
-import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -11,8 +10,8 @@ import {createRequestFor, grantsFromJournal, recreateGrants, recreateGrantsDetai
 import {keyForGrant, lookupGrant, retireByToken, revokeGrants, selectGrants} from '../../../src/lib/grants/revoke.js'
 import {type ChangeContext, Journal} from '../../../src/lib/journal.js'
 import {APP, OPS, OTHER, entry, keyArn, keyId, symmetricMetadata} from './fixtures.js'
+import {mockSdk, sdk} from '../../helpers/mock-sdk.js'
 
-const kmsMock = mockClient(KMSClient)
 const kms = new KMSClient({region: 'us-east-1'})
 
 function context(): ChangeContext {
@@ -24,7 +23,7 @@ const notFound = () => Object.assign(new Error('grant not found'), {name: 'NotFo
 
 /** Revokes the grants with KMS denying the second and no longer having the third; the others are revoked. */
 async function revokeMixed(grants: GrantInfo[], ctx: ChangeContext) {
-  kmsMock
+  sdk.kms
     .on(RevokeGrantCommand)
     .resolves({})
     .on(RevokeGrantCommand, {GrantId: grants[1].grantId})
@@ -35,18 +34,13 @@ async function revokeMixed(grants: GrantInfo[], ctx: ChangeContext) {
 }
 
 describe('grants/revoke and recreate', () => {
-  // Unstub the SDK clients so that later test files (end-to-end ones) get real clients.
-  after(() => {
-    kmsMock.restore()
-  })
-
-  beforeEach(() => kmsMock.reset())
+  mockSdk()
 
   it('journals the full grant definition BEFORE RevokeGrant is sent, then the outcome', async () => {
     const ctx = context()
     const g = toGrantInfo(entry(1, 1, {Constraints: {EncryptionContextEquals: {tenant: 'acme'}}, RetiringPrincipal: OPS}))
     let seenAtRevoke: unknown
-    kmsMock.on(RevokeGrantCommand).callsFake(() => {
+    sdk.kms.on(RevokeGrantCommand).callsFake(() => {
       seenAtRevoke = ctx.journal.readAll()
       return {}
     })
@@ -61,7 +55,7 @@ describe('grants/revoke and recreate', () => {
     expect(rec.outcome?.status).to.equal('ok')
     expect(rec.request).to.deep.equal({GrantId: g.grantId, KeyId: keyArn(1)})
     expect(rec.key).to.include({arn: keyArn(1), keyId: keyId(1)})
-    expect(kmsMock.commandCalls(RevokeGrantCommand)[0].args[0].input).to.deep.equal({GrantId: g.grantId, KeyId: keyArn(1)})
+    expect(sdk.kms.commandCalls(RevokeGrantCommand)[0].args[0].input).to.deep.equal({GrantId: g.grantId, KeyId: keyArn(1)})
   })
 
   it('reports each grant: revoked, failed, already gone; groups them in one batch', async () => {
@@ -78,31 +72,30 @@ describe('grants/revoke and recreate', () => {
 
   it('retires by key ARN and grant ID with RetireGrant when asked', async () => {
     const ctx = context()
-    kmsMock.on(RetireGrantCommand).resolves({})
+    sdk.kms.on(RetireGrantCommand).resolves({})
     const [r] = await revokeGrants(kms, [toGrantInfo(entry(1, 1))], {ctx, mode: 'retire'})
     expect(r.status).to.equal('revoked')
-    expect(kmsMock.commandCalls(RevokeGrantCommand)).to.have.length(0)
-    expect(kmsMock.commandCalls(RetireGrantCommand)[0].args[0].input).to.deep.equal({GrantId: entry(1, 1).GrantId, KeyId: keyArn(1)})
+    expect(sdk.kms.commandCalls(RevokeGrantCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(RetireGrantCommand)[0].args[0].input).to.deep.equal({GrantId: entry(1, 1).GrantId, KeyId: keyArn(1)})
     expect(ctx.journal.readAll()[0].action).to.equal('grant.retire')
   })
 
   it('retires by token without writing the token to the journal', async () => {
     const ctx = {...context(), command: ['grant', 'retire', '--token', 'SECRETISH-TOKEN']}
-    kmsMock.on(RetireGrantCommand).resolves({})
+    sdk.kms.on(RetireGrantCommand).resolves({})
     await retireByToken(kms, 'SECRETISH-TOKEN', ctx)
-    expect(kmsMock.commandCalls(RetireGrantCommand)[0].args[0].input).to.deep.equal({GrantToken: 'SECRETISH-TOKEN'})
+    expect(sdk.kms.commandCalls(RetireGrantCommand)[0].args[0].input).to.deep.equal({GrantToken: 'SECRETISH-TOKEN'})
     expect(JSON.stringify(ctx.journal.readAll())).to.not.contain('SECRETISH-TOKEN')
   })
 
   it('looks a grant up before removing it, and falls back to its ID when listing is denied', async () => {
-    kmsMock.on(ListGrantsCommand).resolves({Grants: [entry(1, 5)], Truncated: false})
+    sdk.kms.on(ListGrantsCommand).resolves({Grants: [entry(1, 5)], Truncated: false})
     const found = await lookupGrant(kms, {keyArn: keyArn(1), keyId: keyId(1)}, entry(1, 5).GrantId!)
     expect(found.readable).to.equal(true)
     expect(found.grant.operations).to.deep.equal(['Decrypt', 'GenerateDataKey'])
-    expect(kmsMock.commandCalls(ListGrantsCommand)[0].args[0].input).to.include({GrantId: entry(1, 5).GrantId, KeyId: keyArn(1)})
+    expect(sdk.kms.commandCalls(ListGrantsCommand)[0].args[0].input).to.include({GrantId: entry(1, 5).GrantId, KeyId: keyArn(1)})
 
-    kmsMock.reset()
-    kmsMock.on(ListGrantsCommand).resolves({Grants: [], Truncated: false})
+    sdk.kms.on(ListGrantsCommand).resolves({Grants: [], Truncated: false})
     try {
       await lookupGrant(kms, {keyArn: keyArn(1), keyId: keyId(1)}, 'f'.repeat(64))
       expect.fail('should have thrown')
@@ -110,22 +103,21 @@ describe('grants/revoke and recreate', () => {
       expect((error as {code: string}).code).to.equal('NOT_FOUND')
     }
 
-    kmsMock.reset()
-    kmsMock.on(ListGrantsCommand).rejects(denied())
+    sdk.kms.on(ListGrantsCommand).rejects(denied())
     const blind = await lookupGrant(kms, {keyArn: keyArn(1), keyId: keyId(1)}, 'f'.repeat(64))
     expect(blind.readable).to.equal(false)
     expect(blind.grant).to.include({grantId: 'f'.repeat(64), keyArn: keyArn(1)})
   })
 
   it('uses a key ARN as given and resolves anything else with DescribeKey', async () => {
-    kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: symmetricMetadata(4)})
+    sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: symmetricMetadata(4)})
     expect(await keyForGrant(kms, keyArn(9))).to.deep.equal({keyArn: keyArn(9), keyId: keyId(9), ref: keyArn(9)})
-    expect(kmsMock.commandCalls(DescribeKeyCommand)).to.have.length(0)
+    expect(sdk.kms.commandCalls(DescribeKeyCommand)).to.have.length(0)
     expect(await keyForGrant(kms, 'alias/four')).to.deep.equal({keyArn: keyArn(4), keyId: keyId(4), ref: 'alias/four'})
   })
 
   it('selects a key\'s grants by grantee, and refuses a scan without --grantee', async () => {
-    kmsMock.on(ListGrantsCommand).resolves({Grants: [entry(1, 1), entry(1, 2, {GranteePrincipal: OTHER})], Truncated: false})
+    sdk.kms.on(ListGrantsCommand).resolves({Grants: [entry(1, 1), entry(1, 2, {GranteePrincipal: OTHER})], Truncated: false})
     const sel = await selectGrants(kms, {grantee: OTHER, keyArn: keyArn(1), keyId: keyId(1)})
     expect(sel.grants.map((g) => g.granteePrincipal)).to.deep.equal([OTHER])
     try {
@@ -152,16 +144,16 @@ describe('grants/revoke and recreate', () => {
 
     it('recreateGrants returns the new grant IDs in order', async () => {
       let n = 0
-      kmsMock.on(CreateGrantCommand).callsFake(() => ({GrantId: `new${++n}`.padEnd(64, '0'), GrantToken: 'tok'}))
+      sdk.kms.on(CreateGrantCommand).callsFake(() => ({GrantId: `new${++n}`.padEnd(64, '0'), GrantToken: 'tok'}))
       const ids = await recreateGrants(kms, [entry(1, 1), entry(2, 1)])
       expect(ids).to.have.length(2)
       expect(ids.every((id) => id.startsWith('new'))).to.equal(true)
-      const sent = kmsMock.commandCalls(CreateGrantCommand).map((c) => c.args[0].input.KeyId)
+      const sent = sdk.kms.commandCalls(CreateGrantCommand).map((c) => c.args[0].input.KeyId)
       expect(sent).to.have.members([keyArn(1), keyArn(2)])
     })
 
     it('recreateGrants throws a partial failure listing what was made', async () => {
-      kmsMock.on(CreateGrantCommand).resolves({GrantId: 'n'.repeat(64)}).on(CreateGrantCommand, {KeyId: keyArn(2)}).rejects(denied())
+      sdk.kms.on(CreateGrantCommand).resolves({GrantId: 'n'.repeat(64)}).on(CreateGrantCommand, {KeyId: keyArn(2)}).rejects(denied())
       try {
         await recreateGrants(kms, [entry(1, 1), entry(2, 1)])
         expect.fail('should have thrown')
@@ -193,7 +185,7 @@ describe('grants/revoke and recreate', () => {
       expect(single[0].grant?.GrantId).to.equal(grants[0].grantId)
 
       // After a recreate, the same batch has nothing left to recreate.
-      kmsMock.on(CreateGrantCommand).resolves({GrantId: 'r'.repeat(64)})
+      sdk.kms.on(CreateGrantCommand).resolves({GrantId: 'r'.repeat(64)})
       const todo = found.filter((f) => !f.skip)
       await recreateGrantsDetailed(kms, todo.map((t) => t.grant!), {ctx, reverses: todo.map((t) => t.record.id)})
       const again = grantsFromJournal(ctx.journal, batch)
@@ -211,7 +203,7 @@ describe('grants/revoke and recreate', () => {
 
   describe('createGrant', () => {
     it('checks operations against the key type before sending anything', async () => {
-      kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: {...symmetricMetadata(1), KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC'}})
+      sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: {...symmetricMetadata(1), KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC'}})
       try {
         await createGrant(kms, {contextEquals: {}, grantee: APP, key: keyId(1), operations: ['Decrypt']}, {ctx: context()})
         expect.fail('should have thrown')
@@ -219,16 +211,16 @@ describe('grants/revoke and recreate', () => {
         expect((error as Error).message).to.equal('A grant on an HMAC key cannot allow Decrypt.')
       }
 
-      expect(kmsMock.commandCalls(CreateGrantCommand)).to.have.length(0)
+      expect(sdk.kms.commandCalls(CreateGrantCommand)).to.have.length(0)
     })
 
     it('sends the request and journals it with the new grant ID (never the token)', async () => {
       const ctx = context()
-      kmsMock.on(DescribeKeyCommand).resolves({KeyMetadata: symmetricMetadata(1)})
-      kmsMock.on(CreateGrantCommand).resolves({GrantId: 'g'.repeat(64), GrantToken: 'TOKEN-VALUE'})
+      sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: symmetricMetadata(1)})
+      sdk.kms.on(CreateGrantCommand).resolves({GrantId: 'g'.repeat(64), GrantToken: 'TOKEN-VALUE'})
       const r = await createGrant(kms, {contextSubset: {tenant: 'acme'}, grantee: APP, key: 'alias/one', name: 'n1', operations: ['decrypt'], retiringPrincipal: OPS}, {ctx})
       expect(r).to.include({grantId: 'g'.repeat(64), grantToken: 'TOKEN-VALUE', keyId: keyId(1)})
-      expect(kmsMock.commandCalls(CreateGrantCommand)[0].args[0].input).to.deep.equal({
+      expect(sdk.kms.commandCalls(CreateGrantCommand)[0].args[0].input).to.deep.equal({
         Constraints: {EncryptionContextSubset: {tenant: 'acme'}},
         GranteePrincipal: APP,
         KeyId: keyArn(1),

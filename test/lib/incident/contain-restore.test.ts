@@ -4,7 +4,7 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {selectKeys} from '../../../src/lib/bulk.js'
+import {selectKeys} from '../../../src/lib/bulk/select.js'
 import {KmsctlError} from '../../../src/lib/errors.js'
 import {containKey} from '../../../src/lib/incident/contain.js'
 import {assertNoLockout, lockPolicy, normaliseAdmins} from '../../../src/lib/incident/lock-policy.js'

@@ -1,6 +1,5 @@
 import {CancelQueryCommand, CloudTrailClient, GetQueryResultsCommand, LookupEventsCommand, StartQueryCommand} from '@aws-sdk/client-cloudtrail'
 import {expect} from 'chai'
-import {mockClient} from 'aws-sdk-client-mock'
 
 import {KmsctlError} from '../../../src/lib/errors.js'
 import {keyFormsFromInput} from '../../../src/lib/trail/filters.js'
@@ -9,24 +8,23 @@ import {queryApi} from '../../../src/lib/trail/sources/api.js'
 import type {FileMatch} from '../../../src/lib/trail/sources/file-scan.js'
 import {buildLakeSql, eventDataStoreId, queryLake, recordFromRow} from '../../../src/lib/trail/sources/lake.js'
 import {buildFilterSpec} from '../../../src/lib/trail/spec.js'
+import {mockSdk} from '../../helpers/mock-sdk.js'
 import * as f from './fixtures.js'
 
-const ct = mockClient(CloudTrailClient)
 const client = new CloudTrailClient({credentials: {accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x'}, region: 'us-east-1'})
 const entry = (r: CloudTrailRecord) => ({CloudTrailEvent: JSON.stringify(r), EventId: r.eventID, EventName: r.eventName})
 const throttle = () => Object.assign(new Error('Rate exceeded'), {$metadata: {httpStatusCode: 400}, name: 'ThrottlingException'})
 
 describe('trail api source (LookupEvents)', () => {
-  beforeEach(() => ct.reset())
-
+  const sdk = mockSdk()
   it('sends the one chosen attribute and the time window; filters every page locally', async () => {
     const page1 = [f.record({eventTime: '2026-11-02T11:00:00Z'}), f.record({eventName: 'Encrypt'})]
     const page2 = [f.record({eventTime: '2026-11-02T09:00:00Z', userIdentity: f.iamUser('mallory')})]
-    ct.on(LookupEventsCommand).resolvesOnce({Events: page1.map(entry), NextToken: 't1'}).resolvesOnce({Events: page2.map(entry)})
+    sdk.cloudtrail.on(LookupEventsCommand).resolvesOnce({Events: page1.map(entry), NextToken: 't1'}).resolvesOnce({Events: page2.map(entry)})
     const spec = {...buildFilterSpec({event: ['Decrypt'], principal: ['alice'], since: '2026-11-01T00:00:00Z', until: '2026-11-03T00:00:00Z'}), keys: [{...keyFormsFromInput('alias/x'), arn: f.KEY_ARN, id: f.KEY_ID}]}
     const matches: FileMatch[] = []
     const r = await queryApi({clientFor: async () => client, onMatches: (m) => matches.push(...m), rate: 100, regions: ['us-east-1'], spec})
-    const inputs = ct.commandCalls(LookupEventsCommand).map((c) => c.args[0].input)
+    const inputs = sdk.cloudtrail.commandCalls(LookupEventsCommand).map((c) => c.args[0].input)
     expect(inputs).to.have.length(2)
     expect(inputs[0]).to.deep.equal({
       EndTime: new Date('2026-11-03T00:00:00Z'),
@@ -44,7 +42,7 @@ describe('trail api source (LookupEvents)', () => {
   it('paces pages at the rate per region: never more than 2 in any second', async () => {
     const starts: number[] = []
     let n = 0
-    ct.on(LookupEventsCommand).callsFake(async () => {
+    sdk.cloudtrail.on(LookupEventsCommand).callsFake(async () => {
       starts.push(Date.now())
       return ++n < 5 ? {Events: [], NextToken: `p${n}`} : {Events: []}
     })
@@ -55,20 +53,27 @@ describe('trail api source (LookupEvents)', () => {
     expect(starts[4] - starts[0]).to.be.below(2600)
   })
 
-  it('waits out ThrottlingException and carries on', async () => {
-    ct.on(LookupEventsCommand).rejectsOnce(throttle()).rejectsOnce(throttle()).resolves({Events: [entry(f.record())]})
-    const waits: number[] = []
+  it('sends each page once (retries are the client\'s) and counts the extra requests the client needed', async () => {
+    sdk.cloudtrail.on(LookupEventsCommand).resolves({$metadata: {attempts: 3}, Events: [entry(f.record())]})
     const matches: FileMatch[] = []
-    const r = await queryApi({clientFor: async () => client, onMatches: (m) => matches.push(...m), rate: 100, regions: ['us-east-1'], sleep: async (ms) => void waits.push(ms), spec: {}})
-    expect(waits).to.deep.equal([1000, 2000])
+    const r = await queryApi({clientFor: async () => client, onMatches: (m) => matches.push(...m), rate: 100, regions: ['us-east-1'], spec: {}})
+    expect(sdk.cloudtrail.commandCalls(LookupEventsCommand)).to.have.length(1)
     expect(r.throttled).to.equal(2)
     expect(matches).to.have.length(1)
+  })
+
+  it('gives up on a page that is still throttled after the client\'s retries, without retrying it again', async () => {
+    sdk.cloudtrail.on(LookupEventsCommand).rejects(throttle())
+    const err = await queryApi({clientFor: async () => client, rate: 100, regions: ['us-east-1'], spec: {}}).catch((error) => error)
+    expect(err).to.be.instanceOf(KmsctlError)
+    expect(err.code).to.equal('THROTTLED')
+    expect(sdk.cloudtrail.commandCalls(LookupEventsCommand)).to.have.length(1)
   })
 
   it('reads regions in parallel and reports a failing one without losing the others', async () => {
     const clients = new Map<string, CloudTrailClient>()
     for (const region of ['us-east-1', 'eu-west-1', 'ap-south-1']) clients.set(region, new CloudTrailClient({credentials: {accessKeyId: 'A', secretAccessKey: 'x'}, region}))
-    ct.on(LookupEventsCommand).callsFake(async (_input, getClient) => {
+    sdk.cloudtrail.on(LookupEventsCommand).callsFake(async (_input, getClient) => {
       const region = await getClient().config.region()
       if (region === 'ap-south-1') throw Object.assign(new Error('The security token included in the request is invalid.'), {name: 'UnrecognizedClientException'})
       return {Events: [entry(f.record({awsRegion: region}))]}
@@ -80,7 +85,7 @@ describe('trail api source (LookupEvents)', () => {
   })
 
   it('one region failing is the error', async () => {
-    ct.on(LookupEventsCommand).rejects(Object.assign(new Error('no'), {name: 'AccessDeniedException'}))
+    sdk.cloudtrail.on(LookupEventsCommand).rejects(Object.assign(new Error('no'), {name: 'AccessDeniedException'}))
     try {
       await queryApi({clientFor: async () => client, rate: 100, regions: ['us-east-1'], spec: {}})
       expect.fail('no error')
@@ -91,18 +96,18 @@ describe('trail api source (LookupEvents)', () => {
   })
 
   it('--max-events stops reading pages', async () => {
-    ct.on(LookupEventsCommand).callsFake(async () => ({Events: [entry(f.record()), entry(f.record()), entry(f.record())], NextToken: 'more'}))
+    sdk.cloudtrail.on(LookupEventsCommand).callsFake(async () => ({Events: [entry(f.record()), entry(f.record()), entry(f.record())], NextToken: 'more'}))
     const matches: FileMatch[] = []
     const r = await queryApi({clientFor: async () => client, maxEvents: 5, onMatches: (m) => matches.push(...m), rate: 100, regions: ['us-east-1'], spec: {}})
     expect(matches).to.have.length(5)
     expect(r.reachedMaxEvents).to.equal(true)
-    expect(ct.commandCalls(LookupEventsCommand)).to.have.length(2)
+    expect(sdk.cloudtrail.commandCalls(LookupEventsCommand)).to.have.length(2)
   })
 
   it('an abort (Ctrl-C) keeps what was found so far', async () => {
     const abort = new AbortController()
     let pages = 0
-    ct.on(LookupEventsCommand).callsFake(async () => {
+    sdk.cloudtrail.on(LookupEventsCommand).callsFake(async () => {
       if (++pages === 2) abort.abort()
       return {Events: [entry(f.record())], NextToken: `p${pages}`}
     })
@@ -115,7 +120,7 @@ describe('trail api source (LookupEvents)', () => {
 })
 
 describe('trail lake source', () => {
-  beforeEach(() => ct.reset())
+  const sdk = mockSdk()
   const EDS = `arn:aws:cloudtrail:us-east-1:${f.ACCOUNT}:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE`
 
   it('builds SQL from the filters', () => {
@@ -158,25 +163,25 @@ describe('trail lake source', () => {
   })
 
   it('starts the query, waits while it runs, pages the results, filters locally', async () => {
-    ct.on(StartQueryCommand).resolves({QueryId: 'q-1'})
-    ct.on(GetQueryResultsCommand)
+    sdk.cloudtrail.on(StartQueryCommand).resolves({QueryId: 'q-1'})
+    sdk.cloudtrail.on(GetQueryResultsCommand)
       .resolvesOnce({QueryStatus: 'RUNNING'})
       .resolvesOnce({NextToken: 'n1', QueryResultRows: [[{eventID: 'a'}, {eventTime: '2026-11-02 10:00:00.000'}, {eventSource: 'kms.amazonaws.com'}, {eventName: 'Decrypt'}, {uiType: 'IAMUser'}, {uiUserName: 'alice'}]], QueryStatus: 'FINISHED'})
       .resolvesOnce({QueryResultRows: [[{eventID: 'b'}, {eventSource: 'kms.amazonaws.com'}, {eventName: 'Decrypt'}, {uiType: 'IAMUser'}, {uiUserName: 'bob'}]], QueryStatus: 'FINISHED'})
     const matches: FileMatch[] = []
     const waits: number[] = []
     const r = await queryLake({client, eventDataStore: EDS, onMatches: (m) => matches.push(...m), sleep: async (ms) => void waits.push(ms), spec: buildFilterSpec({principal: ['alice']})})
-    expect(ct.commandCalls(StartQueryCommand)[0].args[0].input.QueryStatement).to.contain('FROM EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE')
-    expect(ct.commandCalls(GetQueryResultsCommand).map((c) => c.args[0].input.NextToken)).to.deep.equal([undefined, undefined, 'n1'])
+    expect(sdk.cloudtrail.commandCalls(StartQueryCommand)[0].args[0].input.QueryStatement).to.contain('FROM EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE')
+    expect(sdk.cloudtrail.commandCalls(GetQueryResultsCommand).map((c) => c.args[0].input.NextToken)).to.deep.equal([undefined, undefined, 'n1'])
     expect(waits).to.deep.equal([1000])
     expect(matches.map((m) => m.event.who)).to.deep.equal(['user/alice'])
     expect(r).to.deep.include({matched: 1, pages: 2, queryId: 'q-1'})
-    expect(ct.commandCalls(CancelQueryCommand)).to.have.length(0)
+    expect(sdk.cloudtrail.commandCalls(CancelQueryCommand)).to.have.length(0)
   })
 
   it('a failed query is an error with its message', async () => {
-    ct.on(StartQueryCommand).resolves({QueryId: 'q-2'})
-    ct.on(GetQueryResultsCommand).resolves({ErrorMessage: 'Syntax error', QueryStatus: 'FAILED'})
+    sdk.cloudtrail.on(StartQueryCommand).resolves({QueryId: 'q-2'})
+    sdk.cloudtrail.on(GetQueryResultsCommand).resolves({ErrorMessage: 'Syntax error', QueryStatus: 'FAILED'})
     try {
       await queryLake({client, eventDataStore: EDS, spec: {}})
       expect.fail('no error')
@@ -186,12 +191,12 @@ describe('trail lake source', () => {
   })
 
   it('--max-events cancels the query on the service', async () => {
-    ct.on(StartQueryCommand).resolves({QueryId: 'q-3'})
+    sdk.cloudtrail.on(StartQueryCommand).resolves({QueryId: 'q-3'})
     const row: Array<Record<string, string>> = [{eventID: 'a'}, {eventSource: 'kms.amazonaws.com'}, {eventName: 'Decrypt'}]
-    ct.on(GetQueryResultsCommand).resolves({NextToken: 'more', QueryResultRows: [row, row, row], QueryStatus: 'FINISHED'})
-    ct.on(CancelQueryCommand).resolves({})
+    sdk.cloudtrail.on(GetQueryResultsCommand).resolves({NextToken: 'more', QueryResultRows: [row, row, row], QueryStatus: 'FINISHED'})
+    sdk.cloudtrail.on(CancelQueryCommand).resolves({})
     const r = await queryLake({client, eventDataStore: EDS, maxEvents: 2, spec: {}})
     expect(r).to.deep.include({matched: 2, reachedMaxEvents: true})
-    expect(ct.commandCalls(CancelQueryCommand)[0].args[0].input).to.deep.equal({EventDataStore: EDS, QueryId: 'q-3'})
+    expect(sdk.cloudtrail.commandCalls(CancelQueryCommand)[0].args[0].input).to.deep.equal({EventDataStore: EDS, QueryId: 'q-3'})
   })
 })

@@ -9,6 +9,7 @@ import type {TrailEvent} from '../../../src/lib/trail/normalise.js'
 import {byTime, runTrailQuery} from '../../../src/lib/trail/query.js'
 import {buildFilterSpec} from '../../../src/lib/trail/spec.js'
 import * as f from './fixtures.js'
+import {mockSdk} from '../../helpers/mock-sdk.js'
 
 function logs(count: number): string {
   const root = mkdtempSync(join(tmpdir(), 'kmsctl-trail-q-'))
@@ -23,6 +24,7 @@ function logs(count: number): string {
 }
 
 describe('trail query (runTrailQuery)', () => {
+  const sdk = mockSdk()
   it('files: --max-events stops after that many, in file order', async () => {
     const events: TrailEvent[] = []
     const s = await runTrailQuery({maxEvents: 3, onMatches: (m) => events.push(...m.map((x) => x.event)), paths: [logs(4)], source: 'files', spec: {}, workers: 2})
@@ -43,9 +45,7 @@ describe('trail query (runTrailQuery)', () => {
   it('api: keys are resolved to their ARN and aliases before reading', async () => {
     const seen: string[] = []
     const {CloudTrailClient, LookupEventsCommand} = await import('@aws-sdk/client-cloudtrail')
-    const {mockClient} = await import('aws-sdk-client-mock')
-    const ct = mockClient(CloudTrailClient)
-    ct.on(LookupEventsCommand).callsFake(async (input) => {
+    sdk.cloudtrail.on(LookupEventsCommand).callsFake(async (input) => {
       seen.push(JSON.stringify(input.LookupAttributes))
       return {Events: [{CloudTrailEvent: JSON.stringify(f.record({requestParameters: {keyId: 'alias/second'}}))}]}
     })
@@ -60,7 +60,6 @@ describe('trail query (runTrailQuery)', () => {
       source: 'api',
       spec: buildFilterSpec({key: ['alias/first']}),
     })
-    ct.restore()
     expect(seen).to.deep.equal([JSON.stringify([{AttributeKey: 'ResourceName', AttributeValue: f.KEY_ARN}])])
     expect(s.keys?.[0]).to.deep.include({aliases: ['alias/first', 'alias/second'], arn: f.KEY_ARN, id: f.KEY_ID})
     expect(events.map((e) => e.key)).to.deep.equal(['alias/second'])

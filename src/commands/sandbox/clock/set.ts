@@ -4,6 +4,7 @@ import {KmsctlCommand} from '../../../cli/base-command.js'
 import {usageError} from '../../../lib/errors.js'
 import {mutationFlags} from '../../../cli/flags.js'
 import {defaultSandboxDir} from '../../../lib/home.js'
+import {parseIsoTime} from '../../../lib/time.js'
 import {type ClockChange, clockChangeLines, setClock} from '../../../sandbox/admin.js'
 
 export type ClockSetResult = ClockChange
@@ -12,13 +13,8 @@ export type ClockSetResult = ClockChange
 export function parseClockTime(text: string, nowMs = Date.now()): Date {
   const t = text.trim()
   if (t === 'now') return new Date(nowMs)
-  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(t)) {
-    let iso = t.replace(' ', 'T')
-    if (/^\d{4}-\d{2}-\d{2}$/.test(iso)) iso += 'T00:00:00Z'
-    else if (!/(Z|[+-]\d{2}:?\d{2})$/.test(iso)) iso += 'Z'
-    const d = new Date(iso)
-    if (!Number.isNaN(d.getTime())) return d
-  }
+  const d = parseIsoTime(t)
+  if (d) return d
 
   throw usageError(`"${text}" is not a time.`, 'Try this: kmsctl sandbox clock set 2027-01-01T00:00:00Z (or "now" for real time)')
 }

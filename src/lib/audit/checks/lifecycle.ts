@@ -1,7 +1,7 @@
 // Lifecycle checks: rotation, keys disabled for long, keys pending deletion that are still used,
 // unused keys, multi-Region keys.
 import {multiRegionOf} from '../../inventory.js'
-import {DAY_MS} from '../../output.js'
+import {DAY_MS} from '../../time.js'
 import {PENDING, type RawFinding} from '../types.js'
 import {type CheckFn, missing} from './check.js'
 

@@ -3,7 +3,7 @@
 // cross-account (accounts in --trusted-accounts are fine) and kms-star-non-root (principals in
 // --admin-principals may administer); deleted principals are the audit's own.
 import {ADMIN_ACTIONS} from '../../policy/actions.js'
-import {wildcardMatch} from '../../policy/conditions.js'
+import {globMatch} from '../../glob.js'
 import {type LintResult, lintPolicyText} from '../../policy/lint.js'
 import {type Statement, statementLabel} from '../../policy/model.js'
 import {checkForLintCode} from '../registry.js'
@@ -30,7 +30,7 @@ function allows(st: Statement): boolean {
 }
 
 function matchesAction(st: Statement, action: string): boolean {
-  const any = st.action!.values.some((p) => wildcardMatch(p, action, true))
+  const any = st.action!.values.some((p) => globMatch(p, action, true))
   return st.action!.not ? !any : any
 }
 

@@ -1,10 +1,10 @@
 // The api source: CloudTrail LookupEvents, one region per loop and the regions in parallel. One lookup
 // attribute narrows what is read (chooseLookupAttribute), every filter is applied locally, pages are
-// paced under the 2 requests/s quota per region, ThrottlingException is waited out, and an abort
-// (Ctrl-C) or --max-events ends the reading with what was found so far.
+// paced under the 2 requests/s quota per region (throttling is retried by the client's one retry
+// strategy, and counted), and an abort (Ctrl-C) or --max-events ends the reading with what was found so far.
 import type {CloudTrailClient, LookupEventsCommandInput, LookupEventsCommandOutput} from '@aws-sdk/client-cloudtrail'
 
-import {cloudtrailSdk} from '../../aws/sdk.js'
+import {lookupEventPages} from '../../aws/paging.js'
 import {KmsctlError, fromAwsError} from '../../errors.js'
 import {LOOKUP_EVENTS_RATE, Pacer} from '../../pacing.js'
 import {chooseLookupAttribute} from '../attribute.js'
@@ -54,11 +54,7 @@ export interface ApiQueryOptions {
   rate?: number
   regions: string[]
   signal?: AbortSignal
-  /** For tests: how to wait. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
   spec: FilterSpec
-  /** Waits after a ThrottlingException that got through the SDK's own retries (default 6). */
-  throttleRetries?: number
 }
 
 export interface RegionFailure {
@@ -119,8 +115,6 @@ export function cloudtrailError(error: unknown, operation: string): KmsctlError 
 }
 
 export async function queryApi(options: ApiQueryOptions): Promise<ApiQueryResult> {
-  const {LookupEventsCommand} = await cloudtrailSdk()
-  const sleep = options.sleep ?? abortableSleep
   const choice = chooseLookupAttribute(options.spec)
   const predicate = compileFilter(options.spec)
   const aliases = new Map<string, string>()
@@ -146,24 +140,22 @@ export async function queryApi(options: ApiQueryOptions): Promise<ApiQueryResult
     if (choice.attribute) input.LookupAttributes = [choice.attribute]
     if (options.spec.since) input.StartTime = new Date(options.spec.since)
     if (options.spec.until) input.EndTime = new Date(options.spec.until)
-    let token: string | undefined
-    do {
-      if (stop.signal.aborted) return
-      let page: LookupEventsCommandOutput | undefined
-      for (let attempt = 0; !page; attempt++) {
-        try {
-          // eslint-disable-next-line no-await-in-loop
-          page = await pacer.run('LookupEvents', () => client.send(new LookupEventsCommand({...input, NextToken: token}), {abortSignal: stop.signal}))
-        } catch (error) {
-          if (stop.signal.aborted) return
-          if (!isThrottle(error) || attempt >= (options.throttleRetries ?? 6)) throw error
-          result.throttled++
-          progress()
-          // eslint-disable-next-line no-await-in-loop
-          await sleep(Math.min(8000, 1000 * 2 ** attempt), stop.signal)
-        }
+    if (stop.signal.aborted) return
+    const pages = lookupEventPages(client, input, {abortSignal: stop.signal, pacer})
+    for (;;) {
+      let next: IteratorResult<LookupEventsCommandOutput>
+      try {
+        // eslint-disable-next-line no-await-in-loop
+        next = await pages.next()
+      } catch (error) {
+        if (stop.signal.aborted) return
+        throw error
       }
 
+      if (next.done) return
+      const page = next.value
+      // Retries are the client's (one retry strategy): count the extra requests it needed.
+      result.throttled += Math.max(0, (page.$metadata?.attempts ?? 1) - 1)
       result.pages++
       const fresh: FileMatch[] = []
       for (const e of page.Events ?? []) {
@@ -196,8 +188,8 @@ export async function queryApi(options: ApiQueryOptions): Promise<ApiQueryResult
         return
       }
 
-      token = page.NextToken
-    } while (token)
+      if (stop.signal.aborted) return
+    }
   }
 
   try {

@@ -11,6 +11,7 @@ import {pathToFileURL} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
 import {usageError} from '../../errors.js'
+import {DAY_MS} from '../../time.js'
 import {packageRoot, workerScript} from '../../paths.js'
 import {type FilterSpec, rawNeedles} from '../filters.js'
 import {type FileMatch, type FileResult, type ScanJob, prepareJob, scanFile} from './file-scan.js'
@@ -23,7 +24,6 @@ export interface LogFile {
   path: string
 }
 
-const DAY_MS = 86_400_000
 /** Files are delivered minutes after their events; a file delivered this long after --until is skipped. */
 export const DELIVERY_GRACE_MS = DAY_MS
 

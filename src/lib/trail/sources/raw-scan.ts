@@ -155,6 +155,8 @@ export interface ScanOptions {
 }
 
 const HEAD = Buffer.from('{"Records":[{"eventVersion":')
+const RECORDS_KEY = Buffer.from('"Records"')
+const NO_RECORDS = 'no Records array: not a CloudTrail log file'
 const MARKER = Buffer.from('{"eventVersion":')
 
 function trimmedEnd(buf: Uint8Array): number {
@@ -185,6 +187,8 @@ export function scanRecords(
   if (buf[first] !== OPEN_BRACE) throw new ScanError('not a JSON object', first)
   const end = trimmedEnd(buf)
   if (buf[end - 1] !== CLOSE_BRACE) throw new ScanError('the file ends before its closing brace (truncated?)', end)
+  // Not a CloudTrail log file at all: said so, never passed over as a file without matches.
+  if (buf.indexOf(RECORDS_KEY, first) === -1) throw new ScanError(NO_RECORDS, first)
   // A whole file without one of the needles has no match.
   if (cursors.some((c) => c.absent())) return {fast: false, records: -1}
   if (!options.exact && buf.indexOf(HEAD, first) === first && buf[end - 2] === CLOSE_BRACKET && buf[end - 3] === CLOSE_BRACE) {
@@ -289,6 +293,6 @@ function scanExact(buf: Uint8Array, first: number, cursors: NeedleCursor[], onRe
     else if (buf[i] !== CLOSE_BRACE) throw new ScanError(i >= buf.length ? 'the file ends early (truncated?)' : 'expected "," or "}"', i)
   }
 
-  if (!sawRecords) throw new ScanError('no Records array: not a CloudTrail log file', 0)
+  if (!sawRecords) throw new ScanError(NO_RECORDS, 0)
   return records
 }

@@ -19,18 +19,21 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {type JournalContext, planStateChange, runStateChange, selectKeys} from '../../src/lib/bulk.js'
-import {containKey} from '../../src/lib/incident/contain.js'
-import {samePolicy} from '../../src/lib/incident/snapshot.js'
-import {Journal, type JournalEntryInput} from '../../src/lib/journal.js'
-import {Pacer} from '../../src/lib/pacing.js'
-import {findEntry, planUndo, reverseText, runUndo} from '../../src/lib/undo.js'
-import {ADMIN, APP_ROLE, CUSTOM_POLICY, incidentKey, keyView, sandboxKms} from './incident/helpers.js'
+import {planStateChange} from '../../../src/lib/bulk/plan.js'
+import {runStateChange} from '../../../src/lib/bulk/run.js'
+import {selectKeys} from '../../../src/lib/bulk/select.js'
+import {containKey} from '../../../src/lib/incident/contain.js'
+import {samePolicy} from '../../../src/lib/incident/snapshot.js'
+import {type ChangeContext, Journal, type JournalEntryInput} from '../../../src/lib/journal.js'
+import {Pacer} from '../../../src/lib/pacing.js'
+import {planUndo, reverseText, runUndo} from '../../../src/lib/undo/registry.js'
+import {findEntry} from '../../../src/lib/undo/target.js'
+import {ADMIN, APP_ROLE, CUSTOM_POLICY, incidentKey, keyView, sandboxKms} from '../incident/helpers.js'
 
 describe('undo (in-process sandbox)', () => {
   let kms: KMSClient
   let journal: Journal
-  let ctx: JournalContext
+  let ctx: ChangeContext
   const state = async (keyId: string) => (await kms.send(new DescribeKeyCommand({KeyId: keyId}))).KeyMetadata?.KeyState
   const newKey = async () => (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!
   const record = (input: Omit<JournalEntryInput, 'region'>, after?: unknown, status: 'failed' | 'ok' = 'ok') => {
@@ -207,7 +210,7 @@ describe('undo (in-process sandbox)', () => {
     journal.begin({action: 'key.disable', batch: 'b-x', before: {}, region: 'us-east-1'})
     expect(findEntry(journal, a.id).id).to.equal(a.id)
     expect(() => findEntry(journal, 'j-')).to.throw('"j-" matches 2 journal entries.')
-    expect(() => findEntry(journal, 'b-x')).to.throw('"b-x" is a batch of 2 entries; undo takes one entry.')
-    expect(() => findEntry(journal, 'j-nope')).to.throw('No journal entry "j-nope".')
+    expect(() => findEntry(journal, 'b-x')).to.throw('"b-x" is a batch of 2 entries; this takes one entry.')
+    expect(() => findEntry(journal, 'j-nope')).to.throw('No journal entry or batch "j-nope".')
   })
 })
