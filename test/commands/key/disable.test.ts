@@ -198,7 +198,7 @@ describe('key disable / key enable', () => {
     expect(stdout).to.match(/Alias\s+Key ID\s+Before\s+After\s+Outcome\s+Detail/)
     expect(stdout).to.match(/alias\/pay\s+00000001-0000-4000-8000-000000000000\s+Enabled\s+Disabled\s+changed/)
     expect(stderr).to.include('Disabled 1 of 2 keys; 1 already disabled.')
-    expect(stderr).to.match(/Undo: kmsctl undo ENTRY for one key \(entries: kmsctl journal list --batch b-\d{8}T\d{6}Z-[0-9a-f]{6}\)/)
+    expect(stderr).to.match(/Undo: kmsctl undo (b-\d{8}T\d{6}Z-[0-9a-f]{6}) reverses the whole batch \(kmsctl journal list --batch \1 lists its entries\)/)
   })
 
   it('refuses bad input with exit 2 before any call', async () => {
