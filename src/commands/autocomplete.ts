@@ -13,7 +13,7 @@ export default class Autocomplete extends KmsctlCommand<typeof Autocomplete> {
 Add eval "$(kmsctl autocomplete bash)" to ~/.bashrc, or eval "$(kmsctl autocomplete zsh)" to ~/.zshrc (after compinit). Alias names come from a cache under KMSCTL_HOME (~/.kmsctl/completion) that kmsctl key list and kmsctl alias list refresh; completing never calls AWS.`
 
   static override examples = [
-    {command: 'eval "$(<%= config.bin %> <%= command.id %> bash)"', description: 'Turn on completion in this bash session'},
+    {command: '<%= config.bin %> <%= command.id %> bash >> ~/.bashrc', description: 'Turn completion on for every bash session'},
     {command: '<%= config.bin %> <%= command.id %> zsh >> ~/.zshrc', description: 'Turn it on for every zsh session'},
   ]
 
