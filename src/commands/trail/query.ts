@@ -138,7 +138,7 @@ Output: a table (oldest first); --json (an array); --ndjson (one event a line, a
     } else if (f.raw && json) {
       result = raws.map((r) => JSON.parse(r) as CloudTrailRecord)
     } else {
-      result = stream ? [] : byTime(events)
+      result = stream ? [] : byTime(events, summary.source)
       if (!json && !stream && result.length > 0) this.log(renderEvents(result as TrailEvent[], this.tableOptions()))
     }
 
