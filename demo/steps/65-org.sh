@@ -14,7 +14,7 @@ step_fails key list --org --all-regions --role-name OrganizationAccountAccessRol
 
 # Containment across the member accounts: the plan per account-region, one confirmation for the whole batch.
 step key disable --tag team=payments --org --exclude-accounts 111122223333,777788889999 --regions us-east-1,eu-west-1 --role-name OrganizationAccountAccessRole --dry-run
-step key disable --tag team=payments --org --exclude-accounts 111122223333,777788889999 --regions us-east-1,eu-west-1 --role-name OrganizationAccountAccessRole --confirm 6
+step key disable --tag team=payments --org --exclude-accounts 111122223333,777788889999 --regions us-east-1,eu-west-1 --role-name OrganizationAccountAccessRole --confirm "disable 6 keys"
 # Each journal entry names the account, region and role; undo of the batch goes back to every
 # account-region of it through the same role, with one confirmation.
 ORG_BATCH=$(kmsctl journal list --action key.disable --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).at(-1).batch))')

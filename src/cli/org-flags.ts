@@ -5,7 +5,7 @@ import {Flags} from '@oclif/core'
 
 import type {TargetSummary} from '../lib/org/run.js'
 import {DEFAULT_MAX_PARALLEL, MAX_PARALLEL_LIMIT, type RoleSpec, type Targets, parseRole, parseTargets} from '../lib/org/targets.js'
-import {type Progress, chalk, renderTable} from '../lib/output.js'
+import {type Column, type Progress, chalk, renderTable} from '../lib/output.js'
 
 const ORG = 'ORGANISATION'
 
@@ -69,6 +69,14 @@ export function progressReporter(progress: Progress, noun: string): (done: numbe
   return (done, total, seen) => progress.update(`Account-regions: ${done}/${total} done, ${seen} ${noun} so far`, done === total)
 }
 
+/** Account and Region columns of a listing across accounts or regions: short, fixed, never dropped. */
+export function whereColumns<R extends {account?: string; region?: string}>(): Array<Column<R>> {
+  return [
+    {get: (r) => r.account ?? '', header: 'Account', kind: 'fixed', priority: 1},
+    {get: (r) => r.region ?? '', header: 'Region', kind: 'fixed', priority: 1},
+  ]
+}
+
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
 /** The closing summary: one row per account-region, and a line per failure with its remedy. */
@@ -77,12 +85,12 @@ export function renderSummary(summaries: readonly TargetSummary[], noun: string,
   const table = renderTable(
     summaries,
     [
-      {get: (s) => s.account, header: 'Account', shrink: false},
-      {get: (s) => s.region, header: 'Region', shrink: false},
-      {get: (s) => (s.role ? s.role.split('/').slice(1).join('/') : '(caller)'), header: 'Role'},
-      {get: (s) => (s.error ? '-' : String(s.seen)), header: noun[0].toUpperCase() + noun.slice(1), shrink: false},
-      ...(withChanges ? [{get: (s: TargetSummary) => (s.error ? '-' : String(s.changed ?? 0)), header: 'Changed', shrink: false}] : []),
-      {get: (s) => (s.error ? chalk.red('failed') : s.failed > 0 ? chalk.yellow(String(s.failed)) : '0'), header: 'Failed', shrink: false},
+      {get: (s) => s.account, header: 'Account', kind: 'fixed'},
+      {get: (s) => s.region, header: 'Region', kind: 'fixed'},
+      {get: (s) => (s.role ? s.role.split('/').slice(1).join('/') : '(caller)'), header: 'Role', kind: 'name'},
+      {get: (s) => (s.error ? '-' : String(s.seen)), header: noun[0].toUpperCase() + noun.slice(1), kind: 'fixed'},
+      ...(withChanges ? [{get: (s: TargetSummary) => (s.error ? '-' : String(s.changed ?? 0)), header: 'Changed', kind: 'fixed' as const}] : []),
+      {get: (s) => (s.error ? chalk.red('failed') : s.failed > 0 ? chalk.yellow(String(s.failed)) : '0'), header: 'Failed', kind: 'fixed'},
     ],
     width,
   )

@@ -175,11 +175,14 @@ describe('e2e: across accounts and regions', function () {
       expect((await kms(account, region).send(new DescribeKeyCommand({KeyId: id}))).KeyMetadata!.KeyState).to.equal('Enabled')
     }
 
-    // The confirmation is the number of keys of the whole batch.
-    const wrong = await cli(['key', 'disable', '--tag', 'team=payments', '--org', '--regions', REGIONS.join(','), '--role-name', ROLE, '--confirm', '3'])
-    expect(wrong.code).to.equal(2)
+    // The confirmation names the change of the whole batch: a count alone, or another count, is refused.
+    for (const text of ['8', 'disable 3 keys']) {
+      // eslint-disable-next-line no-await-in-loop
+      const wrong = await cli(['key', 'disable', '--tag', 'team=payments', '--org', '--regions', REGIONS.join(','), '--role-name', ROLE, '--confirm', text])
+      expect(wrong.code, text).to.equal(2)
+    }
 
-    const r = await cli(['key', 'disable', '--tag', 'team=payments', '--org', '--regions', REGIONS.join(','), '--role-name', ROLE, '--confirm', '8', '--json'])
+    const r = await cli(['key', 'disable', '--tag', 'team=payments', '--org', '--regions', REGIONS.join(','), '--role-name', ROLE, '--confirm', 'disable 8 keys', '--json'])
     expect(r.code, r.stderr).to.equal(3)
     const out = json<{batch: string; keys: Array<{account: string; region: string; outcome: string; key: string}>; targets: Array<{account: string; region: string; changed?: number; error?: unknown}>}>(r)
     expect(out.keys.filter((k) => k.outcome === 'changed')).to.have.length(8)
@@ -219,7 +222,7 @@ describe('e2e: across accounts and regions', function () {
     }
 
     // The whole batch at once: every account-region of it through its role, one confirmation.
-    const again = await cli(['key', 'disable', '--tag', 'team=payments', '--org', '--exclude-accounts', BROKEN, '--regions', REGIONS.join(','), '--role-name', ROLE, '--confirm', '8', '--json'])
+    const again = await cli(['key', 'disable', '--tag', 'team=payments', '--org', '--exclude-accounts', BROKEN, '--regions', REGIONS.join(','), '--role-name', ROLE, '--confirm', 'disable 8 keys', '--json'])
     expect(again.code, again.stderr).to.equal(0)
     const batch = json<{batch: string}>(again).batch
     const wrongCount = await cli(['undo', batch, '--confirm', '3'])

@@ -2,10 +2,12 @@ import {Flags} from '@oclif/core'
 
 import {type AliasListing, type AliasRow, listAliases} from '../../lib/aliases.js'
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {orgFlags, progressReporter, renderSummary, targetsFrom} from '../../cli/org-flags.js'
-import {ExitCode, usageError} from '../../lib/errors.js'
+import {cacheAliases} from '../../cli/completion.js'
+import {tableFlags} from '../../cli/flags.js'
+import {orgFlags, progressReporter, renderSummary, targetsFrom, whereColumns} from '../../cli/org-flags.js'
+import {usageError} from '../../lib/errors.js'
 import {type TargetSummary, acrossTargets, anyFailed} from '../../lib/org/run.js'
-import {chalk, formatDate, renderTable} from '../../lib/output.js'
+import {chalk, formatDate} from '../../lib/output.js'
 
 /** An alias found across accounts and regions: where, then the alias. */
 export type OrgAliasRow = AliasRow & {account: string; region: string}
@@ -32,6 +34,7 @@ AWS managed aliases (alias/aws/*) are marked; the ones of AWS services not used 
 
   static override flags = {
     ...orgFlags,
+    ...tableFlags,
     customer: Flags.boolean({description: 'Leave out the AWS managed aliases (alias/aws/*).'}),
     key: Flags.string({description: 'Only the aliases of this key: key ID, key ARN, alias name or alias ARN.'}),
   }
@@ -50,15 +53,18 @@ AWS managed aliases (alias/aws/*) are marked; the ones of AWS services not used 
       const aliases: OrgAliasRow[] = outcomes.flatMap((o) => (o.value?.aliases ?? []).map((a) => ({account: o.account, region: o.region, ...a})))
       if (!this.jsonEnabled()) {
         this.render({aliases}, true)
-        this.note(renderSummary(summaries, 'aliases'))
+        if (!this.flags.csv) this.note(renderSummary(summaries, 'aliases'))
       }
 
-      if (anyFailed(summaries)) process.exitCode = ExitCode.PARTIAL
+      // A failed account-region is a partial failure: exit 3.
+      if (anyFailed(summaries)) this.exitWith('partial')
       return {aliases, targets: summaries}
     }
 
     const kms = await this.aws.kms()
     const listing = await listAliases(kms, {customerOnly: this.flags.customer, key: this.flags.key})
+    // Every alias of the region: remembered for shell completion.
+    if (!this.flags.key) cacheAliases(await this.aws.region(), listing.aliases.map((a) => a.aliasName))
     if (!this.jsonEnabled()) this.render(listing)
     return listing
   }
@@ -71,19 +77,15 @@ AWS managed aliases (alias/aws/*) are marked; the ones of AWS services not used 
     }
 
     this.log(
-      renderTable<AliasRow & {account?: string; region?: string}>(aliases, [
-        ...(where
-          ? [
-              {get: (a: AliasRow & {account?: string}) => a.account ?? '', header: 'Account', shrink: false},
-              {get: (a: AliasRow & {region?: string}) => a.region ?? '', header: 'Region', shrink: false},
-            ]
-          : []),
-        {get: (a) => (a.awsManaged ? `${a.aliasName} ${chalk.dim('(AWS managed)')}` : a.aliasName), header: 'Alias'},
-        {get: (a) => a.targetKeyId ?? chalk.dim('(no key yet)'), header: 'Target key', shrink: false},
-        {get: (a) => formatDate(a.creationDate), header: 'Created', shrink: false},
-        {get: (a) => formatDate(a.lastUpdatedDate), header: 'Updated', shrink: false},
+      this.renderList<AliasRow & {account?: string; region?: string}>(aliases, [
+        ...(where ? whereColumns<AliasRow & {account?: string; region?: string}>() : []),
+        {get: (a) => (a.awsManaged ? `${a.aliasName} ${chalk.dim('(AWS managed)')}` : a.aliasName), header: 'Alias', kind: 'name'},
+        {get: (a) => a.targetKeyId ?? chalk.dim('(no key yet)'), header: 'Target key', kind: 'id', minWidth: 9, name: 'key-id'},
+        {get: (a) => formatDate(a.creationDate), header: 'Created', kind: 'fixed', priority: 3},
+        {get: (a) => formatDate(a.lastUpdatedDate), header: 'Updated', kind: 'fixed', priority: 4},
       ]),
     )
+    if (this.flags.csv) return
     const managed = aliases.filter((a) => a.awsManaged).length
     this.note(`${aliases.length} alias${aliases.length === 1 ? '' : 'es'}${managed > 0 ? ` (${managed} AWS managed)` : ''}`)
   }

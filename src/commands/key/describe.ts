@@ -18,7 +18,7 @@ export default class KeyDescribe extends KmsctlCommand<typeof KeyDescribe> {
   static override examples = [
     '<%= config.bin %> <%= command.id %> alias/payments',
     '<%= config.bin %> <%= command.id %> 1234abcd-12ab-34cd-56ef-1234567890ab --json',
-    {command: '<%= config.bin %> <%= command.id %> arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab --role-name OrganizationAccountAccessRole', description: 'A key of another account, through the role assumed there'},
+    {command: '<%= config.bin %> <%= command.id %> arn:aws:kms:eu-west-1:444455556666:alias/payments --role-name OrganizationAccountAccessRole', description: 'A key of another account (its key ARN or alias ARN), through the role assumed there'},
   ]
 
   static override flags = {

@@ -1,13 +1,15 @@
 import {Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {orgFlags, progressReporter, renderSummary, targetsFrom} from '../../cli/org-flags.js'
-import {ExitCode, usageError} from '../../lib/errors.js'
+import {cacheAliases} from '../../cli/completion.js'
+import {tableFlags} from '../../cli/flags.js'
+import {orgFlags, progressReporter, renderSummary, targetsFrom, whereColumns} from '../../cli/org-flags.js'
+import {usageError} from '../../lib/errors.js'
 import {type TargetSummary, acrossTargets, anyFailed} from '../../lib/org/run.js'
 import type {Targets} from '../../lib/org/targets.js'
 import {parsePairs, splitList} from '../../lib/parse.js'
-import {type KeySummary, listKeys, rotationText, partialListing} from '../../lib/inventory.js'
-import {chalk, formatDay, renderTable} from '../../lib/output.js'
+import {type KeySummary, listKeys, partialListing, rotationText} from '../../lib/inventory.js'
+import {type Column, chalk, formatDay, formatPairs} from '../../lib/output.js'
 
 /** A key of a listing across accounts and regions: where it is, then the key. */
 export type OrgKeySummary = KeySummary & {account: string; region: string}
@@ -38,6 +40,7 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
 
   static override flags = {
     ...orgFlags,
+    ...tableFlags,
     alias: Flags.string({description: 'Only keys with an alias starting with this prefix, or matching this glob (alias/app-*).'}),
     concurrency: Flags.integer({default: 32, description: 'Most requests in flight at once.', min: 1, max: 256}),
     manager: Flags.string({description: 'Only keys managed by AWS or by you.', multiple: true, options: ['AWS', 'CUSTOMER']}),
@@ -48,6 +51,8 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
 
   async run(): Promise<KeyListResult> {
     const {flags} = this
+    const targets = targetsFrom(flags)
+    this.checkColumns(keyColumns([], targets !== undefined))
     const states = splitList(flags.state).map((s) => {
       const match = STATES.find((x) => x.toLowerCase() === s.toLowerCase())
       if (!match) throw usageError(`--state "${s}" is not a key state.`, `Try this: one of ${STATES.join(', ')}`)
@@ -55,7 +60,6 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
     })
     const tags = parsePairs(flags.tag, 'tag')
     const filters = {alias: flags.alias, concurrency: flags.concurrency, manager: flags.manager, spec: splitList(flags.spec), state: states, tags}
-    const targets = targetsFrom(flags)
     if (targets) return this.across(targets, filters)
     const kms = await this.aws.kms()
     const progress = this.progress()
@@ -64,6 +68,8 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
       onProgress: (done, total) => progress.update(`Describing keys: ${done}/${total}`),
     })
     progress.done()
+    // The whole region listed: its aliases are remembered for shell completion.
+    if (failures.length === 0 && !flags.alias && !flags.manager && !flags.spec && !flags.state && !flags.tag) cacheAliases(await this.aws.region(), keys.flatMap((k) => k.aliases))
     if (!this.jsonEnabled()) this.render(keys)
     if (failures.length > 0) throw partialListing(keys, failures)
     return keys
@@ -82,10 +88,11 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
     for (const o of outcomes) for (const f of o.value?.failures ?? []) this.warnLine(`${o.account}/${o.region}: ${f.operation}${f.keyId ? ` on ${f.keyId}` : ""}: ${f.message}`)
     if (!this.jsonEnabled()) {
       this.render(keys, true)
-      this.note(renderSummary(summaries, 'keys'))
+      if (!this.flags.csv) this.note(renderSummary(summaries, 'keys'))
     }
 
-    if (anyFailed(summaries)) process.exitCode = ExitCode.PARTIAL
+    // A failed account-region (or keys it could not describe) is a partial failure: exit 3.
+    if (anyFailed(summaries)) this.exitWith('partial')
     return {keys, targets: summaries}
   }
 
@@ -95,32 +102,40 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
       return
     }
 
-    const pending = keys.some((k) => k.state === 'PendingDeletion' || k.state === 'PendingReplicaDeletion')
-    const stateText = (k: KeySummary) =>
-      k.state === 'Enabled' ? chalk.green(k.state) : k.state === 'PendingDeletion' ? chalk.red(k.state) : k.state === 'Disabled' ? chalk.yellow(k.state) : k.state
-
-    this.log(
-      renderTable(keys, [
-        ...(where
-          ? [
-              {get: (k: KeySummary & {account?: string}) => k.account ?? '', header: 'Account', shrink: false},
-              {get: (k: KeySummary & {region?: string}) => k.region ?? '', header: 'Region', shrink: false},
-            ]
-          : []),
-        {get: (k) => k.aliases.join('\n'), header: 'Alias'},
-        {get: (k) => k.keyId, header: 'Key ID', shrink: false},
-        {get: stateText, header: 'State', shrink: false},
-        {get: (k) => `${k.keySpec}\n${k.keyUsage}`, header: 'Spec/usage'},
-        {get: (k) => k.manager, header: 'Manager', shrink: false},
-        {get: (k) => rotationText(k.rotation), header: 'Rotation'},
-        {get: (k) => (k.multiRegion ? 'yes' : 'no'), header: 'Multi-Region', minWidth: 3},
-        ...(pending
-          ? [{get: (k: KeySummary) => (k.deletionDate ? `${formatDay(k.deletionDate)} (${k.daysLeft} d left)` : k.state === 'PendingReplicaDeletion' ? 'after replicas' : ''), header: 'Deletion'}]
-          : []),
-        {get: (k) => formatDay(k.creationDate), header: 'Created', shrink: false},
-        {get: (k) => k.description, header: 'Description'},
-      ]),
-    )
-    if (!where) this.note(`${keys.length} key${keys.length === 1 ? '' : 's'}`)
+    this.log(this.renderList(keys, keyColumns(keys, where)))
+    if (!where && !this.flags.csv) this.note(`${keys.length} key${keys.length === 1 ? '' : 's'}`)
   }
+}
+
+/** A key that may carry the account and region it was listed in. */
+type WhereKey = KeySummary & {account?: string; region?: string}
+
+const stateText = (k: KeySummary) =>
+  k.state === 'Enabled' ? chalk.green(k.state) : k.state === 'PendingDeletion' ? chalk.red(k.state) : k.state === 'Disabled' ? chalk.yellow(k.state) : k.state
+
+/** The columns of `key list`, most valuable first in priority (see Column in src/lib/output.ts). */
+export function keyColumns(keys: readonly WhereKey[] = [], where = false): Array<Column<WhereKey>> {
+  const pending = keys.some((k) => k.state === 'PendingDeletion' || k.state === 'PendingReplicaDeletion')
+  return [
+    // Across accounts or regions, where each key is comes first and is never dropped.
+    ...(where ? whereColumns<WhereKey>() : []),
+    {get: (k) => k.aliases.join('\n'), header: 'Alias', kind: 'name'},
+    {get: (k) => k.keyId, header: 'Key ID', kind: 'id', minWidth: 9},
+    {get: (k) => k.arn, header: 'ARN', kind: 'id', wide: true},
+    {get: stateText, header: 'State', kind: 'fixed'},
+    {get: (k) => k.keySpec, header: 'Spec', kind: 'fixed', priority: 4},
+    {get: (k) => k.keyUsage, header: 'Usage', kind: 'fixed', wide: true},
+    {get: (k) => rotationText(k.rotation), header: 'Rotation', kind: 'fixed', priority: 3},
+    {get: (k) => k.manager, header: 'Manager', kind: 'fixed', priority: 6},
+    {get: (k) => (k.multiRegion ? 'yes' : 'no'), header: 'Multi-Region', kind: 'fixed', priority: 6},
+    {
+      get: (k) => (k.deletionDate ? `${formatDay(k.deletionDate)} (${k.daysLeft} d left)` : k.state === 'PendingReplicaDeletion' ? 'after replicas' : ''),
+      header: 'Deletion',
+      kind: 'fixed',
+      wide: !pending,
+    },
+    {get: (k) => formatDay(k.creationDate), header: 'Created', kind: 'fixed', priority: 5},
+    {get: (k) => formatPairs(k.tags ?? {}), header: 'Tags', kind: 'text', wide: true},
+    {get: (k) => k.description, header: 'Description', kind: 'text', minWidth: 16, priority: 2},
+  ]
 }
