@@ -72,7 +72,7 @@ export function progressReporter(progress: Progress, noun: string): (done: numbe
 /** Account and Region columns of a listing across accounts or regions: short, fixed, never dropped. */
 export function whereColumns<R extends {account?: string; region?: string}>(): Array<Column<R>> {
   return [
-    {get: (r) => r.account ?? '', header: 'Account', kind: 'fixed', priority: 1},
+    {align: 'left', get: (r) => r.account ?? '', header: 'Account', kind: 'fixed', priority: 1},
     {get: (r) => r.region ?? '', header: 'Region', kind: 'fixed', priority: 1},
   ]
 }
@@ -85,7 +85,7 @@ export function renderSummary(summaries: readonly TargetSummary[], noun: string,
   const table = renderTable(
     summaries,
     [
-      {get: (s) => s.account, header: 'Account', kind: 'fixed'},
+      {align: 'left', get: (s) => s.account, header: 'Account', kind: 'fixed'},
       {get: (s) => s.region, header: 'Region', kind: 'fixed'},
       {get: (s) => (s.role ? s.role.split('/').slice(1).join('/') : '(caller)'), header: 'Role', kind: 'name'},
       {get: (s) => (s.error ? '-' : String(s.seen)), header: noun[0].toUpperCase() + noun.slice(1), kind: 'fixed'},

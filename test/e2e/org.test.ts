@@ -117,7 +117,9 @@ describe('e2e: across accounts and regions', function () {
   it('filters by tag in named accounts and regions, and renders Account and Region columns with a summary', async () => {
     const r = await cli(['key', 'list', '--accounts', `${MEMBERS[0]},${MEMBERS[2]}`, '--regions', 'eu-west-1', '--role-name', ROLE, '--tag', 'team=payments'])
     expect(r.code, r.stderr).to.equal(0)
-    expect(r.stdout).to.match(/│ Account\s+│ Region\s+│ Alias/)
+    // Account (an account ID, left-aligned like an identifier) and Region lead the table.
+    expect(r.stdout.split('\n')[0]).to.match(/^Account {7}Region\s+Alias/)
+    expect(r.stdout).to.contain(`${MEMBERS[0]}  eu-west-1`)
     expect(r.stdout).to.contain(payments.get(`${MEMBERS[0]}/eu-west-1`))
     expect(r.stdout).to.contain(payments.get(`${MEMBERS[2]}/eu-west-1`))
     expect(r.stdout).not.to.contain(payments.get(`${MEMBERS[1]}/eu-west-1`))
