@@ -6,7 +6,7 @@ import {Progress} from '../../lib/output.js'
 import {filterFlags, queryOptions, sourceFlags} from '../../cli/trail-flags.js'
 import {type GroupRow, groupBy, parseGroupBy} from '../../lib/trail/group.js'
 import type {CloudTrailRecord, TrailEvent} from '../../lib/trail/normalise.js'
-import {type TrailQuerySummary, byTime, runTrailQuery} from '../../lib/trail/query.js'
+import {type TrailQuerySummary, byTime, partialQuery, runTrailQuery} from '../../lib/trail/query.js'
 import {csvHeader, csvLine, renderEvents, renderGroups} from '../../lib/trail/render.js'
 import {buildFilterSpec} from '../../lib/trail/spec.js'
 import {interruptOnSigint} from '../../lib/interrupt.js'
@@ -136,6 +136,8 @@ read, 130 interrupted (what was found so far is printed).`
     }
 
     this.note(this.summaryLine(summary))
+    const partial = json ? partialQuery(result, summary) : undefined
+    if (partial) throw partial
     return result
   }
 

@@ -189,3 +189,33 @@ export function byTime(events: TrailEvent[]): TrailEvent[] {
     .sort((a, b) => (a.e.time < b.e.time ? -1 : a.e.time > b.e.time ? 1 : a.i - b.i))
     .map(({e}) => e)
 }
+
+/**
+ * The error of a query that could not read every source (exit 3), for --json: the success document
+ * stays a bare array, so a partial result is an error document whose `details` carry what was found
+ * (`events`: the array --json prints on success), the log files skipped (`skipped`: file and reason,
+ * a file without a Records array among them) and the regions that could not be read (`failures`).
+ * Undefined when everything was read, or when the query was interrupted (exit 130, what was found
+ * is printed as it is).
+ */
+export function partialQuery(found: readonly unknown[], summary: TrailQuerySummary): KmsctlError | undefined {
+  const skipped = summary.corrupt ?? []
+  const failures = summary.failures ?? []
+  if (summary.interrupted || (skipped.length === 0 && failures.length === 0)) return undefined
+  const what = [
+    ...skipped.map((c) => `${c.file}: ${c.reason}`),
+    ...failures.map((f) => `${f.region}: ${f.message}`),
+  ]
+  const unread = [
+    skipped.length > 0 ? `${skipped.length} log file${skipped.length === 1 ? '' : 's'} skipped` : '',
+    failures.length > 0 ? `${failures.length} region${failures.length === 1 ? '' : 's'} not read` : '',
+  ].filter(Boolean)
+  return new KmsctlError(
+    'PARTIAL_FAILURE',
+    `Found ${summary.matched} matching event${summary.matched === 1 ? '' : 's'}, but ${unread.join(' and ')}: ${what.slice(0, 3).join('; ')}${what.length > 3 ? `; and ${what.length - 3} more` : ''}.`,
+    {
+      details: {events: found, failures, skipped},
+      remedy: skipped.length > 0 ? 'Try this: leave out or replace the files named (CloudTrail log files hold a Records array)' : 'Try this: run it again for the regions named',
+    },
+  )
+}
