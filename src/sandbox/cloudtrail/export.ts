@@ -38,7 +38,7 @@ export function exportTrail(records: TrailRecord[], outDir: string): ExportResul
     const hh = String(w.getUTCHours()).padStart(2, '0')
     const mi = String(w.getUTCMinutes()).padStart(2, '0')
     const dir = join(outDir, 'AWSLogs', account, 'CloudTrail', region, yyyy, mm, dd)
-    makePrivateDir(dir)
+    makePrivateDir(dir, 'The export directory')
     const unique = randomBytes(12).toString('base64').replaceAll(/[^A-Za-z0-9]/g, 'x').slice(0, 16)
     const file = join(dir, `${account}_CloudTrail_${region}_${yyyy}${mm}${dd}T${hh}${mi}Z_${unique}.json.gz`)
     // The records name who did what: readable by their owner only, like the sandbox's own files.
