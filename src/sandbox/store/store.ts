@@ -291,7 +291,7 @@ export function makePrivateDir(dir: string, what = 'The sandbox directory (--san
 const DIR_ERRORS: Record<string, string> = {
   EACCES: 'permission denied',
   EEXIST: 'it is a file, not a directory',
-  ENOTDIR: 'a part of the path is a file, not a directory',
+  ENOTDIR: 'a part of the path is not a directory',
   EPERM: 'permission denied',
   EROFS: 'the file system is read-only',
 }
