@@ -9,9 +9,11 @@ import {fileURLToPath} from 'node:url'
 import {gzipSync} from 'node:zlib'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const dir = process.argv[2] ?? join(here, '.data', 'trail')
-const FILES = Number(process.argv[3] ?? 500)
-const RECORDS = Number(process.argv[4] ?? 1000)
+// Arguments only when run as a script (bench/run.js passes benchmark names in argv).
+const main = process.argv[1] === fileURLToPath(import.meta.url)
+const dir = (main && process.argv[2]) || join(here, '.data', 'trail')
+const FILES = Number((main && process.argv[3]) || 500)
+const RECORDS = Number((main && process.argv[4]) || 1000)
 const SEED = 20261102
 
 export const ACCOUNT = '111122223333'

@@ -229,7 +229,7 @@ const oclifStartup = {
 const common = {
   banner: {js: "import {createRequire as __kmsctlCreateRequire} from 'node:module'; const require = __kmsctlCreateRequire(import.meta.url);"},
   bundle: true,
-  external: ['@aws-sdk/*', '@smithy/*', '@inquirer/*', 'node-pty', 'typescript', 'ts-node', 'tsx'],
+  external: ['@aws-sdk/*', '@duckdb/*', '@smithy/*', '@inquirer/*', 'node-pty', 'typescript', 'ts-node', 'tsx'],
   format: 'esm',
   keepNames: true,
   legalComments: 'none',

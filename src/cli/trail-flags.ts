@@ -12,6 +12,10 @@ const SOURCE = 'SOURCE'
 const FILTER = 'FILTER'
 
 export const sourceFlags = {
+  accounts: Flags.string({
+    description: 's3, athena: comma-separated account IDs whose logs are read (prefix and partition pruning); files, lake: only events of these accounts.',
+    helpGroup: SOURCE,
+  }),
   'all-regions': Flags.boolean({
     description: 'api: read every region enabled by default, in parallel.',
     helpGroup: SOURCE,
@@ -30,15 +34,28 @@ export const sourceFlags = {
     description: 'api: LookupEvents requests per second per region (CloudTrail allows 2).',
     helpGroup: SOURCE,
   }),
+  'output-location': Flags.string({
+    description: 'athena: s3:// location for the query results (when the workgroup does not set one).',
+    helpGroup: SOURCE,
+  }),
   regions: Flags.string({
-    description: 'api: comma-separated regions to read in parallel (default: the current region).',
+    description: 'api: comma-separated regions to read in parallel (default: the current region); s3, athena: regions whose logs are read; files, lake: only events of these regions.',
     helpGroup: SOURCE,
   }),
   source: Flags.string({
     default: 'api',
-    description: 'Where to read events: api (LookupEvents, last 90 days), files (log files: give PATH...), lake (CloudTrail Lake).',
+    description:
+      'Where to read events: api (LookupEvents, last 90 days), files (log files: give PATH...), s3 (the trail bucket: give s3://BUCKET[/PREFIX]), athena (--table), lake (CloudTrail Lake).',
     helpGroup: SOURCE,
     options: [...TRAIL_SOURCES],
+  }),
+  table: Flags.string({
+    description: 'athena: the CloudTrail table, DATABASE.TABLE (see kmsctl trail athena setup).',
+    helpGroup: SOURCE,
+  }),
+  workgroup: Flags.string({
+    description: 'athena: the workgroup to run the query in (default: the primary workgroup).',
+    helpGroup: SOURCE,
   }),
   workers: Flags.integer({
     description: 'files: worker threads (default: the number of cores; 0 reads in one thread).',
@@ -64,13 +81,35 @@ export const filterFlags = {
 }
 
 export interface SourceFlagValues {
+  accounts?: string
   'all-regions'?: boolean
   'event-data-store'?: string
   'max-events'?: number
+  'output-location'?: string
   rate?: string
   regions?: string
   source?: string
+  table?: string
   workers?: number
+  workgroup?: string
+}
+
+/** A comma-separated list of account IDs (usage error otherwise). */
+export function parseAccounts(value: string | undefined, flag = '--accounts'): string[] | undefined {
+  if (value === undefined) return undefined
+  const accounts = [...new Set(value.split(',').map((a) => a.trim()).filter(Boolean))]
+  if (accounts.length === 0) throw usageError(`${flag} is empty.`, `Try this: ${flag} 111122223333,444455556666`)
+  for (const a of accounts) if (!/^\d{12}$/.test(a)) throw usageError(`${flag}: "${a}" is not a 12-digit account ID.`, `Try this: ${flag} 111122223333,444455556666`)
+  return accounts
+}
+
+/** A comma-separated list of region names (usage error otherwise). */
+export function parseRegions(value: string | undefined, flag = '--regions'): string[] | undefined {
+  if (value === undefined) return undefined
+  const regions = [...new Set(value.split(',').map((r) => r.trim()).filter(Boolean))]
+  if (regions.length === 0) throw usageError(`${flag} is empty.`, `Try this: ${flag} us-east-1,eu-west-1`)
+  for (const r of regions) if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(r)) throw usageError(`${flag}: "${r}" is not an AWS region name.`, `Try this: ${flag} us-east-1,eu-west-1`)
+  return regions
 }
 
 function parseRate(value: string | undefined): number | undefined {
@@ -96,8 +135,16 @@ export async function queryOptions(
     throw usageError('--source files needs one or more paths: log files or directories holding them.', 'Try this: kmsctl trail query --source files ./AWSLogs --key alias/payments')
   }
 
-  if (source !== 'files' && paths.length > 0) {
-    throw usageError(`Paths are only read with --source files (got ${paths[0]}).`, `Try this: kmsctl trail query --source files ${paths.join(' ')}`)
+  if (source === 'files' && paths.some((p) => p.startsWith('s3://'))) {
+    throw usageError(`${paths.find((p) => p.startsWith('s3://'))} is an S3 location: read it with --source s3.`, `Try this: kmsctl trail query --source s3 ${paths.find((p) => p.startsWith('s3://'))}`)
+  }
+
+  if (source === 's3' && paths.length !== 1) {
+    throw usageError('--source s3 needs one S3 location: the bucket (and prefix) the trail delivers to.', 'Try this: kmsctl trail query --source s3 s3://my-trail-bucket --key alias/payments')
+  }
+
+  if (source !== 'files' && source !== 's3' && paths.length > 0) {
+    throw usageError(`Paths are only read with --source files or --source s3 (got ${paths[0]}).`, paths[0].startsWith('s3://') ? `Try this: kmsctl trail query --source s3 ${paths[0]}` : `Try this: kmsctl trail query --source files ${paths.join(' ')}`)
   }
 
   if (source === 'lake' && !flags['event-data-store']) {
@@ -105,17 +152,73 @@ export async function queryOptions(
   }
 
   if (source !== 'lake' && flags['event-data-store']) throw usageError('--event-data-store is only used with --source lake.', 'Try this: --source lake')
+  if (source === 'athena' && !flags.table) throw usageError('--source athena needs --table DATABASE.TABLE.', 'Try this: --table security.cloudtrail (kmsctl trail athena setup creates it)')
+  for (const f of ['table', 'workgroup', 'output-location'] as const) {
+    if (source !== 'athena' && flags[f]) throw usageError(`--${f} is only used with --source athena.`, 'Try this: --source athena')
+  }
+
   if (flags.regions && flags['all-regions']) throw usageError('--regions and --all-regions exclude each other.', 'Try this: one of them.')
-  if (source !== 'api' && (flags.regions || flags['all-regions'])) throw usageError('--regions and --all-regions are for --source api.', 'Try this: --source api')
+  if (source !== 'api' && flags['all-regions']) throw usageError('--all-regions is for --source api.', 'Try this: --regions us-east-1,eu-west-1')
+  if (source === 'api' && flags.accounts) throw usageError('--accounts is for --source s3, athena, files or lake.', 'Try this: --source s3 s3://my-trail-bucket --accounts 111122223333')
+  const accounts = parseAccounts(flags.accounts)
   const base: TrailQueryOptions = {maxEvents: flags['max-events'], paths, source, spec, workers: flags.workers}
+  if (source !== 'api') {
+    // Accounts and regions are filters on every event (the recipient account, awsRegion), and what
+    // s3 and athena prune their listing and partitions to.
+    const regions = parseRegions(flags.regions)
+    base.spec = {...spec, ...(accounts ? {accounts} : {}), ...(regions ? {regions} : {})}
+    base.accounts = accounts
+    base.regions = regions
+  }
+
   if (source === 'files') return base
+  if (source === 's3') {
+    const {parseS3Url} = await import('../lib/trail/sources/s3-layout.js')
+    return {...base, paths: [], s3: () => aws.s3(), s3Location: parseS3Url(paths[0])}
+  }
+
+  const resolveKeyWithKms = async (ref: string): Promise<ResolvedKeyForms> => {
+    const {resolveKey} = await import('../lib/key-ref.js')
+    const {listAllAliases} = await import('../lib/aws/paging.js')
+    const kms = await aws.kms()
+    const key = await resolveKey(kms, ref)
+    let aliases: string[] = []
+    try {
+      aliases = (await listAllAliases(kms, key.keyId)).map((a) => a.AliasName ?? '').filter(Boolean)
+    } catch {
+      // Matching still works on the ID, the ARN and the alias as given.
+    }
+
+    return {aliases, arn: key.arn, id: key.keyId}
+  }
+
+  if (source === 'athena') {
+    const {parseTableName} = await import('../lib/trail/athena-sql.js')
+    const outputLocation = flags['output-location']
+    if (outputLocation !== undefined) {
+      const {parseS3Url} = await import('../lib/trail/sources/s3-layout.js')
+      parseS3Url(outputLocation, '--output-location')
+    }
+
+    return {
+      ...base,
+      athena: () => aws.athena(),
+      outputLocation,
+      resolveKey: resolveKeyWithKms,
+      table: parseTableName(flags.table!),
+      workgroup: flags.workgroup === undefined ? undefined : checkWorkgroup(flags.workgroup),
+    }
+  }
+
   if (source === 'lake') {
     const {eventDataStoreId} = await import('../lib/trail/sources/lake.js')
     eventDataStoreId(flags['event-data-store']!)
   }
 
   let regions: string[]
-  if (flags['all-regions']) {
+  if (source === 'lake') {
+    regions = [await aws.region()]
+  } else if (flags['all-regions']) {
     const {DEFAULT_REGIONS} = await import('../lib/trail/sources/api.js')
     regions = [...DEFAULT_REGIONS]
   } else if (flags.regions) {
@@ -139,19 +242,12 @@ export async function queryOptions(
     },
     rate,
     regions,
-    async resolveKey(ref: string): Promise<ResolvedKeyForms> {
-      const {resolveKey} = await import('../lib/key-ref.js')
-      const {listAllAliases} = await import('../lib/aws/paging.js')
-      const kms = await aws.kms()
-      const key = await resolveKey(kms, ref)
-      let aliases: string[] = []
-      try {
-        aliases = (await listAllAliases(kms, key.keyId)).map((a) => a.AliasName ?? '').filter(Boolean)
-      } catch {
-        // Matching still works on the ID, the ARN and the alias as given.
-      }
-
-      return {aliases, arn: key.arn, id: key.keyId}
-    },
+    resolveKey: resolveKeyWithKms,
   }
+}
+
+/** Workgroup names: letters, digits, . _ - (1 to 128). */
+function checkWorkgroup(value: string): string {
+  if (!/^[\w.-]{1,128}$/.test(value)) throw usageError(`--workgroup "${value}" is not a workgroup name.`, 'Try this: --workgroup primary')
+  return value
 }

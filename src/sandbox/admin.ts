@@ -66,15 +66,16 @@ export async function resetSandbox(dir: string): Promise<ResetResult> {
 
 export interface ExportTrailResult {
   dir: string
+  org?: string
   files: string[]
   outDir: string
   records: number
 }
 
-export function exportSandboxTrail(dir: string, outDir: string): ExportTrailResult {
+export function exportSandboxTrail(dir: string, outDir: string, options: {org?: string} = {}): ExportTrailResult {
   const store = new SandboxStore(dir)
-  const {files, records} = writeTrail(store.readEvents(), outDir)
-  return {dir, files, outDir, records}
+  const {files, records} = writeTrail(store.readEvents(), outDir, options)
+  return {dir, files, outDir, records, ...(options.org ? {org: options.org} : {})}
 }
 
 // ---- Moving the sandbox's time (`kmsctl sandbox clock show|advance|set`) ----------------------------

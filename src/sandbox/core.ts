@@ -8,9 +8,10 @@ import {SANDBOX_REGION} from './constants.js'
 import {SandboxError, err, internalError} from './errors.js'
 import {errorResponse} from './http/protocol.js'
 import {parseAuthorization, readAuthorization, signatureMatches, signatureMismatch} from './identity/authenticate.js'
-import {PrincipalDirectory} from './identity/principals.js'
+import {PrincipalDirectory, iamAllows} from './identity/principals.js'
 import {Limits, type LimitsOptions} from './limits/limits.js'
 import type {CredentialScope, RequestContext, SandboxRequest, SandboxResponse, SandboxService} from './request.js'
+import {type BucketMounts, bucketMounts} from './s3/buckets.js'
 import {SERVICES} from './services.js'
 import {SandboxStore, type StoreOptions} from './store/store.js'
 
@@ -33,11 +34,14 @@ export function route(req: SandboxRequest, scope: CredentialScope): {operation: 
 }
 
 export interface CoreOptions extends StoreOptions, LimitsOptions {
+  /** Directories mounted as S3 buckets (name, directory), besides the folders of <dir>/s3. */
+  buckets?: Array<[string, string]>
   /** The Host headers to answer (the HTTP server keeps to loopback names); every Host when absent. */
   allowHost?: (host: string | undefined) => boolean
 }
 
 export class SandboxCore {
+  readonly buckets: BucketMounts
   readonly limits: Limits
   readonly principals: PrincipalDirectory
   readonly store: SandboxStore
@@ -48,10 +52,40 @@ export class SandboxCore {
     this.store = new SandboxStore(dir, options)
     this.principals = new PrincipalDirectory(dir)
     this.limits = new Limits(dir, options)
+    this.buckets = bucketMounts(dir, options.buckets)
   }
 
   close(): void {
     this.store.close()
+  }
+
+  /** The Host check of every request (DNS rebinding), for S3 also bucket.localhost (virtual-host style). */
+  hostAllowed(host: string | undefined): boolean {
+    if (!this.allowHost || this.allowHost(host)) return true
+    const m = /^[a-z0-9.-]+\.(localhost(?::\d+)?)$/i.exec(host ?? '')
+    return Boolean(m) && this.allowHost(m![1])
+  }
+
+  /**
+   * S3's signature check, as for every other service: a request must be SigV4-signed, and where the
+   * sandbox knows the access key's secret the signature must match. Undefined when admitted.
+   */
+  async s3Refusal(req: {headers: Record<string, string | string[] | undefined>; method?: string; url?: string}): Promise<{code: 'AccessDenied' | 'SignatureDoesNotMatch'; message: string} | undefined> {
+    const {parseAuthorization} = await import('./identity/authenticate.js')
+    const auth = parseAuthorization(String(req.headers.authorization ?? ''))
+    if (!auth) return {code: 'AccessDenied', message: 'Access Denied: the request is not signed with AWS Signature Version 4 (presigned URLs are not supported by the sandbox).'}
+    const secret = this.principals.secretOf(auth.accessKeyId)
+    if (secret === undefined) return undefined
+    const {s3SignatureMatches} = await import('./s3/service.js')
+    if (await s3SignatureMatches(req as never, secret)) return undefined
+    return {code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'}
+  }
+
+  /** S3's check of the caller's IAM policies: undefined when allowed, else the caller's ARN. */
+  readonly authorizeS3 = (accessKeyId: string, action: string): string | undefined => {
+    const caller = this.principals.resolve(accessKeyId)
+    if (caller.isDefault || caller.principal.type === 'Root' || iamAllows(caller.iamAllow, action)) return undefined
+    return caller.principal.arn
   }
 
   async handle(req: SandboxRequest): Promise<SandboxResponse> {

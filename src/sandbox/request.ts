@@ -2,6 +2,7 @@
 // (kms/, cloudtrail/, sts/): a request as received, the answer, and what a service knows of a request.
 import type {ResolvedPrincipal, Principal} from './identity/principals.js'
 import type {Limits} from './limits/limits.js'
+import type {BucketMounts} from './s3/buckets.js'
 import type {SandboxStore} from './store/store.js'
 
 export interface SandboxRequest {
@@ -49,6 +50,8 @@ export interface RequestContext {
 
 /** The shared parts a service works with. */
 export interface ServiceEnvironment {
+  /** The S3 buckets (folders) that S3 serves and Athena tables read. */
+  buckets: BucketMounts
   limits: Limits
   store: SandboxStore
 }

@@ -1,6 +1,8 @@
-import {Args} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
+import {join} from 'node:path'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {usageError} from '../../lib/errors.js'
 import {defaultSandboxDir} from '../../lib/home.js'
 import {type ExportTrailResult, exportSandboxTrail} from '../../sandbox/admin.js'
 
@@ -8,21 +10,41 @@ export type ExportResult = ExportTrailResult
 
 export default class SandboxExportTrail extends KmsctlCommand<typeof SandboxExportTrail> {
   static override args = {
-    dir: Args.string({description: 'Directory to write the log files to (created if missing).', required: true}),
+    dir: Args.string({description: 'Directory to write the log files to (created if missing); or give --bucket.'}),
   }
 
   static override description = `Write the sandbox's CloudTrail events as CloudTrail log files, in the layout a trail delivers to S3.
 
 AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_YYYYMMDDTHHmmZ_<id>.json.gz, each {"Records": [...]}:
-the input that \`kmsctl trail\` commands and other CloudTrail tools read from S3 or disk.`
+the input that \`kmsctl trail\` commands and other CloudTrail tools read from S3 or disk.
 
-  static override examples = ['<%= config.bin %> sandbox export-trail ./trail-logs']
+With --org, the organization trail's layout: AWSLogs/<org>/<account>/CloudTrail/..., each event in its recipient
+account, a call from another account's principal also in the caller's account (one sharedEventID, an eventID of
+each account's own), and digest files beside the logs. With --bucket, the files go into one of the sandbox's S3
+buckets (a folder of <sandbox-dir>/s3/), which \`sandbox serve\` serves to \`trail query --source s3\` and Athena.`
+
+  static override examples = [
+    '<%= config.bin %> sandbox export-trail ./trail-logs',
+    '<%= config.bin %> sandbox export-trail --org o-exampleorgid --bucket org-trail',
+  ]
+
+  static override flags = {
+    bucket: Flags.string({description: 'Write into this bucket of the sandbox\'s S3 (created if missing) instead of DIR.'}),
+    org: Flags.string({description: 'Organization ID (o- and 10 to 32 lower-case letters or digits): the organization trail layout.'}),
+  }
 
   async run(): Promise<ExportResult> {
-    const result = exportSandboxTrail(this.flags['sandbox-dir'] ?? defaultSandboxDir(), this.args.dir)
+    const {bucket, org} = this.flags
+    if (org !== undefined && !/^o-[a-z0-9]{10,32}$/.test(org)) throw usageError(`--org "${org}" is not an organization ID.`, 'Try this: --org o-exampleorgid')
+    if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw usageError(`--bucket "${bucket}" is not a bucket name.`, 'Try this: --bucket org-trail')
+    if (bucket && this.args.dir) throw usageError('Give a directory or --bucket, not both.', 'Try this: kmsctl sandbox export-trail --bucket org-trail')
+    if (!bucket && !this.args.dir) throw usageError('Where to? Give a directory, or --bucket NAME for the sandbox\'s S3.', 'Try this: kmsctl sandbox export-trail ./trail-logs')
+    const sandboxDir = this.flags['sandbox-dir'] ?? defaultSandboxDir()
+    const outDir = bucket ? join(sandboxDir, 's3', bucket) : this.args.dir!
+    const result = exportSandboxTrail(sandboxDir, outDir, {org})
     if (!this.jsonEnabled()) {
       const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
-      process.stdout.write(`Wrote ${plural(result.records, 'CloudTrail record')} in ${plural(result.files.length, 'log file')} under ${result.outDir}\n`)
+      process.stdout.write(`Wrote ${plural(result.records, 'CloudTrail record')} in ${plural(result.files.length, 'log file')} under ${bucket ? `s3://${bucket}/ (${result.outDir})` : result.outDir}\n`)
     }
 
     return result

@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {existsSync, statSync} from 'node:fs'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
 import {KmsctlError, usageError} from '../../lib/errors.js'
@@ -14,9 +15,13 @@ export interface ServeResult {
 }
 
 export default class SandboxServe extends KmsctlCommand<typeof SandboxServe> {
-  static override description = `Serve the sandbox (KMS, CloudTrail LookupEvents, STS GetCallerIdentity) over HTTP.
+  static override description = `Serve the sandbox (KMS, CloudTrail LookupEvents and Lake queries, STS GetCallerIdentity, S3, Athena) over HTTP.
 
-Any AWS client works against it with --endpoint-url (AWS JSON 1.1 for KMS and CloudTrail, the query protocol for STS).
+Any AWS client works against it with --endpoint-url (AWS JSON 1.1 for KMS, CloudTrail and Athena, the query protocol for STS,
+REST-XML for S3, path-style or virtual-host-style). S3 is read-only and serves the folders of <sandbox-dir>/s3/ (sandbox
+export-trail --bucket writes there) and the directories given with --bucket NAME=DIR. Athena runs SELECT statements for real,
+in an embedded DuckDB, over the tables that CREATE EXTERNAL TABLE places on those buckets; CloudTrail Lake queries run over
+the sandbox's own events.
 Every KMS call is recorded as a CloudTrail event. Runs until Ctrl-C (SIGINT) or SIGTERM.
 Requests must be signed (AWS Signature Version 4); signatures made with the default sandbox credentials or a
 principal's secret are checked. Only requests addressed to 127.0.0.1, localhost or [::1] are answered unless
@@ -27,10 +32,13 @@ ${NOT_FOR_REAL_DATA}`
     '<%= config.bin %> sandbox serve',
     '<%= config.bin %> sandbox serve --port 0 --json',
     'aws --endpoint-url http://127.0.0.1:4599 kms list-keys',
+    '<%= config.bin %> sandbox serve --bucket org-trail=./trail-logs',
+    'aws --endpoint-url http://127.0.0.1:4599 s3api list-objects-v2 --bucket org-trail --prefix AWSLogs/ --delimiter /',
     '<%= config.bin %> sandbox serve --quotas aws --latency 10ms-50ms --fail-rate 0.05',
   ]
 
   static override flags = {
+    bucket: Flags.string({description: 'Serve a directory as an S3 bucket: NAME=DIR (repeatable).', multiple: true}),
     'allow-remote': Flags.boolean({description: 'Allow listening on a non-loopback address and answering any Host name (anyone who can reach it can use the sandbox).'}),
     host: Flags.string({default: '127.0.0.1', description: 'Address to listen on.'}),
     port: Flags.integer({default: DEFAULT_PORT, description: 'Port to listen on (0 picks a free one).', max: 65_535, min: 0}),
@@ -44,7 +52,17 @@ ${NOT_FOR_REAL_DATA}`
     }
 
     const dir = flags['sandbox-dir'] ?? defaultSandboxDir()
-    const server = await startHttpServer({allowRemote: flags['allow-remote'], dir, host: flags.host, limits: {overrides: settingsFromFlags(flags)}, port: flags.port}).catch((error: NodeJS.ErrnoException) => {
+    const buckets: Array<[string, string]> = []
+    for (const b of flags.bucket ?? []) {
+      const at = b.indexOf('=')
+      const name = b.slice(0, at)
+      const path = b.slice(at + 1)
+      if (at < 1 || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) || !path) throw usageError(`--bucket "${b}" is not NAME=DIR with a bucket name.`, 'Try this: --bucket org-trail=./trail-logs')
+      if (!existsSync(path) || !statSync(path).isDirectory()) throw usageError(`--bucket ${name}: no such directory: ${path}`, 'Try this: a directory holding AWSLogs/ (kmsctl sandbox export-trail DIR writes one).')
+      buckets.push([name, path])
+    }
+
+    const server = await startHttpServer({allowRemote: flags['allow-remote'], buckets, dir, host: flags.host, limits: {overrides: settingsFromFlags(flags)}, port: flags.port}).catch((error: NodeJS.ErrnoException) => {
       if (error?.code === 'EADDRINUSE') {
         throw new KmsctlError('FAILED', `Port ${flags.port} on ${flags.host} is already in use.`, {cause: error, remedy: 'Try this: --port 0 (any free port), or stop what listens there.'})
       }

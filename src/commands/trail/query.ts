@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {KmsctlCommand} from '../../cli/base-command.js'
 import {ExitCode, usageError} from '../../lib/errors.js'
 import {Progress} from '../../lib/output.js'
+import {formatBytes} from '../../lib/trail/sources/s3-layout.js'
 import {filterFlags, queryOptions, sourceFlags} from '../../cli/trail-flags.js'
 import {type GroupRow, groupBy, parseGroupBy} from '../../lib/trail/group.js'
 import type {CloudTrailRecord, TrailEvent} from '../../lib/trail/normalise.js'
@@ -12,7 +13,15 @@ import {buildFilterSpec} from '../../lib/trail/spec.js'
 import {interruptOnSigint} from '../../lib/interrupt.js'
 
 /** --json: the events (oldest first), the raw records with --raw, or the groups with --group-by. */
-export type TrailQueryResult = CloudTrailRecord[] | GroupRow[] | TrailEvent[]
+export type TrailQueryResult = CloudTrailRecord[] | GroupRow[] | PrintedSql | TrailEvent[]
+
+/** --print-sql: the statement and its execution parameters (athena), nothing sent. */
+export interface PrintedSql {
+  parameters?: string[]
+  /** The statement with the parameters written in place. */
+  inline?: string
+  sql: string
+}
 
 const OUTPUT = 'OUTPUT'
 
@@ -33,6 +42,14 @@ Sources (--source):
          files outside --since/--until; files are scanned in worker threads; duplicate events are dropped; a
          corrupt or truncated file is named on stderr and skipped (exit 3). An alias given to --key is resolved
          from the logs themselves.
+  s3     The bucket a trail or an organization trail delivers to: s3://BUCKET[/PREFIX]. Only the accounts
+         (--accounts), regions (--regions) and days of --since/--until are listed; objects are downloaded a few
+         at a time and scanned in worker threads; digest files are left out; SSE-KMS objects are read when
+         you may decrypt them. A prefix or object that cannot be read is named on stderr (exit 3).
+  athena The Athena table over that bucket (--table DATABASE.TABLE, made by kmsctl trail athena setup): the
+         filters and --group-by become one query (values sent as execution parameters), with partition
+         pruning on account, region and day. The data scanned and its cost (USD 5 per TB, 10 MB minimum)
+         are printed on stderr. --print-sql shows the SQL and sends nothing; Ctrl-C stops the query.
   lake   CloudTrail Lake (--event-data-store): the filters become SQL (StartQuery, GetQueryResults).
          Note: CloudTrail Lake is closed to new AWS customers since 2026-05-31.
 
@@ -51,6 +68,9 @@ read, 130 interrupted (what was found so far is printed).`
     {command: '<%= config.bin %> <%= command.id %> --key alias/payments --denied --group-by principal', description: 'Refused calls on a key, counted by caller'},
     {command: '<%= config.bin %> <%= command.id %> --principal "role/ci-*" --ip 203.0.113.0/24 --ndjson', description: 'Calls by CI roles from one range, one JSON event a line'},
     {command: '<%= config.bin %> <%= command.id %> --source files ./AWSLogs --key 1234abcd-12ab-34cd-56ef-1234567890ab --event Decrypt --since 2026-11-01 --csv', description: 'From log files copied from S3, as CSV'},
+    {command: '<%= config.bin %> <%= command.id %> --source s3 s3://my-org-trail --accounts 111122223333,444455556666 --regions eu-west-1 --key 1234abcd-12ab-34cd-56ef-1234567890ab --since 7d', description: 'From the organization trail\'s bucket, two accounts, one region'},
+    {command: '<%= config.bin %> <%= command.id %> --source athena --table security.cloudtrail --event "Disable*,ScheduleKeyDeletion" --since 30d --group-by principal', description: 'Through Athena (create the table first with kmsctl trail athena setup)'},
+    {command: '<%= config.bin %> <%= command.id %> --source athena --table security.cloudtrail --denied --since 1d --print-sql', description: 'Show the Athena SQL and send nothing'},
     {command: '<%= config.bin %> <%= command.id %> --source lake --event-data-store arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/EXAMPLE --errors', description: 'From CloudTrail Lake'},
   ]
 
@@ -60,6 +80,7 @@ read, 130 interrupted (what was found so far is printed).`
     csv: Flags.boolean({description: 'CSV with a header line.', helpGroup: OUTPUT}),
     'group-by': Flags.string({description: 'Count events by principal, event, key, ip, user-agent or day.', helpGroup: OUTPUT}),
     ndjson: Flags.boolean({description: 'One normalised event per line, printed as found.', helpGroup: OUTPUT}),
+    'print-sql': Flags.boolean({description: 'athena, lake: print the SQL the filters become, and send nothing.', helpGroup: OUTPUT}),
     raw: Flags.boolean({description: 'The CloudTrail records as they were, one per line (an array with --json).', helpGroup: OUTPUT}),
   }
 
@@ -89,6 +110,8 @@ read, 130 interrupted (what was found so far is printed).`
       write: f.write,
     })
     const options = await queryOptions(f, argv as string[], spec, this.aws)
+    if (f['print-sql']) return this.printSql(options, group)
+    if (options.source === 'athena') options.group = group
 
     const events: TrailEvent[] = []
     const raws: string[] = []
@@ -124,9 +147,14 @@ read, 130 interrupted (what was found so far is printed).`
     }
 
     this.reportProblems(summary)
+    if (summary.source === 'athena') {
+      // The cost is on stderr also under --json (stdout holds the events only).
+      process.stderr.write(`Athena query ${summary.queryId}: ${formatBytes(summary.scannedBytes ?? 0)} scanned, USD ${(summary.costUsd ?? 0).toFixed(6)} (USD 5 per TB, 10 MB minimum).\n`)
+    }
+
     let result: TrailQueryResult
     if (group) {
-      result = groupBy(events, group)
+      result = summary.groups ?? groupBy(events, group)
       if (!json) this.log(result.length > 0 ? renderGroups(result, group === 'ip' ? 'From' : group[0].toUpperCase() + group.slice(1)) : '')
     } else if (f.raw && json) {
       result = raws.map((r) => JSON.parse(r) as CloudTrailRecord)
@@ -141,13 +169,35 @@ read, 130 interrupted (what was found so far is printed).`
     return result
   }
 
+  private async printSql(options: Awaited<ReturnType<typeof queryOptions>>, group: ReturnType<typeof parseGroupBy>): Promise<PrintedSql> {
+    let printed: PrintedSql
+    if (options.source === 'athena') {
+      const {buildAthenaQuery, inlineParameters} = await import('../../lib/trail/athena-sql.js')
+      const q = buildAthenaQuery(options.table!, options.spec, {accounts: options.accounts, regions: options.regions}, group)
+      printed = {inline: inlineParameters(q), parameters: q.parameters, sql: q.sql}
+    } else if (options.source === 'lake') {
+      const {buildLakeSql, eventDataStoreId} = await import('../../lib/trail/sources/lake.js')
+      printed = {sql: buildLakeSql(eventDataStoreId(options.eventDataStore!), options.spec)}
+    } else {
+      throw usageError(`--print-sql is for --source athena and --source lake (got ${options.source}).`, 'Try this: --source athena --table DATABASE.TABLE --print-sql')
+    }
+
+    if (!this.jsonEnabled()) {
+      this.log(printed.inline ?? printed.sql)
+      this.note('Nothing was sent.')
+    }
+
+    return printed
+  }
+
   private reportProblems(summary: TrailQuerySummary): void {
     for (const c of summary.corrupt ?? []) this.warnLine(`Skipped ${c.file}: ${c.reason}`)
+    for (const x of summary.s3Failures ?? []) this.warnLine(`Could not read ${x.location}: ${x.reason}`)
     for (const r of summary.failures ?? []) this.warnLine(`Could not read ${r.region}: ${r.message}`)
     if (summary.interrupted) {
       process.exitCode = ExitCode.INTERRUPTED
       process.stderr.write(`Interrupted: ${summary.matched} matching events found so far.\n`)
-    } else if ((summary.corrupt?.length ?? 0) > 0 || (summary.failures?.length ?? 0) > 0) {
+    } else if ((summary.corrupt?.length ?? 0) > 0 || (summary.failures?.length ?? 0) > 0 || (summary.s3Failures?.length ?? 0) > 0) {
       process.exitCode = ExitCode.PARTIAL
     }
   }
@@ -162,7 +212,14 @@ read, 130 interrupted (what was found so far is printed).`
       if (s.corrupt?.length) parts.push(`${s.corrupt.length} skipped as unreadable`)
     }
 
-    if (s.source === 'lake') parts.push(`query ${s.queryId}`)
+    if (s.source === 's3') {
+      parts.push(`${s.objects} log object${s.objects === 1 ? '' : 's'} read (${formatBytes(s.bytes ?? 0)}) from ${s.prefixes} prefix${s.prefixes === 1 ? '' : 'es'}, ${s.accounts?.length ?? 0} account${s.accounts?.length === 1 ? '' : 's'}, ${s.regionsRead?.length ?? 0} region${s.regionsRead?.length === 1 ? '' : 's'}`)
+      if (s.skippedByDate) parts.push(`${s.skippedByDate} outside the time window`)
+      if (s.duplicates) parts.push(`${s.duplicates} duplicate${s.duplicates === 1 ? '' : 's'} dropped`)
+      if (s.s3Failures?.length) parts.push(`${s.s3Failures.length} not readable`)
+    }
+
+    if (s.source === 'lake' || s.source === 'athena') parts.push(`query ${s.queryId}`)
     if (s.reachedMaxEvents) parts.push('stopped at --max-events')
     return parts.join(', ') + '.'
   }

@@ -34,12 +34,15 @@ export default class TrailWho extends KmsctlCommand<typeof TrailWho> {
   static override description = `Who used a key: its calls of the last 7 days (--since) by principal and source address, with the operations they called, first and last seen, and the failed calls apart.
 
 The incident responder's first question about a key, in one command. It reads the same sources as
-\`kmsctl trail query\` (LookupEvents by default, --source files for log files copied from S3, --source lake).`
+\`kmsctl trail query\` (LookupEvents by default, --source files for log files copied from S3, --source s3 for the
+trail's bucket, --source athena for its Athena table, --source lake).`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> alias/payments', description: 'Who used the key in the last 7 days'},
     {command: '<%= config.bin %> <%= command.id %> alias/payments --since 30d --all-regions', description: 'The last 30 days, every region'},
     {command: '<%= config.bin %> <%= command.id %> 1234abcd-12ab-34cd-56ef-1234567890ab --source files ./AWSLogs --json', description: 'From log files, as JSON'},
+    {command: '<%= config.bin %> <%= command.id %> 1234abcd-12ab-34cd-56ef-1234567890ab --source s3 s3://my-org-trail --since 30d', description: 'From an organization trail\'s bucket'},
+    {command: '<%= config.bin %> <%= command.id %> 1234abcd-12ab-34cd-56ef-1234567890ab --source athena --table security.cloudtrail --since 90d', description: 'Through Athena'},
   ]
 
   static override flags = {
@@ -50,7 +53,7 @@ The incident responder's first question about a key, in one command. It reads th
 
   static override strict = false
 
-  static override usage = ['<%= command.id %> KEY [--since 7d] [--until TIME] [--json]', '<%= command.id %> KEY --source files PATH... [--since 7d]', '<%= command.id %> KEY --source lake --event-data-store ARN']
+  static override usage = ['<%= command.id %> KEY [--since 7d] [--until TIME] [--json]', '<%= command.id %> KEY --source files PATH... [--since 7d]', '<%= command.id %> KEY --source s3 s3://BUCKET[/PREFIX] [--accounts A,B]', '<%= command.id %> KEY --source athena --table DATABASE.TABLE', '<%= command.id %> KEY --source lake --event-data-store ARN']
 
   async run(): Promise<TrailWhoResult> {
     const {argv} = await this.parse(TrailWho)

@@ -3,15 +3,17 @@
 // Retries live here and only here: the SDK's standard retry strategy, at most `maxAttempts`
 // requests per call (--max-attempts, AWS_MAX_ATTEMPTS, default 3). Pacing (the Pacer) sits in
 // front of it and never retries; paged readers (paging.ts) read page by page through both.
+import type {AthenaClient} from '@aws-sdk/client-athena'
 import type {CloudTrailClient} from '@aws-sdk/client-cloudtrail'
 import type {KMSClient} from '@aws-sdk/client-kms'
+import type {S3Client} from '@aws-sdk/client-s3'
 import type {STSClient} from '@aws-sdk/client-sts'
 import type {AwsCredentialIdentityProvider} from '@smithy/types'
 
 import {DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, SANDBOX_REGION} from '../../sandbox/constants.js'
 import {KmsctlError, fromAwsError} from '../errors.js'
 import {defaultSandboxDir} from '../home.js'
-import {cloudtrailSdk, kmsSdk, loadSdkPackage, stsSdk} from './sdk.js'
+import {athenaSdk, cloudtrailSdk, kmsSdk, loadSdkPackage, s3Sdk, stsSdk} from './sdk.js'
 
 export interface AwsSettings {
   /** --endpoint-url: one endpoint for every service (a sandbox, a VPC endpoint, a proxy). */
@@ -39,11 +41,13 @@ export interface CallerIdentity {
   userId: string
 }
 
-export type Service = 'cloudtrail' | 'kms' | 'sts'
+export type Service = 'athena' | 'cloudtrail' | 'kms' | 's3' | 'sts'
 
 const ENDPOINT_ENV: Record<Service, string> = {
+  athena: 'AWS_ENDPOINT_URL_ATHENA',
   cloudtrail: 'AWS_ENDPOINT_URL_CLOUDTRAIL',
   kms: 'AWS_ENDPOINT_URL_KMS',
+  s3: 'AWS_ENDPOINT_URL_S3',
   sts: 'AWS_ENDPOINT_URL_STS',
 }
 
@@ -140,6 +144,21 @@ export class AwsClients {
       }
     })()
     return this.caller
+  }
+
+  athena(): Promise<AthenaClient> {
+    return this.client('athena', async (config) => {
+      const {AthenaClient} = await athenaSdk()
+      return new AthenaClient(config)
+    })
+  }
+
+  /** S3: path-style addressing when an endpoint is given (a sandbox or proxy on an IP address has no bucket subdomains). */
+  s3(): Promise<S3Client> {
+    return this.client('s3', async (config) => {
+      const {S3Client} = await s3Sdk()
+      return new S3Client({...config, ...(config.endpoint ? {forcePathStyle: true} : {})})
+    })
   }
 
   cloudtrail(): Promise<CloudTrailClient> {

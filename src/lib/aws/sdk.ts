@@ -11,6 +11,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 export type KmsSdk = typeof import('@aws-sdk/client-kms')
 export type CloudTrailSdk = typeof import('@aws-sdk/client-cloudtrail')
 export type StsSdk = typeof import('@aws-sdk/client-sts')
+export type S3Sdk = typeof import('@aws-sdk/client-s3')
+export type AthenaSdk = typeof import('@aws-sdk/client-athena')
 
 // The SDK packages are CommonJS: loading them with require() rather than import() spares Node
 // the scan of each package's source for its named exports (about 10 ms for the KMS client).
@@ -19,6 +21,8 @@ const load = createRequire(import.meta.url)
 let kms: Promise<KmsSdk> | undefined
 let cloudtrail: Promise<CloudTrailSdk> | undefined
 let sts: Promise<StsSdk> | undefined
+let s3: Promise<S3Sdk> | undefined
+let athena: Promise<AthenaSdk> | undefined
 
 /** Loads an SDK package (CommonJS) on first use. */
 export function loadSdkPackage<T>(name: string): Promise<T> {
@@ -40,4 +44,14 @@ export function cloudtrailSdk(): Promise<CloudTrailSdk> {
 export function stsSdk(): Promise<StsSdk> {
   sts ??= loadSdkPackage<StsSdk>('@aws-sdk/client-sts')
   return sts
+}
+
+export function s3Sdk(): Promise<S3Sdk> {
+  s3 ??= loadSdkPackage<S3Sdk>('@aws-sdk/client-s3')
+  return s3
+}
+
+export function athenaSdk(): Promise<AthenaSdk> {
+  athena ??= loadSdkPackage<AthenaSdk>('@aws-sdk/client-athena')
+  return athena
 }

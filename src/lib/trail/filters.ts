@@ -26,6 +26,8 @@ export interface KeyForms {
 /** The filters, as plain data (structured-clone safe). */
 export interface FilterSpec {
   accessKeys?: string[]
+  /** Accounts whose logs are read: the event's recipientAccountId (the account folder of the log files). */
+  accounts?: string[]
   allServices?: boolean
   /** Only AccessDenied* failures. */
   denied?: boolean
@@ -39,6 +41,8 @@ export interface FilterSpec {
   /** Principal substrings or globs (case-insensitive). */
   principals?: string[]
   readOnly?: boolean
+  /** Regions whose events are read: the event's awsRegion (the region folder of the log files). */
+  regions?: string[]
   /** ISO 8601 bounds, inclusive. */
   since?: string
   until?: string
@@ -143,6 +147,16 @@ export function compileFilter(spec: FilterSpec): EventPredicate {
   if (spec.userAgents) {
     const match = textMatcher(spec.userAgents)
     checks.push((e) => match([e.userAgent]))
+  }
+
+  if (spec.accounts) {
+    const set = new Set(spec.accounts)
+    checks.push((e) => e.recipientAccount !== undefined && set.has(e.recipientAccount))
+  }
+
+  if (spec.regions) {
+    const set = new Set(spec.regions)
+    checks.push((e) => set.has(e.region))
   }
 
   if (spec.errors) checks.push((e) => e.errorCode !== undefined)

@@ -1,15 +1,20 @@
 // `kmsctl trail query` and `trail who` without oclif: resolve the keys where a source needs it,
 // run the source, hand back matches as they come (for streaming outputs) and the summary.
 import {KmsctlError} from '../errors.js'
+import type {TableName} from './athena-sql.js'
 import type {FilterSpec, KeyForms} from './filters.js'
+import type {GroupBy, GroupRow} from './group.js'
 import type {TrailEvent} from './normalise.js'
 import type {ApiQueryResult, LookupClient, RegionFailure} from './sources/api.js'
 import type {FileMatch} from './sources/file-scan.js'
 import type {CorruptFile} from './sources/files.js'
+import type {AthenaClientLike} from './sources/athena.js'
 import type {LakeClient} from './sources/lake.js'
+import type {S3ClientLike, S3Failure} from './sources/s3.js'
+import type {S3Location} from './sources/s3-layout.js'
 
-export type TrailSource = 'api' | 'files' | 'lake'
-export const TRAIL_SOURCES: readonly TrailSource[] = ['api', 'files', 'lake']
+export type TrailSource = 'api' | 'athena' | 'files' | 'lake' | 's3'
+export const TRAIL_SOURCES: readonly TrailSource[] = ['api', 'files', 's3', 'athena', 'lake']
 
 /** What a source could learn about a key from KMS (key-ref.ts): its ID, ARN and aliases. */
 export interface ResolvedKeyForms {
@@ -19,6 +24,17 @@ export interface ResolvedKeyForms {
 }
 
 export interface TrailQueryOptions {
+  /** s3, athena: accounts to read (partition pruning). */
+  accounts?: string[]
+  athena?: () => Promise<AthenaClientLike>
+  /** athena: --group-by, counted by Athena when the filters allow it. */
+  group?: GroupBy
+  /** athena: s3:// location for query results. */
+  outputLocation?: string
+  s3?: () => Promise<S3ClientLike>
+  s3Location?: S3Location
+  table?: TableName
+  workgroup?: string
   /** CloudTrail client per region (api) or for the current region (lake). */
   cloudtrailFor?: (region: string) => Promise<LakeClient & LookupClient>
   eventDataStore?: string
@@ -41,6 +57,23 @@ export interface TrailQueryOptions {
 }
 
 export interface TrailQuerySummary {
+  /** s3: the accounts and regions read. */
+  accounts?: string[]
+  /** athena: USD at Athena's price for the data scanned. */
+  costUsd?: number
+  /** athena: the groups, when Athena counted them. */
+  groups?: GroupRow[]
+  /** s3: log objects read. */
+  objects?: number
+  /** athena: the statement's execution parameters. */
+  parameters?: string[]
+  /** s3: prefixes listed after pruning. */
+  prefixes?: number
+  regionsRead?: string[]
+  /** s3: prefixes or objects that could not be read (access denied, KMS, unreadable). */
+  s3Failures?: S3Failure[]
+  /** athena: bytes scanned. */
+  scannedBytes?: number
   /** LookupEvents attribute used (api). */
   attribute?: {AttributeKey: string; AttributeValue: string}
   /** Bytes read (files). */
@@ -125,6 +158,8 @@ export async function runTrailQuery(options: TrailQueryOptions): Promise<TrailQu
     }
   }
 
+  if (options.source === 's3') return runS3(options, progress)
+  if (options.source === 'athena') return runAthena(options, progress)
   if (!options.cloudtrailFor) throw new KmsctlError('FAILED', 'No CloudTrail client for this source.')
   const spec = await resolveKeys(options.spec, options.resolveKey)
   const aliasPairs: Array<[string, string]> = spec.keys?.flatMap((k) => k.aliases.map((a): [string, string] => [a, k.arn ?? k.id ?? a])) ?? []
@@ -182,6 +217,122 @@ export async function runTrailQuery(options: TrailQueryOptions): Promise<TrailQu
   }
 }
 
+async function runS3(options: TrailQueryOptions, progress: (line: string) => void): Promise<TrailQuerySummary> {
+  if (!options.s3 || !options.s3Location) throw new KmsctlError('FAILED', 'No S3 client or location for --source s3.')
+  const {queryS3} = await import('./sources/s3.js')
+  let stopped = false
+  const inner = new AbortController()
+  const onAbort = () => inner.abort()
+  options.signal?.addEventListener('abort', onAbort, {once: true})
+  let matched = 0
+  const r = await queryS3({
+    accounts: options.accounts,
+    client: await options.s3(),
+    location: options.s3Location,
+    onMatches(m) {
+      if (stopped) return
+      let take = m
+      if (options.maxEvents !== undefined && matched + m.length >= options.maxEvents) {
+        take = m.slice(0, options.maxEvents - matched)
+        stopped = true
+        inner.abort()
+      }
+
+      matched += take.length
+      if (take.length > 0) options.onMatches?.(take)
+    },
+    onProgress: (p) => progress(`s3 objects ${p.objectsDone}/${p.listed}, ${mb(p.bytes)} read, ${matched} matched`),
+    raw: options.raw,
+    regions: options.regions,
+    signal: inner.signal,
+    spec: options.spec,
+    workers: options.workers,
+  })
+  options.signal?.removeEventListener('abort', onAbort)
+  const unresolved = options.spec.keys?.filter((k) => !k.id && k.aliases.length > 0 && !r.learned.some(([a]) => k.aliases.includes(a))) ?? []
+  if (unresolved.length > 0 && matched === 0 && !r.interrupted && r.objects > 0) {
+    throw new KmsctlError('NOT_FOUND', `Key ${unresolved[0].input} could not be resolved: no record in these ${r.objects} log objects ties that alias to a key.`, {
+      remedy: 'pass the key ID or ARN instead (kmsctl key describe ALIAS shows them).',
+    })
+  }
+
+  return {
+    accounts: r.accounts,
+    bytes: r.bytes,
+    duplicates: r.duplicates,
+    interrupted: r.interrupted && !stopped,
+    matched,
+    objects: r.objects,
+    prefixes: r.prefixes,
+    reachedMaxEvents: stopped,
+    regionsRead: r.regions,
+    s3Failures: r.failures,
+    skippedByDate: r.skippedByDate,
+    source: 's3',
+  }
+}
+
+async function runAthena(options: TrailQueryOptions, progress: (line: string) => void): Promise<TrailQuerySummary> {
+  if (!options.athena || !options.table) throw new KmsctlError('FAILED', 'No Athena client or table for --source athena.')
+  // Keys given by ID or ARN are matched as given (they may live in any account of the organisation);
+  // an alias is resolved with KMS in the current account.
+  const resolve = options.resolveKey
+  const spec: FilterSpec = {...options.spec}
+  if (spec.keys && resolve) {
+    const keys: KeyForms[] = []
+    for (const k of spec.keys) {
+      if (k.id) {
+        keys.push(k)
+        continue
+      }
+
+      try {
+        // eslint-disable-next-line no-await-in-loop
+        const r = await resolve(k.input)
+        keys.push({...k, aliases: [...new Set([...k.aliases, ...r.aliases])], arn: r.arn, id: r.id})
+      } catch (error) {
+        throw new KmsctlError('NOT_FOUND', `Key ${k.input} could not be resolved in this account (${(error as Error).message}).`, {
+          cause: error,
+          remedy: 'pass the key ID or ARN instead: the Athena table holds every account of the trail.',
+        })
+      }
+    }
+
+    spec.keys = keys
+  }
+
+  const {queryAthena} = await import('./sources/athena.js')
+  const aliasPairs: Array<[string, string]> = spec.keys?.flatMap((k) => k.aliases.map((a): [string, string] => [a, k.arn ?? k.id ?? a])) ?? []
+  const r = await queryAthena({
+    aliases: aliasPairs,
+    client: await options.athena(),
+    group: options.group,
+    maxEvents: options.maxEvents,
+    onMatches: options.onMatches,
+    onProgress: (p) => progress(`athena query ${p.state.toLowerCase()}, ${mb(p.scannedBytes)} scanned, ${p.rows} rows, ${p.matched} matched`),
+    outputLocation: options.outputLocation,
+    partitions: {accounts: options.accounts, regions: options.regions},
+    signal: options.signal,
+    spec,
+    table: options.table,
+    workgroup: options.workgroup,
+  })
+  return {
+    costUsd: r.costUsd,
+    groups: r.groups,
+    interrupted: r.interrupted,
+    keys: spec.keys,
+    matched: r.matched,
+    pages: r.pages,
+    parameters: r.parameters,
+    queryId: r.queryId,
+    reachedMaxEvents: r.reachedMaxEvents,
+    scannedBytes: r.scannedBytes,
+    source: 'athena',
+    sql: r.sql,
+  }
+}
+
 /** Oldest first (stable), for the table and --json. */
 export function byTime(events: TrailEvent[]): TrailEvent[] {
   return events
@@ -194,28 +345,37 @@ export function byTime(events: TrailEvent[]): TrailEvent[] {
  * The error of a query that could not read every source (exit 3), for --json: the success document
  * stays a bare array, so a partial result is an error document whose `details` carry what was found
  * (`events`: the array --json prints on success), the log files skipped (`skipped`: file and reason,
- * a file without a Records array among them) and the regions that could not be read (`failures`).
- * Undefined when everything was read, or when the query was interrupted (exit 130, what was found
- * is printed as it is).
+ * a file without a Records array among them), the regions that could not be read (`failures`) and
+ * the S3 prefixes or objects that could not be read (`s3Failures`). Undefined when everything was
+ * read, or when the query was interrupted (exit 130, what was found is printed as it is).
  */
 export function partialQuery(found: readonly unknown[], summary: TrailQuerySummary): KmsctlError | undefined {
   const skipped = summary.corrupt ?? []
   const failures = summary.failures ?? []
-  if (summary.interrupted || (skipped.length === 0 && failures.length === 0)) return undefined
+  const s3Failures = summary.s3Failures ?? []
+  if (summary.interrupted || skipped.length + failures.length + s3Failures.length === 0) return undefined
   const what = [
     ...skipped.map((c) => `${c.file}: ${c.reason}`),
     ...failures.map((f) => `${f.region}: ${f.message}`),
+    ...s3Failures.map((x) => `${x.location}: ${x.reason}`),
   ]
+  const count = (n: number, one: string, many: string) => (n === 0 ? '' : `${n} ${n === 1 ? one : many}`)
   const unread = [
-    skipped.length > 0 ? `${skipped.length} log file${skipped.length === 1 ? '' : 's'} skipped` : '',
-    failures.length > 0 ? `${failures.length} region${failures.length === 1 ? '' : 's'} not read` : '',
+    count(skipped.length, 'log file skipped', 'log files skipped'),
+    count(failures.length, 'region not read', 'regions not read'),
+    count(s3Failures.length, 'S3 location not read', 'S3 locations not read'),
   ].filter(Boolean)
   return new KmsctlError(
     'PARTIAL_FAILURE',
     `Found ${summary.matched} matching event${summary.matched === 1 ? '' : 's'}, but ${unread.join(' and ')}: ${what.slice(0, 3).join('; ')}${what.length > 3 ? `; and ${what.length - 3} more` : ''}.`,
     {
-      details: {events: found, failures, skipped},
-      remedy: skipped.length > 0 ? 'Try this: leave out or replace the files named (CloudTrail log files hold a Records array)' : 'Try this: run it again for the regions named',
+      details: {events: found, failures, s3Failures, skipped},
+      remedy:
+        skipped.length > 0
+          ? 'Try this: leave out or replace the files named (CloudTrail log files hold a Records array)'
+          : s3Failures.length > 0
+            ? "Try this: check the caller's s3:ListBucket and s3:GetObject permissions (and kms:Decrypt for SSE-KMS objects)"
+            : 'Try this: run it again for the regions named',
     },
   )
 }

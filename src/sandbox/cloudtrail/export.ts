@@ -1,11 +1,44 @@
 // The export of the sandbox's records as CloudTrail log files, in the layout CloudTrail delivers to S3.
-import {randomBytes} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
 
 import {SANDBOX_ACCOUNT} from '../constants.js'
 import {type TrailRecord, makePrivateDir} from '../store/store.js'
+
+export interface ExportOptions {
+  /**
+   * An organization trail's layout, AWSLogs/<org>/<account>/...: each record in its recipient account's
+   * folder, and a call from another account's principal also in the caller's account (CloudTrail logs a
+   * cross-account call in both, with one sharedEventID and an eventID of each account's own), with a
+   * digest file per account, region and day (not events: readers skip them).
+   */
+  org?: string
+}
+
+/** A UUID derived from text, so that an export is the same each time it is made. */
+function derivedUuid(text: string): string {
+  const h = createHash('sha256').update(text).digest('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[Number.parseInt(h[16], 16) % 4]}${h.slice(17, 20)}-${h.slice(20, 32)}`
+}
+
+/** The records each account's trail holds: copies of cross-account calls in the caller's account. */
+export function organizationRecords(records: TrailRecord[]): TrailRecord[] {
+  const out: TrailRecord[] = []
+  for (const r of records) {
+    const recipient = r.recipientAccountId ?? SANDBOX_ACCOUNT
+    const caller = r.userIdentity?.accountId
+    if (typeof caller === 'string' && /^\d{12}$/.test(caller) && caller !== recipient && r.userIdentity?.type !== 'AWSService') {
+      const shared = r.sharedEventID ?? derivedUuid(`shared:${r.eventID}`)
+      out.push({...r, sharedEventID: shared}, {...r, eventID: derivedUuid(`${caller}:${r.eventID}`), recipientAccountId: caller, sharedEventID: shared})
+    } else {
+      out.push(r)
+    }
+  }
+
+  return out
+}
 
 export interface ExportResult {
   files: string[]
@@ -17,7 +50,8 @@ export interface ExportResult {
  * AWSLogs/<acct>/CloudTrail/<region>/YYYY/MM/DD/<acct>_CloudTrail_<region>_YYYYMMDDTHHmmZ_<16 chars>.json.gz,
  * one file per region and 5-minute delivery window, each {"Records": [...]}.
  */
-export function exportTrail(records: TrailRecord[], outDir: string): ExportResult {
+export function exportTrail(all: TrailRecord[], outDir: string, options: ExportOptions = {}): ExportResult {
+  const records = options.org ? organizationRecords(all) : all
   const groups = new Map<string, TrailRecord[]>()
   for (const r of records) {
     const t = new Date(r.eventTime)
@@ -37,13 +71,21 @@ export function exportTrail(records: TrailRecord[], outDir: string): ExportResul
     const dd = String(w.getUTCDate()).padStart(2, '0')
     const hh = String(w.getUTCHours()).padStart(2, '0')
     const mi = String(w.getUTCMinutes()).padStart(2, '0')
-    const dir = join(outDir, 'AWSLogs', account, 'CloudTrail', region, yyyy, mm, dd)
+    const base = options.org ? join(outDir, 'AWSLogs', options.org, account) : join(outDir, 'AWSLogs', account)
+    const dir = join(base, 'CloudTrail', region, yyyy, mm, dd)
     makePrivateDir(dir, 'The export directory')
     const unique = randomBytes(12).toString('base64').replaceAll(/[^A-Za-z0-9]/g, 'x').slice(0, 16)
     const file = join(dir, `${account}_CloudTrail_${region}_${yyyy}${mm}${dd}T${hh}${mi}Z_${unique}.json.gz`)
     // The records name who did what: readable by their owner only, like the sandbox's own files.
     writeFileSync(file, gzipSync(JSON.stringify({Records: group})), {mode: 0o600})
     files.push(file)
+    if (options.org) {
+      // The hourly digest of the trail's files (integrity validation): not events.
+      const digestDir = join(base, 'CloudTrail-Digest', region, yyyy, mm, dd)
+      makePrivateDir(digestDir)
+      const digest = {awsAccountId: account, digestEndTime: w.toISOString(), digestS3Bucket: 'sandbox', logFiles: [{s3Object: file.slice(outDir.length + 1)}]}
+      writeFileSync(join(digestDir, `${account}_CloudTrail-Digest_${region}_org-trail_${region}_${yyyy}${mm}${dd}T${hh}${mi}00Z.json.gz`), gzipSync(JSON.stringify(digest)))
+    }
   }
 
   return {files: files.sort(), records: records.length}

@@ -1,8 +1,11 @@
 // The in-process sandbox: a Smithy HttpHandler for the AWS SDK clients under --sandbox, so that the real
 // SDK serialisation and signing run and no port is opened. One core per state directory per process.
+import {PassThrough, Readable} from 'node:stream'
+
 import {HttpResponse, type HttpHandler, type HttpRequest} from '@smithy/protocol-http'
 
 import {SandboxCore} from '../core.js'
+import {isS3Request, refuseS3, serveS3} from '../s3/service.js'
 
 export interface InProcessOptions {
   dir: string
@@ -35,6 +38,31 @@ async function bodyText(body: unknown): Promise<string> {
   return String(body)
 }
 
+function s3Url(request: HttpRequest): string {
+  const query = Object.entries(request.query ?? {})
+    .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => (x === null || x === undefined ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(x)}`)))
+    .join('&')
+  return `${request.path ?? '/'}${query ? `?${query}` : ''}`
+}
+
+async function s3InProcess(core: SandboxCore, request: HttpRequest, headers: Record<string, string | undefined>): Promise<HttpResponse> {
+  const body = new PassThrough()
+  const head = new Promise<{headers: Record<string, string>; status: number}>((resolve) => {
+    Object.assign(body, {
+      writeHead(status: number, h: Record<string, string>) {
+        resolve({headers: h, status})
+        return body
+      },
+    })
+  })
+  const req = Object.assign(Readable.from([]), {headers: {...headers, host: headers.host ?? request.hostname}, method: request.method, url: s3Url(request)})
+  const refusal = await core.s3Refusal(req)
+  if (refusal) refuseS3(body as never, refusal.code, refusal.message, request.method === 'HEAD')
+  else serveS3(req as never, body as never, core.buckets, core.authorizeS3)
+  const {headers: out, status} = await head
+  return new HttpResponse({body, headers: out, reason: undefined, statusCode: status})
+}
+
 export async function createSandboxRequestHandler({dir}: InProcessOptions): Promise<HttpHandler> {
   return handlerForCore(sandboxCoreFor(dir))
 }
@@ -48,6 +76,8 @@ export function handlerForCore(core: SandboxCore): HttpHandler {
       for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = v
       // A dropped connection, as the SDK sees one (a transient network error it retries).
       if (core.limits.dropConnection()) throw Object.assign(new Error('socket hang up'), {code: 'ECONNRESET'})
+      // S3 (REST-XML): the same handler as over HTTP, answering into a stream the SDK reads as the body.
+      if (isS3Request({headers, method: request.method, url: s3Url(request)})) return {response: await s3InProcess(core, request, headers)}
       const query = (request.query ?? {}) as Record<string, string | string[]>
       const out = await core.handle({body: await bodyText(request.body), headers, method: request.method, path: request.path, query, sourceIp: '127.0.0.1'})
       return {response: new HttpResponse({body: Buffer.from(out.body, 'utf8'), headers: out.headers, reason: undefined, statusCode: out.status})}

@@ -5,6 +5,7 @@ import type {AddressInfo} from 'node:net'
 import ipaddr from 'ipaddr.js'
 
 import {SandboxCore} from '../core.js'
+import {isS3Request, refuseS3, serveS3} from '../s3/service.js'
 import type {LimitsOptions} from '../limits/limits.js'
 
 const MAX_BODY_BYTES = 1024 * 1024
@@ -48,6 +49,8 @@ function clientIp(req: IncomingMessage): string {
 }
 
 export interface ServerOptions {
+  /** Directories served as S3 buckets: [name, directory]. */
+  buckets?: Array<[string, string]>
   /** Answer any Host header (the server is reachable under other names); loopback names only by default. */
   allowRemote?: boolean
   dir: string
@@ -62,8 +65,40 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   // DNS rebinding: a web page can make a browser send requests to 127.0.0.1 under its own name; the
   // sandbox answers only requests addressed to a loopback name and its own port.
   const allowHost = options.allowRemote ? undefined : (host: string | undefined) => isLoopbackHostHeader(host, port)
-  const core = new SandboxCore(options.dir, {...options.limits, allowHost, batchEvents: true})
+  const core = new SandboxCore(options.dir, {...options.limits, allowHost, batchEvents: true, buckets: options.buckets})
   const server = createServer({keepAlive: true}, (req: IncomingMessage, res: ServerResponse) => {
+    // S3 (REST-XML) answers from the request line and headers, and streams object bodies.
+    if (isS3Request(req)) {
+      if (core.limits.dropConnection()) {
+        req.socket.destroy()
+        return
+      }
+
+      if (!core.hostAllowed(req.headers.host)) {
+        req.resume()
+        const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>The sandbox answers requests to 127.0.0.1, localhost or [::1] only (a guard against DNS rebinding). Start it with --allow-remote to answer other names.</Message></Error>`
+        res.writeHead(403, {'content-length': String(Buffer.byteLength(body)), 'content-type': 'application/xml'})
+        res.end(body)
+        return
+      }
+
+      core.s3Refusal(req).then(
+        (refusal) => {
+          if (refusal) {
+            req.resume()
+            refuseS3(res, refusal.code, refusal.message, req.method === 'HEAD')
+          } else {
+            serveS3(req, res, core.buckets, core.authorizeS3)
+          }
+        },
+        () => {
+          res.writeHead(500)
+          res.end()
+        },
+      )
+      return
+    }
+
     const chunks: Buffer[] = []
     let size = 0
     let tooLarge = false

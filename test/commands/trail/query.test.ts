@@ -159,7 +159,7 @@ describe('trail query', () => {
     writeFileSync(join(root, 'export.json'), JSON.stringify({Events: [{EventName: 'Decrypt'}]}))
     const r = await run(['trail', 'query', '--source', 'files', root, '--event', 'Encrypt', '--json'])
     const doc = JSON.parse(r.stdout)
-    expect(doc.error.details).to.deep.equal({events: [], failures: [], skipped: [{file: join(root, 'export.json'), reason: 'no Records array: not a CloudTrail log file'}]})
+    expect(doc.error.details).to.deep.equal({events: [], failures: [], s3Failures: [], skipped: [{file: join(root, 'export.json'), reason: 'no Records array: not a CloudTrail log file'}]})
     expect(r.code).to.equal(3)
   })
 })

@@ -69,12 +69,22 @@ function describeError(error: unknown): string {
 }
 
 export function scanFile(path: string, index: number, prepared: PreparedJob): FileResult {
-  const result: FileResult = {bindings: [], bytes: 0, index, matches: [], records: 0}
+  let data: Buffer
+  try {
+    data = readFileSync(path)
+  } catch (error) {
+    return {bindings: [], bytes: 0, error: describeError(error), index, matches: [], records: 0}
+  }
+
+  return scanBuffer(data, path, index, prepared)
+}
+
+/** One log file's bytes (as read from disk or an S3 object body), gzipped or not: its matches. */
+export function scanBuffer(data: Buffer, name: string, index: number, prepared: PreparedJob): FileResult {
+  const result: FileResult = {bindings: [], bytes: data.length, index, matches: [], records: 0}
   let buf: Buffer
   try {
-    const data = readFileSync(path)
-    result.bytes = data.length
-    buf = path.endsWith('.gz') || (data[0] === 0x1f && data[1] === 0x8b) ? gunzipSync(data, {chunkSize: gunzipChunk(data)}) : data
+    buf = name.endsWith('.gz') || (data[0] === 0x1f && data[1] === 0x8b) ? gunzipSync(data, {chunkSize: gunzipChunk(data)}) : data
   } catch (error) {
     result.error = describeError(error)
     return result

@@ -1,0 +1,260 @@
+// S3 in the sandbox (REST-XML), for the trail log files kmsctl and the AWS CLI read: ListBuckets,
+// HeadBucket, ListObjectsV2, GetObject (with a byte range) and HeadObject, path-style and
+// virtual-host-style. Object bodies are streamed from disk, never held in memory. Read-only: the
+// buckets are folders (buckets.ts) that exports and mounts fill.
+import {createHash, randomUUID} from 'node:crypto'
+import {createReadStream, statSync} from 'node:fs'
+import type {IncomingMessage, ServerResponse} from 'node:http'
+
+import {SANDBOX_ACCOUNT} from '../constants.js'
+import {type BucketMounts, bucketDir, listBuckets, listObjects, objectPath} from './buckets.js'
+
+const NS = 'http://s3.amazonaws.com/doc/2006-03-01/'
+const CREDENTIAL = /Credential=[^/,\s]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/
+
+/** Is this request for S3? Signed for the s3 service (SigV4 scope), and not a JSON-protocol call. */
+export function isS3Request(req: Pick<IncomingMessage, 'headers' | 'method' | 'url'>): boolean {
+  if (req.headers['x-amz-target']) return false
+  const auth = String(req.headers.authorization ?? '')
+  const scope = CREDENTIAL.exec(auth)?.[1]
+  if (scope) return scope === 's3'
+  // Presigned URLs carry the scope in the query.
+  const credential = new URL(req.url ?? '/', 'http://x').searchParams.get('X-Amz-Credential') ?? ''
+  return credential.split('/')[3] === 's3'
+}
+
+const xml = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
+
+/** The bucket named by a virtual-host-style Host header (bucket.s3.region.amazonaws.com, bucket.localhost). */
+export function bucketFromHost(host: string | undefined): string | undefined {
+  const name = (host ?? '').replace(/:\d+$/, '').toLowerCase()
+  const m = /^(.+?)\.s3[.-]/.exec(name) ?? /^(.+)\.localhost$/.exec(name)
+  return m && !/^s3[.-]/.test(name) ? m[1] : undefined
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}, head = false): void {
+  const requestId = randomUUID().replaceAll('-', '').slice(0, 16).toUpperCase()
+  res.writeHead(status, {
+    'content-length': String(Buffer.byteLength(body)),
+    'content-type': 'application/xml',
+    date: new Date().toUTCString(),
+    server: 'AmazonS3',
+    'x-amz-id-2': createHash('sha256').update(requestId).digest('base64'),
+    'x-amz-request-id': requestId,
+    ...headers,
+  })
+  res.end(head ? undefined : body)
+}
+
+function error(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, string> = {}, head = false): void {
+  const fields = Object.entries(extra)
+    .map(([k, v]) => `<${k}>${xml(v)}</${k}>`)
+    .join('')
+  send(res, status, `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xml(message)}</Message>${fields}<RequestId>${randomUUID()}</RequestId></Error>`, {}, head)
+}
+
+/** S3's url encoding-type: keys percent-encoded, "/" kept. */
+const urlEncode = (s: string) => encodeURIComponent(s).replaceAll('%2F', '/')
+
+function etag(path: string, size: number, mtime: Date): string {
+  return `"${createHash('md5').update(`${path}:${size}:${mtime.getTime()}`).digest('hex')}"`
+}
+
+function listObjectsV2(res: ServerResponse, bucket: string, dir: string, q: URLSearchParams): void {
+  const prefix = q.get('prefix') ?? ''
+  const delimiter = q.get('delimiter') ?? ''
+  const encode = q.get('encoding-type') === 'url'
+  if (q.has('encoding-type') && !encode) return error(res, 400, 'InvalidArgument', 'Invalid Encoding Method specified in Request', {ArgumentName: 'encoding-type'})
+  const maxRaw = q.get('max-keys')
+  const maxKeys = maxRaw === null ? 1000 : Number(maxRaw)
+  if (!Number.isInteger(maxKeys) || maxKeys < 0) return error(res, 400, 'InvalidArgument', 'Provided max-keys not an integer or within integer range', {ArgumentName: 'max-keys', ArgumentValue: maxRaw ?? ''})
+  const limit = Math.min(maxKeys, 1000)
+  const token = q.get('continuation-token')
+  let after = q.get('start-after') ?? ''
+  if (token !== null) {
+    try {
+      const decoded = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as {b: string; k: string}
+      if (decoded.b !== bucket || typeof decoded.k !== 'string') throw new Error('mismatch')
+      after = decoded.k
+    } catch {
+      return error(res, 400, 'InvalidArgument', 'The continuation token provided is incorrect', {ArgumentName: 'continuation-token'})
+    }
+  }
+
+  const contents: string[] = []
+  const prefixes: string[] = []
+  let last = ''
+  let truncated = false
+  let count = 0
+  for (const o of listObjects(dir, prefix)) {
+    if (after && Buffer.compare(Buffer.from(o.key), Buffer.from(after)) <= 0) continue
+    let entry: {key: string; kind: 'object' | 'prefix'} = {key: o.key, kind: 'object'}
+    if (delimiter) {
+      const at = o.key.indexOf(delimiter, prefix.length)
+      if (at !== -1) entry = {key: o.key.slice(0, at + delimiter.length), kind: 'prefix'}
+    }
+
+    if (entry.kind === 'prefix' && prefixes.at(-1) === entry.key) continue
+    if (count >= limit) {
+      truncated = true
+      break
+    }
+
+    count++
+    last = entry.kind === 'prefix' ? entry.key + '\uFFFF' : o.key
+    const key = encode ? urlEncode(entry.key) : entry.key
+    if (entry.kind === 'prefix') prefixes.push(entry.key)
+    else contents.push(`<Contents><Key>${xml(key)}</Key><LastModified>${o.mtime.toISOString()}</LastModified><ETag>${xml(etag(o.path, o.size, o.mtime))}</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`)
+  }
+
+  const enc = (s: string) => xml(encode ? urlEncode(s) : s)
+  const body = [
+    `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="${NS}">`,
+    `<Name>${xml(bucket)}</Name><Prefix>${enc(prefix)}</Prefix>`,
+    q.has('start-after') ? `<StartAfter>${enc(q.get('start-after')!)}</StartAfter>` : '',
+    token === null ? '' : `<ContinuationToken>${xml(token)}</ContinuationToken>`,
+    `<KeyCount>${count}</KeyCount><MaxKeys>${maxKeys}</MaxKeys>`,
+    delimiter ? `<Delimiter>${enc(delimiter)}</Delimiter>` : '',
+    encode ? '<EncodingType>url</EncodingType>' : '',
+    `<IsTruncated>${truncated}</IsTruncated>`,
+    truncated ? `<NextContinuationToken>${Buffer.from(JSON.stringify({b: bucket, k: last})).toString('base64')}</NextContinuationToken>` : '',
+    ...contents,
+    ...prefixes.map((p) => `<CommonPrefixes><Prefix>${enc(p)}</Prefix></CommonPrefixes>`),
+    '</ListBucketResult>',
+  ].join('')
+  send(res, 200, body)
+}
+
+function getObject(req: IncomingMessage, res: ServerResponse, bucket: string, dir: string, key: string, head: boolean): void {
+  const path = objectPath(dir, key)
+  if (!path) return error(res, 404, 'NoSuchKey', 'The specified key does not exist.', {Key: key}, head)
+  const st = statSync(path)
+  const headers: Record<string, string> = {
+    'accept-ranges': 'bytes',
+    'content-type': key.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+    etag: etag(path, st.size, st.mtime),
+    'last-modified': st.mtime.toUTCString(),
+  }
+  let start = 0
+  let end = st.size - 1
+  let status = 200
+  const range = req.headers.range
+  if (range) {
+    const m = /^bytes=(\d*)-(\d*)$/.exec(range)
+    if (m && (m[1] !== '' || m[2] !== '')) {
+      if (m[1] === '') {
+        start = Math.max(0, st.size - Number(m[2]))
+      } else {
+        start = Number(m[1])
+        if (m[2] !== '') end = Math.min(end, Number(m[2]))
+      }
+
+      if (start >= st.size || start > end) {
+        return error(res, 416, 'InvalidRange', 'The requested range is not satisfiable', {ActualObjectSize: String(st.size), RangeRequested: range}, head)
+      }
+
+      status = 206
+      headers['content-range'] = `bytes ${start}-${end}/${st.size}`
+    }
+  }
+
+  const length = Math.max(0, end - start + 1)
+  res.writeHead(status, {...headers, 'content-length': String(length), date: new Date().toUTCString(), server: 'AmazonS3', 'x-amz-request-id': randomUUID().replaceAll('-', '').slice(0, 16).toUpperCase()})
+  if (head || length === 0) {
+    res.end()
+    return
+  }
+
+  const stream = createReadStream(path, {end, highWaterMark: 256 * 1024, start})
+  stream.on('error', () => res.destroy())
+  stream.pipe(res)
+  void bucket
+}
+
+/**
+ * Who may do what: the caller's identity-based policies (the sandbox's principals and their --iam-allow).
+ * Undefined when allowed, else the caller's ARN for the AccessDenied message.
+ */
+export type S3Authorizer = (accessKeyId: string, action: string) => string | undefined
+
+/** Answers one S3 request. The request body (none for these operations) is drained. */
+export function serveS3(req: IncomingMessage, res: ServerResponse, mounts: BucketMounts, authorize?: S3Authorizer): void {
+  req.resume()
+  const url = new URL(req.url ?? '/', 'http://sandbox')
+  const method = (req.method ?? 'GET').toUpperCase()
+  const head = method === 'HEAD'
+  const hostBucket = bucketFromHost(req.headers.host)
+  const path = url.pathname.split('/').slice(1).map((p) => decodeURIComponent(p))
+  let bucket: string | undefined
+  let key: string
+  if (hostBucket) {
+    bucket = hostBucket
+    key = path.join('/')
+  } else {
+    bucket = path[0] || undefined
+    key = path.slice(1).join('/')
+  }
+
+  const accessKeyId = /Credential=([^/,\s]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? new URL(req.url ?? '/', 'http://x').searchParams.get('X-Amz-Credential')?.split('/')[0] ?? ''
+  const refused = (action: string, resource: string): boolean => {
+    const who = authorize?.(accessKeyId, action)
+    if (who === undefined) return false
+    error(res, 403, 'AccessDenied', `User: ${who} is not authorized to perform: ${action} on resource: "${resource}" because no identity-based policy allows the ${action} action`, {}, head)
+    return true
+  }
+
+  if (method !== 'GET' && method !== 'HEAD') {
+    return error(res, 501, 'NotImplemented', `The kmsctl sandbox's S3 is read-only: ${method} is not implemented (it serves ListBuckets, ListObjectsV2, GetObject and HeadObject).`)
+  }
+
+  if (!bucket) {
+    if (refused('s3:ListAllMyBuckets', 'arn:aws:s3:::*')) return
+    const owner = `<Owner><ID>${createHash('sha256').update(SANDBOX_ACCOUNT).digest('hex')}</ID><DisplayName>sandbox</DisplayName></Owner>`
+    const buckets = listBuckets(mounts)
+      .map((b) => `<Bucket><Name>${xml(b.name)}</Name><CreationDate>${b.created.toISOString()}</CreationDate></Bucket>`)
+      .join('')
+    return send(res, 200, `<?xml version="1.0" encoding="UTF-8"?>\n<ListAllMyBucketsResult xmlns="${NS}">${owner}<Buckets>${buckets}</Buckets></ListAllMyBucketsResult>`, {}, head)
+  }
+
+  const dir = bucketDir(mounts, bucket)
+  if (!dir) return error(res, 404, 'NoSuchBucket', 'The specified bucket does not exist', {BucketName: bucket}, head)
+  if (key === '') {
+    if (refused('s3:ListBucket', `arn:aws:s3:::${bucket}`)) return
+    if (head) return send(res, 200, '', {'x-amz-bucket-region': 'us-east-1'}, true)
+    if (url.searchParams.has('location')) return send(res, 200, `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${NS}"/>`)
+    if (url.searchParams.get('list-type') === '2') return listObjectsV2(res, bucket, dir, url.searchParams)
+    return error(res, 501, 'NotImplemented', 'The kmsctl sandbox implements ListObjectsV2 (list-type=2) only.')
+  }
+
+  if (refused('s3:GetObject', `arn:aws:s3:::${bucket}/${key}`)) return
+  getObject(req, res, bucket, dir, key, head)
+}
+
+/** S3's SigV4 signature check: the path as sent (S3 does not encode it twice), the declared payload hash. */
+export async function s3SignatureMatches(req: Pick<IncomingMessage, 'headers' | 'method' | 'url'>, secretAccessKey: string): Promise<boolean> {
+  const {parseAuthorization} = await import('../identity/authenticate.js')
+  const {HttpRequest} = await import('@smithy/protocol-http')
+  const {SignatureV4} = await import('@smithy/signature-v4')
+  const {Hash} = await import('@smithy/hash-node')
+  const auth = parseAuthorization(String(req.headers.authorization ?? ''))
+  const amzDate = String(req.headers['x-amz-date'] ?? '')
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate)
+  if (!auth || !m || !auth.signedHeaders.includes('host')) return false
+  const headers: Record<string, string> = {}
+  for (const name of auth.signedHeaders) headers[name] = String(req.headers[name] ?? '')
+  const url = new URL(req.url ?? '/', 'http://sandbox')
+  const query: Record<string, string | string[]> = {}
+  for (const [k, v] of url.searchParams) query[k] = k in query ? [...[query[k]].flat(), v] : v
+  const signer = new SignatureV4({applyChecksum: false, credentials: {accessKeyId: auth.accessKeyId, secretAccessKey}, region: auth.region, service: auth.service, sha256: Hash.bind(null, 'sha256'), uriEscapePath: false})
+  const signed = await signer.sign(new HttpRequest({headers, hostname: headers.host ?? '', method: req.method ?? 'GET', path: url.pathname, query}), {
+    signableHeaders: new Set(auth.signedHeaders),
+    signingDate: new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))),
+  })
+  const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization))?.[1] ?? ''
+  return expected === auth.signature
+}
+
+/** Answers S3's refusal of a request that is not signed, or not signed with the access key's secret. */
+export function refuseS3(res: ServerResponse, code: 'AccessDenied' | 'SignatureDoesNotMatch', message: string, head: boolean): void {
+  error(res, 403, code, message, {}, head)
+}
