@@ -112,6 +112,7 @@ describe('e2e: faults and hostile input (sandbox serve)', function () {
       ['policy put --file a directory', () => ['policy', 'put', 'alias/e2e-faults', '--file', join(scratch, 'a-directory'), '--yes'], /^Error: --file .*a-directory: it is a directory\.\nTry this: /],
       ['policy put --file /dev/zero', () => ['policy', 'put', 'alias/e2e-faults', '--file', '/dev/zero', '--yes'], /^Error: --file \/dev\/zero: it is not a regular file\.\nTry this: /],
       ['policy diff --file /dev/zero', () => ['policy', 'diff', 'alias/e2e-faults', '--file', '/dev/zero'], /^Error: --file \/dev\/zero: it is not a regular file\.\nTry this: /],
+      ['trail query --source files /dev/zero', () => ['trail', 'query', '--source', 'files', '/dev/zero'], /^Error: \/dev\/zero is not a regular file or a directory\.\nTry this: /],
       ['key disable --file /dev/zero', () => ['key', 'disable', '--file', '/dev/zero', '--yes'], /^Error: --file \/dev\/zero: it is not a regular file\.\nTry this: /],
     ]
 
