@@ -330,6 +330,12 @@ describe('e2e: data encrypt, decrypt, inspect, sign, verify', function () {
       const back = await sdk.decrypt(keyring, readFileSync(path('multi.enc')))
       expect(Buffer.from(back.plaintext).toString()).to.equal('two keys can open this\n')
       expect(back.messageHeader.encryptedDataKeys.map((k) => k.providerInfo)).to.deep.equal([arnA, arnB])
+
+      // A many-frame message at kmsctl's default frame length (4 MiB), read by the SDK.
+      const keyringA = new KmsKeyringNode({clientProvider: () => kms as never, generatorKeyId: arnA})
+      const big = await sdk.decrypt(keyringA, readFileSync(path('big.enc')))
+      expect(big.messageHeader.frameLength).to.equal(4 * 1024 * 1024)
+      expect(createHash('sha256').update(big.plaintext).digest('hex')).to.equal(sha(path('big')))
     })
   })
 
