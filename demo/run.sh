@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
 # The walkthrough: every kmsctl capability, run against a fresh in-process sandbox, printing each
 # command line before its output as a runbook would read. Steps live in demo/steps/NN-topic.sh.
+# On a terminal it pauses between sections (Enter goes on, q stops); --no-pause runs straight
+# through, and so does any run whose output is not a terminal or with CI set.
 set -euo pipefail
+PAUSE=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-pause) PAUSE=0 ;;
+    *) echo "usage: demo/run.sh [--no-pause]" >&2; exit 2 ;;
+  esac
+done
+if [ ! -t 1 ] || [ ! -t 0 ] || [ -n "${CI:-}" ]; then PAUSE=0; fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/kmsctl-demo.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
@@ -24,8 +34,20 @@ step_fails() {
   if [ "$rc" -eq 0 ]; then echo "expected this command to fail, but it succeeded" >&2; exit 1; fi
   echo "(exit code $rc, as expected)"
 }
-# section TITLE: a heading between parts of the walkthrough.
-section() { echo; bold "## $*"; }
+# setup ARGS...: a command that prepares the next steps, run quietly (its output is not the point).
+setup() { kmsctl "$@" >/dev/null 2>&1; }
+# section TITLE: a heading between parts of the walkthrough (after a pause on a terminal).
+SECTIONS=0
+section() {
+  if [ "$PAUSE" = 1 ] && [ "$SECTIONS" -gt 0 ]; then
+    local answer=""
+    echo
+    read -r -p "-- Enter: next section ($*), q: stop -- " answer || answer=q
+    if [ "$answer" = q ]; then exit 0; fi
+  fi
+  SECTIONS=$((SECTIONS + 1))
+  echo; bold "## $*"
+}
 
 for f in "$ROOT"/demo/steps/*.sh; do
   # shellcheck source=/dev/null

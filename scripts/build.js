@@ -4,8 +4,8 @@
 // bundled with esbuild: one entry for the runtime (dist/kmsctl.js, loaded by bin/run.js), one per
 // command (dist/commands/**, found by oclif), one per worker-thread script (src/**/*-worker.ts, see
 // src/lib/paths.ts), with shared code split into dist/chunks/. `--version` and `--help` load the
-// runtime chunk only; a command loads its own code. The AWS SDK and the prompt library stay outside
-// the bundle and are imported only by the code that needs them, as do the few packages oclif uses
+// runtime chunk only; a command loads its own code. The AWS SDK stays outside
+// the bundle and is imported only by the code that needs it, as are the few packages oclif uses
 // off the start-up path (see LAZY_REQUIRES).
 import {execFileSync} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync} from 'node:fs'
@@ -28,6 +28,8 @@ function walk(dir) {
 // 1. Entry points: the CLI runtime, each command, each worker script.
 const commandFiles = walk(join(src, 'commands')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).sort()
 const workers = walk(src).filter((f) => /-worker\.ts$/.test(f))
+// oclif hooks (package.json "hooks"), e.g. the unknown-command suggestion.
+const hookFiles = existsSync(join(src, 'hooks')) ? walk(join(src, 'hooks')).filter((f) => f.endsWith('.ts')) : []
 
 // 2. Type-check everything. Type errors fail the build, after the bundle is written, so that one
 //    broken file does not stop everyone else from running their tests.
@@ -231,7 +233,7 @@ const oclifStartup = {
 const common = {
   banner: {js: "import {createRequire as __kmsctlCreateRequire} from 'node:module'; const require = __kmsctlCreateRequire(import.meta.url);"},
   bundle: true,
-  external: ['@aws-sdk/*', '@duckdb/*', '@smithy/*', '@inquirer/*', 'node-pty', 'typescript', 'ts-node', 'tsx'],
+  external: ['@aws-sdk/*', '@duckdb/*', '@smithy/*', 'node-pty', 'typescript', 'ts-node', 'tsx'],
   format: 'esm',
   keepNames: true,
   legalComments: 'none',
@@ -244,7 +246,7 @@ const common = {
 await esbuild.build({
   ...common,
   chunkNames: 'chunks/[name]-[hash]',
-  entryPoints: [join(src, 'kmsctl.ts'), ...commandFiles, ...workers],
+  entryPoints: [join(src, 'kmsctl.ts'), join(src, 'help.ts'), ...commandFiles, ...workers, ...hookFiles],
   outbase: src,
   outdir: next,
   splitting: true,

@@ -23,7 +23,6 @@ curl -s -X POST -H 'X-Amz-Target: TrentService.CreateKey' -H 'Content-Type: appl
 kill -TERM "$SANDBOX_SERVE_PID" && wait "$SANDBOX_SERVE_PID" || true
 # Refused: a non-loopback address needs --allow-remote.
 step_fails sandbox serve --host 0.0.0.0
-step sandbox status
 # Every KMS call was recorded as a CloudTrail event; export them as CloudTrail log files.
 step sandbox export-trail "$DEMO_WORK/trail"
 (cd "$DEMO_WORK/trail" && find AWSLogs -name '*.json.gz' | sort | head -3)

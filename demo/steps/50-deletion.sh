@@ -3,9 +3,9 @@ section "Scheduled deletion with safety checks"
 
 json_field() { node -e 'let s="";process.stdin.on("data",(d)=>{s+=d}).on("end",()=>{console.log(JSON.parse(s)[process.argv[1]])})' "$1"; }
 
-kmsctl key create --description "Monthly reports 2019-2023 (retired)" --alias alias/old-reports --tag team=finance --json >/dev/null
+setup key create --description "Monthly reports 2019-2023 (retired)" --alias alias/old-reports --tag team=finance
 # An application still uses the key: one data key generated and decrypted.
-kmsctl key verify alias/old-reports >/dev/null 2>&1
+setup key verify alias/old-reports
 
 # Still Enabled, and used a moment ago: refused, with the evidence and the advice.
 step_fails key schedule-deletion alias/old-reports --dry-run
@@ -22,7 +22,7 @@ step key cancel-deletion alias/old-reports --enable
 step_fails key schedule-deletion alias/aws/s3 --confirm alias/aws/s3
 
 # A key nobody has used, disabled first: no --force needed. What happens when its 7 days pass:
-SPARE_KEY=$(kmsctl key create --description "Spare key, never used" --json | json_field keyId)
-kmsctl key disable "$SPARE_KEY" --confirm "$SPARE_KEY" >/dev/null 2>&1
+SPARE_KEY=$(kmsctl key create --description "Spare key, never used" --json 2>/dev/null | json_field keyId)
+setup key disable "$SPARE_KEY" --confirm "$SPARE_KEY"
 step key schedule-deletion "$SPARE_KEY" --days 7 --confirm "$SPARE_KEY"
 step sandbox clock advance 8d --dry-run

@@ -1,11 +1,11 @@
 # CloudTrail: who called which KMS API on a key, when, from where; from LookupEvents and from log files.
 section "CloudTrail: who used which key"
-kmsctl key create --alias alias/demo-trail --description "Trail walkthrough" --json >/dev/null
+setup key create --alias alias/demo-trail --description "Trail walkthrough"
 # Two callers: the sandbox administrator, and an application user with its own access key.
-kmsctl sandbox principal add AKIADEMOTRAILAPP0001 arn:aws:iam::111122223333:user/demo-app --iam-allow kms:DescribeKey,kms:Encrypt,kms:Decrypt >/dev/null
-kmsctl key verify alias/demo-trail >/dev/null
+setup sandbox principal add AKIADEMOTRAILAPP0001 arn:aws:iam::111122223333:user/demo-app --iam-allow kms:DescribeKey,kms:Encrypt,kms:Decrypt
+setup key verify alias/demo-trail
 # The application tries the key: Encrypt is allowed, GenerateDataKey is not (an AccessDenied to find later).
-AWS_ACCESS_KEY_ID=AKIADEMOTRAILAPP0001 AWS_SECRET_ACCESS_KEY=demo-app-not-a-secret kmsctl key verify alias/demo-trail >/dev/null 2>&1 || true
+AWS_ACCESS_KEY_ID=AKIADEMOTRAILAPP0001 AWS_SECRET_ACCESS_KEY=demo-app-not-a-secret setup key verify alias/demo-trail || true
 
 # Every call on the key in the last hour: who (role, user, service...), from where, how the key was named, the outcome.
 step trail query --key alias/demo-trail --since 1h
@@ -20,7 +20,7 @@ kmsctl key enable alias/demo-trail --yes >/dev/null 2>&1
 step trail query --key alias/demo-trail --event DisableKey,EnableKey
 
 # The same from CloudTrail log files as delivered to S3 (here: the sandbox's events written in that layout).
-kmsctl sandbox export-trail "$DEMO_WORK/trail-logs" >/dev/null
+setup sandbox export-trail "$DEMO_WORK/trail-logs"
 step trail query --source files "$DEMO_WORK/trail-logs" --key alias/demo-trail --event "Decrypt,GenerateDataKey*"
 # Every filter narrows the records before they are parsed: here the application's failed calls.
 step trail query --source files "$DEMO_WORK/trail-logs" --principal demo-app --errors

@@ -3,8 +3,10 @@
 import {Flags} from '@oclif/core'
 
 import type {AwsClients} from '../lib/aws/clients.js'
+import {checkRegion} from '../lib/aws/regions.js'
 import {usageError} from '../lib/errors.js'
 import {LOOKUP_EVENTS_RATE} from '../lib/pacing.js'
+import type {Progress} from '../lib/output.js'
 import {type FilterSpec} from '../lib/trail/filters.js'
 import {type ResolvedKeyForms, TRAIL_SOURCES, type TrailQueryOptions, type TrailSource} from '../lib/trail/query.js'
 
@@ -18,6 +20,7 @@ export const sourceFlags = {
   }),
   'all-regions': Flags.boolean({
     description: 'api: read every region enabled by default, in parallel.',
+    exclusive: ['regions'],
     helpGroup: SOURCE,
   }),
   'event-data-store': Flags.string({
@@ -73,11 +76,11 @@ export const filterFlags = {
   ip: Flags.string({description: 'Source IP address or CIDR range (comma-separated or repeated).', helpGroup: FILTER, multiple: true}),
   key: Flags.string({description: 'Key ID, key ARN, alias name or alias ARN; matched however the call named the key.', helpGroup: FILTER, multiple: true}),
   principal: Flags.string({description: 'Substring or glob of the caller: ARN, user name, role session, the role behind it, or account.', helpGroup: FILTER, multiple: true}),
-  'read-only': Flags.boolean({description: 'Only read-only calls.', helpGroup: FILTER}),
+  'read-only': Flags.boolean({description: 'Only read-only calls.', exclusive: ['write'], helpGroup: FILTER}),
   since: Flags.string({description: 'Start of the window: 2h, 7d, or ISO 8601 (2026-11-02T10:00Z).', helpGroup: FILTER}),
   until: Flags.string({description: 'End of the window: 30m, 1d, or ISO 8601.', helpGroup: FILTER}),
   'user-agent': Flags.string({description: 'Substring or glob of the user agent.', helpGroup: FILTER, multiple: true}),
-  write: Flags.boolean({description: 'Only calls that change something.', helpGroup: FILTER}),
+  write: Flags.boolean({description: 'Only calls that change something.', exclusive: ['read-only'], helpGroup: FILTER}),
 }
 
 export interface SourceFlagValues {
@@ -157,7 +160,6 @@ export async function queryOptions(
     if (source !== 'athena' && flags[f]) throw usageError(`--${f} is only used with --source athena.`, 'Try this: --source athena')
   }
 
-  if (flags.regions && flags['all-regions']) throw usageError('--regions and --all-regions exclude each other.', 'Try this: one of them.')
   if (source !== 'api' && flags['all-regions']) throw usageError('--all-regions is for --source api.', 'Try this: --regions us-east-1,eu-west-1')
   if (source === 'api' && flags.accounts) throw usageError('--accounts is for --source s3, athena, files or lake.', 'Try this: --source s3 s3://my-trail-bucket --accounts 111122223333')
   const accounts = parseAccounts(flags.accounts)
@@ -223,7 +225,10 @@ export async function queryOptions(
     regions = [...DEFAULT_REGIONS]
   } else if (flags.regions) {
     regions = [...new Set(flags.regions.split(',').map((r) => r.trim()).filter(Boolean))]
-    for (const r of regions) if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(r)) throw usageError(`--regions: "${r}" is not an AWS region name.`, 'Try this: --regions us-east-1,eu-west-1')
+    for (const r of regions) {
+      if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(r)) throw usageError(`--regions: "${r}" is not an AWS region name.`, 'Try this: --regions us-east-1,eu-west-1')
+      checkRegion(r, '--regions')
+    }
   } else {
     regions = [await aws.region()]
   }
@@ -243,6 +248,27 @@ export async function queryOptions(
     rate,
     regions,
     resolveKey: resolveKeyWithKms,
+  }
+}
+
+/**
+ * The progress line of a trail query on a terminal: the source's own line (pages and matches;
+ * files and bytes) with the elapsed time and, for LookupEvents, which reads newest first, how far
+ * back it has reached as a share of the --since window.
+ */
+export function trailProgress(progress: Progress, spec: Pick<FilterSpec, 'since' | 'until'>): (line: string) => void {
+  const start = spec.since ? Date.parse(spec.since) : Number.NaN
+  const end = spec.until ? Date.parse(spec.until) : Date.now()
+  return (line) => {
+    const reached = /reached (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)/.exec(line)
+    let window = ''
+    if (reached && Number.isFinite(start) && end > start) {
+      const at = Date.parse(reached[1].replace(' ', 'T') + (reached[1].endsWith('Z') ? '' : 'Z'))
+      const done = Math.min(100, Math.max(0, Math.round(((end - at) / (end - start)) * 100)))
+      if (Number.isFinite(done)) window = ` (${done}% of the window back to ${spec.since!.replace('T', ' ').replace(/\.\d+Z$/, 'Z')})`
+    }
+
+    progress.reached('', (line + window).trim())
   }
 }
 

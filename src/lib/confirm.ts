@@ -1,5 +1,7 @@
-// Confirmation of destructive actions: the operator types the key ID or alias (not "y"),
-// or passes --confirm with the same text; --yes skips the prompt where the action allows it.
+// Confirmation of destructive actions: the operator types the key ID or alias of one key, or a
+// text that names the change for several ("disable 4 keys"), not "y"; or passes --confirm with the
+// same text; --yes skips the prompt where the action allows it. A wrong answer is said to be wrong
+// and asked again (three tries); Ctrl-C at the prompt exits 130.
 // Never a prompt without a TTY or under --json: that is an error naming the flag to pass.
 import {KmsctlError, usageError} from './errors.js'
 import {chalk} from './output.js'
@@ -21,6 +23,8 @@ export interface ConfirmOptions {
   json?: boolean
   /** Injected for tests; defaults to whether stdin and stderr are terminals. */
   interactive?: boolean
+  /** Wrong answers allowed before giving up (default 3). */
+  attempts?: number
   /** Injected for tests: reads one line from the operator. */
   ask?: (message: string) => Promise<string>
   /** Where notes go (default stderr). */
@@ -36,12 +40,12 @@ export async function confirmAction(options: ConfirmOptions): Promise<ConfirmedB
 
   if (options.confirm !== undefined) {
     if (accepted.includes(options.confirm)) return 'confirm-flag'
-    throw usageError(`--confirm "${options.confirm}" does not match; expected ${describeAccepted(accepted)}.`, `Try this: --confirm ${accepted[0]}`)
+    throw usageError(`--confirm "${options.confirm}" does not match; expected ${describeAccepted(accepted)}.`, `Try this: --confirm ${shellWord(accepted[0])}`)
   }
 
   if (options.yes) {
     if (!allowYes) {
-      throw usageError(`--yes is not enough to ${options.action}.`, `Try this: --confirm ${accepted[0]} (type the key ID or alias)`)
+      throw usageError(`--yes is not enough to ${options.action}.`, `Try this: --confirm ${shellWord(accepted[0])} (type the key ID or alias)`)
     }
 
     write(`Confirmed with --yes: ${options.action}.`)
@@ -50,7 +54,7 @@ export async function confirmAction(options: ConfirmOptions): Promise<ConfirmedB
 
   const interactive = options.interactive ?? (Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY))
   if (options.json || !interactive) {
-    const how = allowYes ? `--confirm ${accepted[0]} or --yes` : `--confirm ${accepted[0]}`
+    const how = allowYes ? `--confirm ${shellWord(accepted[0])} or --yes` : `--confirm ${shellWord(accepted[0])}`
     throw new KmsctlError('CONFIRMATION_REQUIRED', `Confirmation required to ${options.action}, and there is no terminal to ask on.`, {
       remedy: `Try this: ${how}`,
     })
@@ -58,25 +62,58 @@ export async function confirmAction(options: ConfirmOptions): Promise<ConfirmedB
 
   if (options.summary) write(options.summary)
   const ask = options.ask ?? defaultAsk
-  const answer = (await ask(`To ${options.action}, type ${chalk.bold(accepted[0])}${accepted.length > 1 ? ' (or its alias)' : ''}:`)).trim()
-  if (accepted.includes(answer)) return 'prompt'
+  const attempts = options.attempts ?? 3
+  const prompt = `To ${options.action}, type ${chalk.bold(accepted[0])}${accepted.length > 1 ? ' (or its alias)' : ''}:`
+  let answer = ''
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    // eslint-disable-next-line no-await-in-loop
+    answer = (await ask(prompt)).trim()
+    if (accepted.includes(answer)) return 'prompt'
+    // An empty answer (Enter alone) is a no.
+    if (!answer) break
+    const left = attempts - attempt
+    write(
+      `${chalk.red('✖')} "${answer}" does not match.${left > 0 ? ` Type ${accepted[0]} exactly (${left} more ${left === 1 ? 'try' : 'tries'}), or press Enter to stop.` : ''}`,
+    )
+  }
+
   throw new KmsctlError('DECLINED', answer ? `"${answer}" does not match; nothing was changed.` : 'Not confirmed; nothing was changed.')
+}
+
+/** A value as typed in a shell: quoted when it holds spaces ("disable 4 keys"). */
+function shellWord(text: string): string {
+  return /^[\w./:@=+,-]+$/.test(text) ? text : `"${text}"`
 }
 
 function describeAccepted(accepted: readonly string[]): string {
   return accepted.map((a) => `"${a}"`).join(' or ')
 }
 
+/**
+ * One line typed on the terminal, the prompt on stderr. Ctrl-C is an interrupt (exit 130),
+ * Ctrl-D a no; either way nothing is changed.
+ */
 async function defaultAsk(message: string): Promise<string> {
-  const {input} = await import('@inquirer/prompts')
-  try {
-    return await input({message}, {output: process.stderr})
-  } catch (error) {
-    // Ctrl-C or Ctrl-D at the prompt.
-    if ((error as Error)?.name === 'ExitPromptError' || (error as Error)?.name === 'AbortPromptError') {
-      throw new KmsctlError('DECLINED', 'Not confirmed; nothing was changed.')
-    }
-
-    throw error
-  }
+  const {createInterface} = await import('node:readline')
+  const rl = createInterface({input: process.stdin, output: process.stderr, terminal: true})
+  return new Promise<string>((resolve, reject) => {
+    let settled = false
+    rl.on('SIGINT', () => {
+      settled = true
+      rl.close()
+      process.stderr.write('\n')
+      reject(new KmsctlError('INTERRUPTED', 'Interrupted at the prompt; nothing was changed.'))
+    })
+    rl.on('close', () => {
+      if (settled) return
+      settled = true
+      process.stderr.write('\n')
+      reject(new KmsctlError('DECLINED', 'Not confirmed; nothing was changed.'))
+    })
+    rl.question(`${chalk.bold('?')} ${message} `, (answer) => {
+      settled = true
+      rl.close()
+      resolve(answer)
+    })
+  })
 }

@@ -3,11 +3,10 @@
 // error that lists the closest existing aliases.
 import type {AliasListEntry, KMSClient, KeyMetadata} from '@aws-sdk/client-kms'
 
-import {distance} from 'fastest-levenshtein'
-
 import {listAllAliases} from './aws/paging.js'
 import {kmsSdk} from './aws/sdk.js'
 import {KmsctlError, fromAwsError, usageError} from './errors.js'
+import {closestNames} from './suggest.js'
 
 export type KeyRefKind = 'alias-arn' | 'alias-name' | 'key-arn' | 'key-id'
 
@@ -120,15 +119,8 @@ export function keyLabel(ref: string, keyId: string): string {
   return ref === keyId ? keyId : `${ref} (${keyId})`
 }
 
-/** Up to three names closest to the one given (edit distance, then shared prefix). */
-export function closest(name: string, candidates: readonly string[], max = 3): string[] {
-  const scored = candidates
-    .filter((c) => c && c !== name)
-    .map((c) => ({c, d: distance(name.toLowerCase(), c.toLowerCase())}))
-    .filter(({c, d}) => d <= Math.max(3, Math.floor(name.length / 2)) || c.includes(name.replace(/^alias\//, '')))
-    .sort((a, b) => a.d - b.d || a.c.localeCompare(b.c))
-  return scored.slice(0, max).map((s) => s.c)
-}
+/** Up to three names closest to the one given (see suggest.ts). */
+export const closest = closestNames
 
 /** The key's aliases from a full alias listing. */
 export function aliasesOf(keyId: string, aliases: readonly AliasListEntry[]): string[] {

@@ -197,6 +197,8 @@ describe('e2e: grants', function () {
     expect(wrong.output()).to.contain('These 2 grants will be revoked')
     expect(wrong.output()).to.contain('pty-0')
     wrong.write('alias/not-it\r')
+    await wrong.waitFor('(2 more tries)')
+    wrong.write('\r')
     expect(await wrong.exit).to.equal(4)
     expect(json(await kmsctl('grant', 'list', key.alias, '--json')).grants).to.have.length(2)
 

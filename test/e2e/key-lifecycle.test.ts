@@ -122,6 +122,12 @@ describe('e2e: key lifecycle against the sandbox', function () {
     let session = runInPty(['alias', 'delete', 'alias/e2e-typed'], env)
     await session.waitFor('To delete alias/e2e-typed, type alias/e2e-typed:')
     expect(session.output()).to.contain(`alias/e2e-typed points at key ${payments}.`)
+    // A wrong answer is said to be wrong (no tick) and asked again, three times in all.
+    session.write('alias/e2e-wrong\r')
+    await session.waitFor('"alias/e2e-wrong" does not match. Type alias/e2e-typed exactly (2 more tries)')
+    expect(session.output()).not.to.contain('✔')
+    session.write('alias/e2e-wrong\r')
+    await session.waitFor('(1 more try)')
     session.write('alias/e2e-wrong\r')
     expect(await session.exit).to.equal(4)
     expect(session.output()).to.contain('"alias/e2e-wrong" does not match; nothing was changed.')
@@ -140,7 +146,7 @@ describe('e2e: key lifecycle against the sandbox', function () {
     expect(json(r).steps.map((s: {status: string; step: string}) => `${s.step}:${s.status}`)).to.deep.equal(['GenerateDataKey:ok', 'Decrypt:ok', 'Compare:ok'])
     r = await cli('key', 'verify', 'alias/e2e-signing')
     expect(r.code, r.stderr).to.equal(0)
-    expect(r.stdout).to.match(/Sign\s+│\s+ok/)
+    expect(r.stdout).to.match(/Sign\s+ok/)
     await kms.send(new DisableKeyCommand({KeyId: payments}))
     try {
       r = await cli('key', 'verify', 'alias/e2e-payments')

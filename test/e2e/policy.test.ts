@@ -140,7 +140,8 @@ describe('e2e: policy', function () {
     await kms.send(new PutKeyPolicyCommand({KeyId: keyId, Policy: theirs, PolicyName: 'default'}))
     session.write(`${keyId}\r`)
     expect(await exitOf(session)).to.equal(1)
-    expect(session.output()).to.contain(`The key policy of ${keyId} changed since the diff was shown (someone else edited it); nothing was sent.`)
+    // Messages are wrapped to the terminal at spaces.
+    expect(session.output().replaceAll('\n', ' ')).to.contain(`The key policy of ${keyId} changed since the diff was shown (someone else edited it); nothing was sent.`)
     expect(await currentPolicy(keyId)).to.equal(theirs)
     expect(await putEvents(keyId)).to.equal(1)
   })
@@ -150,6 +151,8 @@ describe('e2e: policy', function () {
     const declined = pty(['policy', 'put', alias, '--file', file('new.json', text([ROOT, USE]))], env)
     await declined.waitFor(PROMPT)
     declined.write('something-else\r')
+    await declined.waitFor('(2 more tries)')
+    declined.write('\r')
     expect(await exitOf(declined)).to.equal(4)
     expect(await putEvents(keyId)).to.equal(0)
 

@@ -58,12 +58,15 @@ describe('e2e: kmsctl sandbox reset', () => {
     expect(sandboxStatus(dir).keys).to.equal(0)
   })
 
-  it('prompts on a terminal: a wrong answer declines (exit 4), typing "reset" resets', async () => {
+  it('prompts on a terminal: a wrong answer is asked again, then declines (exit 4); typing "reset" resets', async () => {
     const dir = await sandboxWithKeys(1)
     const declined = runInPty(['sandbox', 'reset', '--sandbox-dir', dir], {NO_COLOR: '1'})
     await declined.waitFor('To reset the sandbox, type reset:')
     expect(declined.output()).to.contain(`This deletes 1 key, 0 aliases, 0 grants and 1 CloudTrail event in ${dir}.`)
     declined.write('nope\r')
+    // Said to be wrong and asked again; Enter alone stops.
+    await declined.waitFor('"nope" does not match. Type reset exactly (2 more tries)')
+    declined.write('\r')
     expect(await declined.exit).to.equal(4)
     expect(sandboxStatus(dir).keys).to.equal(1)
     const confirmed = runInPty(['sandbox', 'reset', '--sandbox-dir', dir], {NO_COLOR: '1'})

@@ -145,7 +145,7 @@ describe('e2e: trail query and trail who', function () {
   it('trail who lists both callers', async () => {
     const r = await kmsctl(['trail', 'who', 'alias/x'])
     expect(r.code, r.stderr).to.equal(0)
-    expect(r.stdout).to.match(/user\/app-writer\s+│\s+\S+\s+│\s+2\s+│\s+DescribeKey, Encrypt/)
+    expect(r.stdout).to.match(/user\/app-writer\s+\S+\s+2\s+DescribeKey, Encrypt/)
     expect(r.stdout).to.contain('user/sandbox-admin')
   })
 

@@ -6,6 +6,11 @@ import {binRun, projectRoot} from './cli.js'
 export interface PtySession {
   /** Everything the terminal has shown so far (ANSI codes stripped). */
   output(): string
+  /**
+   * The lines left on the screen: what a carriage return and erase-line rewrote (progress lines)
+   * is gone, ANSI codes stripped.
+   */
+  screenLines(): string[]
   /** Resolves when the text has appeared on the terminal. */
   waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>
   write(data: string): void
@@ -18,13 +23,13 @@ export interface PtySession {
 // eslint-disable-next-line no-control-regex
 const strip = (s: string) => s.replaceAll(/\u001B\[[0-?]*[ -/]*[@-~]/g, '').replaceAll('\r', '')
 
-export function runInPty(args: string[], env: NodeJS.ProcessEnv = {}): PtySession {
+export function runInPty(args: string[], env: NodeJS.ProcessEnv = {}, size: {cols?: number; rows?: number} = {}): PtySession {
   const term = pty.spawn(process.execPath, [binRun, ...args], {
-    cols: 120,
+    cols: size.cols ?? 120,
     cwd: projectRoot,
     env: {...process.env, NODE_OPTIONS: '', ...env} as Record<string, string>,
     name: 'xterm',
-    rows: 40,
+    rows: size.rows ?? 40,
   })
   let buffer = ''
   const waiters: Array<() => void> = []
@@ -38,6 +43,11 @@ export function runInPty(args: string[], env: NodeJS.ProcessEnv = {}): PtySessio
   return {
     exit,
     output: () => strip(buffer),
+    screenLines: () =>
+      buffer
+        .replaceAll('\r\n', '\n')
+        .split('\n')
+        .map((line) => strip(line.slice(line.lastIndexOf('\r') + 1))),
     waitFor(text, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const matches = () => (typeof text === 'string' ? strip(buffer).includes(text) : text.test(strip(buffer)))

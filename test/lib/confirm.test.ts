@@ -50,3 +50,34 @@ describe('confirmAction', () => {
     expect((err as Error).message).to.equal('"y" does not match; nothing was changed.')
   })
 })
+
+describe('confirmAction: wrong answers', () => {
+  it('says a wrong answer is wrong and asks again, up to three times', async () => {
+    const lines: string[] = []
+    const answers = ['yes', 'disable 4 key', 'disable 4 keys']
+    const asked: string[] = []
+    const ok = await confirmAction({accepted: ['disable 4 keys'], action: 'disable 4 keys', ask: async (m) => (asked.push(m), answers.shift()!), interactive: true, write: (l) => lines.push(l)})
+    expect(ok).to.equal('prompt')
+    expect(asked).to.have.length(3)
+    expect(lines).to.deep.equal([
+      '✖ "yes" does not match. Type disable 4 keys exactly (2 more tries), or press Enter to stop.',
+      '✖ "disable 4 key" does not match. Type disable 4 keys exactly (1 more try), or press Enter to stop.',
+    ])
+  })
+
+  it('gives up after the third wrong answer (exit 4), and at once on an empty answer', async () => {
+    let asked = 0
+    const err = await confirmAction({accepted: ['k1'], action: 'disable k1', ask: async () => (asked++, 'k2'), interactive: true, write: () => {}}).catch((error: Error) => error)
+    expect(asked).to.equal(3)
+    expect(err).to.have.property('exitCode', 4)
+    asked = 0
+    const empty = await confirmAction({accepted: ['k1'], action: 'disable k1', ask: async () => (asked++, ''), interactive: true, write: () => {}}).catch((error: Error) => error)
+    expect(asked).to.equal(1)
+    expect((empty as Error).message).to.equal('Not confirmed; nothing was changed.')
+  })
+
+  it('quotes a confirmation text with spaces in the remedy', async () => {
+    const err = await confirmAction({accepted: ['disable 4 keys'], action: 'disable 4 keys', interactive: false, write: () => {}}).catch((error: Error) => error)
+    expect(err).to.have.property('remedy', 'Try this: --confirm "disable 4 keys" or --yes')
+  })
+})

@@ -19,13 +19,17 @@ export default class AuditChecks extends KmsctlCommand<typeof AuditChecks> {
     const result = CHECKS.map(({command, group, id, reason, remedy, severity, title}) => ({command, group, id, reason, remedy, severity, title}))
     if (!this.jsonEnabled()) {
       this.log(
-        renderTable(result, [
-          {get: (c) => c.id, header: 'ID', shrink: false},
-          {get: (c) => severityText(c.severity), header: 'Severity', shrink: false},
-          {get: (c) => c.group, header: 'Group', shrink: false},
-          {get: (c) => `${c.title}: ${c.reason}`, header: 'What it finds', minWidth: 30},
-          {get: (c) => c.command ?? c.remedy, header: 'Fix', minWidth: 20},
-        ]),
+        renderTable(
+          result,
+          [
+            {get: (c) => c.id, header: 'ID', kind: 'name'},
+            {get: (c) => severityText(c.severity), header: 'Severity', kind: 'fixed'},
+            {get: (c) => c.group, header: 'Group', kind: 'fixed', priority: 3},
+            {get: (c) => `${c.title}: ${c.reason}`, header: 'What it finds', kind: 'text', minWidth: 30},
+            {get: (c) => c.command ?? c.remedy, header: 'Fix', kind: 'text', minWidth: 20, priority: 2},
+          ],
+          {multiline: true},
+        ),
       )
       this.note(`${result.length} checks`)
     }

@@ -118,7 +118,8 @@ Exit codes: 0 no finding at or above --fail-on (or no --fail-on), 1 a finding at
       source: named ? source : undefined,
     })
     progress.done()
-    process.exitCode = report.exitCode
+    // 1: findings at or above --fail-on; 3: some keys could not be read (exit-code.ts decides the number).
+    this.exitWith(report.exitCode === 1 ? 'failed' : report.exitCode === 3 ? 'partial' : 'ok')
     this.notes(report)
     if (this.jsonEnabled()) return report
     if (flags.sarif) process.stdout.write(JSON.stringify(toSarif(report, this.config.version), null, 2) + '\n')

@@ -37,7 +37,7 @@ The encryption context is not secret (anyone can read it with data inspect) but 
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> backup.tar --key alias/backups --context app=billing --context env=prod -o backup.tar.enc', description: 'Encrypt a file under an alias, with an encryption context'},
-    {command: '<%= config.bin %> <%= command.id %> secrets.env --key alias/ops-eu --key arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab -o secrets.env.enc', description: 'Under two keys: either one can decrypt'},
+    {command: '<%= config.bin %> <%= command.id %> secrets.env --key alias/ops-eu --key alias/ops-us -o secrets.env.enc', description: 'Under two keys: either one can decrypt'},
     {command: '<%= config.bin %> <%= command.id %> - --key alias/backups --context db=app < app.sql > app.sql.enc', description: 'From stdin to stdout (or in a pipe: pg_dump app | kmsctl data encrypt - ...)'},
   ]
 

@@ -5,7 +5,7 @@ import {KmsctlCommand} from '../../cli/base-command.js'
 import {openInput} from '../../lib/data/files.js'
 import {withPrincipal} from '../../lib/data/keys.js'
 import {type VerifyResult, parseSignatureDocument, verifyFile} from '../../lib/data/signature.js'
-import {ExitCode, KmsctlError, usageError} from '../../lib/errors.js'
+import {KmsctlError, usageError} from '../../lib/errors.js'
 import {chalk} from '../../lib/output.js'
 
 export type DataVerifyResult = VerifyResult
@@ -52,7 +52,7 @@ Exits 0 when the signature is good, 1 when it is not (the file changed, or the s
     if (result.valid) {
       this.note(`${chalk.green('Good signature')}: ${input.name} signed by ${doc.keyArn} (${doc.signingAlgorithm}, ${how}), ${doc.signedAt}.`)
     } else {
-      process.exitCode = ExitCode.FAILED
+      this.exitWith('failed')
       const why =
         result.reason === 'digest-mismatch'
           ? `the file's ${result.digest.algorithm} digest ${result.digest.hex} is not the signed one ${doc.digest.hex}: the file changed since it was signed`

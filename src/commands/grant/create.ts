@@ -18,10 +18,10 @@ export default class GrantCreate extends KmsctlCommand<typeof GrantCreate> {
 
   static override description = `Create a grant: let a principal use a key for some operations, optionally only with a given encryption context.
 The operations are checked against what KMS allows for the key's type before anything is sent:
-  symmetric encryption keys: Decrypt, Encrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext, ReEncryptFrom, ReEncryptTo
-  asymmetric keys: Encrypt, Decrypt, ReEncryptFrom, ReEncryptTo (ENCRYPT_DECRYPT), Sign, Verify (SIGN_VERIFY) or DeriveSharedSecret (KEY_AGREEMENT), and GetPublicKey
-  HMAC keys: GenerateMac, VerifyMac
-  every key: CreateGrant, RetireGrant, DescribeKey
+- symmetric encryption keys: Decrypt, Encrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext, ReEncryptFrom, ReEncryptTo;
+- asymmetric keys: Encrypt, Decrypt, ReEncryptFrom, ReEncryptTo (ENCRYPT_DECRYPT), Sign, Verify (SIGN_VERIFY) or DeriveSharedSecret (KEY_AGREEMENT), and GetPublicKey;
+- HMAC keys: GenerateMac, VerifyMac;
+- every key: CreateGrant, RetireGrant, DescribeKey.
 An encryption-context constraint (--context-equals or --context-subset, one kind, at most 8 pairs) is only allowed on symmetric encryption keys.
 With --name, KMS treats a retry with the same name and parameters as the same grant and returns it instead of making another.
 The grant ID and the grant token are printed: a new grant can take up to about 5 minutes to be usable everywhere, and the grant token makes it usable at once.`

@@ -1,8 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {tableFlags} from '../../cli/flags.js'
 import {partialEntries} from '../../lib/aws/paging.js'
-import {ExitCode, type KmsctlError, usageError} from '../../lib/errors.js'
+import {type KmsctlError, usageError} from '../../lib/errors.js'
 import {type GrantInfo, type KeyFailure, constraintText, listKeyGrants, listRetirableGrants, scanAllGrants} from '../../lib/grants/list.js'
 import {validateGrantId, validatePrincipal} from '../../lib/grants/validate.js'
 import {resolveKey} from '../../lib/key-ref.js'
@@ -45,6 +46,7 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
   ]
 
   static override flags = {
+    ...tableFlags,
     'all-keys': Flags.boolean({description: 'Every customer-managed key of the region (the default without KEY).', exclusive: ['retirable-by']}),
     concurrency: Flags.integer({default: 16, description: 'Most requests in flight at once during an all-keys scan.', max: 256, min: 1}),
     'grant-id': Flags.string({description: 'Only the grant with this ID.'}),
@@ -92,7 +94,7 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
 
     if (!this.jsonEnabled()) this.render(result, grantee)
     for (const f of result.failures) this.warnLine(f.keyId ? `could not list the grants of ${f.keyId}: ${f.message}` : `could not read ${f.operation ?? 'the key list'}: ${f.message}`)
-    if (result.failures.length > 0) process.exitCode = ExitCode.PARTIAL
+    this.exitWith(result.failures.length > 0 ? 'partial' : 'ok')
     return result
   }
 
@@ -109,18 +111,28 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
     // filter. The JSON always has every field.
     const any = (f: (g: GrantInfo) => unknown) => r.grants.some((g) => Boolean(f(g)))
     const columns: Array<Column<GrantInfo> | false> = [
-      r.scope !== 'key' && {get: (g) => (g.aliases && g.aliases.length > 0 ? g.aliases.join('\n') : g.keyId), header: 'Key'},
-      {get: (g) => g.grantId, header: 'Grant ID', shrink: false},
-      any((g) => g.name) && {get: (g) => g.name ?? '', header: 'Name'},
-      !grantee && {get: (g) => g.granteePrincipal ?? '', header: 'Grantee', minWidth: 20},
-      any((g) => g.retiringPrincipal) && {get: (g) => g.retiringPrincipal ?? '', header: 'Retiring principal', minWidth: 20},
-      {get: (g) => g.operations.join('\n'), header: 'Operations', minWidth: 15},
-      any((g) => g.constraints) && {get: (g) => constraintText(g.constraints), header: 'Constraints'},
+      r.scope !== 'key' && {get: (g) => (g.aliases && g.aliases.length > 0 ? g.aliases.join('\n') : g.keyId), header: 'Key', kind: 'name', minWidth: 14},
+      {get: (g) => g.grantId, header: 'Grant ID', kind: 'id', minWidth: 9},
+      any((g) => g.name) && {get: (g) => g.name ?? '', header: 'Name', kind: 'name', minWidth: 10, priority: 2},
+      !grantee && {cut: 'start', get: (g) => shortPrincipal(g.granteePrincipal, g.keyArn), header: 'Grantee', kind: 'name', minWidth: 16},
+      any((g) => g.retiringPrincipal) && {cut: 'start', get: (g) => shortPrincipal(g.retiringPrincipal, g.keyArn), header: 'Retiring principal', kind: 'name', minWidth: 12, name: 'retiring', priority: 3},
+      {get: (g) => g.operations.join(', '), header: 'Operations', kind: 'text', minWidth: 15},
+      any((g) => g.constraints) && {get: (g) => constraintText(g.constraints), header: 'Constraints', kind: 'text', minWidth: 12, priority: 2},
       // The issuing account is news only when some grant was issued by another account than the key's.
-      any((g) => accountOf(g.issuingAccount) !== accountOf(g.keyArn)) && {get: (g) => accountOf(g.issuingAccount), header: 'Issuing account', minWidth: 12},
-      {get: (g) => formatDate(g.creationDate), header: 'Created', shrink: false},
+      any((g) => accountOf(g.issuingAccount) !== accountOf(g.keyArn)) && {get: (g) => accountOf(g.issuingAccount), header: 'Issuing account', kind: 'fixed', priority: 4},
+      {get: (g) => formatDate(g.creationDate), header: 'Created', kind: 'fixed', priority: 5},
     ]
-    this.log(renderTable(r.grants, columns.filter((c): c is Column<GrantInfo> => Boolean(c))))
+    this.log(this.renderList(r.grants, columns.filter((c): c is Column<GrantInfo> => Boolean(c))))
+    if (this.flags.csv) return
     this.note(`${r.grants.length} grant${r.grants.length === 1 ? '' : 's'}${grantee ? ` of ${grantee}` : ''}${scope}`)
   }
+}
+
+/** A principal ARN without the parts every row shares: the partition, and the account when it is the key's. */
+function shortPrincipal(arn: string | undefined, keyArn: string | undefined): string {
+  if (!arn) return ''
+  const account = accountOf(keyArn)
+  const m = /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):(.+)$/.exec(arn)
+  if (!m) return arn
+  return m[1] === account ? m[2] : `${m[1]}:${m[2]}`
 }

@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {ExitCode} from '../../lib/errors.js'
 import {keyIdOf, listKeyGrants} from '../../lib/grants/list.js'
 import {type JournalledGrant, type RecreateResult, createRequestFor, grantsFromJournal, recreateGrantsDetailed} from '../../lib/grants/recreate.js'
 import {newBatchId} from '../../lib/journal.js'
@@ -131,17 +130,17 @@ Grants whose removal failed, that were already gone, or that were already recrea
     if (!this.jsonEnabled()) {
       this.log(
         renderTable(outcomes, [
-          {get: (o) => o.keyId, header: 'Key'},
-          {get: (o) => o.oldGrantId, header: 'Revoked grant', minWidth: 12},
-          {get: (o) => o.newGrantId ?? '', header: 'New grant ID', shrink: false},
-          {get: (o) => o.granteePrincipal ?? '', header: 'Grantee'},
-          {get: (o) => (o.status === 'created' ? chalk.green('created') : chalk.red(`failed: ${o.error?.message ?? ''}`)), header: 'Result'},
+          {get: (o) => o.keyId, header: 'Key', kind: 'id', minWidth: 9, priority: 2},
+          {get: (o) => o.oldGrantId, header: 'Revoked grant', kind: 'id', minWidth: 9},
+          {get: (o) => o.newGrantId ?? '', header: 'New grant ID', kind: 'id', minWidth: 9},
+          {cut: 'start', get: (o) => o.granteePrincipal ?? '', header: 'Grantee', kind: 'name', minWidth: 16},
+          {get: (o) => (o.status === 'created' ? chalk.green('created') : chalk.red(`failed: ${o.error?.message ?? ''}`)), header: 'Result', kind: 'text', minWidth: 10},
         ]),
       )
       this.note(`${created} recreated, ${failed} failed${skipped.length > 0 ? `, ${skipped.length} skipped` : ''}. Recreated grants have NEW grant IDs and tokens (kmsctl grant recreate ... --json shows the tokens); a new grant can take up to about 5 minutes to be usable everywhere without its token.`)
     }
 
-    if (failed > 0) process.exitCode = created > 0 ? ExitCode.PARTIAL : ExitCode.FAILED
+    this.exitWith({failed, succeeded: created})
     return out
   }
 }

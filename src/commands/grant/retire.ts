@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {RETIRE_VS_REVOKE} from '../../cli/help-text.js'
 import {KmsctlError, usageError} from '../../lib/errors.js'
 import {keyForGrant, lookupGrant, resultError, retireByToken, revokeGrants} from '../../lib/grants/revoke.js'
 import {validateGrantId, validateGrantToken} from '../../lib/grants/validate.js'
@@ -17,10 +18,6 @@ export interface GrantRetireResult {
   journalId?: string
 }
 
-export const RETIRE_VS_REVOKE = `Retire or revoke?
-  retire: done by the grant's retiring principal, by the grantee when the grant allows RetireGrant, or by the account that created the grant (kms:RetireGrant); it is how a grantee says "I am done with this grant", and it works with the grant token alone.
-  revoke: done by an administrator with kms:RevokeGrant on the key (key policy or IAM), whoever the grantee is; it is how you take access away.
-Both delete the grant at once (eventually consistent); kmsctl records its definition in the journal first, so that kmsctl grant recreate can make an equivalent grant again (with a new grant ID).`
 
 export default class GrantRetire extends KmsctlCommand<typeof GrantRetire> {
   static override args = {
@@ -33,8 +30,8 @@ ${RETIRE_VS_REVOKE}
 Retiring by KEY GRANT_ID reads the grant first (kms:ListGrants) to journal it; when that is not allowed the grant is still retired, and only its ID is journalled. With a key ARN, the key is not described first (a retiring principal often may not).`
 
   static override examples = [
-    {command: '<%= config.bin %> <%= command.id %> --token AQpAM2RhZTk1MGMyNTk2ZmZmMzEyYWVhOWViN2I1MWM4Mzc0MWFiYjc0ZDE1ODkyNGFlNTIzODZhMzgyZjBlNGY3NiKIAgEBAgB4', description: 'Retire by grant token (as the grantee or retiring principal)'},
-    {command: '<%= config.bin %> <%= command.id %> arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab 0c237476b39f8bc44e45212e08498fbe3151305030726c0590dd8d3e9f3d6a60', description: 'Retire by key ARN and grant ID'},
+    {command: '<%= config.bin %> <%= command.id %> --token "$GRANT_TOKEN"', description: 'Retire by grant token (as the grantee or retiring principal)'},
+    {command: '<%= config.bin %> <%= command.id %> "$KEY_ARN" 0c237476b39f8bc44e45212e08498fbe3151305030726c0590dd8d3e9f3d6a60', description: 'Retire by key ARN and grant ID (a retiring principal may not be allowed to describe the key)'},
     {command: '<%= config.bin %> <%= command.id %> alias/payments 0c237476b39f8bc44e45212e08498fbe3151305030726c0590dd8d3e9f3d6a60 --dry-run', description: 'Show the request and send nothing'},
   ]
 

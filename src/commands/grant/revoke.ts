@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
 import {confirmAction} from '../../lib/confirm.js'
-import {ExitCode, KmsctlError, usageError} from '../../lib/errors.js'
+import {KmsctlError, usageError} from '../../lib/errors.js'
 import {confirmFlags} from '../../cli/flags.js'
 import {type GrantInfo, type KeyFailure} from '../../lib/grants/list.js'
 import {type GrantKey, type RevokeResult, keyForGrant, lookupGrant, resultError, revokeGrants, selectGrants} from '../../lib/grants/revoke.js'
@@ -10,7 +10,7 @@ import {newBatchId} from '../../lib/journal.js'
 import {validateGrantId, validatePrincipal} from '../../lib/grants/validate.js'
 import {chalk, renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
-import {RETIRE_VS_REVOKE} from './retire.js'
+import {RETIRE_VS_REVOKE} from '../../cli/help-text.js'
 
 export interface GrantRevokeOutcome {
   keyId: string
@@ -56,7 +56,7 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
   ]
 
   static override flags = {
-    all: Flags.boolean({description: 'Revoke every grant of KEY.'}),
+    all: Flags.boolean({description: 'Revoke every grant of KEY.', exclusive: ['grantee']}),
     concurrency: Flags.integer({default: 16, description: 'Most requests in flight at once.', max: 256, min: 1}),
     'dry-run': Flags.boolean({description: 'List the grants that would be revoked and the RevokeGrant requests, and send none.'}),
     grantee: Flags.string({description: 'Revoke the grants whose grantee is this principal ARN (on KEY, or on every customer-managed key).'}),
@@ -71,7 +71,6 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
       return this.revokeOne(args.key!, validateGrantId(args.grant_id))
     }
 
-    if (flags.all && flags.grantee) throw usageError('Give --all or --grantee, not both.', 'Try this: --grantee ARN to revoke one principal\'s grants, or KEY --all')
     if (flags.all && !args.key) throw usageError('--all revokes every grant of one key: it needs KEY.', 'Try this: kmsctl grant revoke alias/app --all, or --grantee ARN across keys')
     if (!flags.all && !flags.grantee) {
       throw usageError('Nothing selected to revoke.', args.key ? `Try this: kmsctl grant revoke ${args.key} GRANT_ID, or --all, or --grantee ARN` : 'Try this: kmsctl grant revoke KEY GRANT_ID, or --grantee ARN')
@@ -122,7 +121,7 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
     const where = key ? `key ${key.ref}` : `${selected.keysScanned} customer-managed key${selected.keysScanned === 1 ? '' : 's'}`
     if (grants.length === 0) {
       this.note(`No grants${grantee ? ` of ${grantee}` : ''} on ${where}: nothing to revoke.`)
-      if (keyFailures.length > 0) process.exitCode = ExitCode.PARTIAL
+      this.exitWith(keyFailures.length > 0 ? 'partial' : 'ok')
       return {alreadyGone: 0, dryRun: Boolean(flags['dry-run']), failed: 0, grants: [], keyFailures, results: [], revoked: 0}
     }
 
@@ -152,8 +151,8 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
     revokeProgress.done()
     const out = this.summarise(grants, results, batch, keyFailures)
     if (!this.jsonEnabled()) this.renderResults(out)
-    if (out.failed > 0 && out.revoked + out.alreadyGone === 0) process.exitCode = ExitCode.FAILED
-    else if (out.failed > 0 || keyFailures.length > 0) process.exitCode = ExitCode.PARTIAL
+    // Every grant failed: failed. Some grants, or some keys' grant lists, failed: partial.
+    this.exitWith(out.failed > 0 && out.revoked + out.alreadyGone === 0 ? 'failed' : out.failed > 0 || keyFailures.length > 0 ? 'partial' : 'ok')
     return out
   }
 
@@ -163,17 +162,17 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
       this.log(this.grantsTable(grants))
     }
 
-    if (keyFailures.length > 0) process.exitCode = ExitCode.PARTIAL
+    this.exitWith(keyFailures.length > 0 ? 'partial' : 'ok')
     return {alreadyGone: 0, dryRun: true, failed: 0, grants, keyFailures, results: [], revoked: 0}
   }
 
   private grantsTable(grants: GrantInfo[]): string {
     return renderTable(grants, [
-      {get: (g) => [...(g.aliases ?? []), g.keyId].join('\n'), header: 'Key'},
-      {get: (g) => g.grantId, header: 'Grant ID', shrink: false},
-      {get: (g) => g.name ?? '', header: 'Name'},
-      {get: (g) => g.granteePrincipal ?? '', header: 'Grantee'},
-      {get: (g) => g.operations.join(', '), header: 'Operations'},
+      {get: (g) => g.aliases?.[0] ?? g.keyId, header: 'Key', kind: 'name', minWidth: 14},
+      {get: (g) => g.grantId, header: 'Grant ID', kind: 'id', minWidth: 9},
+      {get: (g) => g.name ?? '', header: 'Name', kind: 'name', minWidth: 10, priority: 2},
+      {cut: 'start', get: (g) => g.granteePrincipal ?? '', header: 'Grantee', kind: 'name', minWidth: 16},
+      {get: (g) => g.operations.join(', '), header: 'Operations', kind: 'text', minWidth: 12},
     ])
   }
 
@@ -182,11 +181,11 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
       o.status === 'revoked' ? chalk.green('revoked') : o.status === 'already-gone' ? 'already gone' : chalk.red(`failed: ${o.error?.message ?? ''}`)
     this.log(
       renderTable(r.results, [
-        {get: (o) => o.keyId, header: 'Key'},
-        {get: (o) => o.grantId, header: 'Grant ID', shrink: false},
-        {get: (o) => o.granteePrincipal ?? '', header: 'Grantee'},
-        {get: statusText, header: 'Result'},
-        {get: (o) => o.journalId, header: 'Journal', shrink: false},
+        {get: (o) => o.keyId, header: 'Key', kind: 'id', minWidth: 9, priority: 2},
+        {get: (o) => o.grantId, header: 'Grant ID', kind: 'id', minWidth: 9},
+        {cut: 'start', get: (o) => o.granteePrincipal ?? '', header: 'Grantee', kind: 'name', minWidth: 16},
+        {get: statusText, header: 'Result', kind: 'text', minWidth: 10},
+        {get: (o) => o.journalId, header: 'Journal', kind: 'id', name: 'entry', priority: 3},
       ]),
     )
     this.note(`${r.revoked} revoked, ${r.failed} failed${r.alreadyGone > 0 ? `, ${r.alreadyGone} already gone` : ''}.`)

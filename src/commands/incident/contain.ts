@@ -4,15 +4,15 @@ import {KmsctlCommand} from '../../cli/base-command.js'
 import {readRefList, selectKeys, validateSource} from '../../lib/bulk/select.js'
 import {interruptOnSigint} from '../../lib/interrupt.js'
 import {confirmAction} from '../../lib/confirm.js'
-import {ExitCode, usageError} from '../../lib/errors.js'
-import {confirmFlags, mutationFlags} from '../../cli/flags.js'
+import {usageError} from '../../lib/errors.js'
+import {columnFlags, keyListFlags} from '../../cli/flags.js'
+import {refuseMissing} from '../../cli/key-selection.js'
 import {parsePairs} from '../../lib/parse.js'
 import {type ContainResult, containKeys} from '../../lib/incident/contain.js'
 import {assertNoLockout, lockPolicy, normaliseAdmins} from '../../lib/incident/lock-policy.js'
 import {Journal, changeContext, commandLine, newBatchId} from '../../lib/journal.js'
-import {Progress, renderTable} from '../../lib/output.js'
+import {type Column, renderTable, terminalWidth} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
-import {variadicArgs} from '../key/disable.js'
 
 export interface IncidentContainResult {
   /** Why the aliases could not be read, when they could not (the keys are shown by ID). */
@@ -47,25 +47,21 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
   ]
 
   static override flags = {
-    ...mutationFlags,
-    ...confirmFlags,
-    confirm: Flags.string({description: 'Confirm without a prompt: the key ID or alias of a single key, or the number of keys for several.'}),
-    admin: Flags.string({description: 'With --lock-policy: a principal ARN that keeps full access (repeatable; must include you).', multiple: true}),
-    file: Flags.string({char: 'f', description: 'Read key references from this file, one a line (# comments); - reads stdin.'}),
+    ...keyListFlags,
+    ...columnFlags,
+    admin: Flags.string({dependsOn: ['lock-policy'], description: 'With --lock-policy: a principal ARN that keeps full access (repeatable; must include you).', multiple: true}),
     'lock-policy': Flags.boolean({description: 'Replace the key policy with one that denies all use except to the --admin principals.'}),
     'revoke-grants': Flags.boolean({description: 'Also revoke every grant on the key (restore recreates them).'}),
-    tag: Flags.string({description: 'Every customer-managed key with this tag (k=v); repeat for several (all must match).', multiple: true}),
   }
 
   static override strict = false
 
   async run(): Promise<IncidentContainResult> {
     const {flags} = this
-    const argv = await variadicArgs(this, IncidentContain)
+    const argv = this.argvList
     const refs = argv.filter((a) => a !== '-')
     const fromStdin = argv.includes('-')
     if (fromStdin && flags.file) throw usageError('Give the list either on stdin (-) or with --file, not both.', 'Try this: --file keys.txt')
-    if (flags.admin && !flags['lock-policy']) throw usageError('--admin is only used with --lock-policy.', 'Try this: --lock-policy --admin ARN')
     const admins = flags['lock-policy'] ? normaliseAdmins(flags.admin ?? []) : undefined
     const tags = parsePairs(flags.tag, 'tag')
     const list = flags.file ? await readRefList(flags.file) : fromStdin ? await readRefList('-') : undefined
@@ -74,10 +70,16 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
 
     const kms = await this.aws.kms()
     const pacer = new Pacer({concurrency: 32})
-    const progress = new Progress({enabled: !this.jsonEnabled() && Boolean(process.stderr.isTTY)})
+    const progress = this.progress()
     progress.update('Resolving keys…', true)
-    const selection = await selectKeys(kms, source, {pacer})
-    progress.done()
+    let selection
+    try {
+      selection = await selectKeys(kms, source, {pacer})
+      await refuseMissing(kms, selection, flags['skip-missing'])
+    } finally {
+      progress.done()
+    }
+
     if (selection.aliasesUnavailable) this.warnLine(`Aliases could not be read (${selection.aliasesUnavailable}); keys are shown by ID.`)
     const unresolved = selection.unresolved.map((u) => ({error: {code: u.error.code, message: u.error.message}, ref: u.ref}))
     const policy = admins ? lockPolicy(admins) : undefined
@@ -91,7 +93,7 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
       const keys = await containKeys(kms, selection.keys, {...opts, dryRun: true})
       const result: IncidentContainResult = {aliasesUnavailable: selection.aliasesUnavailable, dryRun: true, exitCode: 0, interrupted: false, keys, unresolved}
       if (!this.jsonEnabled()) {
-        this.log(this.table(keys, true))
+        this.log(this.renderList(keys, this.columns(true)))
         this.note(`Dry run: nothing was sent.${policy ? `\nThe lock policy would be:\n${policy}` : ''}`)
       }
 
@@ -100,7 +102,8 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
     }
 
     if (actionable.length > 0) {
-      if (!this.jsonEnabled()) {
+      // Several keys: the plan before the one confirmation (one key: the prompt names it).
+      if (!this.jsonEnabled() && selection.keys.length + unresolved.length > 1 && !flags.yes && flags.confirm === undefined) {
         const plan = [
           'snapshot into the journal',
           'disable',
@@ -108,18 +111,22 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
           ...(admins ? [`lock the policy to ${admins.join(', ')}`] : []),
         ].join(', then ')
         process.stderr.write(
-          renderTable(selection.keys, [
-            {get: (k) => k.aliases.join('\n'), header: 'Alias'},
-            {get: (k) => k.keyId, header: 'Key ID', shrink: false},
-            {get: (k) => k.state, header: 'State', shrink: false},
-            {get: (k) => (k.manager === 'AWS' ? 'skip: AWS-managed' : plan), header: 'Plan'},
-          ]) + '\n',
+          renderTable(
+            selection.keys,
+            [
+              {get: (k) => k.aliases.join('\n'), header: 'Alias', kind: 'name'},
+              {get: (k) => k.keyId, header: 'Key ID', kind: 'id', minWidth: 9},
+              {get: (k) => k.state, header: 'State', kind: 'fixed'},
+              {get: (k) => (k.manager === 'AWS' ? 'skip: AWS-managed' : plan), header: 'Plan', kind: 'text', minWidth: 16},
+            ],
+            terminalWidth(process.stderr),
+          ) + '\n',
         )
       }
 
       const one = actionable.length === 1 ? actionable[0] : undefined
       await confirmAction({
-        accepted: one ? [one.keyId, ...one.aliases, one.arn] : [String(actionable.length)],
+        accepted: one ? [one.keyId, ...one.aliases, one.arn] : [`contain ${actionable.length} keys`],
         action: one ? `contain key ${one.keyId}${one.aliases[0] ? ` (${one.aliases[0]})` : ''}` : `contain ${actionable.length} keys`,
         confirm: flags.confirm,
         json: this.jsonEnabled(),
@@ -138,8 +145,15 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
     }
 
     const result: IncidentContainResult = {aliasesUnavailable: selection.aliasesUnavailable, batch, dryRun: false, exitCode: 0, interrupted: interrupt.signal.aborted, keys, unresolved}
-    if (!this.jsonEnabled()) {
-      this.log(this.table(keys))
+    const oneKey = keys.length === 1 && unresolved.length === 0 ? keys[0] : undefined
+    if (!this.jsonEnabled() && oneKey?.status === 'contained') {
+      // One key: one line, with the command that puts it back.
+      const k = oneKey
+      const n = k.steps.filter((x) => x.kind === 'revoke-grant').length
+      const what = [`${k.before} -> ${k.after}`, ...(n ? [`${k.grantsRevoked}/${n} grants revoked`] : []), ...(k.policyReplaced ? ['policy locked'] : [])].join(', ')
+      this.log(`Contained ${k.alias ? `${k.alias} (${k.key})` : k.key}: ${what}.${k.journalId ? ` Restore: kmsctl incident restore ${k.journalId}` : ''}`)
+    } else if (!this.jsonEnabled()) {
+      this.log(this.renderList(keys, this.columns()))
       for (const k of keys) {
         for (const s of k.steps.filter((x) => x.status === 'failed')) this.warnLine(`${k.alias ?? k.key}: ${s.kind}${s.target ? ` ${s.target}` : ''} failed: ${s.error?.message ?? s.detail}`)
       }
@@ -156,28 +170,28 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
   }
 
   private finish(result: IncidentContainResult, dryRun: boolean): void {
-    const failed = result.keys.filter((k) => k.status === 'failed' || k.status === 'partial').length + result.unresolved.length
+    const failed = dryRun ? 0 : result.keys.filter((k) => k.status === 'failed' || k.status === 'partial').length + result.unresolved.length
     const total = result.keys.length + result.unresolved.length
-    result.exitCode = result.interrupted ? ExitCode.INTERRUPTED : dryRun || failed === 0 ? ExitCode.OK : failed === total ? ExitCode.FAILED : ExitCode.PARTIAL
-    process.exitCode = result.exitCode
+    result.exitCode = this.exitWith({failed, interrupted: result.interrupted, succeeded: total - failed})
   }
 
-  private table(keys: ContainResult[], dryRun = false): string {
-    return renderTable(keys, [
-      {get: (k) => k.alias ?? '', header: 'Alias'},
-      {get: (k) => k.key, header: 'Key ID', shrink: false},
-      {get: (k) => k.before, header: 'Before', shrink: false},
-      {get: (k) => k.after, header: 'After', shrink: false},
+  private columns(dryRun = false): Array<Column<ContainResult>> {
+    return [
+      {get: (k) => k.alias ?? '', header: 'Alias', kind: 'name'},
+      {get: (k) => k.key, header: 'Key ID', kind: 'id', minWidth: 9},
+      {get: (k) => k.before, header: 'Before', kind: 'fixed', priority: 3},
+      {get: (k) => k.after, header: 'After', kind: 'fixed'},
       {
         get: (k) => {
           const n = k.steps.filter((s) => s.kind === 'revoke-grant').length
           return dryRun ? (n ? `${n} to revoke` : '') : n ? `${k.grantsRevoked}/${n} revoked` : ''
         },
         header: 'Grants',
+        kind: 'fixed',
       },
-      {get: (k) => (k.steps.some((s) => s.kind === 'lock-policy') ? (dryRun ? 'to lock' : k.policyReplaced ? 'locked' : 'NOT locked') : ''), header: 'Policy'},
-      {get: (k) => (k.reason ? `${k.status}: ${k.reason}` : k.status), header: 'Status'},
-      {get: (k) => k.journalId ?? '', header: 'Journal entry', shrink: false},
-    ])
+      {get: (k) => (k.steps.some((s) => s.kind === 'lock-policy') ? (dryRun ? 'to lock' : k.policyReplaced ? 'locked' : 'NOT locked') : ''), header: 'Policy', kind: 'fixed'},
+      {get: (k) => (k.reason ? `${k.status}: ${k.reason}` : k.status), header: 'Status', kind: 'text', minWidth: 12},
+      {get: (k) => k.journalId ?? '', header: 'Journal entry', kind: 'id', name: 'entry', priority: 2},
+    ]
   }
 }

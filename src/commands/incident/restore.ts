@@ -3,13 +3,12 @@ import {Args, Flags} from '@oclif/core'
 import {KmsctlCommand} from '../../cli/base-command.js'
 import {interruptOnSigint} from '../../lib/interrupt.js'
 import {confirmAction} from '../../lib/confirm.js'
-import {ExitCode, usageError} from '../../lib/errors.js'
+import {usageError} from '../../lib/errors.js'
 import {confirmFlags, mutationFlags} from '../../cli/flags.js'
 import {type RestoreResult, containEntries, restoreEntries} from '../../lib/incident/restore.js'
 import {Journal, changeContext, newBatchId} from '../../lib/journal.js'
-import {renderTable} from '../../lib/output.js'
+import {type Column, renderTable, terminalWidth} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
-import {variadicArgs} from '../key/disable.js'
 
 /** Grant IDs are 64 hex digits: the table shows the start, the lines under it the whole ID. */
 const short = (id: string) => (id.length > 14 ? `${id.slice(0, 12)}…` : id)
@@ -40,14 +39,14 @@ Exit codes: 0 restored, 1 every key failed, 3 some keys failed.`
   static override flags = {
     ...mutationFlags,
     ...confirmFlags,
-    confirm: Flags.string({description: 'Confirm without a prompt: the key ID or alias of a single key, or the number of keys for several.'}),
+    confirm: Flags.string({description: 'Confirm without a prompt: the key ID or alias of a single key, or the text asked for several (e.g. "restore 4 keys").'}),
   }
 
   static override strict = false
 
   async run(): Promise<IncidentRestoreResult> {
     const {flags} = this
-    const ids = await variadicArgs(this, IncidentRestore)
+    const ids = this.argvList
     if (ids.length === 0) throw usageError('No journal entry given.', 'Try this: kmsctl journal list --action incident.contain')
     const journalStore = new Journal()
     const records = containEntries(journalStore, ids)
@@ -64,11 +63,11 @@ Exit codes: 0 restored, 1 every key failed, 3 some keys failed.`
       return result
     }
 
-    if (!this.jsonEnabled()) process.stderr.write(this.table(plan, true) + '\n')
+    if (!this.jsonEnabled()) process.stderr.write(renderTable(plan, this.columns(true), terminalWidth(process.stderr)) + '\n')
     const one = todo.length === 1 ? todo[0] : undefined
     const oneAliases = one ? records.find((r) => r.id === one.entry)?.key?.aliases ?? [] : []
     await confirmAction({
-      accepted: one ? [one.key, ...oneAliases, one.arn] : [String(todo.length)],
+      accepted: one ? [one.key, ...oneAliases, one.arn] : [`restore ${todo.length} keys`],
       action: one ? `restore key ${one.key}${one.alias ? ` (${one.alias})` : ''}` : `restore ${todo.length} keys`,
       confirm: flags.confirm,
       json: this.jsonEnabled(),
@@ -96,16 +95,10 @@ Exit codes: 0 restored, 1 every key failed, 3 some keys failed.`
 
   private show(result: IncidentRestoreResult): void {
     const failed = result.keys.filter((k) => k.status === 'failed' || k.status === 'partial').length
-    result.exitCode = result.interrupted
-      ? ExitCode.INTERRUPTED
-      : failed === 0 || result.dryRun
-        ? ExitCode.OK
-        : failed === result.keys.length
-          ? ExitCode.FAILED
-          : ExitCode.PARTIAL
-    process.exitCode = result.exitCode
+    const counted = result.dryRun ? 0 : failed
+    result.exitCode = this.exitWith({failed: counted, interrupted: result.interrupted, succeeded: result.keys.length - counted})
     if (this.jsonEnabled()) return
-    this.log(this.table(result.keys, result.dryRun))
+    this.log(this.renderList(result.keys, this.columns(result.dryRun)))
     for (const k of result.keys) {
       for (const s of k.steps.filter((x) => x.status === 'failed')) this.warnLine(`${k.alias ?? k.key}: ${s.kind}${s.target ? ` ${s.target}` : ''} failed: ${s.error?.message ?? s.detail}`)
       for (const d of k.drift) this.warnLine(`${k.alias ?? k.key}: ${d}`)
@@ -113,12 +106,12 @@ Exit codes: 0 restored, 1 every key failed, 3 some keys failed.`
     }
   }
 
-  private table(keys: RestoreResult[], dryRun: boolean): string {
-    return renderTable(keys, [
-      {get: (k) => k.alias ?? '', header: 'Alias'},
-      {get: (k) => k.key, header: 'Key ID', shrink: false},
-      {get: (k) => k.before, header: 'Now', shrink: false},
-      {get: (k) => k.after, header: dryRun ? 'Will be' : 'After', shrink: false},
+  private columns(dryRun: boolean): Array<Column<RestoreResult>> {
+    return [
+      {get: (k) => k.alias ?? '', header: 'Alias', kind: 'name'},
+      {get: (k) => k.key, header: 'Key ID', kind: 'id', minWidth: 9},
+      {get: (k) => k.before, header: 'Now', kind: 'fixed', priority: 3},
+      {get: (k) => k.after, header: dryRun ? 'Will be' : 'After', kind: 'fixed'},
       {
         get: (k) =>
           k.steps
@@ -128,11 +121,14 @@ Exit codes: 0 restored, 1 every key failed, 3 some keys failed.`
               const why = s.detail && s.status !== 'planned' && s.status !== 'ok' ? ` (${s.detail})` : ''
               return `${s.kind}${target}: ${s.status}${created ? ` -> ${short(created)}` : why}`
             })
-            .join('\n') || 'nothing to do',
+            .join('; ') || 'nothing to do',
         header: 'Steps',
+        kind: 'text',
+        minWidth: 16,
+        priority: 2,
       },
-      {get: (k) => (k.reason ? `${k.status}: ${k.reason}` : k.status), header: 'Status'},
-      ...(dryRun ? [] : [{get: (k: RestoreResult) => k.journalId ?? '', header: 'Journal entry', shrink: false}]),
-    ])
+      {get: (k) => (k.reason ? `${k.status}: ${k.reason}` : k.status), header: 'Status', kind: 'text', minWidth: 10},
+      ...(dryRun ? [] : [{get: (k: RestoreResult) => k.journalId ?? '', header: 'Journal entry', kind: 'id' as const, name: 'entry', priority: 2}]),
+    ]
   }
 }

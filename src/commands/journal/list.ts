@@ -1,41 +1,14 @@
 import {Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {entryKey, matchesKey, statusText} from '../../cli/journal-view.js'
+import {tableFlags} from '../../cli/flags.js'
 import {parseTime, splitList} from '../../lib/parse.js'
 import {type JournalRecord, Journal} from '../../lib/journal.js'
 import {parseKeyRef} from '../../lib/key-ref.js'
-import {formatDate, renderTable} from '../../lib/output.js'
+import {type Column, formatDate} from '../../lib/output.js'
 
 export type JournalListResult = JournalRecord[]
-
-/** The entries about a key: by key ID or ARN, or by an alias recorded with the entry. */
-export function matchesKey(r: JournalRecord, ref: string): boolean {
-  const parsed = parseKeyRef(ref)
-  const k = r.key
-  if (!k) return false
-  switch (parsed.kind) {
-    case 'key-id': {
-      return k.keyId === ref || (k.arn ?? '').endsWith(`/${ref}`)
-    }
-
-    case 'key-arn': {
-      return k.arn === ref || ref.endsWith(`/${k.keyId}`)
-    }
-
-    case 'alias-arn': {
-      const name = `alias/${ref.split(':alias/')[1]}`
-      return k.ref === ref || k.ref === name || (k.aliases ?? []).includes(name)
-    }
-
-    default: {
-      return k.ref === ref || (k.aliases ?? []).includes(ref)
-    }
-  }
-}
-
-export function statusText(r: JournalRecord): string {
-  return r.outcome?.status ?? 'unfinished'
-}
 
 export default class JournalList extends KmsctlCommand<typeof JournalList> {
   static override description = `List the changes kmsctl made, oldest first: when, what, on which key, by whom, and the outcome.
@@ -49,6 +22,7 @@ The journal is append-only JSON lines under ~/.kmsctl/journal (KMSCTL_HOME moves
   ]
 
   static override flags = {
+    ...tableFlags,
     action: Flags.string({description: 'Only these actions (key.disable, policy.put, incident.contain, ...); comma-separated or repeated.', multiple: true}),
     batch: Flags.string({description: 'Only the entries of this batch (one bulk command).'}),
     key: Flags.string({description: 'Only changes to this key: key ID, key ARN, or an alias recorded with the entry.'}),
@@ -73,21 +47,26 @@ The journal is append-only JSON lines under ~/.kmsctl/journal (KMSCTL_HOME moves
       if (records.length === 0) {
         this.note('No journal entries match.')
       } else {
-        this.log(
-          renderTable(records, [
-            {get: (r) => formatDate(r.time), header: 'Time', shrink: false},
-            {get: (r) => r.id, header: 'Entry', shrink: false},
-            {get: (r) => r.action + (r.reverses ? `\n(undoes ${r.reverses})` : ''), header: 'Action'},
-            {get: (r) => [r.key?.aliases?.[0], r.key?.keyId].filter(Boolean).join('\n'), header: 'Key', shrink: false},
-            {get: (r) => statusText(r) + (r.outcome?.error ? `: ${r.outcome.error.message}` : ''), header: 'Status'},
-            {get: (r) => (r.caller ?? '').replace(/^arn:aws[a-z-]*:(iam|sts)::/, ''), header: 'Caller'},
-            {get: (r) => r.batch ?? '', header: 'Batch'},
-          ]),
-        )
-        this.note(`${records.length} entr${records.length === 1 ? 'y' : 'ies'}. Details: kmsctl journal show ENTRY; reverse one: kmsctl undo ENTRY.`)
+        this.log(this.renderList(records, journalColumns()))
+        if (!flags.csv) this.note(`${records.length} entr${records.length === 1 ? 'y' : 'ies'}. Details: kmsctl journal show ENTRY; reverse one: kmsctl undo ENTRY.`)
       }
     }
 
     return records
   }
+}
+
+/** The columns of `journal list`. */
+export function journalColumns(): Array<Column<JournalRecord>> {
+  return [
+    // The entry ID starts with its time (j-20261128T101500Z-...): the Time column goes first.
+    {get: (r) => formatDate(r.time), header: 'Time', kind: 'fixed', priority: 3},
+    {get: (r) => r.id, header: 'Entry', kind: 'fixed'},
+    {get: (r) => r.action + (r.reverses ? ` (undoes ${r.reverses})` : ''), header: 'Action', kind: 'name', minWidth: 10},
+    {get: (r) => entryKey(r)?.aliases?.[0] ?? entryKey(r)?.keyId ?? '', header: 'Key', kind: 'name', minWidth: 14},
+    {get: (r) => entryKey(r)?.keyId ?? '', header: 'Key ID', kind: 'id', wide: true},
+    {get: (r) => statusText(r) + (r.outcome?.error ? `: ${r.outcome.error.message}` : ''), header: 'Status', kind: 'text', minWidth: 8},
+    {cut: 'start', get: (r) => (r.caller ?? '').replace(/^arn:aws[a-z-]*:(iam|sts)::/, ''), header: 'Caller', kind: 'name', minWidth: 12, priority: 3},
+    {get: (r) => r.batch ?? '', header: 'Batch', kind: 'id', priority: 4},
+  ]
 }

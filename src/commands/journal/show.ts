@@ -1,11 +1,11 @@
 import {Args} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {entryKey, statusText} from '../../cli/journal-view.js'
 import {Journal, type JournalRecord} from '../../lib/journal.js'
 import {formatDate, renderFields} from '../../lib/output.js'
 import {reverseText} from '../../lib/undo/registry.js'
 import {findEntry} from '../../lib/undo/target.js'
-import {statusText} from './list.js'
 
 export interface JournalShowResult extends JournalRecord {
   /** Entries that reverse this one (undo, restore). */
@@ -51,7 +51,7 @@ Reads local files only: no AWS call.`
       .map((r) => r.id)
     const result: JournalShowResult = {...record, reversedBy, undo: reverseText(record.action)}
     if (!this.jsonEnabled()) {
-      const k = record.key
+      const k = entryKey(record)
       this.log(
         renderFields([
           ['Entry', record.id],

@@ -1,6 +1,6 @@
-import {KeyStateCommand} from './disable.js'
+import {KeyStateCommand} from '../../cli/key-state-command.js'
 
-export type {KeyStateResult as KeyEnableResult} from './disable.js'
+export type {KeyStateResult as KeyEnableResult} from '../../cli/key-state-command.js'
 
 export default class KeyEnable extends KeyStateCommand {
   static override description = `Enable keys: one, many, all keys with a tag, or a list from a file or stdin. Shows the resolved list and asks once for the batch.

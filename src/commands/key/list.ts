@@ -1,10 +1,12 @@
 import {Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {cacheAliases} from '../../cli/completion.js'
+import {tableFlags} from '../../cli/flags.js'
 import {usageError} from '../../lib/errors.js'
 import {parsePairs, splitList} from '../../lib/parse.js'
-import {type KeySummary, listKeys, rotationText, partialListing} from '../../lib/inventory.js'
-import {chalk, formatDay, renderTable} from '../../lib/output.js'
+import {type KeySummary, listKeys, partialListing, rotationText} from '../../lib/inventory.js'
+import {type Column, chalk, formatDay, formatPairs} from '../../lib/output.js'
 
 export type KeyListResult = KeySummary[]
 
@@ -23,6 +25,7 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
   ]
 
   static override flags = {
+    ...tableFlags,
     alias: Flags.string({description: 'Only keys with an alias starting with this prefix, or matching this glob (alias/app-*).'}),
     concurrency: Flags.integer({default: 32, description: 'Most requests in flight at once.', min: 1, max: 256}),
     manager: Flags.string({description: 'Only keys managed by AWS or by you.', multiple: true, options: ['AWS', 'CUSTOMER']}),
@@ -33,6 +36,7 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
 
   async run(): Promise<KeyListResult> {
     const {flags} = this
+    this.checkColumns(keyColumns())
     const states = splitList(flags.state).map((s) => {
       const match = STATES.find((x) => x.toLowerCase() === s.toLowerCase())
       if (!match) throw usageError(`--state "${s}" is not a key state.`, `Try this: one of ${STATES.join(', ')}`)
@@ -51,6 +55,8 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
       tags,
     })
     progress.done()
+    // The whole region listed: its aliases are remembered for shell completion.
+    if (failures.length === 0 && !flags.alias && !flags.manager && !flags.spec && !flags.state && !flags.tag) cacheAliases(await this.aws.region(), keys.flatMap((k) => k.aliases))
     if (!this.jsonEnabled()) this.render(keys)
     if (failures.length > 0) throw partialListing(keys, failures)
     return keys
@@ -62,26 +68,35 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
       return
     }
 
-    const pending = keys.some((k) => k.state === 'PendingDeletion' || k.state === 'PendingReplicaDeletion')
-    const stateText = (k: KeySummary) =>
-      k.state === 'Enabled' ? chalk.green(k.state) : k.state === 'PendingDeletion' ? chalk.red(k.state) : k.state === 'Disabled' ? chalk.yellow(k.state) : k.state
-
-    this.log(
-      renderTable(keys, [
-        {get: (k) => k.aliases.join('\n'), header: 'Alias'},
-        {get: (k) => k.keyId, header: 'Key ID', shrink: false},
-        {get: stateText, header: 'State', shrink: false},
-        {get: (k) => `${k.keySpec}\n${k.keyUsage}`, header: 'Spec/usage'},
-        {get: (k) => k.manager, header: 'Manager', shrink: false},
-        {get: (k) => rotationText(k.rotation), header: 'Rotation'},
-        {get: (k) => (k.multiRegion ? 'yes' : 'no'), header: 'Multi-Region', minWidth: 3},
-        ...(pending
-          ? [{get: (k: KeySummary) => (k.deletionDate ? `${formatDay(k.deletionDate)} (${k.daysLeft} d left)` : k.state === 'PendingReplicaDeletion' ? 'after replicas' : ''), header: 'Deletion'}]
-          : []),
-        {get: (k) => formatDay(k.creationDate), header: 'Created', shrink: false},
-        {get: (k) => k.description, header: 'Description'},
-      ]),
-    )
-    this.note(`${keys.length} key${keys.length === 1 ? '' : 's'}`)
+    this.log(this.renderList(keys, keyColumns(keys)))
+    if (!this.flags.csv) this.note(`${keys.length} key${keys.length === 1 ? '' : 's'}`)
   }
+}
+
+const stateText = (k: KeySummary) =>
+  k.state === 'Enabled' ? chalk.green(k.state) : k.state === 'PendingDeletion' ? chalk.red(k.state) : k.state === 'Disabled' ? chalk.yellow(k.state) : k.state
+
+/** The columns of `key list`, most valuable first in priority (see Column in src/lib/output.ts). */
+export function keyColumns(keys: readonly KeySummary[] = []): Array<Column<KeySummary>> {
+  const pending = keys.some((k) => k.state === 'PendingDeletion' || k.state === 'PendingReplicaDeletion')
+  return [
+    {get: (k) => k.aliases.join('\n'), header: 'Alias', kind: 'name'},
+    {get: (k) => k.keyId, header: 'Key ID', kind: 'id', minWidth: 9},
+    {get: (k) => k.arn, header: 'ARN', kind: 'id', wide: true},
+    {get: stateText, header: 'State', kind: 'fixed'},
+    {get: (k) => k.keySpec, header: 'Spec', kind: 'fixed', priority: 4},
+    {get: (k) => k.keyUsage, header: 'Usage', kind: 'fixed', wide: true},
+    {get: (k) => rotationText(k.rotation), header: 'Rotation', kind: 'fixed', priority: 3},
+    {get: (k) => k.manager, header: 'Manager', kind: 'fixed', priority: 6},
+    {get: (k) => (k.multiRegion ? 'yes' : 'no'), header: 'Multi-Region', kind: 'fixed', priority: 6},
+    {
+      get: (k) => (k.deletionDate ? `${formatDay(k.deletionDate)} (${k.daysLeft} d left)` : k.state === 'PendingReplicaDeletion' ? 'after replicas' : ''),
+      header: 'Deletion',
+      kind: 'fixed',
+      wide: !pending,
+    },
+    {get: (k) => formatDay(k.creationDate), header: 'Created', kind: 'fixed', priority: 5},
+    {get: (k) => formatPairs(k.tags ?? {}), header: 'Tags', kind: 'text', wide: true},
+    {get: (k) => k.description, header: 'Description', kind: 'text', minWidth: 16, priority: 2},
+  ]
 }

@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {tableFlags} from '../../cli/flags.js'
 import {resolveKey} from '../../lib/key-ref.js'
 import {formatDate, renderTable} from '../../lib/output.js'
 import {type RotationEntry, assertCanRotate, listRotations} from '../../lib/rotation.js'
@@ -23,6 +24,8 @@ export default class KeyRotations extends KmsctlCommand<typeof KeyRotations> {
     '<%= config.bin %> <%= command.id %> alias/payments --json',
   ]
 
+  static override flags = {...tableFlags}
+
   async run(): Promise<KeyRotationsResult> {
     const kms = await this.aws.kms()
     const key = await resolveKey(kms, this.args.key)
@@ -33,11 +36,11 @@ export default class KeyRotations extends KmsctlCommand<typeof KeyRotations> {
         this.note(`${key.ref} has not been rotated yet.`)
       } else {
         this.log(
-          renderTable<RotationEntry>(rotations, [
-            {get: (r) => formatDate(r.rotationDate), header: 'Rotated', shrink: false},
-            {get: (r) => r.rotationType ?? '', header: 'Type', shrink: false},
-            {get: (r) => r.state ?? '', header: 'Material state'},
-            {get: (r) => r.keyMaterialId ?? '', header: 'Key material ID'},
+          this.renderList<RotationEntry>(rotations, [
+            {get: (r) => formatDate(r.rotationDate), header: 'Rotated', kind: 'fixed'},
+            {get: (r) => r.rotationType ?? '', header: 'Type', kind: 'fixed'},
+            {get: (r) => r.state ?? '', header: 'Material state', kind: 'fixed', priority: 2},
+            {get: (r) => r.keyMaterialId ?? '', header: 'Key material ID', kind: 'id', minWidth: 9, priority: 3},
           ]),
         )
         this.note(`${rotations.length} rotation${rotations.length === 1 ? '' : 's'}`)

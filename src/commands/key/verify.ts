@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {ExitCode} from '../../lib/errors.js'
 import {parsePairs} from '../../lib/parse.js'
 import {keyLabel, resolveKey} from '../../lib/key-ref.js'
 import {chalk, formatPairs, renderTable} from '../../lib/output.js'
@@ -43,7 +42,7 @@ Nothing secret is printed or kept: data keys and plaintexts are compared in memo
     const key = await resolveKey(kms, this.args.key)
     // verifyKey refuses a key it cannot check, or --context on a key that takes none, before sending anything.
     const report = await verifyKey(kms, key, {context})
-    if (!report.ok) process.exitCode = ExitCode.FAILED
+    this.exitWith(report.ok ? 'ok' : 'failed')
     if (!this.jsonEnabled()) this.render(report)
     return report
   }
@@ -55,10 +54,10 @@ Nothing secret is printed or kept: data keys and plaintexts are compared in memo
     const result = (s: VerifyStep) => (s.status === 'ok' ? chalk.green('ok') : s.status === 'failed' ? chalk.red('FAILED') : chalk.dim('skipped'))
     this.log(
       renderTable<VerifyStep>(r.steps, [
-        {get: (s) => s.step, header: 'Step', shrink: false},
-        {get: result, header: 'Result', shrink: false},
-        {get: (s) => (s.ms === undefined ? '' : `${s.ms.toFixed(1)} ms`), header: 'Latency', shrink: false},
-        {get: (s) => (s.status === 'failed' ? (s.error?.message ?? '') : (s.detail ?? '')), header: 'Detail'},
+        {get: (s) => s.step, header: 'Step', kind: 'name'},
+        {get: result, header: 'Result', kind: 'fixed'},
+        {align: 'right', get: (s) => (s.ms === undefined ? '' : `${s.ms.toFixed(1)} ms`), header: 'Latency', kind: 'fixed', priority: 3},
+        {get: (s) => (s.status === 'failed' ? (s.error?.message ?? '') : (s.detail ?? '')), header: 'Detail', kind: 'text', minWidth: 16},
       ]),
     )
     if (r.ok) {

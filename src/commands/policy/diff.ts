@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {ExitCode, usageError} from '../../lib/errors.js'
+import {usageError} from '../../lib/errors.js'
 import {resolveKey} from '../../lib/key-ref.js'
 import {type PolicyDiffJson, diffPolicies, diffToJson} from '../../lib/policy/diff.js'
 import {renderAccessSummary, renderDiffTable} from '../../lib/policy/render.js'
@@ -79,7 +79,7 @@ Shows the statements added (+), removed (-) and changed (- then +) as a table fi
       this.log(renderAccessSummary(diff))
     }
 
-    if (flags['fail-on-change'] && result.changed) process.exitCode = ExitCode.FAILED
+    this.exitWith(flags['fail-on-change'] && result.changed ? 'failed' : 'ok')
     return result
   }
 }

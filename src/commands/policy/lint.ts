@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {existsSync} from 'node:fs'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {ExitCode, usageError} from '../../lib/errors.js'
+import {usageError} from '../../lib/errors.js'
 import {parseKeyRef, resolveKey} from '../../lib/key-ref.js'
 import {type Finding, lintPolicyText} from '../../lib/policy/lint.js'
 import {arnAccount} from '../../lib/policy/model.js'
@@ -79,7 +79,7 @@ Exit 1 when there are errors (or warnings, with --strict); 0 otherwise.`
     const failing = lint.errors > 0 || (flags.strict && lint.warnings > 0)
     const result: PolicyLintResult = {
       errors: lint.errors,
-      exitCode: failing ? ExitCode.FAILED : ExitCode.OK,
+      exitCode: this.exitWith(failing ? 'failed' : 'ok'),
       findings: lint.findings,
       keyAccount: lint.keyAccount,
       kind,
@@ -93,7 +93,6 @@ Exit 1 when there are errors (or warnings, with --strict); 0 otherwise.`
       this.note(lint.findings.length === 0 ? `${source}: no findings.` : `${source}: ${counts}.`)
     }
 
-    process.exitCode = result.exitCode
     return result
   }
 }

@@ -14,13 +14,13 @@ export default class PolicyPut extends PolicyWriteCommand {
   static override summary = "Replace a key's policy: lint, diff, lockout check, backup, confirm, verified put."
 
   static override description = `Replace a key's policy, reviewed, checked and reversible:
-  1. validate and lint the new policy locally (errors stop here, nothing is sent);
-  2. show the semantic diff against the current policy (no change ends here, exit 0);
-  3. check that the new policy still lets you call kms:PutKeyPolicy (refused otherwise, naming the statement that removed it);
-  4. save the current policy to a backup file and the journal, and print where;
-  5. ask to confirm by typing the key ID or alias (--confirm, or --yes); widened access is shown in red;
-  6. re-read the policy and stop if someone changed it since the diff was shown;
-  7. put it, read it back and verify it.
+1. validate and lint the new policy locally (errors stop here, nothing is sent);
+2. show the semantic diff against the current policy (no change ends here, exit 0);
+3. check that the new policy still lets you call kms:PutKeyPolicy (refused otherwise, naming the statement that removed it);
+4. ask to confirm by typing the key ID or alias (--confirm, or --yes); widened access is shown in red; declining writes nothing;
+5. save the current policy to a backup file and the journal, and print where;
+6. re-read the policy and stop if someone changed it since the diff was shown;
+7. put it, read it back and verify it.
 --dry-run stops after step 3 and prints exactly what would be sent.`
 
   static override examples = [
@@ -37,7 +37,7 @@ export default class PolicyPut extends PolicyWriteCommand {
   }
 
   async run(): Promise<PolicyPutResult> {
-    const {args, flags} = await this.parse(PolicyPut)
+    const {args, flags} = this
     const text = await readPolicyFile(flags.file)
     return this.writePolicy('put', args.key, text, flags.file)
   }

@@ -33,7 +33,7 @@ It goes through the same steps as "policy put": lint, diff, lockout check, a bac
   }
 
   async run(): Promise<PolicyRestoreResult> {
-    const {args, flags} = await this.parse(PolicyRestore)
+    const {args, flags} = this
     let text: string
     if (flags.from !== '-' && !existsSync(flags.from) && /^j-/.test(flags.from)) {
       const entry = new Journal().get(flags.from)

@@ -15,13 +15,9 @@ export default class SandboxExportTrail extends KmsctlCommand<typeof SandboxExpo
 
   static override description = `Write the sandbox's CloudTrail events as CloudTrail log files, in the layout a trail delivers to S3.
 
-AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_YYYYMMDDTHHmmZ_<id>.json.gz, each {"Records": [...]}:
-the input that \`kmsctl trail\` commands and other CloudTrail tools read from S3 or disk.
+Files go to AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/ under the directory, named ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHmmZ_ID.json.gz, each holding {"Records": [...]}: the input that \`kmsctl trail\` commands and other CloudTrail tools read from S3 or disk.
 
-With --org, the organization trail's layout: AWSLogs/<org>/<account>/CloudTrail/..., each event in its recipient
-account, a call from another account's principal also in the caller's account (one sharedEventID, an eventID of
-each account's own), and digest files beside the logs. With --bucket, the files go into one of the sandbox's S3
-buckets (a folder of <sandbox-dir>/s3/), which \`sandbox serve\` serves to \`trail query --source s3\` and Athena.`
+With --org, the organization trail's layout: AWSLogs/ORG/ACCOUNT/CloudTrail/..., each event in its recipient account, a call from another account's principal also in the caller's account (one sharedEventID, an eventID of each account's own), and digest files beside the logs. With --bucket, the files go into one of the sandbox's S3 buckets (a folder of <sandbox-dir>/s3/), which \`sandbox serve\` serves to \`trail query --source s3\` and Athena.`
 
   static override examples = [
     '<%= config.bin %> sandbox export-trail ./trail-logs',

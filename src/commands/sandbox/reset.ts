@@ -15,8 +15,7 @@ export const RESET_WORD = 'reset'
 export default class SandboxReset extends KmsctlCommand<typeof SandboxReset> {
   static override description = `Delete every key, alias, grant and CloudTrail event of the sandbox.
 
-On a terminal you type "${RESET_WORD}" to confirm; --confirm ${RESET_WORD} or --yes confirm without a prompt (needed
-without a terminal and under --json). Only the sandbox directory is touched, never AWS.`
+On a terminal you type "${RESET_WORD}" to confirm; --confirm ${RESET_WORD} or --yes confirm without a prompt (needed without a terminal and under --json). Only the sandbox directory is touched, never AWS.`
 
   static override examples = [
     '<%= config.bin %> sandbox reset',

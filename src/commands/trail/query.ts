@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {ExitCode, usageError} from '../../lib/errors.js'
-import {Progress} from '../../lib/output.js'
+import {columnFlags} from '../../cli/flags.js'
+import {usageError} from '../../lib/errors.js'
 import {formatBytes} from '../../lib/trail/sources/s3-layout.js'
-import {filterFlags, queryOptions, sourceFlags} from '../../cli/trail-flags.js'
+import {filterFlags, queryOptions, sourceFlags, trailProgress} from '../../cli/trail-flags.js'
 import {type GroupRow, groupBy, parseGroupBy} from '../../lib/trail/group.js'
 import type {CloudTrailRecord, TrailEvent} from '../../lib/trail/normalise.js'
 import {type TrailQuerySummary, byTime, runTrailQuery} from '../../lib/trail/query.js'
@@ -33,34 +33,15 @@ export default class TrailQuery extends KmsctlCommand<typeof TrailQuery> {
   static override description = `Who called which KMS API, when, from where, on which key: CloudTrail events, filtered and normalised.
 
 Sources (--source):
-  api    CloudTrail LookupEvents (the last 90 days) in the current region, or --regions / --all-regions in parallel.
-         One lookup attribute narrows what is read (the key's ARN, an access key, one event name, else the KMS event
-         source); every other filter is applied locally, so any combination is exact. Pages are paced at 2 requests/s
-         per region (--rate) and throttling is waited out. Ctrl-C prints what was found so far.
-  files  CloudTrail log files copied from S3: directories are walked, .json.gz and .json are read, in the account
-         (AWSLogs/<account>/CloudTrail/...) or organization (AWSLogs/o-<org>/<account>/...) layout. Date folders skip
-         files outside --since/--until; files are scanned in worker threads; duplicate events are dropped; a
-         corrupt or truncated file is named on stderr and skipped (exit 3). An alias given to --key is resolved
-         from the logs themselves.
-  s3     The bucket a trail or an organization trail delivers to: s3://BUCKET[/PREFIX]. Only the accounts
-         (--accounts), regions (--regions) and days of --since/--until are listed; objects are downloaded a few
-         at a time and scanned in worker threads; digest files are left out; SSE-KMS objects are read when
-         you may decrypt them. A prefix or object that cannot be read is named on stderr (exit 3).
-  athena The Athena table over that bucket (--table DATABASE.TABLE, made by kmsctl trail athena setup): the
-         filters and --group-by become one query (values sent as execution parameters), with partition
-         pruning on account, region and day. The data scanned and its cost (USD 5 per TB, 10 MB minimum)
-         are printed on stderr. --print-sql shows the SQL and sends nothing; Ctrl-C stops the query.
-  lake   CloudTrail Lake (--event-data-store): the filters become SQL (StartQuery, GetQueryResults).
-         Note: CloudTrail Lake is closed to new AWS customers since 2026-05-31.
+- api: CloudTrail LookupEvents (the last 90 days) in the current region, or --regions / --all-regions in parallel. One lookup attribute narrows what is read (the key's ARN, an access key, one event name, else the KMS event source); every other filter is applied locally, so any combination is exact. Pages are paced at 2 requests/s per region (--rate) and throttling is waited out. Ctrl-C prints what was found so far.
+- files: CloudTrail log files copied from S3: directories are walked, .json.gz and .json are read, in the account (AWSLogs/<account>/CloudTrail/...) or organization (AWSLogs/o-<org>/<account>/...) layout. Date folders skip files outside --since/--until; files are scanned in worker threads; duplicate events are dropped; a corrupt or truncated file is named on stderr and skipped (exit 3). An alias given to --key is resolved from the logs themselves.
+- s3: The bucket a trail or an organization trail delivers to: s3://BUCKET[/PREFIX]. Only the accounts (--accounts), regions (--regions) and days of --since/--until are listed; objects are downloaded a few at a time and scanned in worker threads; digest files are left out; SSE-KMS objects are read when you may decrypt them. A prefix or object that cannot be read is named on stderr (exit 3).
+- athena: The Athena table over that bucket (--table DATABASE.TABLE, made by kmsctl trail athena setup): the filters and --group-by become one query (values sent as execution parameters), with partition pruning on account, region and day. The data scanned and its cost (USD 5 per TB, 10 MB minimum) are printed on stderr. --print-sql shows the SQL and sends nothing; Ctrl-C stops the query.
+- lake: CloudTrail Lake (--event-data-store): the filters become SQL (StartQuery, GetQueryResults). Note: CloudTrail Lake is closed to new AWS customers since 2026-05-31.
 
-Filters are ANDed; only KMS events are shown unless --all-services. The table shows who honestly for every
-identity type: user/NAME, role/ROLE (session), federated/NAME, root, "via s3.amazonaws.com" for a service,
-"AWS Internal", and the account of callers from other accounts.
+Filters are ANDed; only KMS events are shown unless --all-services. The table shows who honestly for every identity type: user/NAME, role/ROLE (session), federated/NAME, root, "via s3.amazonaws.com" for a service, "AWS Internal", and the account of callers from other accounts.
 
-Output: a table (oldest first); --json (an array); --ndjson (one event a line, as found); --csv; --raw (the
-CloudTrail records as they were, one a line; an array with --json); --group-by (counts, failures, first and
-last seen). Exit codes: 0 done, 1 failed, 2 bad flags (nothing sent), 3 some regions or files could not be
-read, 130 interrupted (what was found so far is printed).`
+Output: a table (oldest first); --json (an array); --ndjson (one event a line, as found); --csv; --raw (the CloudTrail records as they were, one a line; an array with --json); --group-by (counts, failures, first and last seen). Exit codes: 0 done, 1 failed, 2 bad flags (nothing sent), 3 some regions or files could not be read, 130 interrupted (what was found so far is printed).`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> --key alias/payments --since 2h', description: 'Every call on a key in the last two hours'},
@@ -77,22 +58,20 @@ read, 130 interrupted (what was found so far is printed).`
   static override flags = {
     ...sourceFlags,
     ...filterFlags,
-    csv: Flags.boolean({description: 'CSV with a header line.', helpGroup: OUTPUT}),
-    'group-by': Flags.string({description: 'Count events by principal, event, key, ip, user-agent or day.', helpGroup: OUTPUT}),
-    ndjson: Flags.boolean({description: 'One normalised event per line, printed as found.', helpGroup: OUTPUT}),
+    ...columnFlags,
+    csv: Flags.boolean({description: 'CSV with a header line.', exclusive: ['ndjson', 'raw', 'group-by', 'json'], helpGroup: OUTPUT}),
+    'group-by': Flags.string({description: 'Count events by principal, event, key, ip, user-agent or day.', exclusive: ['csv', 'ndjson', 'raw'], helpGroup: OUTPUT}),
+    ndjson: Flags.boolean({description: 'One normalised event per line, printed as found.', exclusive: ['csv', 'raw', 'group-by', 'json'], helpGroup: OUTPUT}),
     'print-sql': Flags.boolean({description: 'athena, lake: print the SQL the filters become, and send nothing.', helpGroup: OUTPUT}),
-    raw: Flags.boolean({description: 'The CloudTrail records as they were, one per line (an array with --json).', helpGroup: OUTPUT}),
+    raw: Flags.boolean({description: 'The CloudTrail records as they were, one per line (an array with --json).', exclusive: ['csv', 'ndjson', 'group-by'], helpGroup: OUTPUT}),
   }
 
   static override strict = false
 
   async run(): Promise<TrailQueryResult> {
-    const {argv} = await this.parse(TrailQuery)
+    const argv = this.argvList
     const f = this.flags
     const json = this.jsonEnabled()
-    const outputs = (['csv', 'ndjson', 'raw', 'group-by'] as const).filter((o) => f[o] !== undefined && f[o] !== false)
-    if (outputs.length > 1) throw usageError(`--${outputs[0]} and --${outputs[1]} exclude each other.`, 'Try this: one output flag (and --json for one JSON document).')
-    if (json && (f.ndjson || f.csv)) throw usageError(`--${f.ndjson ? 'ndjson' : 'csv'} and --json exclude each other.`, 'Try this: one of them.')
     const group = parseGroupBy(f['group-by'])
     const spec = buildFilterSpec({
       accessKey: f['access-key'],
@@ -117,7 +96,7 @@ read, 130 interrupted (what was found so far is printed).`
     const raws: string[] = []
     const stream = !json && (f.ndjson || f.csv || f.raw)
     if (stream && f.csv) process.stdout.write(csvHeader() + '\n')
-    const progress = new Progress({enabled: Boolean(process.stderr.isTTY) && !json})
+    const progress = this.progress()
     const abort = interruptOnSigint()
     let summary: TrailQuerySummary
     try {
@@ -137,7 +116,7 @@ read, 130 interrupted (what was found so far is printed).`
           const lines = f.raw ? matches.map((m) => m.raw ?? '') : f.csv ? matches.map((m) => csvLine(m.event)) : matches.map((m) => JSON.stringify(m.event))
           process.stdout.write(lines.join('\n') + '\n')
         },
-        onProgress: (line) => progress.update(line),
+        onProgress: trailProgress(progress, spec),
         raw: f.raw,
         signal: abort.signal,
       })
@@ -155,12 +134,12 @@ read, 130 interrupted (what was found so far is printed).`
     let result: TrailQueryResult
     if (group) {
       result = summary.groups ?? groupBy(events, group)
-      if (!json) this.log(result.length > 0 ? renderGroups(result, group === 'ip' ? 'From' : group[0].toUpperCase() + group.slice(1)) : '')
+      if (!json) this.log(result.length > 0 ? renderGroups(result, group === 'ip' ? 'From' : group[0].toUpperCase() + group.slice(1), this.tableOptions()) : '')
     } else if (f.raw && json) {
       result = raws.map((r) => JSON.parse(r) as CloudTrailRecord)
     } else {
       result = stream ? [] : byTime(events, summary.source)
-      if (!json && !stream && result.length > 0) this.log(renderEvents(result as TrailEvent[]))
+      if (!json && !stream && result.length > 0) this.log(renderEvents(result as TrailEvent[], this.tableOptions()))
     }
 
     this.note(this.summaryLine(summary))
@@ -193,10 +172,10 @@ read, 130 interrupted (what was found so far is printed).`
     for (const x of summary.s3Failures ?? []) this.warnLine(`Could not read ${x.location}: ${x.reason}`)
     for (const r of summary.failures ?? []) this.warnLine(`Could not read ${r.region}: ${r.message}`)
     if (summary.interrupted) {
-      process.exitCode = ExitCode.INTERRUPTED
+      this.exitWith('interrupted')
       process.stderr.write(`Interrupted: ${summary.matched} matching events found so far.\n`)
     } else if ((summary.corrupt?.length ?? 0) > 0 || (summary.failures?.length ?? 0) > 0 || (summary.s3Failures?.length ?? 0) > 0) {
-      process.exitCode = ExitCode.PARTIAL
+      this.exitWith('partial')
     }
   }
 

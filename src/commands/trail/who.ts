@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
-import {ExitCode} from '../../lib/errors.js'
-import {Progress, chalk, formatDate, renderTable} from '../../lib/output.js'
+import {columnFlags} from '../../cli/flags.js'
+import {chalk, formatDate} from '../../lib/output.js'
 import {sourceFlags} from '../../cli/trail-flags.js'
-import {queryOptions} from '../../cli/trail-flags.js'
+import {queryOptions, trailProgress} from '../../cli/trail-flags.js'
 import {type CallerRow, summariseWho} from '../../lib/trail/group.js'
 import type {TrailEvent} from '../../lib/trail/normalise.js'
 import {runTrailQuery} from '../../lib/trail/query.js'
@@ -33,9 +33,7 @@ export default class TrailWho extends KmsctlCommand<typeof TrailWho> {
 
   static override description = `Who used a key: its calls of the last 7 days (--since) by principal and source address, with the operations they called, first and last seen, and the failed calls apart.
 
-The incident responder's first question about a key, in one command. It reads the same sources as
-\`kmsctl trail query\` (LookupEvents by default, --source files for log files copied from S3, --source s3 for the
-trail's bucket, --source athena for its Athena table, --source lake).`
+The incident responder's first question about a key, in one command. It reads the same sources as \`kmsctl trail query\` (LookupEvents by default, --source files for log files copied from S3, --source s3 for the trail's bucket, --source athena for its Athena table, --source lake).`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> alias/payments', description: 'Who used the key in the last 7 days'},
@@ -46,6 +44,7 @@ trail's bucket, --source athena for its Athena table, --source lake).`
   ]
 
   static override flags = {
+    ...columnFlags,
     ...sourceFlags,
     since: Flags.string({default: '7d', description: 'Start of the window: 2h, 7d, or ISO 8601.'}),
     until: Flags.string({description: 'End of the window: 30m, 1d, or ISO 8601.'}),
@@ -56,20 +55,20 @@ trail's bucket, --source athena for its Athena table, --source lake).`
   static override usage = ['<%= command.id %> KEY [--since 7d] [--until TIME] [--json]', '<%= command.id %> KEY --source files PATH... [--since 7d]', '<%= command.id %> KEY --source s3 s3://BUCKET[/PREFIX] [--accounts A,B]', '<%= command.id %> KEY --source athena --table DATABASE.TABLE', '<%= command.id %> KEY --source lake --event-data-store ARN']
 
   async run(): Promise<TrailWhoResult> {
-    const {argv} = await this.parse(TrailWho)
+    const argv = this.argvList
     const f = this.flags
     const paths = (argv as string[]).slice(1)
     const spec = buildFilterSpec({key: [this.args.key], since: f.since, until: f.until})
     const options = await queryOptions(f, paths, spec, this.aws)
     const events: TrailEvent[] = []
-    const progress = new Progress({enabled: Boolean(process.stderr.isTTY) && !this.jsonEnabled()})
+    const progress = this.progress()
     const abort = interruptOnSigint()
     let summary
     try {
       summary = await runTrailQuery({
         ...options,
         onMatches: (m) => events.push(...m.map((x) => x.event)),
-        onProgress: (line) => progress.update(line),
+        onProgress: trailProgress(progress, spec),
         signal: abort.signal,
       })
     } finally {
@@ -80,10 +79,10 @@ trail's bucket, --source athena for its Athena table, --source lake).`
     for (const c of summary.corrupt ?? []) this.warnLine(`Skipped ${c.file}: ${c.reason}`)
     for (const r of summary.failures ?? []) this.warnLine(`Could not read ${r.region}: ${r.message}`)
     if (summary.interrupted) {
-      process.exitCode = ExitCode.INTERRUPTED
+      this.exitWith('interrupted')
       process.stderr.write(`Interrupted: showing the ${summary.matched} calls found so far.\n`)
     } else if ((summary.corrupt?.length ?? 0) > 0 || (summary.failures?.length ?? 0) > 0) {
-      process.exitCode = ExitCode.PARTIAL
+      this.exitWith('partial')
     }
 
     const {callers, failures} = summariseWho(events)
@@ -112,13 +111,13 @@ trail's bucket, --source athena for its Athena table, --source lake).`
     this.log(chalk.bold(`Calls on ${r.key}${r.keyArn && r.keyArn !== r.key ? ` (${r.keyArn})` : ''} ${window}: ${r.total}`))
     if (r.callers.length > 0) {
       this.log(
-        renderTable(r.callers, [
-          {get: (c) => c.who, header: 'Who', minWidth: 16},
-          {get: (c) => c.from, header: 'From', minWidth: 12},
-          {get: (c) => String(c.count), header: 'Calls', shrink: false},
-          {get: (c) => c.events.join(', '), header: 'Operations', minWidth: 12},
-          {get: (c) => formatDate(c.first), header: 'First seen', shrink: false},
-          {get: (c) => formatDate(c.last), header: 'Last seen', shrink: false},
+        this.renderList(r.callers, [
+          {cut: 'start', get: (c) => c.who, header: 'Who', kind: 'name', minWidth: 16},
+          {get: (c) => c.from, header: 'From', kind: 'text', minWidth: 9, priority: 3},
+          {get: (c) => String(c.count), header: 'Calls', kind: 'fixed'},
+          {get: (c) => c.events.join(', '), header: 'Operations', kind: 'text', minWidth: 12},
+          {get: (c) => formatDate(c.first), header: 'First seen', kind: 'fixed', priority: 4},
+          {get: (c) => formatDate(c.last), header: 'Last seen', kind: 'fixed', priority: 2},
         ]),
       )
     }
@@ -126,13 +125,13 @@ trail's bucket, --source athena for its Athena table, --source lake).`
     if (r.failures.length > 0) {
       this.log(chalk.bold(`\nFailed calls: ${r.failures.reduce((n, c) => n + c.count, 0)}`))
       this.log(
-        renderTable(r.failures, [
-          {get: (c) => c.who, header: 'Who', minWidth: 16},
-          {get: (c) => c.from, header: 'From', minWidth: 12},
-          {get: (c) => String(c.count), header: 'Calls', shrink: false},
-          {get: (c) => (c.errors ?? []).join(', '), header: 'Errors', minWidth: 12},
-          {get: (c) => c.events.join(', '), header: 'Operations', minWidth: 12},
-          {get: (c) => formatDate(c.last), header: 'Last seen', shrink: false},
+        this.renderList(r.failures, [
+          {cut: 'start', get: (c) => c.who, header: 'Who', kind: 'name', minWidth: 16},
+          {get: (c) => c.from, header: 'From', kind: 'text', minWidth: 9, priority: 3},
+          {get: (c) => String(c.count), header: 'Calls', kind: 'fixed'},
+          {get: (c) => (c.errors ?? []).join(', '), header: 'Errors', kind: 'text', minWidth: 12},
+          {get: (c) => c.events.join(', '), header: 'Operations', kind: 'text', minWidth: 12, priority: 2},
+          {get: (c) => formatDate(c.last), header: 'Last seen', kind: 'fixed', priority: 2},
         ]),
       )
     }

@@ -23,13 +23,17 @@ export function findingsTable(findings: readonly AuditFinding[], width?: number)
           return first ? (f.key === f.keyId ? f.keyId : `${f.key}\n${f.keyId}`) : ''
         },
         header: 'Key',
+        // Alias and key ID: the key ID may be shortened so that the finding keeps its width.
+        kind: 'id',
+        minWidth: 20,
       },
-      {get: (f) => severityText(f.severity), header: 'Severity', shrink: false},
-      {get: (f) => f.check, header: 'Check', shrink: false},
-      {get: (f) => f.message + (f.baseline?.status === 'expired' ? `\n(baseline entry expired ${f.baseline.expires}: ${f.baseline.reason})` : ''), header: 'Finding', minWidth: 24},
-      {get: (f) => f.command ?? f.remedy, header: 'Fix', minWidth: 16},
+      {get: (f) => severityText(f.severity), header: 'Severity', kind: 'fixed'},
+      {get: (f) => f.check, header: 'Check', kind: 'name', minWidth: 12},
+      {get: (f) => f.message + (f.baseline?.status === 'expired' ? `\n(baseline entry expired ${f.baseline.expires}: ${f.baseline.reason})` : ''), header: 'Finding', kind: 'text', minWidth: 24},
+      {get: (f) => f.command ?? f.remedy, header: 'Fix', kind: 'text', minWidth: 16, priority: 2},
     ],
-    width,
+    // A report to read: findings wrap within their column.
+    {multiline: true, width},
   )
 }
 
@@ -40,12 +44,12 @@ export function summaryTable(report: AuditReport, width?: number): string {
   return renderTable(
     rows,
     [
-      {get: (c) => c.check, header: 'Check', shrink: false},
-      {get: (c) => severityText(c.severity), header: 'Severity', shrink: false},
-      {get: (c) => String(c.findings), header: 'Findings', shrink: false},
-      {get: (c) => (c.suppressed ? String(c.suppressed) : ''), header: 'Accepted', shrink: false},
-      {get: (c) => (c.notChecked ? String(c.notChecked) : ''), header: 'Not checked', shrink: false},
-      {get: (c) => c.title, header: 'What'},
+      {get: (c) => c.check, header: 'Check', kind: 'name'},
+      {get: (c) => severityText(c.severity), header: 'Severity', kind: 'fixed'},
+      {get: (c) => String(c.findings), header: 'Findings', kind: 'fixed'},
+      {get: (c) => (c.suppressed ? String(c.suppressed) : ''), header: 'Accepted', kind: 'fixed', priority: 3},
+      {get: (c) => (c.notChecked ? String(c.notChecked) : ''), header: 'Not checked', kind: 'fixed', priority: 3},
+      {get: (c) => c.title, header: 'What', kind: 'text', minWidth: 16, priority: 2},
     ],
     width,
   )

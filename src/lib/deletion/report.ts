@@ -91,11 +91,11 @@ function renderUsage(events: readonly UsageEvent[], width?: number): string {
   return renderTable(
     events,
     [
-      {get: (e) => formatDate(e.time), header: 'Time', shrink: false},
-      {get: (e) => e.event, header: 'Event', shrink: false},
-      {get: (e) => e.who, header: 'Who'},
-      {get: (e) => e.from, header: 'From'},
-      {get: (e) => (e.outcome === 'ok' ? 'ok' : chalk.yellow(e.outcome)), header: 'Outcome'},
+      {get: (e) => formatDate(e.time), header: 'Time', kind: 'fixed'},
+      {get: (e) => e.event, header: 'Event', kind: 'name'},
+      {cut: 'start', get: (e) => e.who, header: 'Who', kind: 'name', minWidth: 14},
+      {get: (e) => e.from, header: 'From', kind: 'text', minWidth: 9, priority: 3},
+      {get: (e) => (e.outcome === 'ok' ? 'ok' : chalk.yellow(e.outcome)), header: 'Outcome', kind: 'text', minWidth: 6},
     ],
     width,
   )

@@ -2,8 +2,8 @@
 //   1. validate and lint locally: errors stop here, nothing is sent;
 //   2. read the current policy and show the semantic diff; nothing to change ends here;
 //   3. the lockout check (the caller must keep kms:PutKeyPolicy); --dry-run stops after it;
-//   4. save the current policy: a backup file and a journal entry, before anything changes;
-//   5. confirm (widened access shown above the prompt);
+//   4. confirm (widened access shown above the prompt); declining writes nothing;
+//   5. save the current policy: a backup file and a journal entry, before anything changes;
 //   6. re-read the policy and abort if it changed since the diff was shown;
 //   7. put, then read back and verify it is what was sent.
 import type {KMSClient} from '@aws-sdk/client-kms'
@@ -152,7 +152,15 @@ export async function writeKeyPolicy(deps: PolicyWriteDeps, req: PolicyWriteRequ
     lockout.bypassed = true
   }
 
-  // 4. Save what is about to be overwritten, before anything changes.
+  // 4. Confirm. A declined change writes nothing: no backup, no journal entry.
+  await ui.confirm({
+    accepted,
+    action: `${req.mode === 'restore' ? 'restore' : 'replace'} the key policy of ${name}`,
+    allowYes: true,
+    summary: diff.access === 'widened' || diff.access === 'both' ? 'This change WIDENS access (see above).' : undefined,
+  })
+
+  // 5. Save what is about to be overwritten, before anything changes.
   const now = deps.now?.() ?? new Date()
   const backup = writeBackup(deps.backupsDir, key.keyId, currentText, now)
   const entry = deps.journal.begin({
@@ -166,19 +174,6 @@ export async function writeKeyPolicy(deps: PolicyWriteDeps, req: PolicyWriteRequ
     request: {BypassPolicyLockoutSafetyCheck: request.BypassPolicyLockoutSafetyCheck, KeyId: request.KeyId, Policy: request.Policy, PolicyName: request.PolicyName, source: req.source},
   })
   ui.note(`Saved the current policy to ${backup} (journal entry ${entry.id}).`)
-
-  // 5. Confirm.
-  try {
-    await ui.confirm({
-      accepted,
-      action: `${req.mode === 'restore' ? 'restore' : 'replace'} the key policy of ${name}`,
-      allowYes: true,
-      summary: diff.access === 'widened' || diff.access === 'both' ? 'This change WIDENS access (see above).' : undefined,
-    })
-  } catch (error) {
-    deps.journal.finish(entry.id, {error: errorSummary(error), status: 'skipped'})
-    throw error
-  }
 
   // 6. Someone else may have changed the policy since the diff was shown.
   const again = await fetchKeyPolicy(deps.kms, key.keyId)

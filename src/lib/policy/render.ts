@@ -24,11 +24,11 @@ export function renderDiffTable(diff: PolicyDiff, width = terminalWidth()): stri
     {get: (r) => colour(r.sign, r.sign), header: '', shrink: false},
     {get: (r) => colour(r.sign, r.st.sid ?? `#${r.st.index + 1}`), header: 'Sid', minWidth: 4},
     {get: (r) => colour(r.sign, r.st.effect), header: 'Effect', shrink: false},
-    {get: (r) => colour(r.sign, listText(r.st.principal, principalText, 'NotPrincipal')), header: 'Principal', minWidth: 10},
-    {get: (r) => colour(r.sign, listText(r.st.action, (s) => s, 'NotAction')), header: 'Action', minWidth: 8},
+    {get: (r) => colour(r.sign, listText(r.st.principal, principalText, 'NotPrincipal')), header: 'Principal', kind: 'name', minWidth: 10},
+    {get: (r) => colour(r.sign, listText(r.st.action, (s) => s, 'NotAction')), header: 'Action', kind: 'name', minWidth: 8},
     {get: (r) => colour(r.sign, r.st.conditions.map((c) => conditionText(c)).join('\n')), header: 'Condition', minWidth: 8},
   ]
-  return renderTable(rows, columns, width)
+  return renderTable(rows, columns, {multiline: true, width})
 }
 
 function listText<T>(el: {not: boolean; values: T[]} | undefined, text: (v: T) => string, notName: string): string {
@@ -78,7 +78,7 @@ export function renderFindings(findings: readonly Finding[], width = terminalWid
       {get: (f) => f.code, header: 'Rule', shrink: false},
       {get: (f) => f.message, header: 'Finding', minWidth: 20},
     ],
-    width,
+    {multiline: true, width},
   )
 }
 
@@ -103,7 +103,7 @@ export function renderSimulation(results: readonly Evaluation[], width = termina
       {get: (e) => e.statements.map((s) => statementLabel(s)).join('\n') || '-', header: 'Deciding statements', minWidth: 12},
       {get: (e) => e.reason, header: 'Why', minWidth: 20},
     ],
-    width,
+    {multiline: true, width},
   )
 }
 
@@ -120,6 +120,6 @@ export function renderTrace(e: Evaluation, width = terminalWidth()): string {
       {get: (t) => t.conditions.map((c) => `${c.matched ? 'ok' : 'FAIL'}: ${c.reason}`).join('\n') || '-', header: 'Conditions', minWidth: 20},
       {get: (t) => (t.applies ? chalk.bold('applies') : '-'), header: 'Result', shrink: false},
     ],
-    width,
+    {multiline: true, width},
   )
 }

@@ -181,7 +181,7 @@ export async function runTrailQuery(options: TrailQueryOptions): Promise<TrailQu
       eventDataStore: options.eventDataStore,
       maxEvents: options.maxEvents,
       onMatches: options.onMatches,
-      onProgress: (p) => progress(`lake query ${p.status.toLowerCase()}, ${p.pages} pages, ${p.matched} matched`),
+      onProgress: (p) => progress(`lake query ${p.status.toLowerCase()}, ${p.pages} page${p.pages === 1 ? '' : 's'}, ${p.matched} matched`),
       signal: options.signal,
       spec,
     })
@@ -197,7 +197,7 @@ export async function runTrailQuery(options: TrailQueryOptions): Promise<TrailQu
     onMatches: options.onMatches,
     onProgress: (p) =>
       progress(
-        `LookupEvents: ${p.pages} pages, ${p.matched} matched${p.reached ? `, reached ${p.reached.replace('T', ' ')}` : ''}${regions.length > 1 ? ` (${regions.length} regions)` : ''}${p.throttled ? `, ${p.throttled} throttled` : ''}`,
+        `LookupEvents: ${p.pages} page${p.pages === 1 ? '' : 's'}, ${p.matched} matched${p.reached ? `, reached ${p.reached.replace('T', ' ')}` : ''}${regions.length > 1 ? ` (${regions.length} regions)` : ''}${p.throttled ? `, ${p.throttled} throttled` : ''}`,
       ),
     rate: options.rate,
     regions,

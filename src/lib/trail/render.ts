@@ -1,32 +1,32 @@
 // Output of `kmsctl trail`: the event table, CSV, NDJSON lines and the group tables.
-import {type Column, formatDate, renderTable} from '../output.js'
+import {type Column, type TableOptions, formatDate, renderTable} from '../output.js'
 import type {GroupRow} from './group.js'
 import {type TrailEvent, describeFrom} from './normalise.js'
 
 export const EVENT_COLUMNS: ReadonlyArray<Column<TrailEvent>> = [
-  {get: (e) => formatDate(e.time), header: 'Time', shrink: false},
-  {get: (e) => e.event, header: 'Event', minWidth: 8},
-  {get: (e) => e.who, header: 'Who', minWidth: 16},
-  {get: (e) => describeFrom(e), header: 'From', minWidth: 12},
-  {get: (e) => e.key ?? '', header: 'Key', minWidth: 12},
-  {get: (e) => e.outcome, header: 'Outcome', minWidth: 6},
+  {get: (e) => formatDate(e.time), header: 'Time', kind: 'fixed'},
+  {get: (e) => e.event, header: 'Event', kind: 'name', minWidth: 12},
+  {cut: 'start', get: (e) => e.who, header: 'Who', kind: 'name', minWidth: 14},
+  {get: (e) => describeFrom(e), header: 'From', kind: 'text', minWidth: 9, priority: 3},
+  {get: (e) => e.key ?? '', header: 'Key', kind: 'name', minWidth: 12, priority: 2},
+  {get: (e) => e.outcome, header: 'Outcome', kind: 'text', minWidth: 6},
 ]
 
-export function renderEvents(events: readonly TrailEvent[], width?: number): string {
-  return renderTable(events, EVENT_COLUMNS, width)
+export function renderEvents(events: readonly TrailEvent[], options?: TableOptions | number): string {
+  return renderTable(events, EVENT_COLUMNS, options)
 }
 
-export function renderGroups(rows: readonly GroupRow[], label: string, width?: number): string {
+export function renderGroups(rows: readonly GroupRow[], label: string, options?: TableOptions | number): string {
   return renderTable(
     rows,
     [
-      {get: (r) => r.value, header: label, minWidth: 16},
-      {get: (r) => String(r.count), header: 'Calls', shrink: false},
-      {get: (r) => (r.errors ? String(r.errors) : ''), header: 'Failed', shrink: false},
-      {get: (r) => formatDate(r.first), header: 'First seen', shrink: false},
-      {get: (r) => formatDate(r.last), header: 'Last seen', shrink: false},
+      {get: (r) => r.value, header: label, kind: 'name', minWidth: 16},
+      {get: (r) => String(r.count), header: 'Calls', kind: 'fixed'},
+      {get: (r) => (r.errors ? String(r.errors) : ''), header: 'Failed', kind: 'fixed'},
+      {get: (r) => formatDate(r.first), header: 'First seen', kind: 'fixed', priority: 3},
+      {get: (r) => formatDate(r.last), header: 'Last seen', kind: 'fixed', priority: 2},
     ],
-    width,
+    options,
   )
 }
 

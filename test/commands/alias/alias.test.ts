@@ -28,7 +28,7 @@ describe('alias commands', () => {
       const r = await t.run(['alias', 'list'])
       expect(r.code).to.equal(0)
       const lines = r.stdout.split('\n')
-      expect(lines.find((l) => l.includes('alias/app'))).to.match(/alias\/app\s+│\s+11111111-1111-4111-8111-111111111111\s+│\s+2026-01-02 03:04:05Z\s+│\s+2026-02-03 04:05:06Z/)
+      expect(lines.find((l) => l.includes('alias/app'))).to.match(/alias\/app\s+11111111-1111-4111-8111-111111111111\s+2026-01-02 03:04:05Z\s+2026-02-03 04:05:06Z/)
       expect(lines.find((l) => l.includes('alias/aws/s3'))).to.contain('(AWS managed)')
       expect(lines.find((l) => l.includes('alias/aws/ebs'))).to.contain('(no key yet)')
       expect(r.stderr).to.contain('3 aliases (2 AWS managed)')

@@ -148,7 +148,7 @@ describe('grant revoke', () => {
   itRefuses('grant:revoke', [
     ['--all without KEY', ['--all', '--yes'], /--all revokes every grant of one key: it needs KEY/],
     ['GRANT_ID with --all', [keyId(2), grantId(2, 1), '--all'], /Give a GRANT_ID, or --all \/ --grantee, not both/],
-    ['--all with --grantee', [keyId(2), '--all', '--grantee', APP], /Give --all or --grantee, not both/],
+    ['--all with --grantee', [keyId(2), '--all', '--grantee', APP], /^Error: --all and --grantee exclude each other\.$/m],
     ['nothing selected', [keyId(2)], /Nothing selected to revoke/],
     ['a bad grantee', ['--grantee', 'app', '--yes'], /--grantee "app" is not a principal ARN/],
     ['a bad grant ID', [keyId(2), 'not-a-grant'], /GRANT_ID "not-a-grant" is not a grant ID/],

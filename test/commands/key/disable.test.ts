@@ -137,8 +137,8 @@ describe('key disable / key enable', () => {
 
   it('prints the plan with --dry-run and sends nothing', async () => {
     const {stdout, stderr} = await runCommand(['key', 'disable', 'alias/pay', id(3), '--dry-run'])
-    expect(stdout).to.match(/alias\/pay\s+│\s+00000001-0000-4000-8000-000000000000\s+│\s+Enabled\s+│\s+will disable/)
-    expect(stdout).to.match(/00000003-0000-4000-8000-000000000000\s+│\s+Disabled\s+│\s+already Disabled/)
+    expect(stdout).to.match(/alias\/pay\s+00000001-0000-4000-8000-000000000000\s+Enabled\s+will disable/)
+    expect(stdout).to.match(/00000003-0000-4000-8000-000000000000\s+Disabled\s+already Disabled/)
     expect(stderr).to.include('Dry run: would disable 1 key; 1 unchanged. Nothing was sent.')
     expect(sdk.kms.commandCalls(DisableKeyCommand)).to.have.length(0)
     expect(new Journal({dir: join(home, 'journal')}).readAll()).to.have.length(0)
@@ -147,13 +147,18 @@ describe('key disable / key enable', () => {
   it('refuses to prompt without a terminal, naming the flags, and sends nothing', async () => {
     const {error, stderr} = await runCommand(['key', 'disable', 'alias/pay', id(2)])
     expect(stderr).to.include('Error: Confirmation required to disable 2 keys, and there is no terminal to ask on.')
-    expect(stderr).to.include('Try this: --confirm 2 or --yes')
+    expect(stderr).to.include('Try this: --confirm "disable 2 keys" or --yes')
     expect(process.exitCode ?? error?.oclif?.exit).to.equal(2)
     expect(sdk.kms.commandCalls(DisableKeyCommand)).to.have.length(0)
   })
 
-  it('accepts a matching --confirm (the key count, or the key ID or alias of a single key) and refuses a mismatching one', async () => {
-    await runCommand(['key', 'disable', 'alias/pay', id(2), '--confirm', '3'])
+  it('accepts a matching --confirm (the text naming the change, or the key ID or alias of a single key) and refuses a mismatching one', async () => {
+    await runCommand(['key', 'disable', 'alias/pay', id(2), '--confirm', '2'])
+    expect(process.exitCode).to.equal(2)
+    expect(sdk.kms.commandCalls(DisableKeyCommand)).to.have.length(0)
+    process.exitCode = undefined
+
+    await runCommand(['key', 'disable', 'alias/pay', id(2), '--confirm="disable 3 keys"'])
     expect(process.exitCode).to.equal(2)
     expect(sdk.kms.commandCalls(DisableKeyCommand)).to.have.length(0)
     process.exitCode = undefined
@@ -163,7 +168,7 @@ describe('key disable / key enable', () => {
     expect(sdk.kms.commandCalls(DisableKeyCommand)).to.have.length(0)
     process.exitCode = undefined
 
-    await runCommand(['key', 'disable', 'alias/pay', id(2), '--confirm', '2'])
+    await runCommand(['key', 'disable', 'alias/pay', id(2), '--confirm="disable 2 keys"'])
     expect(sent(DisableKeyCommand)).to.deep.equal([id(1), id(2)])
     sdk.kms.resetHistory()
     await runCommand(['key', 'disable', id(1), '--confirm', 'alias/pay'])
@@ -177,7 +182,7 @@ describe('key disable / key enable', () => {
 
   it('exits 3 when some keys fail, with each error in the report', async () => {
     sdk.kms.on(DisableKeyCommand, {KeyId: id(2)}).rejects(awsError('AccessDeniedException', 'User is not authorized to perform: kms:DisableKey'))
-    const {stdout} = await runCommand(['key', 'disable', 'alias/pay', id(2), id(9), '--yes', '--json'])
+    const {stdout} = await runCommand(['key', 'disable', 'alias/pay', id(2), id(9), '--skip-missing', '--yes', '--json'])
     const out = JSON.parse(stdout)
     expect(out.keys.map((r: any) => [r.key, r.outcome, r.error?.code ?? null])).to.deep.equal([
       [id(1), 'changed', null],
@@ -190,10 +195,10 @@ describe('key disable / key enable', () => {
 
   it('prints the per-key table and a summary', async () => {
     const {stdout, stderr} = await runCommand(['key', 'disable', 'alias/pay', id(3), '--yes'])
-    expect(stdout).to.match(/Alias\s+│\s+Key ID\s+│\s+Before\s+│\s+After\s+│\s+Outcome\s+│\s+Detail/)
-    expect(stdout).to.match(/alias\/pay\s+│\s+00000001-0000-4000-8000-000000000000\s+│\s+Enabled\s+│\s+Disabled\s+│\s+changed/)
+    expect(stdout).to.match(/Alias\s+Key ID\s+Before\s+After\s+Outcome\s+Detail/)
+    expect(stdout).to.match(/alias\/pay\s+00000001-0000-4000-8000-000000000000\s+Enabled\s+Disabled\s+changed/)
     expect(stderr).to.include('Disabled 1 of 2 keys; 1 already disabled.')
-    expect(stderr).to.match(/Journal batch b-\d{8}T\d{6}Z-[0-9a-f]{6}/)
+    expect(stderr).to.match(/Undo: kmsctl undo (b-\d{8}T\d{6}Z-[0-9a-f]{6}) reverses the whole batch \(kmsctl journal list --batch \1 lists its entries\)/)
   })
 
   it('refuses bad input with exit 2 before any call', async () => {

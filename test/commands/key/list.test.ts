@@ -146,7 +146,14 @@ describe('parse errors', () => {
   const sdk = mockSdk()
   it('an unknown flag is one line with exit 2', async () => {
     const {stderr} = await runCommand(['key', 'list', '--colour'])
-    expect(stderr).to.equal('Error: Nonexistent flag: --colour\nTry this: See --help for the accepted flags and arguments.\n')
+    expect(stderr).to.equal('Error: Unknown flag --colour.\nTry this: See --help for the accepted flags.\n')
+    expect(process.exitCode).to.equal(2)
+    process.exitCode = 0
+  })
+
+  it('an unknown flag close to a known one names it', async () => {
+    const {stderr} = await runCommand(['key', 'list', '--stat', 'Enabled'])
+    expect(stderr).to.equal('Error: Unknown flag --stat. Did you mean --state?\nTry this: --state\n')
     expect(process.exitCode).to.equal(2)
     process.exitCode = 0
   })

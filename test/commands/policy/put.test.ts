@@ -105,7 +105,7 @@ describe('policy put', () => {
   it('--dry-run shows the diff, passes the lockout check with a note, prints the request and sends nothing', async () => {
     const {exitCode, stderr, stdout} = await h.run(['policy', 'put', KEY_ID, '--file', file('new.json', newPolicy), '--dry-run'])
     expect(exitCode).to.equal(undefined)
-    expect(stdout).to.match(/\+\s*│\s*Use/)
+    expect(stdout).to.match(/\+\s+Use/)
     expect(stdout).to.contain('Access is WIDENED')
     expect(stdout).to.contain(`Dry run: would send PutKeyPolicy KeyId=${KEY_ID} PolicyName=default BypassPolicyLockoutSafetyCheck=false`)
     expect(stdout).to.contain(newPolicy.trim())
@@ -115,13 +115,14 @@ describe('policy put', () => {
     expect(backups()).to.deep.equal([])
   })
 
-  it('asks for confirmation and refuses without a terminal, after saving the backup; nothing is put', async () => {
+  it('asks for confirmation and refuses without a terminal; nothing is put, saved or journalled', async () => {
     const {exitCode, stderr} = await h.run(['policy', 'put', KEY_ID, '--file', file('new.json', newPolicy)])
     expect(exitCode).to.equal(2)
     expect(stderr).to.contain('Try this: --confirm 1234abcd-12ab-34cd-56ef-1234567890ab or --yes')
+    expect(stderr).not.to.contain('Saved the current policy')
     expect(h.puts()).to.have.length(0)
-    const [entry] = new Journal().readAll()
-    expect(entry.outcome?.status).to.equal('skipped')
+    expect(backups()).to.deep.equal([])
+    expect(new Journal().readAll()).to.deep.equal([])
   })
 
   it('a mismatching --confirm sends nothing; the alias is accepted', async () => {

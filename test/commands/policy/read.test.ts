@@ -43,14 +43,14 @@ describe('policy get / diff / lint / simulate', () => {
       const same = file('same.json', JSON.stringify({Statement: {Resource: ['*'], Action: ['KMS:*'], Principal: {AWS: [ACCOUNT]}, Effect: 'Allow', Sid: 'Enable IAM User Permissions'}}))
       const {exitCode, stdout} = await h.run(['policy', 'diff', KEY_ID, '--file', same, '--fail-on-change'])
       expect(stdout).to.equal('No semantic change (1 statement equal).\n')
-      expect(exitCode).to.equal(undefined)
+      expect(exitCode ?? 0).to.equal(0)
     })
 
     it('shows +/- rows and says access is widened; --fail-on-change exits 1', async () => {
       const widened = file('new.json', policyText([ROOT_STATEMENT, USE_STATEMENT]))
       const {exitCode, stdout} = await h.run(['policy', 'diff', KEY_ID, '--file', widened, '--fail-on-change'])
       expect(exitCode).to.equal(1)
-      expect(stdout).to.match(/│ \+ +│ Use +│ Allow +│ arn:aws:iam::111122223333:role\/App +│ kms:Decrypt +│/)
+      expect(stdout).to.match(/^ *\+ +Use +Allow +arn:aws:iam::111122223333:role\/App +kms:Decrypt/m)
       expect(stdout).to.contain('Access is WIDENED (1 statement changed, 1 unchanged):\n  + adds Allow statement "Use" for arn:aws:iam::111122223333:role/App')
     })
 
@@ -58,7 +58,7 @@ describe('policy get / diff / lint / simulate', () => {
       process.env.COLUMNS = '60'
       try {
         const {stdout} = await h.run(['policy', 'diff', KEY_ID, '--file', file('new.json', policyText([ROOT_STATEMENT, {...USE_STATEMENT, Condition: {StringEquals: {'kms:ViaService': 's3.us-east-1.amazonaws.com'}}}]))])
-        const tableLines = stdout.split('\n').filter((l) => /[│┌└├]/.test(l))
+        const tableLines = stdout.split("\n").slice(0, stdout.split("\n").findIndex((l) => l.startsWith("Access")))
         expect(tableLines.length).to.be.greaterThan(3)
         expect(Math.max(...tableLines.map((l) => l.length))).to.be.at.most(60)
       } finally {
@@ -90,7 +90,7 @@ describe('policy get / diff / lint / simulate', () => {
       const p = file('public.json', policyText([ROOT_STATEMENT, {...USE_STATEMENT, Principal: '*'}]))
       const {exitCode, stderr, stdout} = await h.run(['policy', 'lint', p])
       expect(exitCode).to.equal(1)
-      expect(stdout).to.match(/│ error +│ Use +│ public-principal +│/)
+      expect(stdout).to.match(/error +Use +public-principal/)
       expect(stderr).to.contain(`${p}: 1 error, 0 warnings.`)
       expect(h.kms.calls()).to.have.length(0)
     })
@@ -134,15 +134,15 @@ describe('policy get / diff / lint / simulate', () => {
 
     it('reports root delegation as DELEGATED TO IAM, and several actions at once', async () => {
       const {stderr, stdout} = await h.run(['policy', 'simulate', KEY_ID, '--principal', `arn:aws:iam::${ACCOUNT}:role/App`, '--action', 'kms:Decrypt,kms:PutKeyPolicy', '--context', 'app=api'])
-      expect(stdout).to.match(/kms:Decrypt +│ DELEGATED TO IAM/)
-      expect(stdout).to.match(/kms:PutKeyPolicy +│ DELEGATED TO IAM/)
+      expect(stdout).to.match(/kms:Decrypt +DELEGATED TO IAM/)
+      expect(stdout).to.match(/kms:PutKeyPolicy +DELEGATED TO IAM/)
       expect(stderr).to.contain("the caller's IAM policies decide")
     })
 
     it('evaluates a file with --trace', async () => {
       const p = file('deny.json', policyText([ROOT_STATEMENT, {Sid: 'NoIp', Effect: 'Deny', Principal: '*', Action: 'kms:*', Resource: '*', Condition: {NotIpAddress: {'aws:SourceIp': '192.0.2.0/24'}}}]))
       const {stdout} = await h.run(['policy', 'simulate', '--file', p, '--principal', `arn:aws:iam::${ACCOUNT}:user/bob`, '--action', 'Decrypt', '--condition', 'aws:SourceIp=198.51.100.7', '--trace'])
-      expect(stdout).to.match(/kms:Decrypt +│ DENY \(explicit\) +│ statement "NoIp"/)
+      expect(stdout).to.match(/kms:Decrypt +DENY \(explicit\) +statement "NoIp"/)
       expect(stdout).to.contain('aws:SourceIp is "198.51.100.7"; NotIpAddress "192.0.2.0/24" matches')
       const r = JSON.parse((await h.run(['policy', 'simulate', '--file', p, '--principal', `arn:aws:iam::${ACCOUNT}:user/bob`, '--action', 'Decrypt', '--condition', 'aws:SourceIp=192.0.2.7', '--trace', '--json'])).stdout)
       expect(r.results[0].decision).to.equal('delegated-to-iam')

@@ -1,11 +1,11 @@
 import {Args} from '@oclif/core'
 
 import {KmsctlCommand} from '../../../cli/base-command.js'
+import {renderRotationChange} from '../../../cli/rotation-view.js'
 import {mutationFlags} from '../../../cli/flags.js'
 import {Journal} from '../../../lib/journal.js'
 import {resolveKey} from '../../../lib/key-ref.js'
 import {type RotationChangeResult, changeRotation} from '../../../lib/rotation.js'
-import {renderRotationChange} from './enable.js'
 
 export type KeyRotationDisableResult = RotationChangeResult
 

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../../cli/base-command.js'
+import {renderRotationChange} from '../../../cli/rotation-view.js'
 import {mutationFlags} from '../../../cli/flags.js'
 import {Journal} from '../../../lib/journal.js'
 import {resolveKey} from '../../../lib/key-ref.js'
@@ -42,21 +43,4 @@ Keys that cannot rotate automatically (asymmetric, HMAC, imported material, AWS 
     if (!this.jsonEnabled()) renderRotationChange(result, key.ref, (s) => this.log(s), (s) => this.note(s))
     return result
   }
-}
-
-/** Human output of enable and disable. */
-export function renderRotationChange(r: RotationChangeResult, ref: string, log: (s: string) => void, note: (s: string) => void): void {
-  if (r.unchanged) {
-    note(`Automatic rotation of ${ref} is already ${rotationSummary(r.before)}: nothing to do.`)
-    return
-  }
-
-  if (r.dryRun) {
-    log(renderPlannedRequests(r.requests))
-    return
-  }
-
-  const after = r.after!
-  log(`Automatic rotation of ${ref} is ${rotationSummary(after)}${after.enabled && after.nextRotationDate ? `, next ${formatDate(after.nextRotationDate)}` : ''}.`)
-  note(`It was ${rotationSummary(r.before)} (journal ${r.journalId}).`)
 }

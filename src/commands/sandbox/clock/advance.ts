@@ -15,9 +15,7 @@ export default class SandboxClockAdvance extends KmsctlCommand<typeof SandboxClo
 
   static override description = `Move the sandbox's time forward.
 
-What falls due happens at once: keys whose deletion waiting period ends are deleted (then
-NotFoundException), automatic rotations that come due are made, and later CloudTrail events carry the
-new time. A running \`sandbox serve\` follows immediately.`
+What falls due happens at once: keys whose deletion waiting period ends are deleted (then NotFoundException), automatic rotations that come due are made, and later CloudTrail events carry the new time. A running \`sandbox serve\` follows immediately.`
 
   static override examples = ['<%= config.bin %> sandbox clock advance 8d', '<%= config.bin %> sandbox clock advance 366d --dry-run', '<%= config.bin %> sandbox clock advance 2h --json']
 

@@ -24,9 +24,7 @@ export function formatOffset(ms: number): string {
 export default class SandboxClockShow extends KmsctlCommand<typeof SandboxClockShow> {
   static override description = `Show the sandbox's time and how far it is from real time.
 
-The sandbox's time drives deletion windows, automatic rotation and CloudTrail event times. It is real
-time plus an offset kept in the sandbox directory (\`clock advance\`, \`clock set\`) plus
-KMSCTL_SANDBOX_NOW_OFFSET_MS (milliseconds) from the environment.`
+The sandbox's time drives deletion windows, automatic rotation and CloudTrail event times. It is real time plus an offset kept in the sandbox directory (\`clock advance\`, \`clock set\`) plus KMSCTL_SANDBOX_NOW_OFFSET_MS (milliseconds) from the environment.`
 
   static override examples = ['<%= config.bin %> sandbox clock show', '<%= config.bin %> sandbox clock show --json']
 

@@ -17,13 +17,7 @@ export default class SandboxPrincipalAdd extends KmsctlCommand<typeof SandboxPri
 
   static override description = `Make an access key act as a principal of the sandbox.
 
-Requests signed with this access key ID are attributed to the principal: the key policy, grants and
-the principal's IAM allow list decide what it may do, CloudTrail records carry its identity and STS
-GetCallerIdentity returns it. The sandbox has no IAM: --iam-allow lists the KMS actions the principal's
-IAM policies would allow (none by default; the built-in administrator has kms:*). An access key not in
-the map acts as the administrator. With --secret-access-key the sandbox checks every request's signature
-against that secret (it always does for the default sandbox credentials). A running \`sandbox serve\` sees
-the change at once.`
+Requests signed with this access key ID are attributed to the principal: the key policy, grants and the principal's IAM allow list decide what it may do, CloudTrail records carry its identity and STS GetCallerIdentity returns it. The sandbox has no IAM: --iam-allow lists the KMS actions the principal's IAM policies would allow (none by default; the built-in administrator has kms:*). An access key not in the map acts as the administrator. With --secret-access-key the sandbox checks every request's signature against that secret (it always does for the default sandbox credentials). A running \`sandbox serve\` sees the change at once.`
 
   static override examples = [
     '<%= config.bin %> sandbox principal add AKIAEXAMPLEREADER001 arn:aws:iam::111122223333:user/reader',

@@ -1,0 +1,177 @@
+// The command behind `key disable` and `key enable`: choose keys, show the plan, confirm once,
+// send the calls paced at the operation's quota, report per key.
+import {Args, Flags} from '@oclif/core'
+
+import {type ReportRow, type StateAction, STATE_ACTIONS, planStateChange} from '../lib/bulk/plan.js'
+import {summaryLine} from '../lib/bulk/report.js'
+import {runStateChange} from '../lib/bulk/run.js'
+import {readRefList, selectKeys, validateSource} from '../lib/bulk/select.js'
+import {type Tally, tally} from '../lib/bulk/tally.js'
+import {interruptOnSigint} from '../lib/interrupt.js'
+import {confirmAction} from '../lib/confirm.js'
+import {usageError} from '../lib/errors.js'
+import {Journal, changeContext, commandLine, newBatchId} from '../lib/journal.js'
+import {renderTable, terminalWidth} from '../lib/output.js'
+import {Pacer} from '../lib/pacing.js'
+import {parsePairs} from '../lib/parse.js'
+import {KmsctlCommand} from './base-command.js'
+import {columnFlags, keyListFlags, parseRate} from './flags.js'
+import {keyLabel, planColumns, refuseMissing, reportColumns} from './key-selection.js'
+
+export interface KeyStateResult {
+  action: StateAction
+  dryRun: boolean
+  /** Groups the journal entries of this run. */
+  batch?: string
+  /** Why the aliases could not be read, when they could not (the keys are shown by ID). */
+  aliasesUnavailable?: string
+  interrupted: boolean
+  /** One row per key: key, before, after, outcome, reason or error, journal entry. */
+  keys: ReportRow[]
+  summary: Tally
+  exitCode: number
+}
+
+/** Shared by `key disable` and `key enable`. */
+export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateCommand> {
+  static override args = {
+    keys: Args.string({description: 'Key IDs, key ARNs or aliases (several allowed); - reads them from stdin.'}),
+  }
+
+  static override flags = {
+    ...keyListFlags,
+    ...columnFlags,
+    rate: Flags.string({description: 'Calls per second (default 5, the KMS quota for DisableKey and EnableKey).'}),
+  }
+  static override strict = false
+
+  protected abstract readonly action: StateAction
+  private aliasesUnavailable?: string
+
+  async run(): Promise<KeyStateResult> {
+    const {action} = this
+    const spec = STATE_ACTIONS[action]
+    const flags = this.flags as unknown as {confirm?: string; 'dry-run'?: boolean; file?: string; rate?: string; 'skip-missing'?: boolean; tag?: string[]; yes?: boolean}
+    const argv = this.argvList
+    const args = argv.filter((a) => a !== '-')
+    const fromStdin = argv.includes('-')
+    if (fromStdin && flags.file) throw usageError('Give the list either on stdin (-) or with --file, not both.', 'Try this: --file keys.txt')
+    const rate = parseRate(flags.rate, 5)
+    const tags = parsePairs(flags.tag, 'tag')
+    const list = flags.file ? await readRefList(flags.file) : fromStdin ? await readRefList('-') : undefined
+    const source = {listName: list?.name, listText: list?.text, refs: args, tags}
+    validateSource(source)
+
+    const kms = await this.aws.kms()
+    const pacer = new Pacer({concurrency: 100, rates: {[spec.operation]: rate}})
+    const progress = this.progress()
+    progress.update('Resolving keys…', true)
+    // Who is calling (for the journal) is asked while the keys are resolved.
+    const batch = newBatchId()
+    const journalPromise = flags['dry-run']
+      ? undefined
+      : changeContext(this.aws, new Journal(), commandLine(this.id, this.argv), {batch, warn: (m) => this.warnLine(m)})
+    journalPromise?.catch(() => {})
+    let selection
+    try {
+      selection = await selectKeys(kms, source, {pacer})
+      await refuseMissing(kms, selection, flags['skip-missing'])
+    } finally {
+      progress.done()
+    }
+
+    if (selection.aliasesUnavailable) this.warnLine(`Aliases could not be read (${selection.aliasesUnavailable}); keys are shown by ID.`)
+    this.aliasesUnavailable = selection.aliasesUnavailable
+    const plan = planStateChange(action, selection)
+    const planned = [...plan.items.map((i) => i.row), ...plan.unresolved]
+    const toSend = plan.items.filter((i) => i.send)
+    const single = planned.length === 1
+
+    if (flags['dry-run']) {
+      const result = this.result([...planned], false, true)
+      if (!this.jsonEnabled()) {
+        if (single) this.log(`Dry run: would ${spec.verb} ${keyLabel(planned[0])}: ${planned[0].before} -> ${planned[0].after}${toSend.length === 0 ? ` (${planned[0].error?.message ?? planned[0].reason})` : ''}. Nothing was sent.`)
+        else {
+          this.log(renderTable(planned, planColumns()))
+          this.note(summaryLine(action, result.summary, true))
+        }
+      }
+
+      return result
+    }
+
+    if (toSend.length === 0) {
+      const result = this.result(planned, false)
+      this.render(result)
+      return result
+    }
+
+    // Several keys: the plan, then one confirmation that names the change (with --yes or --confirm
+    // there is no prompt, and the report that follows says it all).
+    if (!this.jsonEnabled() && !single && !flags.yes && flags.confirm === undefined) process.stderr.write(renderTable(planned, planColumns(), terminalWidth(process.stderr)) + '\n')
+    const one = toSend.length === 1 ? toSend[0].key : undefined
+    const changeText = `${spec.verb} ${toSend.length} keys`
+    await confirmAction({
+      accepted: one ? [one.keyId, ...one.aliases, one.arn] : [changeText],
+      action: one ? `${spec.verb} key ${one.keyId}${one.aliases[0] ? ` (${one.aliases[0]})` : ''}` : changeText,
+      confirm: flags.confirm,
+      json: this.jsonEnabled(),
+      yes: flags.yes,
+    })
+
+    const journal = await journalPromise
+    const interrupt = interruptOnSigint(() => {
+      progress.done()
+      process.stderr.write('Interrupted: no new calls are sent; waiting for the calls in flight…\n')
+    })
+    const verbing = action === 'disable' ? 'Disabling keys' : 'Enabling keys'
+    let rows: ReportRow[]
+    try {
+      rows = await runStateChange({
+        action,
+        items: plan.items,
+        journal,
+        kms,
+        onProgress: (c) => progress.count(verbing, c.done, c.total, `${c.changed} ${spec.target.toLowerCase()}, ${c.failed} failed`),
+        pacer,
+        signal: interrupt.signal,
+        // Enough keys in progress to keep up with the rate at a few hundred ms per call.
+        workers: Math.min(200, Math.max(10, Math.ceil(rate * 2))),
+      })
+    } finally {
+      interrupt.dispose()
+      progress.done()
+    }
+
+    const result = this.result([...rows, ...plan.unresolved], interrupt.signal.aborted, false, batch)
+    this.render(result)
+    return result
+  }
+
+  private render(result: KeyStateResult): void {
+    if (this.jsonEnabled()) return
+    const {verb} = STATE_ACTIONS[this.action]
+    if (result.keys.length === 1) {
+      // One key: one line, with the command that reverses it.
+      const r = result.keys[0]
+      const past = this.action === 'disable' ? 'Disabled' : 'Enabled'
+      if (r.outcome === 'changed') this.log(`${past} ${keyLabel(r)}.${r.journalId ? ` Undo: kmsctl undo ${r.journalId}` : ''}`)
+      else if (r.outcome === 'failed') this.warnLine(`Could not ${verb} ${keyLabel(r)}: ${r.error?.message ?? r.reason ?? 'failed'}`)
+      else if (r.outcome === 'not-sent') this.log(`Not sent (interrupted): ${keyLabel(r)} is still ${r.after}.`)
+      else this.log(`${keyLabel(r)}: ${r.reason ?? r.outcome}; nothing to do.`)
+      return
+    }
+
+    this.log(this.renderList(result.keys, reportColumns()))
+    this.note(summaryLine(this.action, result.summary))
+    if (result.batch && result.summary.changed > 0) this.note(`Undo: kmsctl undo ${result.batch} reverses the whole batch (kmsctl journal list --batch ${result.batch} lists its entries).`)
+    if (result.interrupted) this.note('Interrupted (exit 130): the keys marked "not sent" were not changed.')
+    else if (result.exitCode !== 0) this.note(`Exit ${result.exitCode}: ${result.summary.failed} key${result.summary.failed === 1 ? '' : 's'} failed.`)
+  }
+
+  private result(keys: ReportRow[], interrupted: boolean, dryRun = false, batch?: string): KeyStateResult {
+    const t = tally(keys)
+    const exitCode = this.exitWith({failed: t.failed, interrupted, succeeded: t.total - t.failed})
+    return {action: this.action, aliasesUnavailable: this.aliasesUnavailable, batch, dryRun, exitCode, interrupted, keys, summary: t}
+  }
+}
