@@ -3,15 +3,13 @@
 // virtual-host-style. Object bodies are streamed from disk, never held in memory. Read-only: the
 // buckets are folders (buckets.ts) that exports and mounts fill.
 import {createHash, randomUUID} from 'node:crypto'
-import {closeSync, createReadStream, openSync, readSync} from 'node:fs'
+import {createReadStream} from 'node:fs'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import {SANDBOX_ACCOUNT} from '../constants.js'
 import {type BucketMounts, bucketDir, listBuckets, listObjects, objectFile} from './buckets.js'
 
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/'
-/** Objects up to this size are read whole and sent in one write; larger ones are streamed. */
-const SMALL_OBJECT_BYTES = 1024 * 1024
 const CREDENTIAL = /Credential=[^/,\s]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/
 
 /** Is this request for S3? Signed for the s3 service (SigV4 scope), and not a JSON-protocol call. */
@@ -175,35 +173,6 @@ function getObject(req: IncomingMessage, res: ServerResponse, bucket: string, di
   res.writeHead(status, {...headers, 'content-length': String(length), date: new Date().toUTCString(), server: 'AmazonS3', 'x-amz-request-id': randomUUID().replaceAll('-', '').slice(0, 16).toUpperCase()})
   if (head || length === 0) {
     res.end()
-    return
-  }
-
-  // A log file (tens or hundreds of KiB) is read in one synchronous call and sent in one write: the
-  // server's cost per object is then a few system calls, not a stream's round trips through the
-  // thread pool. Larger objects are streamed, never held in memory whole.
-  if (length <= SMALL_OBJECT_BYTES) {
-    let body: Buffer | undefined
-    try {
-      const fd = openSync(path, 'r')
-      try {
-        body = Buffer.allocUnsafe(length)
-        let at = 0
-        while (at < length) {
-          const n = readSync(fd, body, at, length - at, start + at)
-          if (n === 0) break
-          at += n
-        }
-
-        if (at < length) body = undefined
-      } finally {
-        closeSync(fd)
-      }
-    } catch {
-      body = undefined
-    }
-
-    if (body) res.end(body)
-    else res.destroy()
     return
   }
 
