@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {root} from './lib.js'
 
 const only = process.argv.slice(2)
-const suites = ['startup', 'sandbox', 'key-list', 'bulk-disable', 'grants-list', 'trail-files', 'trail-api', 'trail-s3', 'audit']
+const suites = ['startup', 'sandbox', 'key-list', 'bulk-disable', 'grants-list', 'trail-files', 'trail-api', 'trail-s3', 'audit', 'data']
 const all = {}
 for (const name of suites) {
   if (only.length > 0 && !only.includes(name)) continue

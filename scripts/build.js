@@ -177,6 +177,8 @@ const LAZY_REQUIRES = [
   {file: /@oclif[\\/]core[\\/]lib[\\/]help[\\/]index\.js$/, ids: ['../module-loader']},
   {file: /@oclif[\\/]core[\\/]lib[\\/]help[\\/]util\.js$/, ids: ['ejs']},
   {file: /@oclif[\\/]core[\\/]lib[\\/]performance\.js$/, ids: ['node:perf_hooks']},
+  // readline (and its keypress and promise modules) only for a flag read from stdin
+  {file: /@oclif[\\/]core[\\/]lib[\\/]parser[\\/]parse\.js$/, ids: ['node:readline']},
   {file: /@oclif[\\/]core[\\/]lib[\\/]util[\\/]read-pjson\.js$/, ids: ['lilconfig']},
   {file: /@oclif[\\/]core[\\/]lib[\\/]ux[\\/]index\.js$/, ids: ['./action/spinner']},
   {file: /@oclif[\\/]core[\\/]lib[\\/]ux[\\/]action[\\/]spinner\.js$/, ids: ['cli-spinners']},

@@ -159,7 +159,7 @@ read, 130 interrupted (what was found so far is printed).`
     } else if (f.raw && json) {
       result = raws.map((r) => JSON.parse(r) as CloudTrailRecord)
     } else {
-      result = stream ? [] : byTime(events)
+      result = stream ? [] : byTime(events, summary.source)
       if (!json && !stream && result.length > 0) this.log(renderEvents(result as TrailEvent[]))
     }
 

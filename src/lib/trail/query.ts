@@ -333,10 +333,33 @@ async function runAthena(options: TrailQueryOptions, progress: (line: string) =>
   }
 }
 
-/** Oldest first (stable), for the table and --json. */
-export function byTime(events: TrailEvent[]): TrailEvent[] {
+/**
+ * The order in which a source hands its events over. LookupEvents answers newest first (and a Lake
+ * query asks for ORDER BY eventTime DESC); log files, local or in S3, hold their records in the order
+ * they were written; the Athena query asks for oldest first (ties by event ID). CloudTrail times have
+ * whole seconds, so inside one second this order is the only clue to which call came first.
+ */
+export const SOURCE_ORDER: Readonly<Record<TrailSource, 'newest-first' | 'oldest-first'>> = {
+  api: 'newest-first',
+  athena: 'oldest-first',
+  files: 'oldest-first',
+  lake: 'newest-first',
+  s3: 'oldest-first',
+}
+
+/**
+ * Oldest first, for the table and --json. Events of the same time keep the order the source gave
+ * them (record order for files), turned around for a source that reads newest first, so that the
+ * screen reads in the order things happened.
+ */
+export function byTime(events: TrailEvent[], source: TrailSource = 'files'): TrailEvent[] {
+  const tie = SOURCE_ORDER[source] === 'newest-first' ? -1 : 1
   return events
-    .map((e, i) => ({e, i}))
-    .sort((a, b) => (a.e.time < b.e.time ? -1 : a.e.time > b.e.time ? 1 : a.i - b.i))
+    .map((e, i) => ({e, i, t: Date.parse(e.time)}))
+    .sort((a, b) => {
+      // Compare instants (a time may be written with or without milliseconds); text if one does not parse.
+      const d = Number.isNaN(a.t) || Number.isNaN(b.t) ? (a.e.time < b.e.time ? -1 : a.e.time > b.e.time ? 1 : 0) : a.t - b.t
+      return d === 0 ? tie * (a.i - b.i) : d
+    })
     .map(({e}) => e)
 }

@@ -201,10 +201,6 @@ function signingInput(input: Record<string, any>, ctx: OpContext, operation: str
     throw err('ValidationException', `Digest is invalid length for algorithm ${algorithm}: expected ${digestLength(algorithm)} bytes.`)
   }
 
-  if (messageType === 'DIGEST' && !algorithm.startsWith('RSASSA_PKCS1')) {
-    throw err('UnsupportedOperationException', `The kmsctl sandbox supports MessageType DIGEST only with RSASSA_PKCS1_V1_5 algorithms, not ${algorithm}.`)
-  }
-
   return {algorithm, key, message, messageType}
 }
 

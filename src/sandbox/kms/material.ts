@@ -1,6 +1,5 @@
 // Real cryptography with node:crypto, over key material kept in the sandbox state.
 // The sandbox is NOT for protecting real data: its key material sits in a file in the clear.
-import * as cryptoModule from 'node:crypto'
 import {
   type KeyObject,
   createCipheriv,
@@ -20,6 +19,7 @@ import {
   constants as cryptoConstants,
 } from 'node:crypto'
 
+import {signDigest, verifyDigest} from '../../lib/data/digest-sign.js'
 import {err} from '../errors.js'
 import type {KeyMaterial, KeyRecord} from '../store/state.js'
 
@@ -207,40 +207,21 @@ function signOptions(material: KeyMaterial, algorithm: string, forVerify: boolea
   return {dsaEncoding: 'der' as const, key}
 }
 
-/** DigestInfo prefixes for PKCS#1 v1.5 over a precomputed digest. */
-const DIGEST_INFO: Record<string, string> = {
-  sha256: '3031300d060960864801650304020105000420',
-  sha384: '3041300d060960864801650304020205000430',
-  sha512: '3051300d060960864801650304020305000440',
-}
-
 export function signMessage(material: KeyMaterial, algorithm: string, message: Buffer, messageType: string): Buffer {
   const hash = signingHash(algorithm)
   if (messageType === 'RAW') return cryptoSign(hash, message, signOptions(material, algorithm, false))
   // DIGEST: the message is already the hash.
-  if (algorithm.startsWith('RSASSA_PKCS1')) {
-    const {privateEncrypt} = cryptoModule
-    return privateEncrypt({key: privateKeyOf(material), padding: cryptoConstants.RSA_PKCS1_PADDING}, Buffer.concat([Buffer.from(DIGEST_INFO[hash], 'hex'), message]))
-  }
-
-  // ECDSA and PSS over a precomputed digest have no node:crypto API.
-  throw err('UnsupportedOperationException', `The kmsctl sandbox supports MessageType DIGEST only with RSASSA_PKCS1_V1_5 algorithms, not ${algorithm}.`)
+  return signDigest(privateKeyOf(material), algorithm, message)
 }
 
 export function verifyMessage(material: KeyMaterial, algorithm: string, message: Buffer, messageType: string, signature: Buffer): boolean {
   const hash = signingHash(algorithm)
   try {
     if (messageType === 'RAW') return cryptoVerify(hash, message, signOptions(material, algorithm, true), signature)
-    if (algorithm.startsWith('RSASSA_PKCS1')) {
-      const {publicDecrypt} = cryptoModule
-      const out = publicDecrypt({key: createPublicKey(privateKeyOf(material)), padding: cryptoConstants.RSA_PKCS1_PADDING}, signature)
-      return out.equals(Buffer.concat([Buffer.from(DIGEST_INFO[hash], 'hex'), message]))
-    }
+    return verifyDigest(privateKeyOf(material), algorithm, message, signature)
   } catch {
     return false
   }
-
-  return false
 }
 
 // ---- Key agreement ---------------------------------------------------------------------------------

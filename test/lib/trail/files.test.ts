@@ -83,7 +83,7 @@ describe('trail files source', () => {
     })
 
     it('needles of the KMS default, an event and a key', () => {
-      expect(rawNeedles(buildFilterSpec({event: ['Decrypt', 'Gen*'], key: [f.KEY_ID]}))).to.deep.equal([['"Decrypt"', '"Gen'], [f.KEY_ID], ['"kms.amazonaws.com"']])
+      expect(rawNeedles(buildFilterSpec({event: ['Decrypt', 'Gen*'], key: [f.KEY_ID]}))).to.deep.equal([['\\u', '"Decrypt"', '"Gen'], ['\\u', '-1234567890'], ['\\u', '"kms.amazonaws.com"']])
       expect(rawNeedles(buildFilterSpec({allServices: true}))).to.deep.equal([])
     })
   })

@@ -7,6 +7,7 @@ import {groupBy, parseGroupBy} from '../../../src/lib/trail/group.js'
 import {type CloudTrailRecord, normalise} from '../../../src/lib/trail/normalise.js'
 import {buildFilterSpec} from '../../../src/lib/trail/spec.js'
 import * as f from './fixtures.js'
+import {rawAdmits} from './prefilter-helpers.js'
 
 const NOW = new Date('2026-11-02T12:00:00Z')
 
@@ -28,8 +29,7 @@ function matches(spec: FilterSpec, record: CloudTrailRecord): boolean {
 
 /** The raw pre-filter must never reject a record the exact filter accepts. */
 function needlesAdmit(spec: FilterSpec, record: CloudTrailRecord): boolean {
-  const text = JSON.stringify(record)
-  return rawNeedles(spec).every((group) => group.some((n) => text.includes(n)))
+  return rawAdmits(spec, JSON.stringify(record))
 }
 
 function check(spec: FilterSpec, record: CloudTrailRecord, expected: boolean): void {

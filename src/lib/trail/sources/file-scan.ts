@@ -4,9 +4,9 @@
 import {readFileSync} from 'node:fs'
 import {gunzipSync} from 'node:zlib'
 
-import {type FilterSpec, compileFilter} from '../filters.js'
+import {type FilterSpec, compileFilter, rawRecordTest} from '../filters.js'
 import {type CloudTrailRecord, type TrailEvent, aliasBindings, normalise} from '../normalise.js'
-import {ScanError, scanRecords} from './raw-scan.js'
+import {type Needle, type RecordTest, ScanError, scanRecords} from './raw-scan.js'
 
 /**
  * gunzip's output chunk: the uncompressed size from the gzip trailer (ISIZE), so that a file comes
@@ -23,7 +23,7 @@ export interface ScanJob {
   aliases: Array<[string, string]>
   /** 'match': records that pass the filters; 'learn': alias bindings from records naming the needles. */
   mode: 'learn' | 'match'
-  needles: string[][]
+  needles: Needle[][]
   /** Keep each match's record text exactly as it was in the file (for --raw). */
   raw: boolean
   spec: FilterSpec
@@ -49,12 +49,14 @@ export interface PreparedJob {
   aliases: Map<string, string>
   job: ScanJob
   predicate: ReturnType<typeof compileFilter>
+  /** The raw-text test of the filters that needles cannot express (match mode). */
+  test?: RecordTest
 }
 
 export function prepareJob(job: ScanJob): PreparedJob {
   const aliases = new Map<string, string>()
   for (const [alias, key] of job.aliases) aliases.set(key, alias)
-  return {aliases, job, predicate: compileFilter(job.spec)}
+  return {aliases, job, predicate: compileFilter(job.spec), test: job.mode === 'match' ? rawRecordTest(job.spec) : undefined}
 }
 
 function describeError(error: unknown): string {
@@ -93,7 +95,7 @@ export function scanBuffer(data: Buffer, name: string, index: number, prepared: 
   const run = (exact: boolean) => {
     result.matches = []
     result.bindings = []
-    const {job, predicate, aliases} = prepared
+    const {job, predicate, aliases, test} = prepared
     const stats = scanRecords(
       buf,
       job.needles,
@@ -108,7 +110,7 @@ export function scanBuffer(data: Buffer, name: string, index: number, prepared: 
         const event = normalise(record, {aliases})
         if (predicate(event)) result.matches.push(job.raw ? {event, raw: text} : {event})
       },
-      {exact},
+      {exact, test},
     )
     result.records = stats.records
     return stats

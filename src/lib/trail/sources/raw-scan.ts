@@ -75,27 +75,85 @@ function endOfValue(b: Uint8Array, i: number): number {
   return i
 }
 
+/**
+ * One alternative of a needle group. A string is searched byte for byte (as UTF-8); a folded needle
+ * ignores ASCII case (its text is given in lower case, ASCII only).
+ */
+export type Needle = FoldedNeedle | string
+
+export interface FoldedNeedle {
+  fold: true
+  text: string
+}
+
+/**
+ * A test on a record's raw bytes, on top of the needles (for conditions a substring cannot express,
+ * such as an address inside a CIDR range). Made once per buffer, then called with records in
+ * increasing order; it must return true for every record that could match.
+ */
+export type RecordTest = (buf: Buffer) => (start: number, end: number) => boolean
+
+/** The buffer being scanned, and the same bytes as a Latin-1 string for folded needles (made on first use). */
+class Haystack {
+  private text?: string
+
+  constructor(readonly buf: Buffer) {}
+
+  /** One character per byte, so that positions are byte offsets. */
+  latin1(): string {
+    this.text ??= this.buf.toString('latin1')
+    return this.text
+  }
+}
+
+interface Finder {
+  find(from: number): number
+  length: number
+}
+
+function finder(hay: Haystack, needle: Needle): Finder {
+  if (typeof needle === 'string') {
+    const bytes = Buffer.from(needle)
+    return {find: (from) => hay.buf.indexOf(bytes, from), length: bytes.length}
+  }
+
+  // A case-insensitive regular expression (without the u flag) over ASCII text matches ASCII letters
+  // of either case and never folds another character into ASCII, which is exactly the folding wanted
+  // here; it is also faster than lower-casing the whole text and searching that.
+  const re = new RegExp(needle.text.replaceAll(/[$()*+.?[\\\]^{|}]/g, '\\$&'), 'gi')
+  return {
+    find(from) {
+      re.lastIndex = from
+      const m = re.exec(hay.latin1())
+      return m ? m.index : -1
+    },
+    length: needle.text.length,
+  }
+}
+
 /** Finds needles lazily: the next occurrence at or after a position, each searched at most once per hit. */
 class NeedleCursor {
   private readonly next: number[]
+  private readonly finders: Finder[]
 
   constructor(
-    private readonly buf: Buffer,
-    private readonly needles: Buffer[],
+    private readonly hay: Haystack,
+    needles: readonly Needle[],
   ) {
+    this.finders = needles.map((n) => finder(hay, n))
     this.next = needles.map(() => -2)
   }
 
   /** True when one of the needles lies entirely inside [start, end). */
   within(start: number, end: number): boolean {
-    for (let k = 0; k < this.needles.length; k++) {
+    for (let k = 0; k < this.finders.length; k++) {
       let at = this.next[k]
       if (at !== -1 && at < start) {
-        at = this.buf.indexOf(this.needles[k], start)
+        at = this.finders[k].find(start)
         this.next[k] = at
       }
 
-      if (at !== -1 && at + this.needles[k].length <= end) return true
+      if (at !== -1 && at + this.finders[k].length <= end) return true
     }
 
     return false
@@ -104,10 +162,10 @@ class NeedleCursor {
   /** The first occurrence of any needle at or after a position, or -1. */
   nextFrom(position: number): number {
     let best = -1
-    for (let k = 0; k < this.needles.length; k++) {
+    for (let k = 0; k < this.finders.length; k++) {
       let at = this.next[k]
       if (at !== -1 && at < position) {
-        at = this.buf.indexOf(this.needles[k], position)
+        at = this.finders[k].find(position)
         this.next[k] = at
       }
 
@@ -119,16 +177,30 @@ class NeedleCursor {
 
   private sample?: number
 
+  /** First occurrence of each needle in the buffer (searched once: absent() and estimate() share it). */
+  private firsts?: number[]
+
+  private first(k: number): number {
+    this.firsts ??= this.finders.map(() => -2)
+    if (this.firsts[k] === -2) {
+      this.firsts[k] = this.finders[k].find(0)
+      // Also the next occurrence from the start of the buffer: the scan does not search it again.
+      if (this.next[k] === -2) this.next[k] = this.firsts[k]
+    }
+
+    return this.firsts[k]
+  }
+
   /** How common the needles are, from the first 256 KiB (at most 64 hits counted). */
   estimate(): number {
     if (this.sample !== undefined) return this.sample
-    const limit = Math.min(this.buf.length, 262_144)
+    const limit = Math.min(this.hay.buf.length, 262_144)
     let hits = 0
-    for (const n of this.needles) {
-      let at = this.buf.indexOf(n)
+    for (const [k, f] of this.finders.entries()) {
+      let at = this.first(k)
       while (at !== -1 && at < limit && hits < 64) {
         hits++
-        at = this.buf.indexOf(n, at + n.length)
+        at = f.find(at + f.length)
       }
     }
 
@@ -138,7 +210,7 @@ class NeedleCursor {
 
   /** True when no needle occurs anywhere in the buffer. */
   absent(): boolean {
-    return this.needles.every((n) => this.buf.indexOf(n) === -1)
+    return this.finders.every((_, k) => this.first(k) === -1)
   }
 }
 
@@ -152,6 +224,8 @@ export interface ScanStats {
 export interface ScanOptions {
   /** Never take the fast path (used to re-read a file whose fast split did not parse). */
   exact?: boolean
+  /** A further test on each record that has the needles (see RecordTest). */
+  test?: RecordTest
 }
 
 const HEAD = Buffer.from('{"Records":[{"eventVersion":')
@@ -167,7 +241,7 @@ function trimmedEnd(buf: Uint8Array): number {
 
 /**
  * Calls onRecord(start, end) for each record of the Records array whose text contains one needle
- * of every group. Throws ScanError when the file is not a CloudTrail log file or is truncated.
+ * of every group (and passes options.test). Throws ScanError when the file is not a CloudTrail log file or is truncated.
  *
  * CloudTrail writes compact JSON in which every record starts with eventVersion. When a file has that
  * shape, records are split where `},{"eventVersion":` occurs (a native substring search, several
@@ -178,11 +252,12 @@ function trimmedEnd(buf: Uint8Array): number {
  */
 export function scanRecords(
   buf: Buffer,
-  needleGroups: readonly (readonly string[])[],
+  needleGroups: readonly (readonly Needle[])[],
   onRecord: (start: number, end: number) => void,
   options: ScanOptions = {},
 ): ScanStats {
-  const cursors = needleGroups.map((g) => new NeedleCursor(buf, g.map((s) => Buffer.from(s))))
+  const hay = new Haystack(buf)
+  const cursors = withoutAbsentEscapes(buf, needleGroups).map((g) => new NeedleCursor(hay, g))
   const first = skipSpace(buf, 0)
   if (buf[first] !== OPEN_BRACE) throw new ScanError('not a JSON object', first)
   const end = trimmedEnd(buf)
@@ -191,11 +266,44 @@ export function scanRecords(
   if (buf.indexOf(RECORDS_KEY, first) === -1) throw new ScanError(NO_RECORDS, first)
   // A whole file without one of the needles has no match.
   if (cursors.some((c) => c.absent())) return {fast: false, records: -1}
+  if (options.test) {
+    const test = options.test(buf)
+    const inner = onRecord
+    onRecord = (start, end) => {
+      if (test(start, end)) inner(start, end)
+    }
+  }
+
   if (!options.exact && buf.indexOf(HEAD, first) === first && buf[end - 2] === CLOSE_BRACKET && buf[end - 3] === CLOSE_BRACE) {
     return {fast: true, records: scanFast(buf, first + HEAD.length - MARKER.length, end - 2, cursors, onRecord)}
   }
 
   return {fast: false, records: scanExact(new Uint8Array(buf.buffer, buf.byteOffset, buf.length), first, cursors, onRecord)}
+}
+
+/**
+ * Needles that hold a JSON escape (`\u`, `\/`) cannot occur in a buffer without that escape: they
+ * are dropped after one quick search each, which spares a pass over the buffer per such needle.
+ */
+function withoutAbsentEscapes(buf: Buffer, groups: readonly (readonly Needle[])[]): (readonly Needle[])[] {
+  const present = new Map<string, boolean>()
+  const has = (escape: string) => {
+    let p = present.get(escape)
+    if (p === undefined) {
+      p = buf.includes(escape)
+      present.set(escape, p)
+    }
+
+    return p
+  }
+
+  return groups.map((g) =>
+    g.filter((n) => {
+      const text = typeof n === 'string' ? n : n.text
+      for (const escape of ['\\u', '\\/']) if (text.includes(escape) && !has(escape)) return false
+      return true
+    }),
+  )
 }
 
 function admitted(cursors: NeedleCursor[], start: number, end: number): boolean {
