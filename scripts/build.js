@@ -5,7 +5,8 @@
 // command (dist/commands/**, found by oclif), one per worker-thread script (src/**/*-worker.ts, see
 // src/lib/paths.ts), with shared code split into dist/chunks/. `--version` and `--help` load the
 // runtime chunk only; a command loads its own code. The AWS SDK stays outside
-// the bundle and is imported only by the code that needs it, as are the few packages oclif uses
+// the bundle and is imported only by the code that needs it (so are cli-table3, at the first table, and
+// @inquirer/prompts, at the first prompt), as are the few packages oclif uses
 // off the start-up path (see LAZY_REQUIRES).
 import {execFileSync} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync} from 'node:fs'
@@ -233,7 +234,7 @@ const oclifStartup = {
 const common = {
   banner: {js: "import {createRequire as __kmsctlCreateRequire} from 'node:module'; const require = __kmsctlCreateRequire(import.meta.url);"},
   bundle: true,
-  external: ['@aws-sdk/*', '@duckdb/*', '@smithy/*', 'node-pty', 'typescript', 'ts-node', 'tsx'],
+  external: ['@aws-sdk/*', '@duckdb/*', '@inquirer/*', '@smithy/*', 'cli-table3', 'node-pty', 'typescript', 'ts-node', 'tsx'],
   format: 'esm',
   keepNames: true,
   legalComments: 'none',

@@ -26,7 +26,7 @@ export interface ConfirmOptions {
   /** Wrong answers allowed before giving up (default 3). */
   attempts?: number
   /** Injected for tests: reads one line from the operator. */
-  ask?: (message: string) => Promise<string>
+  ask?: (message: string, check?: (answer: string) => boolean) => Promise<string>
   /** Where notes go (default stderr). */
   write?: (line: string) => void
 }
@@ -67,7 +67,7 @@ export async function confirmAction(options: ConfirmOptions): Promise<ConfirmedB
   let answer = ''
   for (let attempt = 1; attempt <= attempts; attempt++) {
     // eslint-disable-next-line no-await-in-loop
-    answer = (await ask(prompt)).trim()
+    answer = (await ask(prompt, (typed) => accepted.includes(typed))).trim()
     if (accepted.includes(answer)) return 'prompt'
     // An empty answer (Enter alone) is a no.
     if (!answer) break
@@ -90,30 +90,30 @@ function describeAccepted(accepted: readonly string[]): string {
 }
 
 /**
- * One line typed on the terminal, the prompt on stderr. Ctrl-C is an interrupt (exit 130),
- * Ctrl-D a no; either way nothing is changed.
+ * One line typed on the terminal with @inquirer/prompts' input (loaded only when prompting), the
+ * prompt on stderr. The answer is shown as typed, in red when it does not match (`check`), and the
+ * prompt keeps its question mark once answered: no tick that would read as accepted. Ctrl-C is an
+ * interrupt (exit 130), a closed input a no; either way nothing is changed.
  */
-async function defaultAsk(message: string): Promise<string> {
-  const {createInterface} = await import('node:readline')
-  const rl = createInterface({input: process.stdin, output: process.stderr, terminal: true})
-  return new Promise<string>((resolve, reject) => {
-    let settled = false
-    rl.on('SIGINT', () => {
-      settled = true
-      rl.close()
-      process.stderr.write('\n')
-      reject(new KmsctlError('INTERRUPTED', 'Interrupted at the prompt; nothing was changed.'))
-    })
-    rl.on('close', () => {
-      if (settled) return
-      settled = true
-      process.stderr.write('\n')
-      reject(new KmsctlError('DECLINED', 'Not confirmed; nothing was changed.'))
-    })
-    rl.question(`${chalk.bold('?')} ${message} `, (answer) => {
-      settled = true
-      rl.close()
-      resolve(answer)
-    })
-  })
+async function defaultAsk(message: string, check?: (answer: string) => boolean): Promise<string> {
+  const {input} = await import('@inquirer/prompts')
+  const mark = chalk.bold('?')
+  try {
+    return await input(
+      {
+        message,
+        theme: {prefix: {done: mark, idle: mark}, style: {message: (text: string) => text}},
+        transformer: (value: string, {isFinal}: {isFinal: boolean}) => (isFinal && check && value.trim() && !check(value.trim()) ? chalk.red(value) : value),
+      },
+      {output: process.stderr},
+    )
+  } catch (error) {
+    const name = (error as Error)?.name
+    if (name === 'ExitPromptError' && /SIGINT/.test((error as Error).message)) {
+      throw new KmsctlError('INTERRUPTED', 'Interrupted at the prompt; nothing was changed.')
+    }
+
+    if (name === 'ExitPromptError' || name === 'AbortPromptError') throw new KmsctlError('DECLINED', 'Not confirmed; nothing was changed.')
+    throw error
+  }
 }

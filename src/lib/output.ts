@@ -1,5 +1,7 @@
 // Rendering: colour policy, tables fitted to the terminal, progress lines on stderr.
 // Results go to stdout; progress, warnings and prompts go to stderr.
+import {createRequire} from 'node:module'
+
 import chalk from 'chalk'
 
 import {usageError} from './errors.js'
@@ -210,28 +212,64 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
   if (Number.isFinite(width)) fitColumns(fitted, width)
 
   const right = fitted.map((f, i) => f.column.align === 'right' || (f.column.align === undefined && isNumeric(cells.map((row) => row[i]))))
-  const line = (values: string[], header = false) =>
-    fitted
-      .map((f, i) => ({f, i}))
-      .filter(({f}) => !f.dropped)
-      .map(({f, i}, n, all) => {
-        const text = cut(values[i], f.width, f.column.cut)
-        const pad = ' '.repeat(Math.max(0, f.width - visibleLength(text)))
-        const last = n === all.length - 1
-        const shown = header ? chalk.bold(text) : text
-        return right[i] ? pad + shown : last ? shown : shown + pad
-      })
-      .join(' '.repeat(GAP))
-      .trimEnd()
-  const rowLines = (row: string[]): string[] => {
-    if (!opts.multiline) return [line(row)]
+  const shown = fitted.map((f, i) => ({f, i})).filter(({f}) => !f.dropped)
+  // Cells are cut here (an ellipsis at the end, or at the start for ARNs), so that cli-table3 only lays them out.
+  const cutRow = (values: string[]): string[] => shown.map(({f, i}) => cut(values[i], f.width, f.column.cut))
+  const rowLines = (row: string[]): string[][] => {
+    if (!opts.multiline) return [cutRow(row)]
     // Text cells wrap at word boundaries to their column; other cells keep their lines (cut if need be).
     const split = row.map((cell, i) => (fitted[i].kind === 'text' && !fitted[i].dropped ? wrapText(cell, fitted[i].width) : cell).split('\n'))
     const height = Math.max(1, ...split.map((l) => l.length))
-    return Array.from({length: height}, (_, n) => line(split.map((l) => l[n] ?? '')))
+    return Array.from({length: height}, (_, n) => cutRow(split.map((l) => l[n] ?? '')))
   }
 
-  return [line(chosen.map((c) => c.header), true), ...cells.flatMap((row) => rowLines(row))].join('\n')
+  const header = cutRow(chosen.map((c) => c.header)).map((h) => chalk.bold(h))
+  const body = cells.flatMap((row) => rowLines(row))
+  if (shown.length === 0) return ['', ...body.map(() => '')].join('\n')
+  const Table = loadTable()
+  const table = new Table({
+    chars: BORDERLESS,
+    colAligns: shown.map(({i}) => (right[i] ? 'right' : 'left')),
+    colWidths: shown.map(({f}) => f.width),
+    head: header,
+    style: {border: [], compact: true, head: [], 'padding-left': 0, 'padding-right': 0},
+    wordWrap: false,
+  })
+  for (const line of body) table.push(line)
+  // The last column is padded by cli-table3 like the others; a line ends with its last character.
+  return table
+    .toString()
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n')
+}
+
+type TableConstructor = typeof import('cli-table3')
+let tableConstructor: TableConstructor | undefined
+
+/** cli-table3, loaded at the first table (start-up, --help and --version never load it). */
+function loadTable(): TableConstructor {
+  tableConstructor ??= createRequire(import.meta.url)('cli-table3') as TableConstructor
+  return tableConstructor
+}
+
+/** No rules: columns two spaces apart (the 'middle' separator), no outer border, no line between rows. */
+const BORDERLESS = {
+  bottom: '',
+  'bottom-left': '',
+  'bottom-mid': '',
+  'bottom-right': '',
+  left: '',
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  middle: ' '.repeat(GAP),
+  right: '',
+  'right-mid': '',
+  top: '',
+  'top-left': '',
+  'top-mid': '',
+  'top-right': '',
 }
 
 /** Rows as CSV (RFC 4180) with a header line: every chosen column, values in full and uncoloured. */

@@ -6,57 +6,9 @@ import pLimit from 'p-limit'
 import pThrottle from 'p-throttle'
 
 import {KmsctlError} from './errors.js'
+import {kmsQuota} from './quotas.js'
 
-/**
- * KMS request quotas (requests per second, per account and region) from AWS's published table.
- * Live values come from Service Quotas; --rate overrides them per command.
- */
-export const KMS_QUOTAS: Readonly<Record<string, number>> = {
-  CancelKeyDeletion: 5,
-  ConnectCustomKeyStore: 5,
-  CreateAlias: 5,
-  CreateGrant: 50,
-  CreateKey: 5,
-  Decrypt: 5500,
-  DeleteAlias: 5,
-  DescribeKey: 100,
-  DisableKey: 5,
-  DisableKeyRotation: 5,
-  EnableKey: 5,
-  EnableKeyRotation: 5,
-  Encrypt: 5500,
-  GenerateDataKey: 5500,
-  GenerateDataKeyWithoutPlaintext: 5500,
-  GenerateMac: 5500,
-  GetKeyLastUsage: 100,
-  GetKeyPolicy: 30,
-  GetKeyRotationStatus: 100,
-  GetPublicKey: 5500,
-  ListAliases: 100,
-  ListGrants: 100,
-  ListKeyPolicies: 100,
-  ListKeyRotations: 100,
-  ListKeys: 100,
-  ListResourceTags: 100,
-  ListRetirableGrants: 5,
-  PutKeyPolicy: 5,
-  ReEncrypt: 5500,
-  ReplicateKey: 5,
-  RetireGrant: 15,
-  RevokeGrant: 15,
-  RotateKeyOnDemand: 5,
-  ScheduleKeyDeletion: 5,
-  Sign: 5500,
-  TagResource: 5,
-  UntagResource: 5,
-  UpdateAlias: 5,
-  UpdateKeyDescription: 5,
-  Verify: 5500,
-  VerifyMac: 5500,
-}
-
-/** CloudTrail LookupEvents: 2 requests per second per account and region. */
-export const LOOKUP_EVENTS_RATE = 2
+export {KMS_QUOTAS, LOOKUP_EVENTS_RATE} from './quotas.js'
 
 /**
  * KMSCTL_QUOTA_SCALE multiplies the published quotas kmsctl paces to: for accounts whose Service
@@ -69,7 +21,7 @@ export function quotaScale(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 export interface PacerOptions {
-  /** Per-operation rates overriding KMS_QUOTAS. */
+  /** Per-operation rates overriding the published quotas (quotas.ts). */
   rates?: Record<string, number>
   /** Most calls of one operation in flight at once (default 16). */
   concurrency?: number
@@ -131,7 +83,7 @@ export class Pacer {
 
   /** The rate in requests per second used for an operation. */
   rateOf(operation: string): number {
-    const rate = this.options.rates?.[operation] ?? (KMS_QUOTAS[operation] ?? 5) * quotaScale()
+    const rate = this.options.rates?.[operation] ?? kmsQuota(operation) * quotaScale()
     return Math.max(0.1, rate * (this.options.share ?? 1))
   }
 

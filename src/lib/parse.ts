@@ -1,7 +1,7 @@
 // Parsing of the values several commands take: k=v pairs, durations, points in time, lists.
 // Every parser throws a usage error (exit 2) naming the flag and the expected form.
 import {usageError} from './errors.js'
-import {parseIsoTime} from './time.js'
+import {DAY_MS, parseIsoTime} from './time.js'
 
 /** Parses repeated `k=v` values (tags, encryption context). Duplicate keys are an error. */
 export function parsePairs(values: readonly string[] | undefined, flag: string): Record<string, string> {
@@ -24,9 +24,9 @@ export function parseTags(values: readonly string[] | undefined, flag = 'tag'): 
 }
 
 const UNITS: Record<string, number> = {
-  d: 86_400_000,
-  day: 86_400_000,
-  days: 86_400_000,
+  d: DAY_MS,
+  day: DAY_MS,
+  days: DAY_MS,
   h: 3_600_000,
   hour: 3_600_000,
   hours: 3_600_000,

@@ -139,7 +139,8 @@ describe('e2e: organisation trails through files, s3, athena and lake', function
     const args = ['trail', 'query', '--source', 's3', 's3://org-trail', '--accounts', ACCOUNTS[0], '--regions', 'us-east-1', '--since', '2026-11-02T00:00:00Z', '--until', '2026-11-02T12:00:00Z', '--json']
     const listOnly = await runCli(args, {env: as('AKIAORGTRAILLIST0001')})
     expect(listOnly.code).to.equal(3)
-    expect(json(listOnly)).to.deep.equal([])
+    expect(json(listOnly).error.details.events).to.deep.equal([])
+    expect(json(listOnly).error.details.s3Failures.length).to.be.greaterThan(0)
     const refusedObjects = listOnly.stderr.split('\n').filter((l) => /Could not read s3:\/\/org-trail\/AWSLogs\/.+\.json\.gz: access denied \(s3:GetObject\): User: arn:aws:iam::111122223333:user\/auditor is not authorized/.test(l))
     expect(refusedObjects.length, listOnly.stderr.slice(0, 600)).to.be.greaterThan(0)
     const nothing = await runCli(args, {env: as('AKIAORGTRAILNONE0001')})

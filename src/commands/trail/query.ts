@@ -7,7 +7,7 @@ import {formatBytes} from '../../lib/trail/sources/s3-layout.js'
 import {filterFlags, queryOptions, sourceFlags, trailProgress} from '../../cli/trail-flags.js'
 import {type GroupRow, groupBy, parseGroupBy} from '../../lib/trail/group.js'
 import type {CloudTrailRecord, TrailEvent} from '../../lib/trail/normalise.js'
-import {type TrailQuerySummary, byTime, runTrailQuery} from '../../lib/trail/query.js'
+import {type TrailQuerySummary, byTime, partialQuery, runTrailQuery} from '../../lib/trail/query.js'
 import {csvHeader, csvLine, renderEvents, renderGroups} from '../../lib/trail/render.js'
 import {buildFilterSpec} from '../../lib/trail/spec.js'
 import {interruptOnSigint} from '../../lib/interrupt.js'
@@ -143,6 +143,8 @@ Output: a table (oldest first); --json (an array); --ndjson (one event a line, a
     }
 
     this.note(this.summaryLine(summary))
+    const partial = json ? partialQuery(result, summary) : undefined
+    if (partial) throw partial
     return result
   }
 

@@ -16,6 +16,7 @@
 import {readFile} from 'node:fs/promises'
 
 import {usageError} from '../errors.js'
+import {DAY_MS} from '../time.js'
 import {validateCheckIds} from './registry.js'
 import type {AuditFinding} from './types.js'
 
@@ -97,7 +98,7 @@ export function parseBaseline(text: string, file = 'the baseline'): Baseline {
 
 /** True once the entry's expiry day (UTC) is over. */
 export function isExpired(entry: Pick<BaselineEntry, 'expires'>, now: Date): boolean {
-  return now.getTime() >= Date.parse(`${entry.expires}T00:00:00Z`) + 86_400_000
+  return now.getTime() >= Date.parse(`${entry.expires}T00:00:00Z`) + DAY_MS
 }
 
 function matches(entry: BaselineEntry, f: AuditFinding, aliases: readonly string[]): boolean {

@@ -176,7 +176,16 @@ export class AwsClients {
   s3(): Promise<S3Client> {
     return this.client('s3', async (config) => {
       const {S3Client} = await s3Sdk()
-      return new S3Client({...config, ...(config.endpoint ? {forcePathStyle: true} : {})})
+      // Flexible checksums only where an operation requires them: no CRC request checksums, and no
+      // x-amz-checksum-mode on GetObject, so bodies are not hashed a second time in JavaScript. S3 is
+      // reached over TLS (integrity in transit), and the objects read are gzip files, whose own CRC-32
+      // zlib checks while inflating them: a corrupt body is still an error, never silent.
+      return new S3Client({
+        ...config,
+        ...(config.endpoint ? {forcePathStyle: true} : {}),
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      })
     })
   }
 

@@ -15,8 +15,13 @@ import {structuralProblem} from './inspect.js'
 import {KmsAccess, type KmsForRegion} from './kms-access.js'
 import {type HeaderSummary, RESERVED_CONTEXT_PREFIX, SUITES, type SuiteChoice, contextMismatches, decryptFailure, printable, summariseHeader} from './message.js'
 
-/** Frame length kmsctl writes: large frames keep the per-frame cost (an IV, a tag, a GCM set-up) negligible. */
-export const DEFAULT_FRAME_LENGTH = 1024 * 1024
+/**
+ * Frame length kmsctl writes. Each frame costs the SDK's streams a fixed amount of work (a cipher
+ * set-up, a frame header parsed across read boundaries with a copy, a few stream hops): measured on
+ * 1 GiB, 4 MiB frames need noticeably less CPU than 1 MiB ones with no more peak memory, while 8 MiB
+ * and larger raise peak RSS (a frame is held until its tag is checked) without a clear gain.
+ */
+export const DEFAULT_FRAME_LENGTH = 4 * 1024 * 1024
 /** The largest frame the SDK accepts (2^32 - 1 bytes); kmsctl caps it lower to keep memory flat. */
 export const MAX_FRAME_LENGTH = 64 * 1024 * 1024
 export const DEFAULT_MAX_ENCRYPTED_DATA_KEYS = 10

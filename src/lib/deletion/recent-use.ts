@@ -10,25 +10,11 @@ import {lookupEventPages} from '../aws/paging.js'
 import {kmsSdk} from '../aws/sdk.js'
 import {fromAwsError} from '../errors.js'
 import {LOOKUP_EVENTS_RATE, Pacer} from '../pacing.js'
+import {KEY_USE_OPERATIONS} from '../policy/actions.js'
 import {type CloudTrailRecord, describeFrom, normalise} from '../trail/normalise.js'
 
 /** CloudTrail event names of KMS cryptographic operations: the calls that mean data depends on the key. */
-export const CRYPTO_EVENTS: ReadonlySet<string> = new Set([
-  'Decapsulate',
-  'Decrypt',
-  'DeriveSharedSecret',
-  'Encapsulate',
-  'Encrypt',
-  'GenerateDataKey',
-  'GenerateDataKeyPair',
-  'GenerateDataKeyPairWithoutPlaintext',
-  'GenerateDataKeyWithoutPlaintext',
-  'GenerateMac',
-  'ReEncrypt',
-  'Sign',
-  'Verify',
-  'VerifyMac',
-])
+export const CRYPTO_EVENTS: ReadonlySet<string> = new Set(KEY_USE_OPERATIONS)
 
 const KMS_SOURCE = 'kms.amazonaws.com'
 

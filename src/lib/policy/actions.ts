@@ -102,6 +102,27 @@ export const USAGE_ACTIONS = [
   'kms:DeriveSharedSecret',
 ]
 
+/**
+ * The cryptographic operations, by operation name (their CloudTrail event name too): the calls that
+ * use a key, as KMS's GetKeyLastUsage and the deletion pre-flight count them.
+ */
+export const KEY_USE_OPERATIONS: readonly string[] = [
+  'Decapsulate',
+  'Decrypt',
+  'DeriveSharedSecret',
+  'Encapsulate',
+  'Encrypt',
+  'GenerateDataKey',
+  'GenerateDataKeyPair',
+  'GenerateDataKeyPairWithoutPlaintext',
+  'GenerateDataKeyWithoutPlaintext',
+  'GenerateMac',
+  'ReEncrypt',
+  'Sign',
+  'Verify',
+  'VerifyMac',
+]
+
 /** Operations whose requests can carry an encryption context (kms:EncryptionContext:*, kms:EncryptionContextKeys). */
 export const ENCRYPTION_CONTEXT_ACTIONS = [
   ...CONTEXT_CRYPTO_ACTIONS,

@@ -363,3 +363,42 @@ export function byTime(events: TrailEvent[], source: TrailSource = 'files'): Tra
     })
     .map(({e}) => e)
 }
+
+/**
+ * The error of a query that could not read every source (exit 3), for --json: the success document
+ * stays a bare array, so a partial result is an error document whose `details` carry what was found
+ * (`events`: the array --json prints on success), the log files skipped (`skipped`: file and reason,
+ * a file without a Records array among them), the regions that could not be read (`failures`) and
+ * the S3 prefixes or objects that could not be read (`s3Failures`). Undefined when everything was
+ * read, or when the query was interrupted (exit 130, what was found is printed as it is).
+ */
+export function partialQuery(found: readonly unknown[], summary: TrailQuerySummary): KmsctlError | undefined {
+  const skipped = summary.corrupt ?? []
+  const failures = summary.failures ?? []
+  const s3Failures = summary.s3Failures ?? []
+  if (summary.interrupted || skipped.length + failures.length + s3Failures.length === 0) return undefined
+  const what = [
+    ...skipped.map((c) => `${c.file}: ${c.reason}`),
+    ...failures.map((f) => `${f.region}: ${f.message}`),
+    ...s3Failures.map((x) => `${x.location}: ${x.reason}`),
+  ]
+  const count = (n: number, one: string, many: string) => (n === 0 ? '' : `${n} ${n === 1 ? one : many}`)
+  const unread = [
+    count(skipped.length, 'log file skipped', 'log files skipped'),
+    count(failures.length, 'region not read', 'regions not read'),
+    count(s3Failures.length, 'S3 location not read', 'S3 locations not read'),
+  ].filter(Boolean)
+  return new KmsctlError(
+    'PARTIAL_FAILURE',
+    `Found ${summary.matched} matching event${summary.matched === 1 ? '' : 's'}, but ${unread.join(' and ')}: ${what.slice(0, 3).join('; ')}${what.length > 3 ? `; and ${what.length - 3} more` : ''}.`,
+    {
+      details: {events: found, failures, s3Failures, skipped},
+      remedy:
+        skipped.length > 0
+          ? 'Try this: leave out or replace the files named (CloudTrail log files hold a Records array)'
+          : s3Failures.length > 0
+            ? "Try this: check the caller's s3:ListBucket and s3:GetObject permissions (and kms:Decrypt for SSE-KMS objects)"
+            : 'Try this: run it again for the regions named',
+    },
+  )
+}

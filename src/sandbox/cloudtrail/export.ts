@@ -73,7 +73,7 @@ export function exportTrail(all: TrailRecord[], outDir: string, options: ExportO
     const mi = String(w.getUTCMinutes()).padStart(2, '0')
     const base = options.org ? join(outDir, 'AWSLogs', options.org, account) : join(outDir, 'AWSLogs', account)
     const dir = join(base, 'CloudTrail', region, yyyy, mm, dd)
-    makePrivateDir(dir)
+    makePrivateDir(dir, 'The export directory')
     const unique = randomBytes(12).toString('base64').replaceAll(/[^A-Za-z0-9]/g, 'x').slice(0, 16)
     const file = join(dir, `${account}_CloudTrail_${region}_${yyyy}${mm}${dd}T${hh}${mi}Z_${unique}.json.gz`)
     // The records name who did what: readable by their owner only, like the sandbox's own files.

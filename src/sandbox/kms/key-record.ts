@@ -2,6 +2,7 @@
 // the AWS-managed keys created on first use, key-state rules and the KeyMetadata shape.
 import {randomUUID, randomBytes} from 'node:crypto'
 
+import {DAY_MS} from '../../lib/time.js'
 import {SANDBOX_ACCOUNT} from '../constants.js'
 import {SandboxError, err} from '../errors.js'
 import type {KeyRecord, SandboxState} from '../store/state.js'
@@ -114,7 +115,7 @@ export function createAwsManagedKey(ctx: OpContext, service: string): KeyRecord 
     origin: 'AWS_KMS',
     policy: awsManagedKeyPolicy(account, ctx.region, service),
     region: ctx.region,
-    rotation: {enabled: true, nextRotation: now + 365 * 86_400_000, periodDays: 365},
+    rotation: {enabled: true, nextRotation: now + 365 * DAY_MS, periodDays: 365},
     state: 'Enabled',
     tags: [],
   }

@@ -1,5 +1,6 @@
 // KMS keys: CreateKey, DescribeKey, ListKeys, UpdateKeyDescription, EnableKey, DisableKey,
 // ScheduleKeyDeletion, CancelKeyDeletion, ReplicateKey and GetKeyLastUsage.
+import {KEY_USE_OPERATIONS} from '../../lib/policy/actions.js'
 import {DAY_MS} from '../../lib/time.js'
 import {trailShape} from '../cloudtrail/records.js'
 import {err} from '../errors.js'
@@ -184,10 +185,7 @@ const ReplicateKey: Operation = (input, ctx) => {
   return {ReplicaKeyMetadata: meta, ReplicaPolicy: replica.policy, ReplicaTags: tags}
 }
 
-const KEY_LAST_USAGE_OPERATIONS = new Set([
-  'Decrypt', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext', 'GenerateDataKeyWithoutPlaintext',
-  'GenerateMac', 'ReEncrypt', 'Sign', 'Verify', 'VerifyMac', 'DeriveSharedSecret', 'Encapsulate', 'Decapsulate',
-])
+const KEY_LAST_USAGE_OPERATIONS: ReadonlySet<string> = new Set(KEY_USE_OPERATIONS)
 
 const GetKeyLastUsage: Operation = (input, ctx) => {
   const key = keyFrom(ctx, input)

@@ -2,10 +2,10 @@
 // as KMS counts them), holding at most one second's worth of requests and refilled continuously.
 // A request that finds its bucket empty is refused with ThrottlingException ("Rate exceeded", HTTP 400).
 //
-// `aws` uses KMS's published rates (src/lib/pacing.ts KMS_QUOTAS; the symmetric cryptographic operations
+// `aws` uses KMS's published rates (src/lib/quotas.ts; the symmetric cryptographic operations
 // share one bucket, as they share one quota) and CloudTrail LookupEvents' 2 per second; `scale`
 // multiplies every rate (0.1 for a tenth of them, 10 for ten times).
-import {KMS_QUOTAS, LOOKUP_EVENTS_RATE} from '../../lib/pacing.js'
+import {LOOKUP_EVENTS_RATE, kmsQuota} from '../../lib/quotas.js'
 import {SandboxError} from '../errors.js'
 
 /** Operations that share the cryptographic-operations quota. */
@@ -18,7 +18,7 @@ export const CRYPTO_OPERATIONS = new Set([
 export function awsRate(service: string, operation: string): number | undefined {
   if (service === 'cloudtrail') return operation === 'LookupEvents' ? LOOKUP_EVENTS_RATE : undefined
   if (service !== 'kms') return undefined
-  return KMS_QUOTAS[operation] ?? 5
+  return kmsQuota(operation)
 }
 
 /** The bucket an operation draws from: crypto operations share one. */

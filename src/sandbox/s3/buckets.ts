@@ -1,7 +1,7 @@
 // The sandbox's S3 buckets: each folder of <sandbox-dir>/s3/ is a bucket, and `sandbox serve --bucket
 // NAME=DIR` mounts any directory (log files copied from a trail, an export) as one more. Objects are
 // the files under a bucket's folder; their keys are the paths relative to it, with "/".
-import {existsSync, readdirSync, statSync} from 'node:fs'
+import {type Stats, existsSync, readdirSync, statSync} from 'node:fs'
 import {join, relative, resolve, sep} from 'node:path'
 
 export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
@@ -74,9 +74,15 @@ export function listObjects(dir: string, prefix: string): ObjectInfo[] {
 
 /** The file of one object, or undefined (no such key, or a key escaping the bucket). */
 export function objectPath(dir: string, key: string): string | undefined {
+  return objectFile(dir, key)?.path
+}
+
+/** The file of one object and its size and times (one stat), or undefined as objectPath. */
+export function objectFile(dir: string, key: string): {path: string; stats: Stats} | undefined {
   if (key === '' || key.endsWith('/')) return undefined
   const path = resolve(dir, ...key.split('/'))
   const rel = relative(dir, path)
   if (rel.startsWith('..') || rel === '') return undefined
-  return existsSync(path) && statSync(path).isFile() ? path : undefined
+  const stats = statSync(path, {throwIfNoEntry: false})
+  return stats?.isFile() ? {path, stats} : undefined
 }

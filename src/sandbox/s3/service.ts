@@ -3,11 +3,11 @@
 // virtual-host-style. Object bodies are streamed from disk, never held in memory. Read-only: the
 // buckets are folders (buckets.ts) that exports and mounts fill.
 import {createHash, randomUUID} from 'node:crypto'
-import {createReadStream, statSync} from 'node:fs'
+import {createReadStream} from 'node:fs'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import {SANDBOX_ACCOUNT} from '../constants.js'
-import {type BucketMounts, bucketDir, listBuckets, listObjects, objectPath} from './buckets.js'
+import {type BucketMounts, bucketDir, listBuckets, listObjects, objectFile} from './buckets.js'
 
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/'
 const CREDENTIAL = /Credential=[^/,\s]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/
@@ -56,8 +56,19 @@ function error(res: ServerResponse, status: number, code: string, message: strin
 /** S3's url encoding-type: keys percent-encoded, "/" kept. */
 const urlEncode = (s: string) => encodeURIComponent(s).replaceAll('%2F', '/')
 
+const etags = new Map<string, string>()
+
+/** An object's ETag: stable while the file is unchanged (path, size and mtime), computed once. */
 function etag(path: string, size: number, mtime: Date): string {
-  return `"${createHash('md5').update(`${path}:${size}:${mtime.getTime()}`).digest('hex')}"`
+  const id = `${path}:${size}:${mtime.getTime()}`
+  let tag = etags.get(id)
+  if (tag === undefined) {
+    if (etags.size >= 100_000) etags.clear()
+    tag = `"${createHash('md5').update(id).digest('hex')}"`
+    etags.set(id, tag)
+  }
+
+  return tag
 }
 
 function listObjectsV2(res: ServerResponse, bucket: string, dir: string, q: URLSearchParams): void {
@@ -126,9 +137,9 @@ function listObjectsV2(res: ServerResponse, bucket: string, dir: string, q: URLS
 }
 
 function getObject(req: IncomingMessage, res: ServerResponse, bucket: string, dir: string, key: string, head: boolean): void {
-  const path = objectPath(dir, key)
-  if (!path) return error(res, 404, 'NoSuchKey', 'The specified key does not exist.', {Key: key}, head)
-  const st = statSync(path)
+  const file = objectFile(dir, key)
+  if (!file) return error(res, 404, 'NoSuchKey', 'The specified key does not exist.', {Key: key}, head)
+  const {path, stats: st} = file
   const headers: Record<string, string> = {
     'accept-ranges': 'bytes',
     'content-type': key.endsWith('.json') ? 'application/json' : 'application/octet-stream',
@@ -230,12 +241,26 @@ export function serveS3(req: IncomingMessage, res: ServerResponse, mounts: Bucke
   getObject(req, res, bucket, dir, key, head)
 }
 
+type SigningModules = {
+  Hash: typeof import('@smithy/hash-node').Hash
+  HttpRequest: typeof import('@smithy/protocol-http').HttpRequest
+  SignatureV4: typeof import('@smithy/signature-v4').SignatureV4
+  parseAuthorization: typeof import('../identity/authenticate.js').parseAuthorization
+}
+let signingModules: Promise<SigningModules> | undefined
+const signers = new Map<string, InstanceType<SigningModules['SignatureV4']>>()
+
+/** The signing modules, loaded on the first signed S3 request and kept. */
+function signing(): Promise<SigningModules> {
+  signingModules ??= Promise.all([import('../identity/authenticate.js'), import('@smithy/protocol-http'), import('@smithy/signature-v4'), import('@smithy/hash-node')]).then(
+    ([authenticate, http, sigv4, hash]) => ({Hash: hash.Hash, HttpRequest: http.HttpRequest, SignatureV4: sigv4.SignatureV4, parseAuthorization: authenticate.parseAuthorization}),
+  )
+  return signingModules
+}
+
 /** S3's SigV4 signature check: the path as sent (S3 does not encode it twice), the declared payload hash. */
 export async function s3SignatureMatches(req: Pick<IncomingMessage, 'headers' | 'method' | 'url'>, secretAccessKey: string): Promise<boolean> {
-  const {parseAuthorization} = await import('../identity/authenticate.js')
-  const {HttpRequest} = await import('@smithy/protocol-http')
-  const {SignatureV4} = await import('@smithy/signature-v4')
-  const {Hash} = await import('@smithy/hash-node')
+  const {HttpRequest, SignatureV4, parseAuthorization} = await signing()
   const auth = parseAuthorization(String(req.headers.authorization ?? ''))
   const amzDate = String(req.headers['x-amz-date'] ?? '')
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate)
@@ -245,7 +270,16 @@ export async function s3SignatureMatches(req: Pick<IncomingMessage, 'headers' | 
   const url = new URL(req.url ?? '/', 'http://sandbox')
   const query: Record<string, string | string[]> = {}
   for (const [k, v] of url.searchParams) query[k] = k in query ? [...[query[k]].flat(), v] : v
-  const signer = new SignatureV4({applyChecksum: false, credentials: {accessKeyId: auth.accessKeyId, secretAccessKey}, region: auth.region, service: auth.service, sha256: Hash.bind(null, 'sha256'), uriEscapePath: false})
+  // One signer per access key and scope: it caches the day's signing key (four HMACs), so a client
+  // reading many objects costs one derivation a day, not one per request.
+  const signerKey = JSON.stringify([auth.accessKeyId, secretAccessKey, auth.region, auth.service])
+  let signer = signers.get(signerKey)
+  if (!signer) {
+    if (signers.size >= 64) signers.clear()
+    signer = new SignatureV4({applyChecksum: false, credentials: {accessKeyId: auth.accessKeyId, secretAccessKey}, region: auth.region, service: auth.service, sha256: (await signing()).Hash.bind(null, 'sha256'), uriEscapePath: false})
+    signers.set(signerKey, signer)
+  }
+
   const signed = await signer.sign(new HttpRequest({headers, hostname: headers.host ?? '', method: req.method ?? 'GET', path: url.pathname, query}), {
     signableHeaders: new Set(auth.signedHeaders),
     signingDate: new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))),

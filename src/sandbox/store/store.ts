@@ -12,6 +12,7 @@ import {join} from 'node:path'
 
 import lockfile from 'proper-lockfile'
 
+import {usageError} from '../../lib/errors.js'
 import {type Clock, createClock} from '../clock.js'
 import {type SandboxState, emptyState} from './state.js'
 
@@ -339,9 +340,27 @@ export class SandboxStore {
   }
 }
 
-/** Creates a directory (and its missing parents) readable by its owner only (0700), whatever the umask. */
-export function makePrivateDir(dir: string): void {
-  mkdirSync(dir, {mode: 0o700, recursive: true})
+/**
+ * Creates a directory (and its missing parents) readable by its owner only (0700), whatever the umask.
+ * A path that cannot be a directory (a file is in the way, no permission, a read-only file system) is
+ * a usage error naming the path and `what` it is (the flag that set it), never raw errno text.
+ */
+export function makePrivateDir(dir: string, what = 'The sandbox directory (--sandbox-dir)'): void {
+  try {
+    mkdirSync(dir, {mode: 0o700, recursive: true})
+  } catch (error) {
+    const why = DIR_ERRORS[(error as NodeJS.ErrnoException).code ?? '']
+    if (!why) throw error
+    throw usageError(`${what} ${dir} cannot be used: ${why}.`, 'Try this: a directory you can write, or a path where one can be created')
+  }
+}
+
+const DIR_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EEXIST: 'it is a file, not a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
 }
 
 /**

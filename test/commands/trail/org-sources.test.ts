@@ -44,7 +44,11 @@ describe('trail query --source s3 and --source athena (mocked AWS)', () => {
     s3.on(GetObjectCommand).callsFake(() => ({Body: Readable.from([gzipSync(JSON.stringify({Records: [good]}))])}))
     const r = await run(['trail', 'query', '--source', 's3', `s3://trail/AWSLogs/${ORG}/`, '--accounts', '111122223333,444455556666', '--regions', 'us-east-1', '--since', '2026-11-02T00:00:00Z', '--until', '2026-11-02T12:00:00Z', '--workers', '0', '--json'])
     expect(r.code).to.equal(3)
-    expect(JSON.parse(r.stdout).map((e: {eventId: string}) => e.eventId)).to.deep.equal([good.eventID])
+    // Partial: an error document carrying the events found and the locations not read.
+    const partial = JSON.parse(r.stdout).error
+    expect(partial.code).to.equal('PARTIAL_FAILURE')
+    expect(partial.details.events.map((e: {eventId: string}) => e.eventId)).to.deep.equal([good.eventID])
+    expect(partial.details.s3Failures.map((x: {location: string}) => x.location)).to.deep.equal([`s3://trail/${day('444455556666')}`])
     expect(r.stderr).to.include(`Could not read s3://trail/${day('444455556666')}: access denied (s3:ListBucket)`)
   })
 

@@ -2,7 +2,7 @@ import {CloudTrailClient, LookupEventsCommand} from '@aws-sdk/client-cloudtrail'
 import {DescribeKeyCommand, KMSClient, ListAliasesCommand} from '@aws-sdk/client-kms'
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
-import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
@@ -121,13 +121,46 @@ describe('trail query', () => {
     mkdirSync(dir, {recursive: true})
     writeFileSync(join(dir, `${f.ACCOUNT}_CloudTrail_us-east-1_20261102T1200Z_abcdefghijklmnop.json.gz`), gzipSync(JSON.stringify({Records: [...EVENTS].reverse()})))
     writeFileSync(join(dir, `${f.ACCOUNT}_CloudTrail_us-east-1_20261102T1205Z_brokenbrokenbrok.json.gz`), gzipSync('{"Records":[{"eventVersion":"1.08"'))
+    const notTrail = join(dir, `${f.ACCOUNT}_CloudTrail_us-east-1_20261102T1210Z_notatraillogfile.json`)
+    writeFileSync(notTrail, JSON.stringify({Events: [...EVENTS]}))
     const r = await run(['trail', 'query', '--source', 'files', root, '--principal', 'App', '--json'])
-    expect(JSON.parse(r.stdout), r.stdout + r.stderr).to.be.an('array')
-    expect(JSON.parse(r.stdout).map((e: {time: string}) => e.time)).to.deep.equal(['2026-11-02T10:00:00Z', '2026-11-02T11:00:00Z'])
+    // Partial: one error document whose details carry the events found and every file skipped, exit 3.
+    const doc = JSON.parse(r.stdout)
+    expect(doc.error, r.stdout + r.stderr).to.include({code: 'PARTIAL_FAILURE'})
+    expect(doc.error.message).to.match(/^Found 2 matching events, but 2 log files skipped: /)
+    expect(doc.error.details.events.map((e: {time: string}) => e.time)).to.deep.equal(['2026-11-02T10:00:00Z', '2026-11-02T11:00:00Z'])
+    expect(doc.error.details.skipped.map((c: {file: string}) => c.file.split('_').pop())).to.deep.equal(['brokenbrokenbrok.json.gz', 'notatraillogfile.json'])
+    expect(doc.error.details.skipped[0].reason).to.match(/truncated/)
+    expect(doc.error.details.skipped[1].reason).to.equal('no Records array: not a CloudTrail log file')
+    expect(doc.error.details.failures).to.deep.equal([])
     expect(r.stderr).to.match(/Warning: Skipped .*brokenbrokenbrok\.json\.gz: .*truncated/)
+    expect(r.stderr).to.match(/Warning: Skipped .*notatraillogfile\.json: no Records array/)
     expect(r.code).to.equal(3)
     expect(sdk.cloudtrail.calls()).to.have.length(0)
     expect(sdk.kms.calls()).to.have.length(0)
+
+    // Without --json: the table, a warning per skipped file, exit 3.
+    const human = await run(['trail', 'query', '--source', 'files', root, '--principal', 'App'])
+    expect(human.stdout).to.contain('10.0.1.5')
+    expect(human.stderr).to.match(/Skipped .*notatraillogfile\.json: no Records array: not a CloudTrail log file/)
+    expect(human.stderr).to.contain('2 skipped as unreadable')
+    expect(human.code).to.equal(3)
+
+    // Everything readable: the success shape is a bare array, exit 0.
+    rmSync(notTrail)
+    rmSync(join(dir, `${f.ACCOUNT}_CloudTrail_us-east-1_20261102T1205Z_brokenbrokenbrok.json.gz`))
+    const ok = await run(['trail', 'query', '--source', 'files', root, '--principal', 'App', '--json'])
+    expect(JSON.parse(ok.stdout).map((e: {time: string}) => e.time)).to.deep.equal(['2026-11-02T10:00:00Z', '2026-11-02T11:00:00Z'])
+    expect(ok.code).to.equal(0)
+  })
+
+  it('--source files --event: a file without Records is reported even when the filter would pass it over', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kmsctl-trail-cmd-'))
+    writeFileSync(join(root, 'export.json'), JSON.stringify({Events: [{EventName: 'Decrypt'}]}))
+    const r = await run(['trail', 'query', '--source', 'files', root, '--event', 'Encrypt', '--json'])
+    const doc = JSON.parse(r.stdout)
+    expect(doc.error.details).to.deep.equal({events: [], failures: [], s3Failures: [], skipped: [{file: join(root, 'export.json'), reason: 'no Records array: not a CloudTrail log file'}]})
+    expect(r.code).to.equal(3)
   })
 })
 

@@ -6,6 +6,7 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {KmsctlError} from '../../../src/lib/errors.js'
 import {SandboxStore} from '../../../src/sandbox/store/store.js'
 import {newSandbox} from '../helpers.js'
 
@@ -121,5 +122,27 @@ describe('sandbox state directory', () => {
       .catch(() => {})
     expect(new SandboxStore(dir).read().clockOffsetMs).to.equal(1)
     expect(store.read().clockOffsetMs).to.equal(1)
+  })
+})
+
+describe('sandbox directory that cannot be one', () => {
+  it('is a usage error naming the path and why, not errno text', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'kmsctl-store-file-')), 'plain')
+    writeFileSync(file, 'x')
+    const refusal = (dir: string) => {
+      try {
+        new SandboxStore(dir)
+      } catch (error) {
+        return error as KmsctlError
+      }
+
+      throw new Error('no error')
+    }
+
+    const onFile = refusal(file)
+    expect(onFile).to.be.instanceOf(KmsctlError)
+    expect(onFile.exitCode).to.equal(2)
+    expect(onFile.message).to.equal(`The sandbox directory (--sandbox-dir) ${file} cannot be used: it is a file, not a directory.`)
+    expect(refusal(join(file, 'sub')).message).to.equal(`The sandbox directory (--sandbox-dir) ${join(file, 'sub')} cannot be used: a part of the path is not a directory.`)
   })
 })

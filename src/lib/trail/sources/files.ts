@@ -79,7 +79,9 @@ export async function listLogFiles(paths: readonly string[]): Promise<LogFile[]>
   for (const p of paths) {
     const abs = resolve(p)
     if (!existsSync(abs)) throw usageError(`No such file or directory: ${p}`, 'Try this: --source files DIR, where DIR holds the AWSLogs/ folder or .json.gz files.')
-    if (statSync(abs).isDirectory()) {
+    const info = statSync(abs)
+    if (!info.isDirectory() && !info.isFile()) throw usageError(`${p} is not a regular file or a directory.`, 'Try this: --source files DIR, where DIR holds the AWSLogs/ folder or .json.gz files.')
+    if (info.isDirectory()) {
       // eslint-disable-next-line no-await-in-loop
       for (const rel of await readdir(abs, {recursive: true})) {
         if (isLogFile(rel) && !/(^|[/\\])CloudTrail-Digest([/\\]|$)/.test(rel)) found.add(join(abs, rel))
