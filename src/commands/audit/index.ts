@@ -1,11 +1,15 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {orgFlags, progressReporter, renderSummary, targetsFrom, whereColumns} from '../../cli/org-flags.js'
+import {acrossTargets} from '../../lib/org/run.js'
+import type {AuditFinding} from '../../lib/audit/types.js'
 import {type AuditReport, runAudit} from '../../lib/audit/audit.js'
 import {readBaseline} from '../../lib/audit/baseline.js'
 import {toCsv} from '../../lib/audit/csv.js'
 import {toJunit} from '../../lib/audit/junit.js'
 import {type Severity, SEVERITIES, selectChecks} from '../../lib/audit/registry.js'
+import {mergeAuditReports} from '../../lib/audit/org.js'
 import {findingsTable, summaryLine, summaryTable} from '../../lib/audit/render.js'
 import {toSarif} from '../../lib/audit/sarif.js'
 import {DEFAULT_OPTIONS, GRANTS_PER_KEY_QUOTA} from '../../lib/audit/types.js'
@@ -38,7 +42,7 @@ export default class Audit extends KmsctlCommand<typeof Audit> {
 
 Reads only, each call paced under its KMS quota (GetKeyPolicy 30/s sets the pace: about 33 s for 1,000 keys).
 
-Exit codes: 0 no finding at or above --fail-on (or no --fail-on), 1 a finding at or above --fail-on remains (after the baseline), 2 bad input, 3 some keys could not be audited.`
+Exit codes: 0 no finding at or above --fail-on (or no --fail-on), 1 a finding at or above --fail-on remains (after the baseline), 2 bad input, 3 some keys (or, across accounts and regions, an account-region) could not be audited. 1 takes precedence over 3: findings at or above --fail-on are definite even when part of the audit is missing.`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'Every customer-managed key of the region'},
@@ -47,11 +51,13 @@ Exit codes: 0 no finding at or above --fail-on (or no --fail-on), 1 a finding at
     {command: '<%= config.bin %> <%= command.id %> --sarif --fail-on high > kms.sarif', description: 'CI: SARIF for code scanning, exit 1 on a high finding'},
     {command: '<%= config.bin %> <%= command.id %> --junit --baseline audit-baseline.json > audit.xml', description: 'CI: JUnit report, accepted findings left out until their entry expires'},
     {command: '<%= config.bin %> <%= command.id %> --only rotation-off,policy-public', description: 'Two checks only'},
+    {command: '<%= config.bin %> <%= command.id %> --org --all-regions --role-name OrganizationAccountAccessRole --fail-on high', description: 'Every account and enabled region of the organisation'},
     {command: '<%= config.bin %> <%= command.id %> --json | jq ".findings[] | {key, check, command}"', description: 'Findings as JSON'},
   ]
 
   static override flags = {
     ...auditTargetFlags,
+    ...orgFlags,
     'admin-principals': Flags.string({description: "Principal ARNs that administer keys, besides the key account's root (comma-separated or repeated).", multiple: true}),
     baseline: Flags.string({description: 'JSON file of accepted findings, each with a reason and an expiry date (expired entries count again).'}),
     csv: Flags.boolean({description: 'Print the findings as CSV.', exclusive: ['json', 'sarif', 'junit']}),
@@ -94,30 +100,52 @@ Exit codes: 0 no finding at or above --fail-on (or no --fail-on), 1 a finding at
     if (named) validateSource(source)
     const baseline = flags.baseline ? await readBaseline(flags.baseline) : undefined
 
-    const kms = await this.aws.kms()
-    const region = await this.aws.region()
+    const options = {
+      adminPrincipals,
+      disabledDays: flags['disabled-days'],
+      grantThreshold: flags['grant-threshold'],
+      now: new Date(),
+      recentDays: flags['recent-days'],
+      requireTags,
+      trustedAccounts,
+      unusedDays: flags['unused-days'],
+    }
+    const failOn = flags['fail-on'] as Severity | undefined
+    const targets = targetsFrom(flags)
     const progress = this.progress()
-    progress.update('Listing keys…', true)
-    const report = await runAudit({
-      baseline,
-      checks,
-      deps: {cloudtrail: () => this.aws.cloudtrail(), journal: new Journal(), kms, region},
-      failOn: flags['fail-on'] as Severity | undefined,
-      onProgress: (done, total) => progress.update(`Auditing keys: ${done}/${total}`),
-      options: {
-        adminPrincipals,
-        disabledDays: flags['disabled-days'],
-        grantThreshold: flags['grant-threshold'],
-        now: new Date(),
-        recentDays: flags['recent-days'],
-        requireTags,
-        trustedAccounts,
-        unusedDays: flags['unused-days'],
-      },
-      pacer: new Pacer({concurrency: 32}),
-      source: named ? source : undefined,
-    })
-    progress.done()
+    let report: AuditReport
+    let summaryText: string | undefined
+    if (targets) {
+      // One audit per account-region, each with its own pacer, under --max-parallel.
+      const {outcomes, summaries} = await acrossTargets(
+        this.aws,
+        targets,
+        async ({clients, pacer, region}) =>
+          runAudit({baseline, checks, deps: {cloudtrail: () => clients.cloudtrail(), journal: new Journal(), kms: await clients.kms(), region}, failOn, options, pacer, source: named ? source : undefined}),
+        {count: (r) => ({failed: r.failed.length, seen: r.summary.keys}), onProgress: progressReporter(progress, 'keys'), pacer: () => new Pacer({concurrency: 32})},
+      )
+      progress.done()
+      const parts = outcomes.filter((o) => o.value).map((o) => ({account: o.account, region: o.region, report: o.value!}))
+      const {now, ...rest} = options
+      report = mergeAuditReports(parts, summaries, {checks: checks.map((c) => c.id), failOn, generatedAt: now.toISOString(), options: rest})
+      summaryText = renderSummary(summaries, 'keys')
+    } else {
+      const kms = await this.aws.kms()
+      const region = await this.aws.region()
+      progress.update('Listing keys…', true)
+      report = await runAudit({
+        baseline,
+        checks,
+        deps: {cloudtrail: () => this.aws.cloudtrail(), journal: new Journal(), kms, region},
+        failOn,
+        onProgress: (done, total) => progress.update(`Auditing keys: ${done}/${total}`),
+        options,
+        pacer: new Pacer({concurrency: 32}),
+        source: named ? source : undefined,
+      })
+      progress.done()
+    }
+
     // 1: findings at or above --fail-on; 3: some keys could not be read (exit-code.ts decides the number).
     this.exitWith(report.exitCode === 1 ? 'failed' : report.exitCode === 3 ? 'partial' : 'ok')
     this.notes(report)
@@ -125,7 +153,13 @@ Exit codes: 0 no finding at or above --fail-on (or no --fail-on), 1 a finding at
     if (flags.sarif) process.stdout.write(JSON.stringify(toSarif(report, this.config.version), null, 2) + '\n')
     else if (flags.junit) process.stdout.write(toJunit(report))
     else if (flags.csv) process.stdout.write(toCsv(report))
-    else this.render(report)
+    else this.render(report, targets !== undefined)
+    // The closing summary per account-region, on stderr under machine formats.
+    if (summaryText !== undefined) {
+      if (flags.sarif || flags.junit || flags.csv) process.stderr.write(summaryText + '\n')
+      else this.log('\n' + summaryText)
+    }
+
     return report
   }
 
@@ -146,14 +180,14 @@ Exit codes: 0 no finding at or above --fail-on (or no --fail-on), 1 a finding at
     }
   }
 
-  private render(report: AuditReport): void {
+  private render(report: AuditReport, where = false): void {
     if (report.summary.keys === 0) {
       this.log('No customer-managed key to audit.')
       return
     }
 
     if (report.findings.length > 0) {
-      this.log(findingsTable(report.findings))
+      this.log(findingsTable(report.findings, undefined, where ? whereColumns<AuditFinding>() : []))
       this.log('')
       this.log(summaryTable(report))
     }

@@ -19,6 +19,9 @@ import type {AuditFinding, AuditOptions, KeyFacts, NotChecked} from './types.js'
 export const IMPLEMENTATIONS: Readonly<Record<string, CheckFn>> = {...lifecycleChecks, ...materialChecks, ...policyChecks, ...grantChecks, ...hygieneChecks}
 
 export interface KeyReport {
+  /** Account and region (audits across accounts or regions only). */
+  account?: string
+  region?: string
   keyId: string
   arn: string
   /** First alias, else the key ID. */

@@ -10,12 +10,15 @@ export function csvField(value: string): string {
   return /[",\r\n]/.test(safe) || safe !== value ? `"${safe.replaceAll('"', '""')}"` : safe
 }
 
-function row(f: AuditFinding): string[] {
+function row(f: AuditFinding, where: boolean): string[] {
   const baseline = f.baseline ? `${f.baseline.status} until ${f.baseline.expires}: ${f.baseline.reason}` : ''
-  return [f.key, f.keyId, f.keyArn, f.check, f.severity, f.title, f.message, f.remedy, f.command ?? '', baseline, f.fingerprint]
+  return [...(where ? [f.account ?? '', f.region ?? ''] : []), f.key, f.keyId, f.keyArn, f.check, f.severity, f.title, f.message, f.remedy, f.command ?? '', baseline, f.fingerprint]
 }
 
+/** Across accounts or regions (findings carry an account), account and region lead each row. */
 export function toCsv(report: AuditReport): string {
-  const lines = [CSV_COLUMNS.join(','), ...[...report.findings, ...report.suppressed].map((f) => row(f).map((v) => csvField(v)).join(','))]
+  const all = [...report.findings, ...report.suppressed]
+  const where = report.keys.some((k) => k.account !== undefined) || all.some((f) => f.account !== undefined)
+  const lines = [[...(where ? ['account', 'region'] : []), ...CSV_COLUMNS].join(','), ...all.map((f) => row(f, where).map((v) => csvField(v)).join(','))]
   return lines.join('\r\n') + '\r\n'
 }

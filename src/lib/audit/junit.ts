@@ -23,10 +23,10 @@ export function toJunit(report: AuditReport): string {
     let kSkipped = 0
     for (const id of report.checks) {
       const def = checkById(id)
-      const found = report.findings.filter((f) => f.keyId === k.keyId && f.check === id)
-      const accepted = report.suppressed.filter((f) => f.keyId === k.keyId && f.check === id)
-      const notChecked = report.notChecked.find((n) => n.keyId === k.keyId && n.check === id)
-      const head = `    <testcase ${attr('classname', `kmsctl.audit.${k.key}`)} ${attr('name', `${id}: ${def.title}`)} ${attr('time', 0)}`
+      const found = report.findings.filter((f) => f.keyArn === k.arn && f.check === id)
+      const accepted = report.suppressed.filter((f) => f.keyArn === k.arn && f.check === id)
+      const notChecked = report.notChecked.find((n) => n.keyId === k.keyId && n.check === id && n.account === k.account && n.region === k.region)
+      const head = `    <testcase ${attr('classname', `kmsctl.audit.${k.account === undefined ? '' : `${k.account}.${k.region}.`}${k.key}`)} ${attr('name', `${id}: ${def.title}`)} ${attr('time', 0)}`
       if (found.length > 0) {
         kFailures++
         const body = found.map((f) => `${f.message}\nFix: ${f.command ?? f.remedy}${f.baseline?.status === 'expired' ? `\nBaseline entry expired on ${f.baseline.expires}: ${f.baseline.reason}` : ''}\nFingerprint: ${f.fingerprint}`).join('\n\n')
@@ -46,8 +46,9 @@ export function toJunit(report: AuditReport): string {
     tests += cases.length
     failures += kFailures
     skipped += kSkipped
+    const name = k.key === k.keyId ? k.keyId : `${k.key} (${k.keyId})`
     suites.push(
-      `  <testsuite ${attr('name', k.key === k.keyId ? k.keyId : `${k.key} (${k.keyId})`)} ${attr('tests', cases.length)} ${attr('failures', kFailures)} ${attr('errors', 0)} ${attr('skipped', kSkipped)} ${attr('timestamp', report.generatedAt.replace(/\.\d+Z$/, ''))}>\n${cases.join('\n')}\n  </testsuite>`,
+      `  <testsuite ${attr('name', k.account === undefined ? name : `${k.account}/${k.region} ${name}`)} ${attr('tests', cases.length)} ${attr('failures', kFailures)} ${attr('errors', 0)} ${attr('skipped', kSkipped)} ${attr('timestamp', report.generatedAt.replace(/\.\d+Z$/, ''))}>\n${cases.join('\n')}\n  </testsuite>`,
     )
   }
 

@@ -1,6 +1,6 @@
 // The audit for people: one table grouped by key (severity coloured on a terminal), then a
 // summary by check and one closing line.
-import {chalk, renderTable} from '../output.js'
+import {type Column, chalk, renderTable} from '../output.js'
 import type {AuditReport} from './audit.js'
 import {CHECKS, type Severity} from './registry.js'
 import type {AuditFinding} from './types.js'
@@ -11,15 +11,17 @@ export function severityText(s: Severity): string {
   return PAINT[s](s.toUpperCase())
 }
 
-export function findingsTable(findings: readonly AuditFinding[], width?: number): string {
+/** `lead`: columns before the key (Account and Region across accounts or regions). */
+export function findingsTable(findings: readonly AuditFinding[], width?: number, lead: Array<Column<AuditFinding>> = []): string {
   let previous = ''
   return renderTable(
     findings,
     [
+      ...lead,
       {
         get(f) {
-          const first = f.keyId !== previous
-          previous = f.keyId
+          const first = f.keyArn !== previous
+          previous = f.keyArn
           return first ? (f.key === f.keyId ? f.keyId : `${f.key}\n${f.keyId}`) : ''
         },
         header: 'Key',

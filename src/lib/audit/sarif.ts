@@ -41,7 +41,7 @@ function result(f: AuditFinding, ruleIndex: number) {
     level: LEVEL[f.severity],
     locations: [
       {
-        logicalLocations: [{fullyQualifiedName: f.keyArn, kind: 'resource', name: f.key}],
+        logicalLocations: [{fullyQualifiedName: f.keyArn, kind: 'resource', name: f.account === undefined ? f.key : `${f.account}/${f.region}/${f.key}`}],
         physicalLocation: {artifactLocation: {uri: keyArtifactUri(f.keyArn)}, region: {startLine: 1}},
       },
     ],
@@ -50,6 +50,7 @@ function result(f: AuditFinding, ruleIndex: number) {
     properties: {
       ...(f.baseline ? {baseline: f.baseline} : {}),
       ...(f.evidence ? {evidence: f.evidence} : {}),
+      ...(f.account === undefined ? {} : {account: f.account, region: f.region}),
       keyArn: f.keyArn,
       keyId: f.keyId,
       severity: f.severity,

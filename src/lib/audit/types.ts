@@ -90,6 +90,9 @@ export interface BaselineMark {
 }
 
 export interface AuditFinding {
+  /** Account and region (audits across accounts or regions only). */
+  account?: string
+  region?: string
   check: string
   severity: Severity
   title: string
@@ -110,6 +113,8 @@ export interface AuditFinding {
 
 /** A check that could not run on a key, and why. */
 export interface NotChecked {
+  account?: string
+  region?: string
   check: string
   keyId: string
   reason: string
