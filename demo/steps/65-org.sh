@@ -20,3 +20,7 @@ step key disable --tag team=payments --org --exclude-accounts 111122223333,77778
 ORG_BATCH=$(kmsctl journal list --action key.disable --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).at(-1).batch))')
 step undo "$ORG_BATCH" --confirm 6
 step key list --org --exclude-accounts 111122223333,777788889999 --all-regions --role-name OrganizationAccountAccessRole --tag team=payments
+
+# The audit across accounts: findings by account and region, a summary per account-region; the
+# unreachable account makes it exit 3.
+step_fails audit --org --regions us-east-1 --role-name OrganizationAccountAccessRole --only rotation-off,missing-tag
