@@ -142,6 +142,24 @@ describe('audit', () => {
     const both = await run(['audit', '--sarif', '--junit'])
     expect(both.exitCode).to.equal(2)
   })
+  it('across regions: the audit runs per region, findings carry account and region, a summary per region', async () => {
+    const {exitCode, stdout} = await run(['audit', '--regions', 'us-east-1,eu-west-1', '--json'])
+    expect(exitCode).to.equal(0)
+    const r = JSON.parse(stdout)
+    expect(r.targets.map((t: {region: string; seen: number}) => `${t.region}:${t.seen}`).sort()).to.deep.equal(['eu-west-1:2', 'us-east-1:2'])
+    expect(r.findings.map((f: {account: string; check: string; region: string}) => `${f.account}/${f.region}/${f.check}`)).to.deep.equal([`${acct}/eu-west-1/rotation-off`, `${acct}/us-east-1/rotation-off`])
+    expect(r.summary).to.include({findings: 2, keys: 4})
+  })
+
+  it('across regions, --fail-on still exits 1 when a finding at or above it remains', async () => {
+    expect((await run(['audit', '--regions', 'us-east-1,eu-west-1', '--fail-on', 'medium', '--json'])).exitCode).to.equal(1)
+  })
+
+  it('a bad account ID: exit 2, nothing sent', async () => {
+    const r = await run(['audit', '--accounts', '12345', '--role-name', 'Ops'])
+    expect(r.exitCode).to.equal(2)
+    expect(sdk.kms.calls()).to.have.length(0)
+  })
 })
 
 describe('audit checks', () => {

@@ -43,7 +43,7 @@ function merged(failOn?: Severity, failedTarget = true) {
   const targets: TargetSummary[] = [
     {account: '111122223333', failed: 0, region: 'eu-west-1', seen: 1},
     {account: '222233334444', failed: 0, region: 'us-east-1', seen: 1},
-    ...(failedTarget ? [{account: '999988887777', error: {message: 'Cannot assume'}, failed: 1, region: 'us-east-1', seen: 0}] : []),
+    ...(failedTarget ? [{account: '999988887777', error: {code: 'ACCESS_DENIED', message: 'Cannot assume'}, failed: 1, region: 'us-east-1', seen: 0}] : []),
   ]
   return mergeAuditReports(parts, targets, {checks: checks.map((c) => c.id), failOn, generatedAt: NOW.toISOString(), options: rest})
 }
