@@ -4,8 +4,8 @@ section "Undo a batch"
 BATCH=$(kmsctl key disable --tag team=incident-demo --yes --json | incident_json batch)
 # The plan first: every entry of the batch, what undo will send for it.
 step undo "$BATCH" --dry-run
-# One confirmation for the batch: the number of entries.
-step undo "$BATCH" --confirm 3
+# One confirmation for the batch, naming the change: "undo 3 changes".
+step undo "$BATCH" --confirm "undo 3 changes"
 # Already reversed: refused, nothing sent.
 step_fails undo "$BATCH" --yes
 # The undo was journaled as a batch too: the caller's last change. Undo it (the keys are disabled again).

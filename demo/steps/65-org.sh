@@ -18,7 +18,7 @@ step key disable --tag team=payments --org --exclude-accounts 111122223333,77778
 # Each journal entry names the account, region and role; undo of the batch goes back to every
 # account-region of it through the same role, with one confirmation.
 ORG_BATCH=$(kmsctl journal list --action key.disable --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).at(-1).batch))')
-step undo "$ORG_BATCH" --confirm 6
+step undo "$ORG_BATCH" --confirm "undo 6 changes"
 step key list --org --exclude-accounts 111122223333,777788889999 --all-regions --role-name OrganizationAccountAccessRole --tag team=payments
 
 # The audit across accounts: findings by account and region, a summary per account-region; the

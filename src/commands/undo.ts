@@ -14,7 +14,6 @@ import {
   type BatchUndoRow,
   type BatchUndoTally,
   batchPacerRates,
-  batchUndoExitCode,
   originalRate,
   planBatchUndo,
   runBatchUndo,
@@ -58,12 +57,12 @@ export default class Undo extends KmsctlCommand<typeof Undo> {
   schedule deletion -> cancel it (and enable the key if it was enabled), alias create -> delete, alias update -> point it back, alias delete -> create it again,
   incident contain -> incident restore.
 Checks first that the key is still as the change left it; if it is not, says what changed and sends nothing for it (--force to go ahead). Says plainly what cannot be undone, such as a completed key deletion.
-With a batch ID (or --last when your last change was a batch), shows the plan for every entry and asks once (--confirm takes the number of entries), reverses them paced like the original command, reports each, skips entries already reversed and refuses entries whose key changed since (exit 3 when some were undone and others failed or were refused).
+With a batch ID (or --last when your last change was a batch), shows the plan for every entry and asks once (type or pass --confirm with the text naming the change, e.g. "undo 20 changes"), reverses them paced like the original command, reports each, skips entries already reversed and refuses entries whose key changed since (exit 3 when some were undone and others failed or were refused).
 The undo is journalled too (a batch undo as a batch), so it can itself be undone.`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> j-20261128T101500Z-a1b2c3', description: 'Reverse one change (type the key ID or alias to confirm)'},
-    {command: '<%= config.bin %> <%= command.id %> b-20261128T101500Z-d4e5f6 --confirm 20', description: 'Reverse every entry of a batch (20 entries), e.g. a bulk disable'},
+    {command: '<%= config.bin %> <%= command.id %> b-20261128T101500Z-d4e5f6 --confirm "undo 20 changes"', description: 'Reverse every entry of a batch (20 changes), e.g. a bulk disable'},
     {command: '<%= config.bin %> <%= command.id %> --last --dry-run', description: 'Show how your most recent change or batch would be reversed, send nothing'},
     {command: '<%= config.bin %> <%= command.id %> j-20261128T101500Z-a1b2c3 --yes --json', description: 'No prompt, JSON result'},
   ]
@@ -72,7 +71,7 @@ The undo is journalled too (a batch undo as a batch), so it can itself be undone
     ...roleFlags,
     ...mutationFlags,
     ...confirmFlags,
-    confirm: Flags.string({description: 'Confirm without a prompt: the key ID or alias for one entry, the number of entries for a batch.'}),
+    confirm: Flags.string({description: 'Confirm without a prompt: the key ID or alias for one entry, the text naming the change for a batch ("undo 20 changes").'}),
     force: Flags.boolean({description: 'Undo even though the key was changed again since (that later change is overwritten).'}),
     last: Flags.boolean({description: 'Reverse your most recent change, or the whole batch it belongs to.'}),
   }
@@ -117,15 +116,12 @@ The undo is journalled too (a batch undo as a batch), so it can itself be undone
     progress.done()
     const plan = {rows: parts.flatMap((p) => p.plan.rows)}
     const todo = plan.rows.filter((r) => r.status === 'planned')
-    const result = (entries: BatchUndoRow[], dryRun: boolean, interrupted = false, undoBatch?: string): UndoBatchResult => ({
-      batch,
-      dryRun,
-      entries,
-      exitCode: dryRun ? 0 : batchUndoExitCode(entries, interrupted),
-      interrupted,
-      summary: tallyBatchUndo(entries),
-      undoBatch,
-    })
+    // The exit code through exitWith: undone entries succeeded; failed and refused ones did not.
+    const result = (entries: BatchUndoRow[], dryRun: boolean, interrupted = false, undoBatch?: string): UndoBatchResult => {
+      const summary = tallyBatchUndo(entries)
+      const exitCode = this.exitWith(dryRun ? 'ok' : {failed: summary.failed + summary.refused, interrupted, succeeded: summary.undone})
+      return {batch, dryRun, entries, exitCode, interrupted, summary, undoBatch}
+    }
 
     if (!this.jsonEnabled()) process.stderr.write(renderTable(plan.rows, this.columns()) + '\n')
     if (todo.length === 0) {
@@ -145,9 +141,11 @@ The undo is journalled too (a batch undo as a batch), so it can itself be undone
       return result(plan.rows, true)
     }
 
+    // Like every bulk action, the confirmation names the change: "undo 8 changes".
+    const changeText = `undo ${todo.length} change${todo.length === 1 ? '' : 's'}`
     await confirmAction({
-      accepted: [String(todo.length)],
-      action: `undo ${todo.length} entr${todo.length === 1 ? 'y' : 'ies'} of batch ${batch}`,
+      accepted: [changeText],
+      action: `${changeText} of batch ${batch}`,
       confirm: flags.confirm,
       json: this.jsonEnabled(),
       yes: flags.yes,
@@ -184,7 +182,6 @@ The undo is journalled too (a batch undo as a batch), so it can itself be undone
     }
 
     const out = result(rows, false, interrupt.signal.aborted, undoBatch)
-    process.exitCode = out.exitCode
     if (!this.jsonEnabled()) {
       this.log(renderTable(rows, this.columns()))
       const t = out.summary
@@ -249,7 +246,7 @@ The undo is journalled too (a batch undo as a batch), so it can itself be undone
     const ctx = {...(await changeContext(place.clients, journal, commandLine(this.id, this.argv), {warn: (m) => this.warnLine(m)})), ...(place.role ? {role: place.role} : {})}
     const result = await runUndo(kms, journal, plan, ctx, {pacer, record})
     if (result.status !== 'undone') {
-      process.exitCode = result.status === 'partial' ? ExitCode.PARTIAL : ExitCode.FAILED
+      this.exitWith(result.status === 'partial' ? 'partial' : 'failed')
       this.warnLine(`Undo ${result.status}: ${result.error?.message ?? 'see kmsctl journal show'}`)
     }
 

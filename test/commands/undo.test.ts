@@ -66,6 +66,30 @@ describe('undo', () => {
     expect(sdk.kms.commandCalls(DisableKeyCommand)).to.have.length(0)
   })
 
+  it('confirms a batch with the text naming the change, refusing a bare count (exit 2)', async () => {
+    const KEY2 = '00000002-0000-4000-8000-000000000000'
+    const ARN2 = `arn:aws:kms:us-east-1:${acct}:key/${KEY2}`
+    const batch = 'b-20261128T101500Z-d4e5f6'
+    for (const [keyId, arn] of [[KEY, ARN], [KEY2, ARN2]]) {
+      const e = journal.begin({action: 'key.disable', batch, before: {state: 'Enabled'}, key: {aliases: [], arn, keyId}, region: 'us-east-1'})
+      journal.finish(e.id, {after: {state: 'Disabled'}, status: 'ok'})
+    }
+
+    sdk.kms.on(DescribeKeyCommand).callsFake(({KeyId}) => ({KeyMetadata: {Arn: KeyId === KEY2 ? ARN2 : ARN, KeyId, KeyManager: 'CUSTOMER', KeyState: 'Disabled'}}))
+    const none = await runCommand(['undo', batch])
+    expect(process.exitCode).to.equal(2)
+    expect(none.stderr).to.include('Try this: --confirm "undo 2 changes" or --yes')
+    process.exitCode = undefined
+    const bare = await runCommand(['undo', batch, '--confirm', '2'])
+    expect(process.exitCode).to.equal(2)
+    expect(bare.stderr).to.include('--confirm "2" does not match; expected "undo 2 changes".')
+    expect(sdk.kms.commandCalls(EnableKeyCommand)).to.have.length(0)
+    process.exitCode = undefined
+    const done = await runCommand(['undo', batch, '--confirm="undo 2 changes"'])
+    expect(process.exitCode ?? 0, done.stderr).to.equal(0)
+    expect(sdk.kms.commandCalls(EnableKeyCommand).map((c) => c.args[0].input.KeyId).sort()).to.deep.equal([KEY, KEY2])
+  })
+
   it('refuses when the key moved on since, unless --force', async () => {
     sdk.kms.on(DescribeKeyCommand).resolves({KeyMetadata: {Arn: ARN, KeyId: KEY, KeyManager: 'CUSTOMER', KeyState: 'PendingImport'}})
     const r = await runCommand(['undo', entry, '--yes'])

@@ -14,6 +14,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {type CliResult, json, runCli} from '../helpers/cli.js'
+import {runInPty} from '../helpers/pty.js'
 import {type SandboxServer, sandboxKmsClient, startSandboxServer} from '../helpers/sandbox-server.js'
 import * as f from '../lib/trail/fixtures.js'
 
@@ -206,12 +207,36 @@ describe('e2e: faults and hostile input (sandbox serve)', function () {
         const human = await kmsctl([...args], asResponder)
         expect(human.code, human.stderr).to.equal(0)
         expect(human.stderr).to.match(/Warning: Aliases could not be read \(.*kms:ListAliases.*\); keys are shown by ID\./)
+        // Said once, however many steps met the refusal.
+        expect(human.stderr.match(/Aliases could not be read/g), human.stderr).to.have.length(1)
         expectNoStack(human)
         if (name.startsWith('key disable') && !name.includes('dry-run')) for (const id of tagged) expect(await stateOf(id)).to.equal('Disabled')
         if (name.startsWith('key enable') && !name.includes('dry-run')) for (const id of tagged) expect(await stateOf(id)).to.equal('Enabled')
         if (name === 'incident contain') expect(await stateOf(aliased)).to.equal('Disabled')
       })
     }
+
+    it('key enable of one key by ID: the warning once', async () => {
+      const key = tagged[1]
+      for (const verb of ['disable', 'enable']) {
+        // eslint-disable-next-line no-await-in-loop
+        const r = await kmsctl(['key', verb, key, '--confirm', key], asResponder)
+        expect(r.code, r.stderr).to.equal(0)
+        expect(r.stderr.match(/Aliases could not be read/g), r.stderr).to.have.length(1)
+      }
+
+      expect(await stateOf(key)).to.equal('Enabled')
+    })
+
+    it('key enable on a terminal, confirmed at the prompt: the warning once', async () => {
+      const off = await kmsctl(['key', 'disable', '--tag', 'team=e2e-faults', '--yes', '--json'], asResponder)
+      expect(off.code, off.stderr).to.equal(0)
+      const term = runInPty(['key', 'enable', '--tag', 'team=e2e-faults'], {...env, ...asResponder})
+      await term.waitFor(`type enable ${tagged.length} keys`)
+      term.write(`enable ${tagged.length} keys\r`)
+      expect(await term.exit, term.output()).to.equal(0)
+      expect(term.output().match(/Aliases could not be read/g), term.output()).to.have.length(1)
+    })
 
     it('under --json too: one document carrying aliasesUnavailable', async () => {
       const r = await kmsctl(['key', 'enable', '--tag', 'team=e2e-faults', '--yes', '--json'], asResponder)

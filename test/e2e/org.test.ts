@@ -227,9 +227,10 @@ describe('e2e: across accounts and regions', function () {
     const again = await cli(['key', 'disable', '--tag', 'team=payments', '--org', '--exclude-accounts', BROKEN, '--regions', REGIONS.join(','), '--role-name', ROLE, '--confirm', 'disable 8 keys', '--json'])
     expect(again.code, again.stderr).to.equal(0)
     const batch = json<{batch: string}>(again).batch
-    const wrongCount = await cli(['undo', batch, '--confirm', '3'])
-    expect(wrongCount.code).to.equal(2)
-    const u = await cli(['undo', batch, '--confirm', '8', '--json'])
+    const bareCount = await cli(['undo', batch, '--confirm', '8'])
+    expect(bareCount.code).to.equal(2)
+    expect(bareCount.stderr).to.include('--confirm "8" does not match; expected "undo 8 changes".')
+    const u = await cli(['undo', batch, '--confirm', 'undo 8 changes', '--json'])
     expect(u.code, u.stderr).to.equal(0)
     expect(json<{summary: {undone: number}}>(u).summary.undone).to.equal(8)
     for (const [place, id] of payments) {

@@ -57,15 +57,17 @@ describe('e2e: undo a batch', function () {
     expect(status(plan.entries)).to.deep.equal({[keys[0]]: 'planned', [keys[1]]: 'refused', [keys[2]]: 'planned'})
     expect(plan.entries.find((r: {key: string}) => r.key === changed).detail).to.include(`key ${changed} was changed again after`)
 
-    // Asked once, for the number of entries to undo; nothing is sent without it.
+    // Asked once, with the text naming the change (like every bulk action); nothing is sent without it.
     const noConfirm = await kmsctl('undo', batch)
     expect(noConfirm.code).to.equal(2)
-    expect(noConfirm.stderr).to.include('Try this: --confirm')
-    const wrong = await kmsctl('undo', batch, '--confirm', '3', '--json')
+    expect(noConfirm.stderr).to.include('Try this: --confirm "undo 2 changes" or --yes')
+    // A bare count is not the confirmation: refused, naming the text expected.
+    const wrong = await kmsctl('undo', batch, '--confirm', '2', '--json')
     expect(wrong.code).to.equal(2)
+    expect(json(wrong).error.message).to.equal('--confirm "2" does not match; expected "undo 2 changes".')
     expect(await Promise.all(keys.map((k) => stateOf(k)))).to.deep.equal(['Disabled', 'Disabled', 'Disabled'])
 
-    const undo = await kmsctl('undo', batch, '--confirm', '2', '--json')
+    const undo = await kmsctl('undo', batch, '--confirm', 'undo 2 changes', '--json')
     expect(undo.code, undo.stderr).to.equal(3)
     const undone = json(undo)
     expect(status(undone.entries)).to.deep.equal({[keys[0]]: 'undone', [keys[1]]: 'refused', [keys[2]]: 'undone'})
@@ -93,7 +95,7 @@ describe('e2e: undo a batch', function () {
     const {batch} = json(contain)
     expect(await Promise.all(keys.map((k) => stateOf(k)))).to.deep.equal(['Disabled', 'Disabled'])
 
-    const undo = await kmsctl('undo', batch, '--confirm', '2', '--json')
+    const undo = await kmsctl('undo', batch, '--confirm', 'undo 2 changes', '--json')
     expect(undo.code, undo.stderr).to.equal(0)
     expect(json(undo).entries.map((r: {action: string; status: string}) => [r.action, r.status])).to.deep.equal([
       ['incident.contain', 'undone'],

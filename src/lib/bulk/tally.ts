@@ -1,4 +1,4 @@
-// Counting the outcomes of a bulk run, and the exit code they make.
+// Counting the outcomes of a bulk run (the exit code they make is decided in src/cli/exit-code.ts).
 import type {Outcome, ReportRow} from './plan.js'
 
 export interface Tally {
@@ -22,15 +22,4 @@ export function tally(rows: readonly ReportRow[]): Tally {
     total: rows.length,
     unchanged: count('unchanged'),
   }
-}
-
-/**
- * The exit code of a bulk run: 130 when interrupted; 0 when nothing failed; 1 when every key
- * failed; 3 when some failed and others did not.
- */
-export function bulkExitCode(rows: readonly ReportRow[], interrupted: boolean): number {
-  if (interrupted) return 130
-  const t = tally(rows)
-  if (t.failed === 0) return 0
-  return t.failed === t.total ? 1 : 3
 }

@@ -134,14 +134,6 @@ export function tallyBatchUndo(rows: readonly BatchUndoRow[]): BatchUndoTally {
   }
 }
 
-/** 130 interrupted; 0 when nothing failed or was refused; 1 when nothing was undone; 3 when some were and some not. */
-export function batchUndoExitCode(rows: readonly BatchUndoRow[], interrupted: boolean): number {
-  if (interrupted) return 130
-  const t = tallyBatchUndo(rows)
-  if (t.failed + t.refused === 0) return 0
-  return t.undone === 0 ? 1 : 3
-}
-
 /** The --rate the batch's command was run with, if any: its undo is paced the same. */
 export function originalRate(records: readonly JournalRecord[]): number | undefined {
   const command = records.find((r) => r.command)?.command ?? []

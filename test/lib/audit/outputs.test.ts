@@ -1,9 +1,6 @@
 import AjvDraft04 from 'ajv-draft-04'
 import ajvFormats from 'ajv-formats'
 import {expect} from 'chai'
-import {readFileSync} from 'node:fs'
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {type AuditReport, buildReport} from '../../../src/lib/audit/audit.js'
 import {applyBaseline, isExpired, parseBaseline} from '../../../src/lib/audit/baseline.js'
@@ -13,15 +10,13 @@ import {CHECKS} from '../../../src/lib/audit/registry.js'
 import {toSarif} from '../../../src/lib/audit/sarif.js'
 import {DEFAULT_OPTIONS, type KeyFacts} from '../../../src/lib/audit/types.js'
 import {KmsctlError} from '../../../src/lib/errors.js'
+import {sarifSchema} from '../../helpers/sarif-schema.js'
 
 // CommonJS packages whose module object is also their default export.
 const Ajv = AjvDraft04.default
 const addFormats = ajvFormats.default
 
-const here = dirname(fileURLToPath(import.meta.url))
-// The SARIF 2.1.0 JSON schema (draft-04), as published with the standard and shipped in the
-// @microsoft/jest-sarif npm package (lib/schemas/sarif-2.1.0-rtm.5.json).
-const schema = JSON.parse(readFileSync(join(here, 'fixtures', 'sarif-schema-2.1.0.json'), 'utf8'))
+const schema = sarifSchema()
 
 const NOW = new Date('2026-12-01T12:00:00Z')
 const ACCOUNT = '111122223333'

@@ -7,10 +7,18 @@ import {join} from 'node:path'
 
 import {summaryLine} from '../../../src/lib/bulk/report.js'
 import {runStateChange} from '../../../src/lib/bulk/run.js'
-import {bulkExitCode, tally} from '../../../src/lib/bulk/tally.js'
+import {type ReportRow} from '../../../src/lib/bulk/plan.js'
+import {tally} from '../../../src/lib/bulk/tally.js'
+import {exitCodeOf} from '../../../src/cli/exit-code.js'
 import {Journal} from '../../../src/lib/journal.js'
 import {Pacer} from '../../../src/lib/pacing.js'
 import {awsError, mockSdk} from '../../helpers/mock-sdk.js'
+
+/** The exit code a bulk command gives its rows: through exitCodeOf, the one place that decides it. */
+function bulkExitCode(rows: readonly ReportRow[], interrupted: boolean): number {
+  const t = tally(rows)
+  return exitCodeOf({failed: t.failed, interrupted, succeeded: t.total - t.failed})
+}
 
 const acct = '111122223333'
 const id = (n: number) => `${String(n).padStart(8, '0')}-0000-4000-8000-000000000000`

@@ -12,9 +12,16 @@ import {revokeGrants} from '../../../src/lib/grants/revoke.js'
 import {containKeys} from '../../../src/lib/incident/contain.js'
 import {type ChangeContext, Journal, newBatchId} from '../../../src/lib/journal.js'
 import {Pacer} from '../../../src/lib/pacing.js'
-import {batchUndoExitCode, originalRate, planBatchUndo, runBatchUndo, tallyBatchUndo} from '../../../src/lib/undo/batch.js'
+import {exitCodeOf} from '../../../src/cli/exit-code.js'
+import {type BatchUndoRow, originalRate, planBatchUndo, runBatchUndo, tallyBatchUndo} from '../../../src/lib/undo/batch.js'
 import {findUndoTarget, lastChange} from '../../../src/lib/undo/target.js'
 import {ADMIN, APP_ROLE, incidentKey, sandboxKms} from '../incident/helpers.js'
+
+/** The exit code `undo BATCH` gives its rows: undone entries succeeded, failed and refused ones did not. */
+function batchUndoExitCode(rows: readonly BatchUndoRow[], interrupted: boolean): number {
+  const t = tallyBatchUndo(rows)
+  return exitCodeOf({failed: t.failed + t.refused, interrupted, succeeded: t.undone})
+}
 
 describe('batch undo (in-process sandbox)', () => {
   let kms: KMSClient
