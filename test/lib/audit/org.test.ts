@@ -1,3 +1,5 @@
+import AjvDraft04 from 'ajv-draft-04'
+import ajvFormats from 'ajv-formats'
 import {expect} from 'chai'
 
 import {buildReport} from '../../../src/lib/audit/audit.js'
@@ -8,6 +10,7 @@ import {CHECKS, type Severity} from '../../../src/lib/audit/registry.js'
 import {toSarif} from '../../../src/lib/audit/sarif.js'
 import {DEFAULT_OPTIONS, type KeyFacts} from '../../../src/lib/audit/types.js'
 import type {TargetSummary} from '../../../src/lib/org/run.js'
+import {sarifSchema} from '../../helpers/sarif-schema.js'
 
 const NOW = new Date('2026-12-01T12:00:00Z')
 const KEY_ID = '00000001-0000-4000-8000-000000000000'
@@ -81,6 +84,10 @@ describe('audit across accounts and regions (merged report)', () => {
     const names = sarif.runs[0].results.map((x) => x.locations[0].logicalLocations[0].name)
     expect(names).to.deep.equal(['111122223333/eu-west-1/alias/app', '222233334444/us-east-1/alias/app'])
     expect(sarif.runs[0].results[0].properties).to.include({account: '111122223333', region: 'eu-west-1'})
+    const ajv = new AjvDraft04.default({allErrors: true, strict: false, unicodeRegExp: false})
+    ajvFormats.default(ajv)
+    const validate = ajv.compile(sarifSchema())
+    expect(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3))).to.equal(true)
   })
 
   it('one region as before: no account or region in CSV, JUnit or SARIF', () => {
