@@ -55,6 +55,20 @@ describe('e2e: across accounts and regions', function () {
 
   const cli = (args: string[]) => runCli(args, {env, timeoutMs: 120_000})
   const eventCount = () => readFileSync(join(server.dir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).length
+  // The server appends CloudTrail records in batches: wait until the count stops moving (the calls of
+  // the previous test may still be on their way to the file).
+  const settledEventCount = async () => {
+    let last = -1
+    let count = eventCount()
+    while (count !== last) {
+      last = count
+      // eslint-disable-next-line no-await-in-loop
+      await new Promise((r) => setTimeout(r, 300))
+      count = eventCount()
+    }
+
+    return count
+  }
 
   before(async () => {
     server = await startSandboxServer()
@@ -149,7 +163,7 @@ describe('e2e: across accounts and regions', function () {
   })
 
   it('refuses bad targets with one line and exit 2, sending nothing', async () => {
-    const before = eventCount()
+    const before = await settledEventCount()
     const cases: Array<[string[], string]> = [
       [['--accounts', '12345', '--role-name', ROLE], '--accounts "12345" is not an AWS account ID (12 digits).'],
       [['--regions', 'us-east-9'], '--regions "us-east-9" is not an AWS region.'],
@@ -164,7 +178,7 @@ describe('e2e: across accounts and regions', function () {
       expect(r.stdout).to.equal('')
     }
 
-    expect(eventCount()).to.equal(before)
+    expect(await settledEventCount()).to.equal(before)
   })
 
   it('disables tagged keys across accounts in one batch, leaves the unreachable account named, and undo restores every account', async () => {
