@@ -108,38 +108,52 @@ async function resolveKeys(spec: FilterSpec, resolve: ((ref: string) => Promise<
   return {...spec, keys}
 }
 
+/**
+ * The --max-events limit of a scanning source: passes matches on until the limit, then aborts the
+ * scan (the caller's own Ctrl-C aborts it too). dispose() detaches from the caller's signal.
+ */
+function matchLimit(options: Pick<TrailQueryOptions, 'maxEvents' | 'onMatches' | 'signal'>) {
+  const inner = new AbortController()
+  const onAbort = () => inner.abort()
+  options.signal?.addEventListener('abort', onAbort, {once: true})
+  const limit = {
+    dispose: () => options.signal?.removeEventListener('abort', onAbort),
+    matched: 0,
+    onMatches(m: Parameters<NonNullable<TrailQueryOptions['onMatches']>>[0]) {
+      if (limit.stopped) return
+      let take = m
+      if (options.maxEvents !== undefined && limit.matched + m.length >= options.maxEvents) {
+        take = m.slice(0, options.maxEvents - limit.matched)
+        limit.stopped = true
+        inner.abort()
+      }
+
+      limit.matched += take.length
+      if (take.length > 0) options.onMatches?.(take)
+    },
+    signal: inner.signal,
+    stopped: false,
+  }
+  return limit
+}
+
 export async function runTrailQuery(options: TrailQueryOptions): Promise<TrailQuerySummary> {
   const progress = options.onProgress ?? (() => {})
   if (options.source === 'files') {
     const {queryFiles} = await import('./sources/files.js')
-    let stopped = false
-    const inner = new AbortController()
-    const onAbort = () => inner.abort()
-    options.signal?.addEventListener('abort', onAbort, {once: true})
-    let matched = 0
+    const limit = matchLimit(options)
     const r = await queryFiles({
-      onMatches(m) {
-        if (stopped) return
-        let take = m
-        if (options.maxEvents !== undefined && matched + m.length >= options.maxEvents) {
-          take = m.slice(0, options.maxEvents - matched)
-          stopped = true
-          inner.abort()
-        }
-
-        matched += take.length
-        if (take.length > 0) options.onMatches?.(take)
-      },
-      onProgress: (p) => progress(`files ${p.filesDone}/${p.filesTotal}, ${mb(p.bytes)} read, ${matched} matched`),
+      onMatches: limit.onMatches,
+      onProgress: (p) => progress(`files ${p.filesDone}/${p.filesTotal}, ${mb(p.bytes)} read, ${limit.matched} matched`),
       paths: options.paths ?? [],
       raw: options.raw,
-      signal: inner.signal,
+      signal: limit.signal,
       spec: options.spec,
       workers: options.workers,
     })
-    options.signal?.removeEventListener('abort', onAbort)
+    limit.dispose()
     const unresolved = options.spec.keys?.filter((k) => !k.id && k.aliases.length > 0 && !r.learned.some(([a]) => k.aliases.includes(a))) ?? []
-    if (unresolved.length > 0 && matched === 0 && !r.interrupted && r.files > 0) {
+    if (unresolved.length > 0 && limit.matched === 0 && !r.interrupted && r.files > 0) {
       throw new KmsctlError('NOT_FOUND', `Key ${unresolved[0].input} could not be resolved: no record in ${r.files === 1 ? 'this log file' : `these ${r.files} log files`} ties that alias to a key.`, {
         remedy: 'pass the key ID or ARN instead (kmsctl key describe ALIAS shows them).',
       })
@@ -150,9 +164,9 @@ export async function runTrailQuery(options: TrailQueryOptions): Promise<TrailQu
       corrupt: r.corrupt,
       duplicates: r.duplicates,
       files: r.files,
-      interrupted: r.interrupted && !stopped,
-      matched,
-      reachedMaxEvents: stopped,
+      interrupted: r.interrupted && !limit.stopped,
+      matched: limit.matched,
+      reachedMaxEvents: limit.stopped,
       skippedByDate: r.skippedByDate,
       source: 'files',
     }
@@ -220,37 +234,22 @@ export async function runTrailQuery(options: TrailQueryOptions): Promise<TrailQu
 async function runS3(options: TrailQueryOptions, progress: (line: string) => void): Promise<TrailQuerySummary> {
   if (!options.s3 || !options.s3Location) throw new KmsctlError('FAILED', 'No S3 client or location for --source s3.')
   const {queryS3} = await import('./sources/s3.js')
-  let stopped = false
-  const inner = new AbortController()
-  const onAbort = () => inner.abort()
-  options.signal?.addEventListener('abort', onAbort, {once: true})
-  let matched = 0
+  const limit = matchLimit(options)
   const r = await queryS3({
     accounts: options.accounts,
     client: await options.s3(),
     location: options.s3Location,
-    onMatches(m) {
-      if (stopped) return
-      let take = m
-      if (options.maxEvents !== undefined && matched + m.length >= options.maxEvents) {
-        take = m.slice(0, options.maxEvents - matched)
-        stopped = true
-        inner.abort()
-      }
-
-      matched += take.length
-      if (take.length > 0) options.onMatches?.(take)
-    },
-    onProgress: (p) => progress(`s3 objects ${p.objectsDone}/${p.listed}, ${mb(p.bytes)} read, ${matched} matched`),
+    onMatches: limit.onMatches,
+    onProgress: (p) => progress(`s3 objects ${p.objectsDone}/${p.listed}, ${mb(p.bytes)} read, ${limit.matched} matched`),
     raw: options.raw,
     regions: options.regions,
-    signal: inner.signal,
+    signal: limit.signal,
     spec: options.spec,
     workers: options.workers,
   })
-  options.signal?.removeEventListener('abort', onAbort)
+  limit.dispose()
   const unresolved = options.spec.keys?.filter((k) => !k.id && k.aliases.length > 0 && !r.learned.some(([a]) => k.aliases.includes(a))) ?? []
-  if (unresolved.length > 0 && matched === 0 && !r.interrupted && r.objects > 0) {
+  if (unresolved.length > 0 && limit.matched === 0 && !r.interrupted && r.objects > 0) {
     throw new KmsctlError('NOT_FOUND', `Key ${unresolved[0].input} could not be resolved: no record in these ${r.objects} log objects ties that alias to a key.`, {
       remedy: 'pass the key ID or ARN instead (kmsctl key describe ALIAS shows them).',
     })
@@ -260,11 +259,11 @@ async function runS3(options: TrailQueryOptions, progress: (line: string) => voi
     accounts: r.accounts,
     bytes: r.bytes,
     duplicates: r.duplicates,
-    interrupted: r.interrupted && !stopped,
-    matched,
+    interrupted: r.interrupted && !limit.stopped,
+    matched: limit.matched,
     objects: r.objects,
     prefixes: r.prefixes,
-    reachedMaxEvents: stopped,
+    reachedMaxEvents: limit.stopped,
     regionsRead: r.regions,
     s3Failures: r.failures,
     skippedByDate: r.skippedByDate,
