@@ -176,7 +176,14 @@ export async function queryOptions(
   if (source === 'files') return base
   if (source === 's3') {
     const {parseS3Url} = await import('../lib/trail/sources/s3-layout.js')
-    return {...base, paths: [], s3: () => aws.s3(), s3Location: parseS3Url(paths[0])}
+    const s3Threads = async () => {
+      const settings = await aws.s3ThreadSettings()
+      if (!settings) return undefined
+      const client = await aws.s3()
+      return {credentials: () => client.config.credentials(), settings}
+    }
+
+    return {...base, paths: [], s3: () => aws.s3(), s3Location: parseS3Url(paths[0]), s3Threads}
   }
 
   const resolveKeyWithKms = async (ref: string): Promise<ResolvedKeyForms> => {

@@ -15,6 +15,7 @@ import type {AwsCredentialIdentityProvider} from '@smithy/types'
 import {DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, SANDBOX_REGION} from '../../sandbox/constants.js'
 import {KmsctlError, fromAwsError} from '../errors.js'
 import {defaultSandboxDir} from '../home.js'
+import {S3_CHECKSUMS, type S3ThreadSettings} from './s3-config.js'
 import {accountSdk, athenaSdk, cloudtrailSdk, kmsSdk, loadSdkPackage, organizationsSdk, s3Sdk, stsSdk} from './sdk.js'
 
 export interface AwsSettings {
@@ -176,17 +177,24 @@ export class AwsClients {
   s3(): Promise<S3Client> {
     return this.client('s3', async (config) => {
       const {S3Client} = await s3Sdk()
-      // Flexible checksums only where an operation requires them: no CRC request checksums, and no
-      // x-amz-checksum-mode on GetObject, so bodies are not hashed a second time in JavaScript. S3 is
-      // reached over TLS (integrity in transit), and the objects read are gzip files, whose own CRC-32
-      // zlib checks while inflating them: a corrupt body is still an error, never silent.
-      return new S3Client({
-        ...config,
-        ...(config.endpoint ? {forcePathStyle: true} : {}),
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      })
+      return new S3Client({...config, ...(config.endpoint ? {forcePathStyle: true} : {}), ...S3_CHECKSUMS})
     })
+  }
+
+  /**
+   * What a worker thread needs to build its own S3 client like s3() (region, endpoint, retries, user
+   * agent; credentials are asked of this thread), or undefined when requests go through a handler
+   * that cannot leave this thread (the in-process sandbox, a test's handler).
+   */
+  async s3ThreadSettings(): Promise<S3ThreadSettings | undefined> {
+    if (this.settings.requestHandler || this.settings.sandbox) return undefined
+    const endpoint = endpointFor('s3', this.settings)
+    return {
+      customUserAgent: [['kmsctl', this.settings.version ?? '0.0.0']],
+      ...(endpoint ? {endpoint, forcePathStyle: true} : {}),
+      maxAttempts: this.settings.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      region: await this.region(),
+    }
   }
 
   cloudtrail(): Promise<CloudTrailClient> {

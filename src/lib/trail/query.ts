@@ -10,7 +10,7 @@ import type {FileMatch} from './sources/file-scan.js'
 import type {CorruptFile} from './sources/files.js'
 import type {AthenaClientLike} from './sources/athena.js'
 import type {LakeClient} from './sources/lake.js'
-import type {S3ClientLike, S3Failure} from './sources/s3.js'
+import type {S3ClientLike, S3Failure, S3QueryOptions} from './sources/s3.js'
 import type {S3Location} from './sources/s3-layout.js'
 
 export type TrailSource = 'api' | 'athena' | 'files' | 'lake' | 's3'
@@ -33,6 +33,8 @@ export interface TrailQueryOptions {
   outputLocation?: string
   s3?: () => Promise<S3ClientLike>
   s3Location?: S3Location
+  /** s3: settings for the scanning threads' own S3 clients (undefined: they cannot have one). */
+  s3Threads?: S3QueryOptions['threads']
   table?: TableName
   workgroup?: string
   /** CloudTrail client per region (api) or for the current region (lake). */
@@ -245,6 +247,7 @@ async function runS3(options: TrailQueryOptions, progress: (line: string) => voi
     regions: options.regions,
     signal: limit.signal,
     spec: options.spec,
+    threads: options.s3Threads,
     workers: options.workers,
   })
   limit.dispose()

@@ -6,6 +6,7 @@ import {gunzipSync} from 'node:zlib'
 
 import {type FilterSpec, compileFilter, rawRecordTest} from '../filters.js'
 import {type CloudTrailRecord, type TrailEvent, aliasBindings, normalise} from '../normalise.js'
+import type {FetchFailure} from './s3-fetch.js'
 import {type Needle, type RecordTest, ScanError, scanRecords} from './raw-scan.js'
 
 /**
@@ -39,6 +40,8 @@ export interface FileResult {
   bindings: Array<[string, string]>
   bytes: number
   error?: string
+  /** The download failed (an S3 object fetched by a scanning thread): nothing was scanned. */
+  failure?: FetchFailure
   index: number
   matches: FileMatch[]
   /** Records in the file, -1 when not counted (skipped by the raw pre-filter). */

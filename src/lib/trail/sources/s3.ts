@@ -4,15 +4,16 @@
 // scanned in worker threads by the files source's scanner, so memory stays bounded whatever the size
 // of the bucket. SSE-S3 and SSE-KMS objects are decrypted by S3 for a caller allowed to (kms:Decrypt
 // on the trail's key); a refusal, by S3 or by KMS, is reported per prefix or object, never skipped.
-import type {S3Client} from '@aws-sdk/client-s3'
 import {availableParallelism} from 'node:os'
 
 import {s3Sdk} from '../../aws/sdk.js'
 import {KmsctlError} from '../../errors.js'
-import {type FilterSpec, rawNeedles} from '../filters.js'
-import type {FileMatch, FileResult, ScanJob} from './file-scan.js'
+import type {FilterSpec} from '../filters.js'
+import type {FileMatch, FileResult} from './file-scan.js'
 import {fileInWindow, logFileDates} from './files.js'
-import {bufferPool} from './scan-pool.js'
+import {type S3ClientLike, fetchError, getObjectBody, toFetchFailure} from './s3-fetch.js'
+import {type ScanPool, type ThreadS3, scanPool} from './scan-pool.js'
+import {concurrencyLimit, runOrdered, scanLogs} from './scan-run.js'
 import {
   ACCOUNT_ID,
   ORG_ID,
@@ -26,7 +27,7 @@ import {
   trailRoot,
 } from './s3-layout.js'
 
-export type S3ClientLike = Pick<S3Client, 'send'>
+export type {S3ClientLike} from './s3-fetch.js'
 
 /** Something that could not be read: a prefix (listing) or an object, and why. */
 export interface S3Failure {
@@ -59,7 +60,12 @@ export interface S3QueryOptions {
   regions?: string[]
   signal?: AbortSignal
   spec: FilterSpec
-  /** Scanning threads (default: the cores, at most 8; 0 scans in this thread). */
+  /**
+   * The scanning threads' own S3 clients: their settings and this thread's credentials, or undefined
+   * when the client cannot leave this thread (then it downloads, and the threads only scan).
+   */
+  threads?: () => Promise<Omit<ThreadS3, 'bucket'> | undefined>
+  /** Scanning threads (default: the cores, at most 8; 0 downloads and scans in this thread). */
   workers?: number
 }
 
@@ -168,32 +174,6 @@ async function eachLimited<T>(items: T[], limit: number, task: (item: T) => Prom
   await Promise.all(Array.from({length: Math.min(limit, items.length)}, () => run()))
 }
 
-async function readBody(body: unknown, length: number | undefined): Promise<Buffer> {
-  if (!body) return Buffer.alloc(0)
-  const stream = body as AsyncIterable<Uint8Array>
-  if (length !== undefined && length >= 0) {
-    // One buffer of the announced size, owned by us (so it can be moved to a worker thread).
-    let out = Buffer.allocUnsafeSlow(length)
-    let at = 0
-    for await (const chunk of stream) {
-      if (at + chunk.length > out.length) {
-        const bigger = Buffer.allocUnsafeSlow(Math.max(out.length * 2, at + chunk.length))
-        out.copy(bigger, 0, 0, at)
-        out = bigger
-      }
-
-      out.set(chunk, at)
-      at += chunk.length
-    }
-
-    return at === out.length ? out : Buffer.from(out.subarray(0, at))
-  }
-
-  const chunks: Buffer[] = []
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk))
-  return Buffer.concat(chunks)
-}
-
 /** Finds what to list: the organization folders, accounts and regions, then the pruned prefixes. */
 async function plan(options: S3QueryOptions, failures: S3Failure[]): Promise<{accounts: string[]; prefixes: string[]; regions: string[]}> {
   const {bucket} = options.location
@@ -254,7 +234,6 @@ async function plan(options: S3QueryOptions, failures: S3Failure[]): Promise<{ac
 }
 
 export async function queryS3(options: S3QueryOptions): Promise<S3QueryResult> {
-  const {GetObjectCommand} = await s3Sdk()
   const {bucket} = options.location
   const failures: S3Failure[] = []
   const {accounts, prefixes, regions} = await plan(options, failures)
@@ -295,153 +274,64 @@ export async function queryS3(options: S3QueryOptions): Promise<S3QueryResult> {
     regions,
     skippedByDate,
   }
-  const workers = options.workers ?? Math.min(availableParallelism(), 8)
+  const workers = Math.max(0, Math.min(options.workers ?? Math.min(availableParallelism(), 8), listed.length <= 1 ? 0 : listed.length))
   const concurrency = Math.max(1, options.concurrency ?? 8)
-
-  const download = async (o: S3Object): Promise<Buffer | S3Failure> => {
-    try {
-      const out = await options.client.send(new GetObjectCommand({Bucket: bucket, Key: o.key}), {abortSignal: options.signal})
-      return await readBody(out.Body, out.ContentLength ?? o.size)
-    } catch (error) {
-      if (options.signal?.aborted) return {code: 'Aborted', location: `s3://${bucket}/${o.key}`, reason: 'interrupted'}
-      const f = fatal(error, `s3://${bucket}/${o.key}`)
-      if (f) throw f
-      return describeS3Failure(error, `s3://${bucket}/${o.key}`, 'GetObject')
-    }
-  }
-
-  /** Downloads and scans every object with one job; results in key order. */
-  const runJob = async (job: ScanJob, onResult: (r: FileResult | S3Failure, o: S3Object) => void): Promise<boolean> => {
-    const pool = bufferPool(job, listed.length <= 1 ? 0 : Math.min(workers, listed.length))
-    const window = Math.max(concurrency, workers * 2)
-    const done = new Map<number, FileResult | S3Failure>()
-    let emitted = 0
-    let next = 0
-    let inFlightDownloads = 0
-    let interrupted = false
-    try {
-      await new Promise<void>((resolveAll, rejectAll) => {
-        const flush = () => {
-          while (done.has(emitted)) {
-            const r = done.get(emitted)!
-            done.delete(emitted)
-            onResult(r, listed[emitted])
-            emitted++
-          }
-        }
-
-        const pump = () => {
-          if (options.signal?.aborted) {
-            interrupted = true
-            resolveAll()
-            return
-          }
-
-          if (emitted === listed.length) {
-            resolveAll()
-            return
-          }
-
-          while (next < listed.length && next - emitted < window && inFlightDownloads < concurrency) {
-            const index = next++
-            const object = listed[index]
-            inFlightDownloads++
-            download(object)
-              .then(async (body) => {
-                inFlightDownloads--
-                // Start the next download while this body is scanned.
-                pump()
-                return Buffer.isBuffer(body) ? pool.run(index, object.key, body) : body
-              })
-              .then((r) => {
-                done.set(index, r)
-                flush()
-                pump()
-              })
-              .catch((error: Error) => rejectAll(error))
-          }
-        }
-
-        options.signal?.addEventListener('abort', () => pump(), {once: true})
-        pump()
-      })
-    } finally {
-      await pool.close()
-    }
-
-    return interrupted
-  }
-
-  let spec = options.spec
-  const aliases = [...(options.aliases ?? [])]
-  const reported = new Set<string>()
-  const report = (r: FileResult | S3Failure, o: S3Object) => {
-    const location = `s3://${bucket}/${o.key}`
-    if (reported.has(location)) return
-    if ('code' in r && !('index' in r)) {
-      if (r.code !== 'Aborted') failures.push(r)
-      reported.add(location)
-    } else if ((r as FileResult).error) {
-      failures.push({code: 'UNREADABLE', location, reason: (r as FileResult).error!})
-      reported.add(location)
-    }
-  }
-
-  // A key given as an alias: learn which key it named from the logs themselves, as --source files does.
-  const unresolved = spec.keys?.filter((k) => !k.id && k.aliases.length > 0) ?? []
-  if (unresolved.length > 0 && listed.length > 0) {
-    const bindings = new Map<string, Set<string>>()
-    result.interrupted = await runJob({aliases: [], mode: 'learn', needles: [unresolved.flatMap((k) => k.aliases)], raw: false, spec}, (r, o) => {
-      report(r, o)
-      if (!('bindings' in r)) return
-      for (const [alias, key] of r.bindings) {
-        if (!bindings.has(alias)) bindings.set(alias, new Set())
-        bindings.get(alias)!.add(key)
+  const location = (index: number) => `s3://${bucket}/${listed[index].key}`
+  // Downloads in the scanning threads (each with its own client) when the client's settings can be
+  // given to them; else in this thread, `concurrency` at a time, the bodies moved to the threads.
+  const settings = workers > 0 && options.threads && !process.env.XX_NOTHREAD ? await options.threads() : undefined
+  const threaded: ThreadS3 | undefined = settings && {...settings, bucket}
+  const limited = concurrencyLimit(concurrency)
+  const task = (pool: ScanPool, index: number): Promise<FileResult> => {
+    const {key, size} = listed[index]
+    if (threaded) return pool.run({index, key, size})
+    return limited(async () => {
+      try {
+        return await getObjectBody(options.client, bucket, key, size, options.signal)
+      } catch (error) {
+        return toFetchFailure(error)
       }
-    })
-    const keys = spec.keys!.map((k) => {
-      if (k.id) return k
-      const targets = k.aliases.flatMap((a) => [...(bindings.get(a) ?? [])])
-      if (targets.length === 0) return k
-      const arn = targets.find((t) => t.startsWith('arn:'))
-      const id = arn ? arn.slice(arn.indexOf(':key/') + 5) : targets[0]
-      for (const a of k.aliases) {
-        result.learned.push([a, arn ?? id])
-        aliases.push([a, arn ?? id])
-      }
-
-      return {...k, arn, id}
-    })
-    spec = {...spec, keys}
-    if (result.interrupted) return result
+    }).then((body) => (Buffer.isBuffer(body) ? pool.run({data: body, index, name: key}) : {bindings: [], bytes: 0, failure: body, index, matches: [], records: 0}))
   }
 
-  const seen = new Set<string>()
+  const reported = new Set<number>()
   let objectsDone = 0
-  result.interrupted = await runJob({aliases, mode: 'match', needles: rawNeedles(spec), raw: Boolean(options.raw), spec}, (r, o) => {
-    objectsDone++
-    report(r, o)
-    if ('index' in r && !r.error) {
-      result.objects++
-      result.bytes += r.bytes
-      const fresh: FileMatch[] = []
-      for (const m of r.matches) {
-        const id = m.event.eventId
-        if (id && seen.has(id)) {
-          result.duplicates++
-          continue
-        }
-
-        if (id) seen.add(id)
-        fresh.push(m)
+  const scanned = await scanLogs({
+    aliases: options.aliases,
+    count: listed.length,
+    onMatches: options.onMatches,
+    onResult(r, index, pass, matched) {
+      if (r.failure && !options.signal?.aborted) {
+        const error = fetchError(r.failure)
+        const f = fatal(error, location(index))
+        if (f) throw f
+        if (!reported.has(index)) failures.push(describeS3Failure(error, location(index), 'GetObject'))
+        reported.add(index)
+      } else if (r.error && !reported.has(index)) {
+        failures.push({code: 'UNREADABLE', location: location(index), reason: r.error})
+        reported.add(index)
       }
 
-      result.matched += fresh.length
-      if (fresh.length > 0) options.onMatches?.(fresh)
-    }
+      if (pass === 'learn') return
+      objectsDone++
+      if (!r.error && !r.failure) {
+        result.objects++
+        result.bytes += r.bytes
+      }
 
-    options.onProgress?.({bytes: result.bytes, listed: listed.length, matched: result.matched, objectsDone})
+      options.onProgress?.({bytes: result.bytes, listed: listed.length, matched, objectsDone})
+    },
+    raw: options.raw,
+    async run(job, deliver) {
+      const pool = scanPool(job, workers, threaded)
+      try {
+        return await runOrdered(listed.length, Math.max(concurrency, workers * 2), (index) => task(pool, index), deliver, options.signal)
+      } finally {
+        await pool.close()
+      }
+    },
+    spec: options.spec,
   })
   failures.sort((a, b) => a.location.localeCompare(b.location))
-  return result
+  return {...result, ...scanned}
 }

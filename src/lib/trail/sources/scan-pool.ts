@@ -1,48 +1,92 @@
-// Worker threads that scan log file bytes read elsewhere (S3 object bodies): the bytes are moved to a
-// worker (transferred, not copied), gunzipped and scanned there with the files source's scanner.
+// Threads that scan CloudTrail log files with the scanner of file-scan.ts, for the files and s3
+// sources. A task is a file on disk (by path), bytes read elsewhere (moved to the thread, not copied),
+// or an S3 object that the thread downloads itself with its own S3 client (built from the main
+// thread's settings; credentials are asked of the main thread), so that the SDK's per-request work
+// runs on every core and not only on the main thread's. Size 0 scans in the calling thread.
+import type {AwsCredentialIdentity} from '@smithy/types'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
+import type {S3ThreadSettings} from '../../aws/s3-config.js'
 import {packageRoot, workerScript} from '../../paths.js'
-import {type FileResult, type ScanJob, prepareJob, scanBuffer} from './file-scan.js'
+import {type FileResult, type ScanJob, prepareJob, scanBuffer, scanFile} from './file-scan.js'
+
+export type ScanTask = {data: Uint8Array; index: number; name: string} | {index: number; key: string; size?: number} | {index: number; path: string}
+
+/** Where the threads download S3 objects from, for tasks naming a key. */
+export interface ThreadS3 {
+  bucket: string
+  /** The main thread's credentials (the SDK's provider refreshes them); threads ask when theirs expire. */
+  credentials: () => Promise<AwsCredentialIdentity>
+  settings: S3ThreadSettings
+}
+
+/** What a scanning thread starts with. */
+export interface ScanWorkerData {
+  job: ScanJob
+  s3?: {bucket: string; settings: S3ThreadSettings}
+}
+
+/** A thread's request for credentials, and the answer. */
+export interface CredentialsRequest {
+  credentials: 'request'
+}
+
+export interface CredentialsAnswer {
+  credentials: AwsCredentialIdentity | {error: string}
+}
+
+export interface ScanPool {
+  close(): Promise<void>
+  run(task: ScanTask): Promise<FileResult>
+}
 
 const WORKER = 'lib/trail/sources/scan-worker'
 
-function startWorker(job: ScanJob): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(workerScript(WORKER), {workerData: job})
+function startWorker(workerData: ScanWorkerData): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(workerScript(WORKER), {workerData})
   // Running from the TypeScript sources (unit tests): load the worker's source through tsx.
   const ts = pathToFileURL(join(packageRoot(), 'src', `${WORKER}.ts`)).href
   const source = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ts)}) })`
-  return new Worker(source, {eval: true, workerData: job})
+  return new Worker(source, {eval: true, workerData})
 }
 
-export interface BufferPool {
-  close(): Promise<void>
-  run(index: number, name: string, data: Buffer): Promise<FileResult>
-}
-
-/** A pool of `size` scanning threads; 0 scans in this thread. */
-export function bufferPool(job: ScanJob, size: number): BufferPool {
-  if (size <= 0) {
-    const prepared = prepareJob(job)
-    return {
-      async close() {},
-      run: async (index, name, data) => scanBuffer(data, name, index, prepared),
-    }
+function inlinePool(job: ScanJob): ScanPool {
+  const prepared = prepareJob(job)
+  return {
+    async close() {},
+    async run(task) {
+      if ('path' in task) return scanFile(task.path, task.index, prepared)
+      if ('data' in task) return scanBuffer(Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength), task.name, task.index, prepared)
+      throw new Error('An S3 key is downloaded by a scanning thread only: give the bytes to scan in this thread.')
+    },
   }
+}
 
+/** A pool of `size` scanning threads (0: this thread), started on first use (a query that reads nothing starts none). */
+export function scanPool(job: ScanJob, size: number, s3?: ThreadS3): ScanPool {
+  if (size <= 0) return inlinePool(job)
   const workers: Array<{busy: number; worker: Worker}> = []
   const pending = new Map<number, {reject: (e: Error) => void; resolve: (r: FileResult) => void}>()
   let failure: Error | undefined
-  const started = () => {
-    const worker = startWorker(job)
+  const workerData: ScanWorkerData = {job, ...(s3 ? {s3: {bucket: s3.bucket, settings: s3.settings}} : {})}
+  const start = () => {
+    const worker = startWorker(workerData)
     const slot = {busy: 0, worker}
-    worker.on('message', (result: FileResult) => {
+    worker.on('message', (message: CredentialsRequest | FileResult) => {
+      if ('credentials' in message) {
+        s3?.credentials().then(
+          (credentials) => worker.postMessage({credentials} satisfies CredentialsAnswer),
+          (error: Error) => worker.postMessage({credentials: {error: error.message}} satisfies CredentialsAnswer),
+        )
+        return
+      }
+
       slot.busy--
-      const p = pending.get(result.index)
-      pending.delete(result.index)
-      p?.resolve(result)
+      const p = pending.get(message.index)
+      pending.delete(message.index)
+      p?.resolve(message)
     })
     worker.on('error', (error) => {
       failure = error
@@ -50,25 +94,31 @@ export function bufferPool(job: ScanJob, size: number): BufferPool {
       pending.clear()
     })
     workers.push(slot)
-    return slot
   }
 
   return {
     async close() {
       await Promise.all(workers.map((w) => w.worker.terminate()))
     },
-    run(index, name, data) {
+    run(task) {
       if (failure) return Promise.reject(failure)
-      // Threads start on first use (all of them: a thread takes a while to load), so that a query
-      // that reads no object starts none.
-      while (workers.length < size) started()
+      while (workers.length < size) start()
       const slot = workers.reduce((a, b) => (b.busy < a.busy ? b : a))
       slot.busy++
-      const owned = data.byteOffset === 0 && data.buffer.byteLength === data.length
-      const bytes = owned ? new Uint8Array(data.buffer, 0, data.length) : new Uint8Array(data)
+      let transfer: ArrayBuffer[] = []
+      let message: ScanTask = task
+      if ('data' in task) {
+        // Move the bytes when the buffer is theirs alone; copy them otherwise.
+        const {data} = task
+        const owned = data.byteOffset === 0 && data.buffer.byteLength === data.byteLength
+        const bytes = owned ? data : new Uint8Array(data)
+        message = {...task, data: bytes}
+        transfer = [bytes.buffer as ArrayBuffer]
+      }
+
       return new Promise((resolve, reject) => {
-        pending.set(index, {reject, resolve})
-        slot.worker.postMessage({data: bytes, index, name}, [bytes.buffer as ArrayBuffer])
+        pending.set(task.index, {reject, resolve})
+        slot.worker.postMessage(message, transfer)
       })
     },
   }

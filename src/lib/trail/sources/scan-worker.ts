@@ -1,11 +1,49 @@
-// Worker thread of the s3 source: receives log file bytes (an S3 object body), answers with its matches.
+// A scanning thread of the files and s3 sources (scan-pool.ts): a file by path, bytes moved here, or
+// an S3 object downloaded here with this thread's own client; answers with the file's matches.
+import type {AwsCredentialIdentity} from '@smithy/types'
 import {parentPort, workerData} from 'node:worker_threads'
 
-import {type ScanJob, prepareJob, scanBuffer} from './file-scan.js'
+import {type FileResult, prepareJob, scanBuffer, scanFile} from './file-scan.js'
+import {toFetchFailure} from './s3-fetch.js'
+import {type ObjectGetter, objectGetter} from './s3-get.js'
+import type {CredentialsAnswer, ScanTask, ScanWorkerData} from './scan-pool.js'
 
-const prepared = prepareJob(workerData as ScanJob)
+const data = workerData as ScanWorkerData
+const prepared = prepareJob(data.job)
+const port = parentPort!
+const waiting: Array<{reject: (e: Error) => void; resolve: (c: AwsCredentialIdentity) => void}> = []
 
-parentPort!.on('message', (message: {data: Uint8Array; index: number; name: string}) => {
-  const data = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength)
-  parentPort!.postMessage(scanBuffer(data, message.name, message.index, prepared))
+/** Credentials from the main thread (the SDK keeps them until they are about to expire). */
+const credentials = () =>
+  new Promise<AwsCredentialIdentity>((resolve, reject) => {
+    waiting.push({reject, resolve})
+    if (waiting.length === 1) port.postMessage({credentials: 'request'})
+  })
+
+let getter: ObjectGetter | undefined
+
+async function fetchAndScan(task: {index: number; key: string; size?: number}): Promise<FileResult> {
+  try {
+    getter ??= objectGetter(data.s3!.settings, data.s3!.bucket, credentials)
+    const body = await getter.get(task.key, task.size)
+    return scanBuffer(body, task.key, task.index, prepared)
+  } catch (error) {
+    return {bindings: [], bytes: 0, failure: toFetchFailure(error), index: task.index, matches: [], records: 0}
+  }
+}
+
+port.on('message', (message: CredentialsAnswer | ScanTask) => {
+  if ('credentials' in message) {
+    const answer = message.credentials
+    for (const w of waiting.splice(0)) {
+      if ('error' in answer) w.reject(new Error(answer.error))
+      else w.resolve(answer)
+    }
+
+    return
+  }
+
+  if ('path' in message) port.postMessage(scanFile(message.path, message.index, prepared))
+  else if ('data' in message) port.postMessage(scanBuffer(Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength), message.name, message.index, prepared))
+  else void fetchAndScan(message).then((r) => port.postMessage(r))
 })
