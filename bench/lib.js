@@ -90,6 +90,7 @@ export function startServer(args = [], {dir} = {}) {
               child.once('exit', res)
               child.kill('SIGTERM')
             }),
+          pid: child.pid,
           url,
         })
       }

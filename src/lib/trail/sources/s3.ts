@@ -279,7 +279,7 @@ export async function queryS3(options: S3QueryOptions): Promise<S3QueryResult> {
   const location = (index: number) => `s3://${bucket}/${listed[index].key}`
   // Downloads in the scanning threads (each with its own client) when the client's settings can be
   // given to them; else in this thread, `concurrency` at a time, the bodies moved to the threads.
-  const settings = workers > 0 && options.threads && !process.env.XX_NOTHREAD ? await options.threads() : undefined
+  const settings = workers > 0 && options.threads ? await options.threads() : undefined
   const threaded: ThreadS3 | undefined = settings && {...settings, bucket}
   const limited = concurrencyLimit(concurrency)
   const task = (pool: ScanPool, index: number): Promise<FileResult> => {
