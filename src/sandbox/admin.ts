@@ -1,9 +1,10 @@
 // What the `kmsctl sandbox` commands do, as plain functions over a state directory.
-import {existsSync} from 'node:fs'
+import {existsSync, rmSync} from 'node:fs'
+import {relative, sep} from 'node:path'
 
 import {type ClockStatus, clockReading} from './clock.js'
 import {exportTrail as writeTrail} from './cloudtrail/export.js'
-import {NOT_FOR_REAL_DATA} from './constants.js'
+import {DEFAULT_ACCESS_KEY_ID, NOT_FOR_REAL_DATA, SANDBOX_REGION} from './constants.js'
 import {type MaintenanceReport, maintainAndReport} from './kms/maintenance.js'
 import type {SandboxState} from './store/state.js'
 import {SandboxStore} from './store/store.js'
@@ -70,13 +71,52 @@ export interface ExportTrailResult {
   files: string[]
   outDir: string
   records: number
+  /** The KMS key the log objects are encrypted under (SSE-KMS). */
+  sseKmsKeyId?: string
 }
 
-export function exportSandboxTrail(dir: string, outDir: string, options: {org?: string} = {}): ExportTrailResult {
-  const store = new SandboxStore(dir)
-  const {files, records} = writeTrail(store.readEvents(), outDir, options)
-  return {dir, files, outDir, records, ...(options.org ? {org: options.org} : {})}
+export interface ExportTrailOptions {
+  org?: string
+  /**
+   * Encrypt the log objects with SSE-KMS under this key, as a trail configured with a KMS key
+   * delivers them: a data key per object (GenerateDataKey through S3, encryption context aws:s3:arn).
+   */
+  sseKms?: {bucket: string; keyId: string}
 }
+
+export async function exportSandboxTrail(dir: string, outDir: string, options: ExportTrailOptions = {}): Promise<ExportTrailResult> {
+  const store = new SandboxStore(dir)
+  const {files, records} = writeTrail(store.readEvents(), outDir, {org: options.org})
+  if (options.sseKms) await encryptExport(dir, outDir, files, options.sseKms)
+  return {dir, files, outDir, records, ...(options.org ? {org: options.org} : {}), ...(options.sseKms ? {sseKmsKeyId: options.sseKms.keyId} : {})}
+}
+
+/** SSE-KMS records for the exported log objects; on a refusal by KMS the files are removed and the reason thrown. */
+async function encryptExport(dir: string, outDir: string, files: string[], sse: {bucket: string; keyId: string}): Promise<void> {
+  const {SandboxCore} = await import('./core.js')
+  const {objectArn, writeSse} = await import('./s3/sse.js')
+  const core = new SandboxCore(dir)
+  const region = /^arn:aws[\w-]*:kms:([^:]+):/.exec(sse.keyId)?.[1] ?? SANDBOX_REGION
+  try {
+    for (const file of files) {
+      const key = relative(outDir, file).split(sep).join('/')
+      const encryptionContext = {'aws:s3:arn': objectArn(sse.bucket, key)}
+      // eslint-disable-next-line no-await-in-loop
+      const r = await core.kmsForS3({accessKeyId: DEFAULT_ACCESS_KEY_ID, region}, 'GenerateDataKey', {EncryptionContext: encryptionContext, KeyId: sse.keyId, KeySpec: 'AES_256'})
+      if (!r.ok) {
+        for (const f of files) rmSync(f, {force: true})
+        throw new SandboxAdminError(`KMS refused a data key under ${sse.keyId} (${r.code}): ${r.message}`)
+      }
+
+      writeSse(outDir, key, {ciphertextBlob: String(r.output.CiphertextBlob), encryptionContext, keyArn: String(r.output.KeyId), serverSideEncryption: 'aws:kms'})
+    }
+  } finally {
+    core.close()
+  }
+}
+
+/** A sandbox administration step that cannot be done, in words for the user. */
+export class SandboxAdminError extends Error {}
 
 // ---- Moving the sandbox's time (`kmsctl sandbox clock show|advance|set`) ----------------------------
 // When time moves, what fell due happens at once: keys whose deletion window passed are deleted,

@@ -42,6 +42,10 @@ export interface CoreOptions extends StoreOptions, LimitsOptions {
   allowHost?: (host: string | undefined) => boolean
 }
 
+const S3_SERVICE_HOST = 's3.amazonaws.com'
+
+export type KmsForS3Result = {code: string; message: string; ok: false} | {ok: true; output: Record<string, unknown>}
+
 export class SandboxCore {
   readonly buckets: BucketMounts
   readonly limits: Limits
@@ -91,6 +95,37 @@ export class SandboxCore {
     const caller = this.principals.resolve(accessKeyId)
     if (caller.isDefault || caller.principal.type === 'Root' || iamAllows(caller.iamAllow, action)) return undefined
     return caller.principal.arn
+  }
+
+  /**
+   * A KMS call S3 makes on a caller's behalf (SSE-KMS: GenerateDataKey when an object is written,
+   * Decrypt when it is read): authorized as the caller, through s3.<region>.amazonaws.com
+   * (kms:ViaService), and recorded in CloudTrail as AWS writes it: the caller's identity with
+   * invokedBy s3.amazonaws.com, sourceIPAddress and userAgent s3.amazonaws.com.
+   */
+  async kmsForS3(who: {accessKeyId: string; region: string; sessionToken?: string}, operation: 'Decrypt' | 'GenerateDataKey', input: Record<string, unknown>): Promise<KmsForS3Result> {
+    const {kmsService} = await import('./kms/service.js')
+    const {userIdentity} = await import('./cloudtrail/records.js')
+    const session = sessionCaller(this.organization.current(), who.sessionToken, who.accessKeyId, 'kms', this.store.clock.nowMs())
+    const resolved = session ?? this.principals.resolve(who.accessKeyId)
+    const principal = {...resolved.principal, trailIdentity: {...userIdentity(resolved.principal), invokedBy: S3_SERVICE_HOST}}
+    const caller = {...resolved, principal, viaService: `s3.${who.region}.amazonaws.com`}
+    const ctx: RequestContext = {
+      accessKeyId: who.accessKeyId,
+      action: `kms:${operation}`,
+      caller,
+      operation,
+      principal,
+      region: who.region,
+      requestId: randomUUID(),
+      service: 'kms',
+      sourceIp: S3_SERVICE_HOST,
+      userAgent: S3_SERVICE_HOST,
+    }
+    const res = await kmsService.handle(ctx, {body: JSON.stringify(input), headers: {}, sourceIp: S3_SERVICE_HOST}, this)
+    const body = JSON.parse(res.body || '{}') as Record<string, unknown>
+    if (res.status === 200) return {ok: true, output: body}
+    return {code: String(body.__type ?? 'KMSInternalException').split('#').pop()!, message: String(body.message ?? body.Message ?? ''), ok: false}
   }
 
   async handle(req: SandboxRequest): Promise<SandboxResponse> {

@@ -38,6 +38,16 @@ async function bodyText(body: unknown): Promise<string> {
   return String(body)
 }
 
+/** A request body's bytes (PutObject), whatever form the SDK gave it in. */
+async function bodyBytes(body: unknown): Promise<Buffer> {
+  if (body === undefined || body === null) return Buffer.alloc(0)
+  if (typeof body === 'string') return Buffer.from(body)
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  const chunks: Buffer[] = []
+  for await (const c of body as AsyncIterable<Buffer | string>) chunks.push(typeof c === 'string' ? Buffer.from(c) : Buffer.from(c))
+  return Buffer.concat(chunks)
+}
+
 function s3Url(request: HttpRequest): string {
   const query = Object.entries(request.query ?? {})
     .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => (x === null || x === undefined ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(x)}`)))
@@ -55,10 +65,11 @@ async function s3InProcess(core: SandboxCore, request: HttpRequest, headers: Rec
       },
     })
   })
-  const req = Object.assign(Readable.from([]), {headers: {...headers, host: headers.host ?? request.hostname}, method: request.method, url: s3Url(request)})
+  const payload = request.method === 'PUT' ? [await bodyBytes(request.body)] : []
+  const req = Object.assign(Readable.from(payload), {headers: {...headers, host: headers.host ?? request.hostname}, method: request.method, url: s3Url(request)})
   const refusal = await core.s3Refusal(req)
   if (refusal) refuseS3(body as never, refusal.code, refusal.message, request.method === 'HEAD')
-  else serveS3(req as never, body as never, core.buckets, core.authorizeS3)
+  else serveS3(req as never, body as never, core.buckets, core.authorizeS3, (caller, operation, input) => core.kmsForS3(caller, operation, input))
   const {headers: out, status} = await head
   return new HttpResponse({body, headers: out, reason: undefined, statusCode: status})
 }

@@ -88,7 +88,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
             req.resume()
             refuseS3(res, refusal.code, refusal.message, req.method === 'HEAD')
           } else {
-            serveS3(req, res, core.buckets, core.authorizeS3)
+            serveS3(req, res, core.buckets, core.authorizeS3, (caller, operation, input) => core.kmsForS3(caller, operation, input))
           }
         },
         () => {

@@ -4,6 +4,8 @@
 import {type Stats, existsSync, readdirSync, statSync} from 'node:fs'
 import {join, relative, resolve, sep} from 'node:path'
 
+import {SSE_FOLDER} from './sse.js'
+
 export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
 
 export interface BucketMounts {
@@ -63,13 +65,18 @@ export function listObjects(dir: string, prefix: string): ObjectInfo[] {
   for (const rel of readdirSync(start, {recursive: true}) as string[]) {
     const path = join(start, rel)
     const key = folder + rel.split(sep).join('/')
-    if (!key.startsWith(prefix)) continue
+    if (!key.startsWith(prefix) || key.startsWith(`${SSE_FOLDER}/`)) continue
     const st = statSync(path)
     if (!st.isFile()) continue
     out.push({key, mtime: st.mtime, path, size: st.size})
   }
 
   return out.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)))
+}
+
+/** Can an object have this key here: not empty, not a folder, not in the encryption records' folder. */
+export function writableKey(key: string): boolean {
+  return key !== '' && !key.endsWith('/') && !key.startsWith(`${SSE_FOLDER}/`) && key !== SSE_FOLDER
 }
 
 /** The file of one object, or undefined (no such key, or a key escaping the bucket). */
@@ -79,7 +86,7 @@ export function objectPath(dir: string, key: string): string | undefined {
 
 /** The file of one object and its size and times (one stat), or undefined as objectPath. */
 export function objectFile(dir: string, key: string): {path: string; stats: Stats} | undefined {
-  if (key === '' || key.endsWith('/')) return undefined
+  if (!writableKey(key)) return undefined
   const path = resolve(dir, ...key.split('/'))
   const rel = relative(dir, path)
   if (rel.startsWith('..') || rel === '') return undefined

@@ -1,13 +1,16 @@
 // S3 in the sandbox (REST-XML), for the trail log files kmsctl and the AWS CLI read: ListBuckets,
-// HeadBucket, ListObjectsV2, GetObject (with a byte range) and HeadObject, path-style and
-// virtual-host-style. Object bodies up to 8 MiB are read in one piece, larger ones streamed from disk. Read-only: the
-// buckets are folders (buckets.ts) that exports and mounts fill.
+// HeadBucket, ListObjectsV2, GetObject (with a byte range), HeadObject and PutObject (with SSE-S3 or
+// SSE-KMS, see sse.ts), path-style and virtual-host-style. Object bodies up to 8 MiB are read in one
+// piece, larger ones streamed from disk. The buckets are folders (buckets.ts) that exports, mounts
+// and PutObject fill.
 import {createHash, createHmac, randomUUID} from 'node:crypto'
-import {close, createReadStream, open, read, readFile} from 'node:fs'
+import {close, createReadStream, mkdirSync, open, read, readFile, writeFileSync} from 'node:fs'
+import {dirname, relative, resolve} from 'node:path'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import {SANDBOX_ACCOUNT} from '../constants.js'
-import {type BucketMounts, bucketDir, listBuckets, listObjects, objectFile} from './buckets.js'
+import {type BucketMounts, bucketDir, listBuckets, listObjects, objectFile, writableKey} from './buckets.js'
+import {type SseRecord, kmsRefusal, objectArn, readSse, writeSse} from './sse.js'
 
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/'
 const CREDENTIAL = /Credential=[^/,\s]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/
@@ -136,15 +139,34 @@ function listObjectsV2(res: ServerResponse, bucket: string, dir: string, q: URLS
   send(res, 200, body)
 }
 
-function getObject(req: IncomingMessage, res: ServerResponse, bucket: string, dir: string, key: string, head: boolean): void {
+/** The response headers that say how an object is encrypted. */
+function sseHeaders(record: SseRecord | undefined): Record<string, string> {
+  if (!record) return {}
+  if (record.serverSideEncryption === 'AES256') return {'x-amz-server-side-encryption': 'AES256'}
+  return {'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': record.keyArn}
+}
+
+async function getObject(req: IncomingMessage, res: ServerResponse, env: S3Env, dir: string, key: string, head: boolean): Promise<void> {
   const file = objectFile(dir, key)
   if (!file) return error(res, 404, 'NoSuchKey', 'The specified key does not exist.', {Key: key}, head)
   const {path, stats: st} = file
+  // An SSE-KMS object: S3 asks KMS to decrypt its data key, as the caller; KMS's refusal is S3's.
+  const sse = readSse(dir, key)
+  if (sse?.serverSideEncryption === 'aws:kms') {
+    if (!env.kms) return error(res, 500, 'InternalError', 'This sandbox transport cannot reach KMS to decrypt an SSE-KMS object.', {}, head)
+    const r = await env.kms(env.caller, 'Decrypt', {CiphertextBlob: sse.ciphertextBlob, EncryptionContext: sse.encryptionContext, KeyId: sse.keyArn})
+    if (!r.ok) {
+      const refusal = kmsRefusal(r.code, r.message)
+      return error(res, refusal.status, refusal.code, refusal.message, {}, head)
+    }
+  }
+
   const headers: Record<string, string> = {
     'accept-ranges': 'bytes',
     'content-type': key.endsWith('.json') ? 'application/json' : 'application/octet-stream',
     etag: etag(path, st.size, st.mtime),
     'last-modified': st.mtime.toUTCString(),
+    ...sseHeaders(sse),
   }
   let start = 0
   let end = st.size - 1
@@ -212,6 +234,107 @@ function readRange(path: string, start: number, length: number): Promise<Buffer>
   })
 }
 
+/** The largest object PutObject takes in the sandbox (S3 takes 5 GB in one PUT). */
+const PUT_MAX_BYTES = 256 * 1024 * 1024
+
+function readRequestBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolveBody, rejectBody) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let tooLarge = false
+    req.on('data', (c: Buffer) => {
+      size += c.length
+      if (size > PUT_MAX_BYTES) tooLarge = true
+      if (!tooLarge) chunks.push(c)
+    })
+    req.on('end', () => resolveBody(tooLarge ? undefined : Buffer.concat(chunks)))
+    req.on('error', rejectBody)
+  })
+}
+
+/** The body as sent: aws-chunked bodies (streaming SigV4, the AWS CLI's uploads) lose their chunk framing. */
+function decodeBody(req: IncomingMessage, body: Buffer): Buffer {
+  const declared = String(req.headers['x-amz-content-sha256'] ?? '')
+  if (!declared.startsWith('STREAMING-')) return body
+  const parts: Buffer[] = []
+  let at = 0
+  while (at < body.length) {
+    const eol = body.indexOf('\r\n', at)
+    if (eol === -1) break
+    const size = Number.parseInt(body.toString('latin1', at, eol).split(';')[0], 16)
+    if (!Number.isFinite(size) || size === 0) break
+    parts.push(body.subarray(eol + 2, eol + 2 + size))
+    at = eol + 2 + size + 2
+  }
+
+  return Buffer.concat(parts)
+}
+
+/**
+ * PutObject: the object is written under the bucket's folder; with x-amz-server-side-encryption
+ * aws:kms, S3 first asks KMS for a data key under the key named (GenerateDataKey, as the caller),
+ * and a refusal fails the PUT with KMS's reason.
+ */
+async function putObject(req: IncomingMessage, res: ServerResponse, env: S3Env, bucket: string, dir: string, key: string): Promise<void> {
+  const raw = await readRequestBody(req)
+  if (!raw) return error(res, 400, 'EntityTooLarge', `Your proposed upload exceeds the maximum allowed size (the sandbox takes ${PUT_MAX_BYTES} bytes in one PUT).`)
+  if (!writableKey(key)) return error(res, 400, 'InvalidArgument', `The sandbox cannot store an object under the key "${key}".`, {ArgumentName: 'key'})
+  const path = resolve(dir, ...key.split('/'))
+  if (relative(dir, path).startsWith('..')) return error(res, 400, 'InvalidArgument', 'The key leaves the bucket.', {ArgumentName: 'key'})
+  const body = decodeBody(req, raw)
+  const algorithm = req.headers['x-amz-server-side-encryption'] as string | undefined
+  const keyId = req.headers['x-amz-server-side-encryption-aws-kms-key-id'] as string | undefined
+  if (algorithm !== undefined && algorithm !== 'AES256' && algorithm !== 'aws:kms') {
+    return error(res, 400, 'InvalidArgument', 'The encryption method specified is not supported', {ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: algorithm})
+  }
+
+  if (keyId !== undefined && algorithm !== 'aws:kms') {
+    return error(res, 400, 'InvalidArgument', 'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms', {ArgumentName: 'x-amz-server-side-encryption-aws-kms-key-id'})
+  }
+
+  let record: SseRecord | undefined = algorithm === 'AES256' ? {serverSideEncryption: 'AES256'} : undefined
+  if (algorithm === 'aws:kms') {
+    if (!keyId) {
+      return error(res, 400, 'InvalidArgument', 'The sandbox has no AWS managed key aws/s3: name the KMS key with x-amz-server-side-encryption-aws-kms-key-id.', {ArgumentName: 'x-amz-server-side-encryption-aws-kms-key-id'})
+    }
+
+    if (!env.kms) return error(res, 500, 'InternalError', 'This sandbox transport cannot reach KMS for SSE-KMS.')
+    const encryptionContext = {'aws:s3:arn': objectArn(bucket, key)}
+    const r = await env.kms(env.caller, 'GenerateDataKey', {EncryptionContext: encryptionContext, KeyId: keyId, KeySpec: 'AES_256'})
+    if (!r.ok) {
+      const refusal = kmsRefusal(r.code, r.message)
+      return error(res, refusal.status, refusal.code, refusal.message)
+    }
+
+    record = {ciphertextBlob: String(r.output.CiphertextBlob), encryptionContext, keyArn: String(r.output.KeyId), serverSideEncryption: 'aws:kms'}
+  }
+
+  mkdirSync(dirname(path), {recursive: true})
+  writeFileSync(path, body)
+  writeSse(dir, key, record)
+  const st = objectFile(dir, key)!.stats
+  send(res, 200, '', {etag: etag(path, st.size, st.mtime), ...sseHeaders(record)})
+}
+
+/** The caller of an S3 request, as S3 names it to KMS. */
+export interface S3Caller {
+  accessKeyId: string
+  region: string
+  sessionToken?: string
+}
+
+/** A KMS call S3 makes for the caller (SandboxCore.kmsForS3). */
+export type S3Kms = (
+  caller: S3Caller,
+  operation: 'Decrypt' | 'GenerateDataKey',
+  input: Record<string, unknown>,
+) => Promise<{code: string; message: string; ok: false} | {ok: true; output: Record<string, unknown>}>
+
+interface S3Env {
+  caller: S3Caller
+  kms?: S3Kms
+}
+
 /**
  * Who may do what: the caller's identity-based policies (the sandbox's principals and their --iam-allow).
  * Undefined when allowed, else the caller's ARN for the AccessDenied message.
@@ -219,10 +342,10 @@ function readRange(path: string, start: number, length: number): Promise<Buffer>
 export type S3Authorizer = (accessKeyId: string, action: string) => string | undefined
 
 /** Answers one S3 request. The request body (none for these operations) is drained. */
-export function serveS3(req: IncomingMessage, res: ServerResponse, mounts: BucketMounts, authorize?: S3Authorizer): void {
-  req.resume()
-  const url = new URL(req.url ?? '/', 'http://sandbox')
+export function serveS3(req: IncomingMessage, res: ServerResponse, mounts: BucketMounts, authorize?: S3Authorizer, kms?: S3Kms): void {
   const method = (req.method ?? 'GET').toUpperCase()
+  if (method !== 'PUT') req.resume()
+  const url = new URL(req.url ?? '/', 'http://sandbox')
   const head = method === 'HEAD'
   const hostBucket = bucketFromHost(req.headers.host)
   const path = url.pathname.split('/').slice(1).map((p) => decodeURIComponent(p))
@@ -244,8 +367,9 @@ export function serveS3(req: IncomingMessage, res: ServerResponse, mounts: Bucke
     return true
   }
 
-  if (method !== 'GET' && method !== 'HEAD') {
-    return error(res, 501, 'NotImplemented', `The kmsctl sandbox's S3 is read-only: ${method} is not implemented (it serves ListBuckets, ListObjectsV2, GetObject and HeadObject).`)
+  if (method !== 'GET' && method !== 'HEAD' && !(method === 'PUT' && bucket && key)) {
+    if (method === 'PUT') req.resume()
+    return error(res, 501, 'NotImplemented', `The kmsctl sandbox's S3 does not implement ${method} here (it serves ListBuckets, ListObjectsV2, GetObject, HeadObject and PutObject).`)
   }
 
   if (!bucket) {
@@ -267,9 +391,28 @@ export function serveS3(req: IncomingMessage, res: ServerResponse, mounts: Bucke
     return error(res, 501, 'NotImplemented', 'The kmsctl sandbox implements ListObjectsV2 (list-type=2) only.')
   }
 
+  const region = CREDENTIAL_REGION.exec(String(req.headers.authorization ?? ''))?.[1] ?? 'us-east-1'
+  const token = req.headers['x-amz-security-token']
+  const env: S3Env = {caller: {accessKeyId, region, ...(typeof token === 'string' ? {sessionToken: token} : {})}, kms}
+  const failed = () => {
+    if (!res.headersSent) error(res, 500, 'InternalError', 'We encountered an internal error. Please try again.', {}, head)
+  }
+
+  if (method === 'PUT') {
+    if (refused('s3:PutObject', `arn:aws:s3:::${bucket}/${key}`)) {
+      req.resume()
+      return
+    }
+
+    putObject(req, res, env, bucket, dir, key).catch(failed)
+    return
+  }
+
   if (refused('s3:GetObject', `arn:aws:s3:::${bucket}/${key}`)) return
-  getObject(req, res, bucket, dir, key, head)
+  getObject(req, res, env, dir, key, head).catch(failed)
 }
+
+const CREDENTIAL_REGION = /Credential=[^/,\s]+\/\d{8}\/([^/]+)\//
 
 const signingKeys = new Map<string, Buffer>()
 

@@ -100,7 +100,7 @@ describe('sandbox CloudTrail', () => {
     await sb.kms.send(new CreateKeyCommand({}))
     await sb.kms.send(new DescribeKeyCommand({KeyId: 'alias/aws/ebs'}))
     const out = mkdtempSync(join(tmpdir(), 'kmsctl-trail-out-'))
-    const result = exportSandboxTrail(sb.dir, out)
+    const result = await exportSandboxTrail(sb.dir, out)
     expect(result.records).to.equal(2)
     const files = walk(out)
     expect(files).to.have.length.greaterThan(0)
