@@ -8,11 +8,11 @@ import type {AthenaClient} from '@aws-sdk/client-athena'
 import {athenaSdk} from '../../aws/sdk.js'
 import {KmsctlError} from '../../errors.js'
 import {type AthenaSelect, type PartitionFilter, type TableName, athenaCostUsd, buildAthenaQuery} from '../athena-sql.js'
-import {type FilterSpec, compileFilter} from '../filters.js'
+import type {FilterSpec} from '../filters.js'
 import type {GroupBy, GroupRow} from '../group.js'
-import {type CloudTrailRecord, normalise} from '../normalise.js'
-import {abortableSleep} from './api.js'
+import type {CloudTrailRecord} from '../normalise.js'
 import type {FileMatch} from './file-scan.js'
+import {pollUntil, readResultPages} from './sql-results.js'
 
 export type AthenaClientLike = Pick<AthenaClient, 'send'>
 
@@ -136,7 +136,6 @@ export function recordFromAthenaRow(v: Record<string, string | undefined>): Clou
 export async function queryAthena(options: AthenaQueryOptions): Promise<AthenaQueryResult> {
   const {GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand} = await athenaSdk()
   const query: AthenaSelect = buildAthenaQuery(options.table, options.spec, options.partitions, options.group)
-  const sleep = options.sleep ?? abortableSleep
   let queryId: string
   try {
     const started = await options.client.send(
@@ -174,98 +173,75 @@ export async function queryAthena(options: AthenaQueryOptions): Promise<AthenaQu
   }
 
   // Poll until the query ends: 250 ms, then a wait growing by half each time, at most 5 s.
-  let wait = options.pollMs ?? 250
-  for (;;) {
-    if (options.signal?.aborted) {
-      await stop()
-      result.interrupted = true
-      return result
-    }
+  const ended = await pollUntil(
+    async () => {
+      let execution
+      try {
+        execution = (await options.client.send(new GetQueryExecutionCommand({QueryExecutionId: queryId}))).QueryExecution
+      } catch (error) {
+        throw athenaError(error, 'GetQueryExecution')
+      }
 
-    let execution
-    try {
-      // eslint-disable-next-line no-await-in-loop
-      execution = (await options.client.send(new GetQueryExecutionCommand({QueryExecutionId: queryId}))).QueryExecution
-    } catch (error) {
-      throw athenaError(error, 'GetQueryExecution')
-    }
+      const state = execution?.Status?.State ?? 'QUEUED'
+      result.scannedBytes = execution?.Statistics?.DataScannedInBytes ?? result.scannedBytes
+      options.onProgress?.({matched: 0, rows: 0, scannedBytes: result.scannedBytes, state})
+      if (state === 'SUCCEEDED') return state
+      if (state === 'FAILED' || state === 'CANCELLED') {
+        const reason = execution?.Status?.StateChangeReason ?? execution?.Status?.AthenaError?.ErrorMessage ?? ''
+        const missing = /does not exist|not found/i.test(reason)
+        throw new KmsctlError('FAILED', `The Athena query ${queryId} ended ${state}${reason ? `: ${reason}` : ''}.`, {
+          details: {queryId, sql: query.sql},
+          remedy: missing ? `Create the table first: kmsctl trail athena setup --bucket s3://... --database ${options.table.database} --table ${options.table.table}` : 'Check --table, --workgroup and --output-location.',
+        })
+      }
 
-    const state = execution?.Status?.State ?? 'QUEUED'
-    result.scannedBytes = execution?.Statistics?.DataScannedInBytes ?? result.scannedBytes
-    options.onProgress?.({matched: 0, rows: 0, scannedBytes: result.scannedBytes, state})
-    if (state === 'SUCCEEDED') break
-    if (state === 'FAILED' || state === 'CANCELLED') {
-      const reason = execution?.Status?.StateChangeReason ?? execution?.Status?.AthenaError?.ErrorMessage ?? ''
-      const missing = /does not exist|not found/i.test(reason)
-      throw new KmsctlError('FAILED', `The Athena query ${queryId} ended ${state}${reason ? `: ${reason}` : ''}.`, {
-        details: {queryId, sql: query.sql},
-        remedy: missing ? `Create the table first: kmsctl trail athena setup --bucket s3://... --database ${options.table.database} --table ${options.table.table}` : 'Check --table, --workgroup and --output-location.',
-      })
-    }
-
-    // eslint-disable-next-line no-await-in-loop
-    await sleep(wait, options.signal)
-    wait = Math.min(5000, Math.round(wait * 1.5))
+      return undefined
+    },
+    {firstMs: options.pollMs ?? 250, growth: 1.5, maxMs: 5000, signal: options.signal, sleep: options.sleep},
+  )
+  if (!ended) {
+    await stop()
+    result.interrupted = true
+    return result
   }
 
   result.costUsd = athenaCostUsd(result.scannedBytes)
-  const predicate = compileFilter(options.spec)
-  const aliases = new Map<string, string>()
-  for (const [alias, key] of options.aliases ?? []) aliases.set(key, alias)
-  const seen = new Set<string>()
   const groups: GroupRow[] = []
   let columns: string[] | undefined
-  let token: string | undefined
-  for (;;) {
-    if (options.signal?.aborted) {
-      result.interrupted = true
-      break
-    }
-
-    let page
-    try {
-      // eslint-disable-next-line no-await-in-loop
-      page = await options.client.send(new GetQueryResultsCommand({MaxResults: 1000, NextToken: token, QueryExecutionId: queryId}))
-    } catch (error) {
-      throw athenaError(error, 'GetQueryResults')
-    }
-
-    result.pages++
-    const rows = page.ResultSet?.Rows ?? []
-    columns ??= (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => c.Name ?? '')
-    // The first row of the first page is the header.
-    const body = result.pages === 1 ? rows.slice(1) : rows
-    const fresh: FileMatch[] = []
-    for (const row of body) {
-      result.rows++
-      const v: Record<string, string | undefined> = {}
-      for (const [i, cell] of (row.Data ?? []).entries()) v[columns[i]] = cell.VarCharValue
-      if (query.grouped) {
-        groups.push({count: Number(v.count), errors: Number(v.errors ?? 0), first: v.first ?? '', last: v.last ?? '', value: v.value ?? '-'})
-        continue
+  const pages = await readResultPages({
+    aliases: options.aliases,
+    maxEvents: options.maxEvents,
+    async next(token) {
+      try {
+        return await options.client.send(new GetQueryResultsCommand({MaxResults: 1000, NextToken: token, QueryExecutionId: queryId}))
+      } catch (error) {
+        throw athenaError(error, 'GetQueryResults')
+      }
+    },
+    onMatches: options.onMatches,
+    onPage: (matched) => options.onProgress?.({matched, rows: result.rows, scannedBytes: result.scannedBytes, state: 'SUCCEEDED'}),
+    read(page, index) {
+      const rows = page.ResultSet?.Rows ?? []
+      columns ??= (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => c.Name ?? '')
+      const records: CloudTrailRecord[] = []
+      // The first row of the first page is the header.
+      for (const row of index === 0 ? rows.slice(1) : rows) {
+        result.rows++
+        const v: Record<string, string | undefined> = {}
+        for (const [i, cell] of (row.Data ?? []).entries()) v[columns[i]] = cell.VarCharValue
+        if (query.grouped) groups.push({count: Number(v.count), errors: Number(v.errors ?? 0), first: v.first ?? '', last: v.last ?? '', value: v.value ?? '-'})
+        else records.push(recordFromAthenaRow(v))
       }
 
-      const record = recordFromAthenaRow(v)
-      const event = normalise(record, {aliases})
-      if (!predicate(event)) continue
-      if (event.eventId && seen.has(event.eventId)) continue
-      if (event.eventId) seen.add(event.eventId)
-      if (options.maxEvents !== undefined && result.matched >= options.maxEvents) break
-      fresh.push({event, raw: JSON.stringify(record)})
-      result.matched++
-    }
-
-    if (fresh.length > 0) options.onMatches?.(fresh)
-    options.onProgress?.({matched: result.matched, rows: result.rows, scannedBytes: result.scannedBytes, state: 'SUCCEEDED'})
-    if (options.maxEvents !== undefined && result.matched >= options.maxEvents) {
-      result.reachedMaxEvents = true
-      break
-    }
-
-    token = page.NextToken
-    if (!token) break
-  }
-
+      return {records, token: page.NextToken}
+    },
+    signal: options.signal,
+    spec: options.spec,
+  })
+  result.pages = pages.pages
+  result.matched = pages.matched
+  result.interrupted = pages.interrupted
+  result.reachedMaxEvents = pages.reachedMaxEvents
   if (query.grouped) {
     result.groups = groups.sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
     result.matched = groups.reduce((n, g) => n + g.count, 0)

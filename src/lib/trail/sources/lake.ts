@@ -7,10 +7,11 @@ import type {CloudTrailClient} from '@aws-sdk/client-cloudtrail'
 import {cloudtrailSdk} from '../../aws/sdk.js'
 import {KmsctlError, usageError} from '../../errors.js'
 import {isGlob} from '../../glob.js'
-import {type FilterSpec, KMS_SOURCE, compileFilter} from '../filters.js'
-import {type CloudTrailRecord, normalise} from '../normalise.js'
-import {abortableSleep, cloudtrailError} from './api.js'
+import {type FilterSpec, KMS_SOURCE} from '../filters.js'
+import type {CloudTrailRecord} from '../normalise.js'
+import {cloudtrailError} from './api.js'
 import type {FileMatch} from './file-scan.js'
+import {pollUntil, readResultPages} from './sql-results.js'
 
 export type LakeClient = Pick<CloudTrailClient, 'send'>
 
@@ -161,10 +162,6 @@ export async function queryLake(options: LakeQueryOptions): Promise<LakeQueryRes
   const {CancelQueryCommand, GetQueryResultsCommand, StartQueryCommand} = await cloudtrailSdk()
   const store = eventDataStoreId(options.eventDataStore)
   const sql = buildLakeSql(store, options.spec)
-  const sleep = options.sleep ?? abortableSleep
-  const predicate = compileFilter(options.spec)
-  const aliases = new Map<string, string>()
-  for (const [alias, key] of options.aliases ?? []) aliases.set(key, alias)
   let queryId: string
   try {
     const started = await options.client.send(new StartQueryCommand({QueryStatement: sql}))
@@ -174,55 +171,48 @@ export async function queryLake(options: LakeQueryOptions): Promise<LakeQueryRes
   }
 
   const result: LakeQueryResult = {interrupted: false, matched: 0, pages: 0, queryId, reachedMaxEvents: false, sql}
-  let token: string | undefined
-  for (;;) {
-    if (options.signal?.aborted) {
-      result.interrupted = true
-      break
-    }
-
-    let page
+  const page = async (token: string | undefined) => {
     try {
-      // eslint-disable-next-line no-await-in-loop
-      page = await options.client.send(new GetQueryResultsCommand({EventDataStore: options.eventDataStore, NextToken: token, QueryId: queryId}))
+      return await options.client.send(new GetQueryResultsCommand({EventDataStore: options.eventDataStore, NextToken: token, QueryId: queryId}))
     } catch (error) {
       throw cloudtrailError(error, 'GetQueryResults')
     }
+  }
 
-    const status = page.QueryStatus ?? 'RUNNING'
-    options.onProgress?.({matched: result.matched, pages: result.pages, status})
-    if (status === 'QUEUED' || status === 'RUNNING') {
-      // eslint-disable-next-line no-await-in-loop
-      await sleep(options.pollMs ?? 1000, options.signal)
-      continue
-    }
+  // GetQueryResults answers the query's status: poll it until the query has ended.
+  const first = await pollUntil(
+    async () => {
+      const p = await page(undefined)
+      const status = p.QueryStatus ?? 'RUNNING'
+      options.onProgress?.({matched: 0, pages: 0, status})
+      if (status === 'QUEUED' || status === 'RUNNING') return undefined
+      if (status !== 'FINISHED') {
+        throw new KmsctlError('FAILED', `The CloudTrail Lake query ${queryId} ended ${status}${p.ErrorMessage ? `: ${p.ErrorMessage}` : ''}.`, {
+          details: {queryId, sql},
+          remedy: 'Check the event data store ARN and its region (--region).',
+        })
+      }
 
-    if (status !== 'FINISHED') {
-      throw new KmsctlError('FAILED', `The CloudTrail Lake query ${queryId} ended ${status}${page.ErrorMessage ? `: ${page.ErrorMessage}` : ''}.`, {
-        details: {queryId, sql},
-        remedy: 'Check the event data store ARN and its region (--region).',
-      })
-    }
-
-    result.pages++
-    const fresh: FileMatch[] = []
-    for (const row of page.QueryResultRows ?? []) {
-      const record = recordFromRow(row)
-      const event = normalise(record, {aliases})
-      if (!predicate(event)) continue
-      if (options.maxEvents !== undefined && result.matched >= options.maxEvents) break
-      fresh.push({event, raw: JSON.stringify(record)})
-      result.matched++
-    }
-
-    if (fresh.length > 0) options.onMatches?.(fresh)
-    if (options.maxEvents !== undefined && result.matched >= options.maxEvents) {
-      result.reachedMaxEvents = true
-      break
-    }
-
-    token = page.NextToken
-    if (!token) return result
+      return p
+    },
+    {firstMs: options.pollMs ?? 1000, growth: 1, maxMs: options.pollMs ?? 1000, signal: options.signal, sleep: options.sleep},
+  )
+  if (first) {
+    const pages = await readResultPages({
+      aliases: options.aliases,
+      first,
+      maxEvents: options.maxEvents,
+      next: page,
+      onMatches: options.onMatches,
+      onPage: (matched) => options.onProgress?.({matched, pages: result.pages, status: 'FINISHED'}),
+      read: (p) => ({records: (p.QueryResultRows ?? []).map((row) => recordFromRow(row)), token: p.NextToken}),
+      signal: options.signal,
+      spec: options.spec,
+    })
+    Object.assign(result, {interrupted: pages.interrupted, matched: pages.matched, pages: pages.pages, reachedMaxEvents: pages.reachedMaxEvents})
+    if (!pages.interrupted && !pages.reachedMaxEvents) return result
+  } else {
+    result.interrupted = true
   }
 
   // Stopped early: the query need not keep running (and costing) on the service.
