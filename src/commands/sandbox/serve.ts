@@ -18,8 +18,9 @@ export default class SandboxServe extends KmsctlCommand<typeof SandboxServe> {
   static override description = `Serve the sandbox (KMS, CloudTrail LookupEvents and Lake queries, STS GetCallerIdentity, S3, Athena) over HTTP.
 
 Any AWS client works against it with --endpoint-url (AWS JSON 1.1 for KMS, CloudTrail and Athena, the query protocol for STS,
-REST-XML for S3, path-style or virtual-host-style). S3 is read-only and serves the folders of <sandbox-dir>/s3/ (sandbox
-export-trail --bucket writes there) and the directories given with --bucket NAME=DIR. Athena runs SELECT statements for real,
+REST-XML for S3, path-style or virtual-host-style). S3 answers ListBuckets, ListObjectsV2, GetObject, HeadObject and
+PutObject (SSE-S3 and SSE-KMS: an SSE-KMS object is read only by a caller KMS lets decrypt its data key) over the folders of
+<sandbox-dir>/s3/ (sandbox export-trail --bucket writes there) and the directories given with --bucket NAME=DIR. Athena runs SELECT statements for real,
 in an embedded DuckDB, over the tables that CREATE EXTERNAL TABLE places on those buckets; CloudTrail Lake queries run over
 the sandbox's own events.
 Every KMS call is recorded as a CloudTrail event. Runs until Ctrl-C (SIGINT) or SIGTERM.

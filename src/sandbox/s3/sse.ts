@@ -5,7 +5,7 @@
 // who may kms:Decrypt under that key while the key is usable. The record is kept beside the bucket's
 // objects, in a folder no listing shows: .kmsctl-s3/<key>.sse. The object's bytes are kept on disk as
 // written (the sandbox keeps its key material unencrypted too): what is enforced is who may read.
-import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
 /** The folder of a bucket that holds the encryption records (never listed, never an object). */
@@ -33,8 +33,11 @@ function recordPath(dir: string, key: string): string {
 
 /** The object's SSE-KMS record, or undefined when it is not encrypted with a KMS key. */
 export function readSse(dir: string, key: string): SseRecord | undefined {
+  const path = recordPath(dir, key)
+  // Not a throwing read: most objects have no record, and an exception costs more than the stat.
+  if (!statSync(path, {throwIfNoEntry: false})) return undefined
   try {
-    return JSON.parse(readFileSync(recordPath(dir, key), 'utf8')) as SseRecord
+    return JSON.parse(readFileSync(path, 'utf8')) as SseRecord
   } catch {
     return undefined
   }

@@ -210,6 +210,7 @@ export async function queryAthena(options: AthenaQueryOptions): Promise<AthenaQu
   let columns: string[] | undefined
   const pages = await readResultPages({
     aliases: options.aliases,
+    dedupe: true,
     maxEvents: options.maxEvents,
     async next(token) {
       try {

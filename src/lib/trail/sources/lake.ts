@@ -200,6 +200,7 @@ export async function queryLake(options: LakeQueryOptions): Promise<LakeQueryRes
   if (first) {
     const pages = await readResultPages({
       aliases: options.aliases,
+      dedupe: false,
       first,
       maxEvents: options.maxEvents,
       next: page,

@@ -1,6 +1,7 @@
 // What the SQL sources (athena, lake) share: waiting for an asynchronous query to end (polling with
 // a growing wait, stopped by Ctrl-C), and reading its result pages into matches (rows rebuilt as
-// CloudTrail records, normalised, filtered locally, without duplicate eventIDs, up to --max-events).
+// CloudTrail records, normalised, filtered locally, duplicate eventIDs left out where the store has
+// them, up to --max-events).
 import {type FilterSpec, compileFilter} from '../filters.js'
 import {type CloudTrailRecord, normalise} from '../normalise.js'
 import {abortableSleep} from './api.js'
@@ -36,6 +37,8 @@ export async function pollUntil<T>(check: () => Promise<T | undefined>, options:
 
 export interface PagesOptions<Page> {
   aliases?: Array<[string, string]>
+  /** Leave out rows whose eventID was seen already (duplicate deliveries in S3: Athena's tables have them). */
+  dedupe: boolean
   /** The first page when it was read already (a poll that returns results), else undefined. */
   first?: Page
   maxEvents?: number
@@ -80,8 +83,11 @@ export async function readResultPages<Page>(options: PagesOptions<Page>): Promis
     for (const record of read.records) {
       const event = normalise(record, {aliases})
       if (!predicate(event)) continue
-      if (event.eventId && seen.has(event.eventId)) continue
-      if (event.eventId) seen.add(event.eventId)
+      if (options.dedupe && event.eventId) {
+        if (seen.has(event.eventId)) continue
+        seen.add(event.eventId)
+      }
+
       if (options.maxEvents !== undefined && result.matched >= options.maxEvents) break
       fresh.push({event, raw: JSON.stringify(record)})
       result.matched++
