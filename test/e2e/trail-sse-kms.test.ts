@@ -4,15 +4,14 @@
 // is disabled every object is named with KMS's reason and the query exits 3; the AWS CLI v2 sees the
 // encryption headers and writes SSE-KMS objects with PutObject.
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {runAws} from '../helpers/awscli.js'
 import {type CliResult, json, runCli} from '../helpers/cli.js'
 import {type SandboxServer, startSandboxServer} from '../helpers/sandbox-server.js'
 
-const AWS = '/usr/bin/aws'
 const ORG = 'o-sseorgtest01'
 
 describe('e2e: SSE-KMS trail objects in the sandbox S3', function () {
@@ -29,27 +28,9 @@ describe('e2e: SSE-KMS trail objects in the sandbox S3', function () {
       .sort()
   }
 
-  function aws(...args: string[]): Promise<{code: number | null; stderr: string; stdout: string}> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(AWS, ['--endpoint-url', server.url, '--output', 'json', ...args], {
-        env: {
-          AWS_ACCESS_KEY_ID: server.env.AWS_ACCESS_KEY_ID,
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_DEFAULT_REGION: 'us-east-1',
-          AWS_PAGER: '',
-          AWS_SECRET_ACCESS_KEY: server.env.AWS_SECRET_ACCESS_KEY,
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-          HOME: work,
-          PATH: '/usr/bin:/bin',
-        },
-      })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (d) => (stdout += d))
-      child.stderr.on('data', (d) => (stderr += d))
-      child.on('error', reject)
-      child.on('close', (code) => resolve({code, stderr, stdout}))
-    })
+  const aws = async (...args: string[]) => {
+    const r = await runAws({accessKeyId: server.env.AWS_ACCESS_KEY_ID, home: work, secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY, url: server.url}, args)
+    return {code: r.code, errorCode: r.errorCode, errorMessage: r.errorMessage, stderr: r.stderr, stdout: r.stdout}
   }
 
   before(async () => {
@@ -121,7 +102,22 @@ describe('e2e: SSE-KMS trail objects in the sandbox S3', function () {
     expect(readFileSync(join(work, 'back.txt'), 'utf8')).to.equal('hello\n')
     const noKey = await aws('s3api', 'put-object', '--bucket', 'enc-trail', '--key', 'notes/x.txt', '--body', join(work, 'note.txt'), '--server-side-encryption', 'aws:kms', '--ssekms-key-id', 'alias/no-such-key')
     expect(noKey.code).to.not.equal(0)
-    expect(noKey.stderr).to.include('KMS.NotFoundException')
+    expect(noKey.errorCode, noKey.stderr).to.equal('KMS.NotFoundException')
+  })
+
+  it('a caller whose IAM policies do not allow kms:Decrypt gets S3\'s AccessDenied with KMS\'s reason; allowing it reads them', async () => {
+    const add = (key: string, allow: string) =>
+      runCli(['sandbox', 'principal', 'add', key, 'arn:aws:iam::111122223333:user/reader', '--iam-allow', allow, '--sandbox-dir', server.dir, '--replace'], {env: server.env})
+    expect((await add('AKIASSEREADERNOKMS01', 's3:ListBucket,s3:GetObject')).code).to.equal(0)
+    expect((await add('AKIASSEREADERKMS0001', 's3:ListBucket,s3:GetObject,kms:Decrypt')).code).to.equal(0)
+    const as = (key: string) => ({...server.env, AWS_ACCESS_KEY_ID: key})
+    const denied = await runCli(['trail', 'query', '--source', 's3', 's3://enc-trail', '--json'], {env: as('AKIASSEREADERNOKMS01')})
+    expect(denied.code, denied.stderr).to.equal(3)
+    const failure = json<{error: {details: {s3Failures: Array<{code: string; location: string; reason: string}>}}}>(denied).error.details.s3Failures.find((f) => f.location === `s3://enc-trail/${objectKey}`)
+    expect(failure?.code).to.equal('KMS_ACCESS_DENIED')
+    expect(failure?.reason).to.include('User: arn:aws:iam::111122223333:user/reader is not authorized to perform: kms:Decrypt')
+    const allowed = ids(await runCli(['trail', 'query', '--source', 's3', 's3://enc-trail', '--until', new Date().toISOString(), '--json'], {env: as('AKIASSEREADERKMS0001')}))
+    expect(allowed.length).to.be.at.least(4)
   })
 
   it('with the key disabled, every object is named with KMS\'s reason and the query exits 3; the AWS CLI gets the refusal', async () => {
@@ -144,7 +140,8 @@ describe('e2e: SSE-KMS trail objects in the sandbox S3', function () {
       expect(human.stderr).to.include(`Could not read s3://enc-trail/${objectKey}: KMS refused to decrypt the object`)
       const got = await aws('s3api', 'get-object', '--bucket', 'enc-trail', '--key', objectKey, join(work, 'x.gz'))
       expect(got.code).to.not.equal(0)
-      expect(got.stderr).to.include(`An error occurred (KMS.DisabledException) when calling the GetObject operation: ${keyArn} is disabled.`)
+      expect(got.errorCode, got.stderr).to.equal('KMS.DisabledException')
+      expect(got.errorMessage).to.equal(`${keyArn} is disabled.`)
     } finally {
       await runCli(['key', 'enable', 'alias/trail-logs', '--yes', '--json'], {env: server.env})
     }

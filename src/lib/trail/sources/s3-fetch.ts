@@ -25,30 +25,52 @@ export function toFetchFailure(error: unknown): FetchFailure {
   return {message: e?.message ?? String(error), name, status: e?.$metadata?.httpStatusCode}
 }
 
-/** Reads a body stream into one buffer owned by the caller (so it can be moved to a worker thread). */
-export async function readBody(body: unknown, length: number | undefined): Promise<Buffer> {
-  if (!body) return Buffer.alloc(0)
-  const stream = body as AsyncIterable<Uint8Array>
-  if (length !== undefined && length >= 0) {
-    let out = Buffer.allocUnsafeSlow(length)
-    let at = 0
-    for await (const chunk of stream) {
-      if (at + chunk.length > out.length) {
-        const bigger = Buffer.allocUnsafeSlow(Math.max(out.length * 2, at + chunk.length))
-        out.copy(bigger, 0, 0, at)
-        out = bigger
-      }
+/**
+ * A body gathered into one buffer of its announced size (grown if the sender sends more), owned by
+ * the caller, so it can be moved to a worker thread; without a size, the chunks are joined at the end.
+ */
+export class BodyBuffer {
+  private at = 0
+  private readonly chunks: Buffer[] = []
+  private out?: Buffer
 
-      out.set(chunk, at)
-      at += chunk.length
-    }
-
-    return at === out.length ? out : Buffer.from(out.subarray(0, at))
+  constructor(length?: number) {
+    if (length !== undefined && Number.isSafeInteger(length) && length >= 0) this.out = Buffer.allocUnsafeSlow(length)
   }
 
-  const chunks: Buffer[] = []
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk))
-  return Buffer.concat(chunks)
+  /** Bytes received so far. */
+  get received(): number {
+    return this.out ? this.at : this.chunks.reduce((n, c) => n + c.length, 0)
+  }
+
+  push(chunk: Uint8Array): void {
+    if (!this.out) {
+      this.chunks.push(Buffer.from(chunk))
+      return
+    }
+
+    if (this.at + chunk.length > this.out.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(this.out.length * 2, this.at + chunk.length))
+      this.out.copy(bigger, 0, 0, this.at)
+      this.out = bigger
+    }
+
+    this.out.set(chunk, this.at)
+    this.at += chunk.length
+  }
+
+  done(): Buffer {
+    if (!this.out) return Buffer.concat(this.chunks)
+    return this.at === this.out.length ? this.out : Buffer.from(this.out.subarray(0, this.at))
+  }
+}
+
+/** Reads a body stream into one buffer owned by the caller (BodyBuffer). */
+export async function readBody(body: unknown, length: number | undefined): Promise<Buffer> {
+  if (!body) return Buffer.alloc(0)
+  const out = new BodyBuffer(length)
+  for await (const chunk of body as AsyncIterable<Uint8Array>) out.push(chunk)
+  return out.done()
 }
 
 /** GetObject and the whole body. Errors are thrown as the SDK throws them. */

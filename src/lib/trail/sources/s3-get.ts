@@ -11,6 +11,7 @@ import {Agent as HttpsAgent, request as httpsRequest} from 'node:https'
 
 import type {S3ThreadSettings} from '../../aws/s3-config.js'
 import {loadSdkPackage} from '../../aws/sdk.js'
+import {BodyBuffer} from './s3-fetch.js'
 
 type Signer = InstanceType<typeof import('@smithy/signature-v4').SignatureV4>
 
@@ -93,33 +94,16 @@ export function objectGetter(settings: S3ThreadSettings, bucket: string, credent
         const status = res.statusCode ?? 0
         const length = Number(res.headers['content-length'])
         const sized = status === 200 && Number.isSafeInteger(length) && length >= 0
-        let out = sized ? Buffer.allocUnsafeSlow(length) : undefined
-        const chunks: Buffer[] = []
-        let at = 0
-        res.on('data', (chunk: Buffer) => {
-          if (!out) {
-            chunks.push(chunk)
-            return
-          }
-
-          if (at + chunk.length > out.length) {
-            const bigger = Buffer.allocUnsafeSlow(Math.max(out.length * 2, at + chunk.length))
-            out.copy(bigger, 0, 0, at)
-            out = bigger
-          }
-
-          chunk.copy(out, at)
-          at += chunk.length
-        })
+        const body = new BodyBuffer(sized ? length : undefined)
+        res.on('data', (chunk: Buffer) => body.push(chunk))
         res.on('error', reject)
         res.on('end', () => {
           if (status === 200) {
-            if (!out) return resolve(Buffer.concat(chunks))
-            if (sized && at !== length) return reject(Object.assign(new Error(`S3 sent ${at} of ${length} bytes`), {code: 'ECONNRESET'}))
-            return resolve(at === out.length ? out : Buffer.from(out.subarray(0, at)))
+            if (sized && body.received !== length) return reject(Object.assign(new Error(`S3 sent ${body.received} of ${length} bytes`), {code: 'ECONNRESET'}))
+            return resolve(body.done())
           }
 
-          reject(s3ErrorFrom(status, Buffer.concat(chunks).toString('utf8'), String(res.headers['x-amz-request-id'] ?? '')))
+          reject(s3ErrorFrom(status, body.done().toString('utf8'), String(res.headers['x-amz-request-id'] ?? '')))
         })
       })
       req.on('error', reject)
