@@ -188,6 +188,9 @@ export class AwsClients {
    */
   async s3ThreadSettings(): Promise<S3ThreadSettings | undefined> {
     if (this.settings.requestHandler || this.settings.sandbox) return undefined
+    // FIPS and dual-stack endpoints are the SDK's to choose: leave those downloads to its client.
+    const env = this.settings.env ?? process.env
+    if (/^true$/i.test(env.AWS_USE_FIPS_ENDPOINT ?? '') || /^true$/i.test(env.AWS_USE_DUALSTACK_ENDPOINT ?? '')) return undefined
     const endpoint = endpointFor('s3', this.settings)
     return {
       customUserAgent: [['kmsctl', this.settings.version ?? '0.0.0']],

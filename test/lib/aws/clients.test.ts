@@ -26,6 +26,21 @@ describe('client factory', () => {
     expect(await resolveRegion({env: {}})).to.equal('eu-west-1')
   })
 
+  it('gives the s3 source\'s scanning threads the S3 client\'s settings, or none where requests cannot leave this thread', async () => {
+    const env = {AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4599'}
+    expect(await new AwsClients({env, region: 'eu-west-1', version: '9.9.9'}).s3ThreadSettings()).to.deep.equal({
+      customUserAgent: [['kmsctl', '9.9.9']],
+      endpoint: 'http://127.0.0.1:4599',
+      forcePathStyle: true,
+      maxAttempts: 3,
+      region: 'eu-west-1',
+    })
+    expect(await new AwsClients({env: {}, region: 'eu-west-1'}).s3ThreadSettings()).to.deep.include({region: 'eu-west-1'}).and.not.have.property('endpoint')
+    expect(await new AwsClients({env: {}, region: 'eu-west-1', sandbox: true}).s3ThreadSettings()).to.equal(undefined)
+    expect(await new AwsClients({env: {}, region: 'eu-west-1', requestHandler: {}}).s3ThreadSettings()).to.equal(undefined)
+    expect(await new AwsClients({env: {AWS_USE_FIPS_ENDPOINT: 'true'}, region: 'us-east-1'}).s3ThreadSettings()).to.equal(undefined)
+  })
+
   it('refuses to guess a region', async () => {
     process.env.AWS_CONFIG_FILE = join(mkdtempSync(join(tmpdir(), 'aws-config-')), 'none')
     const err = await resolveRegion({env: {}, profile: 'nope'}).catch((error: Error) => error)

@@ -89,6 +89,7 @@ describe('trail/sources/s3-get: GetObject without the SDK client', () => {
   it('builds virtual-hosted URLs on AWS, path style for dotted bucket names; encodes keys as RFC 3986 asks', () => {
     expect(objectUrl({region: 'eu-west-1'}, 'trail', 'a/b.json.gz').href).to.equal('https://trail.s3.eu-west-1.amazonaws.com/a/b.json.gz')
     expect(objectUrl({region: 'eu-west-1'}, 'my.trail', 'a').href).to.equal('https://s3.eu-west-1.amazonaws.com/my.trail/a')
+    expect(objectUrl({region: 'cn-north-1'}, 'trail', 'a').href).to.equal('https://trail.s3.cn-north-1.amazonaws.com.cn/a')
     expect(encodeKey("a/b(c)!*'~.gz")).to.equal('a/b%28c%29%21%2A%27~.gz')
     expect(s3ErrorFrom(404, '').name).to.equal('NoSuchKey')
   })

@@ -35,8 +35,9 @@ export function objectUrl(settings: Pick<S3ThreadSettings, 'endpoint' | 'forcePa
     return new URL(`${base.protocol}//${bucket}.${base.host}${path}/${encodeKey(key)}`)
   }
 
-  if (bucket.includes('.')) return new URL(`https://s3.${settings.region}.amazonaws.com/${bucket}/${encodeKey(key)}`)
-  return new URL(`https://${bucket}.s3.${settings.region}.amazonaws.com/${encodeKey(key)}`)
+  const domain = settings.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'
+  if (bucket.includes('.')) return new URL(`https://s3.${settings.region}.${domain}/${bucket}/${encodeKey(key)}`)
+  return new URL(`https://${bucket}.s3.${settings.region}.${domain}/${encodeKey(key)}`)
 }
 
 /** S3's error document: its Code and Message. */
