@@ -13,6 +13,9 @@ import {PrincipalDirectory, iamAllows} from './identity/principals.js'
 import {Limits, type LimitsOptions} from './limits/limits.js'
 import type {CredentialScope, RequestContext, SandboxRequest, SandboxResponse, SandboxService} from './request.js'
 import {type BucketMounts, bucketMounts} from './s3/buckets.js'
+import {userIdentity} from './cloudtrail/records.js'
+import {kmsService} from './kms/service.js'
+import {s3SignatureMatches} from './s3/service.js'
 import {SERVICES} from './services.js'
 import {OrganizationSource} from './organizations/model.js'
 import {SandboxStore, type StoreOptions} from './store/store.js'
@@ -80,12 +83,10 @@ export class SandboxCore {
    * sandbox knows the access key's secret the signature must match. Undefined when admitted.
    */
   async s3Refusal(req: {headers: Record<string, string | string[] | undefined>; method?: string; url?: string}): Promise<{code: 'AccessDenied' | 'SignatureDoesNotMatch'; message: string} | undefined> {
-    const {parseAuthorization} = await import('./identity/authenticate.js')
     const auth = parseAuthorization(String(req.headers.authorization ?? ''))
     if (!auth) return {code: 'AccessDenied', message: 'Access Denied: the request is not signed with AWS Signature Version 4 (presigned URLs are not supported by the sandbox).'}
     const secret = this.principals.secretOf(auth.accessKeyId)
     if (secret === undefined) return undefined
-    const {s3SignatureMatches} = await import('./s3/service.js')
     if (await s3SignatureMatches(req as never, secret)) return undefined
     return {code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'}
   }
@@ -104,8 +105,6 @@ export class SandboxCore {
    * invokedBy s3.amazonaws.com, sourceIPAddress and userAgent s3.amazonaws.com.
    */
   async kmsForS3(who: {accessKeyId: string; region: string; sessionToken?: string}, operation: 'Decrypt' | 'GenerateDataKey', input: Record<string, unknown>): Promise<KmsForS3Result> {
-    const {kmsService} = await import('./kms/service.js')
-    const {userIdentity} = await import('./cloudtrail/records.js')
     const session = sessionCaller(this.organization.current(), who.sessionToken, who.accessKeyId, 'kms', this.store.clock.nowMs())
     const resolved = session ?? this.principals.resolve(who.accessKeyId)
     const principal = {...resolved.principal, trailIdentity: {...userIdentity(resolved.principal), invokedBy: S3_SERVICE_HOST}}

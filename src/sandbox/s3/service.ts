@@ -4,11 +4,12 @@
 // piece, larger ones streamed from disk. The buckets are folders (buckets.ts) that exports, mounts
 // and PutObject fill.
 import {createHash, createHmac, randomUUID} from 'node:crypto'
-import {close, createReadStream, mkdirSync, open, read, readFile, writeFileSync} from 'node:fs'
+import {close, createReadStream, mkdirSync, open, read, writeFileSync} from 'node:fs'
 import {dirname, relative, resolve} from 'node:path'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import {SANDBOX_ACCOUNT} from '../constants.js'
+import {parseAuthorization} from '../identity/authenticate.js'
 import {type BucketMounts, bucketDir, listBuckets, listObjects, objectFile, writableKey} from './buckets.js'
 import {type SseRecord, kmsRefusal, objectArn, readSse, writeSse} from './sse.js'
 
@@ -198,8 +199,9 @@ async function getObject(req: IncomingMessage, res: ServerResponse, env: S3Env, 
     return
   }
 
-  // A body up to 8 MiB (every log file) is read in one asynchronous read and sent in one write: half
-  // the CPU of a stream, and the event loop is never blocked. Larger ones are streamed.
+  // A body up to 8 MiB (every log file) is read in one asynchronous read of the size the stat gave and
+  // sent in one write: half the CPU of a stream, and the event loop is never blocked. Larger ones are
+  // streamed.
   if (length <= WHOLE_READ_MAX) {
     readRange(path, start, length).then(
       (body) => res.end(body),
@@ -215,20 +217,14 @@ async function getObject(req: IncomingMessage, res: ServerResponse, env: S3Env, 
 
 const WHOLE_READ_MAX = 8 * 1024 * 1024
 
-/** Bytes [start, start + length) of a file, in one read when the file is read whole. */
+/** Bytes [start, start + length) of a file: open, one read of the size the stat gave, close. */
 function readRange(path: string, start: number, length: number): Promise<Buffer> {
-  if (start === 0) {
-    return new Promise((resolve, reject) => {
-      readFile(path, (error, data) => (error ? reject(error) : resolve(data.length > length ? data.subarray(0, length) : data)))
-    })
-  }
-
   return new Promise((resolve, reject) => {
     open(path, 'r', (openError, fd) => {
       if (openError) return reject(openError)
       const body = Buffer.allocUnsafe(length)
       read(fd, body, 0, length, start, (readError, n) => {
-        close(fd, () => (readError ? reject(readError) : resolve(body.subarray(0, n))))
+        close(fd, () => (readError ? reject(readError) : resolve(n === length ? body : body.subarray(0, n))))
       })
     })
   })
@@ -442,7 +438,6 @@ function signingKey(secret: string, day: string, region: string, service: string
  * GetObject, and the generic signer cost several times as much.
  */
 export async function s3SignatureMatches(req: Pick<IncomingMessage, 'headers' | 'method' | 'url'>, secretAccessKey: string): Promise<boolean> {
-  const {parseAuthorization} = await import('../identity/authenticate.js')
   const auth = parseAuthorization(String(req.headers.authorization ?? ''))
   const amzDate = String(req.headers['x-amz-date'] ?? '')
   if (!auth || !/^\d{8}T\d{6}Z$/.test(amzDate) || !auth.signedHeaders.includes('host')) return false
