@@ -133,8 +133,8 @@ export function serviceHost(viaService: string): string {
   return `${viaService.split('.')[0]}.amazonaws.com`
 }
 
-/** The S3 actions the sandbox's S3 checks (reading trail buckets). */
-export const S3_ACTIONS = ['s3:GetObject', 's3:ListAllMyBuckets', 's3:ListBucket'] as const
+/** The S3 actions the sandbox's S3 checks. */
+export const S3_ACTIONS = ['s3:GetObject', 's3:ListAllMyBuckets', 's3:ListBucket', 's3:PutObject'] as const
 
 /** Normalises --iam-allow values ("Decrypt" -> "kms:Decrypt"); each must name at least one KMS action, or one of S3_ACTIONS. */
 export function normaliseIamAllow(values: readonly string[]): string[] {
@@ -145,7 +145,7 @@ export function normaliseIamAllow(values: readonly string[]): string[] {
     const action = v === '*' ? '*' : v.includes(':') ? v : `kms:${v}`
     const s3 = /^s3:[A-Za-z*?]+$/i.test(action) && S3_ACTIONS.some((a) => globMatch(action, a, true))
     if (!s3 && (!/^(\*|kms:[A-Za-z*?]+)$/i.test(action) || !KMS_ACTIONS.some((a) => globMatch(action, a, true)))) {
-      throw usageError(`--iam-allow "${raw}" names no KMS action.`, 'Try this: --iam-allow kms:Decrypt,kms:DescribeKey (wildcards: kms:*, kms:Describe*; S3: s3:ListBucket, s3:GetObject)')
+      throw usageError(`--iam-allow "${raw}" names no KMS action.`, 'Try this: --iam-allow kms:Decrypt,kms:DescribeKey (wildcards: kms:*, kms:Describe*; S3: s3:ListBucket, s3:GetObject, s3:PutObject)')
     }
 
     if (!out.includes(action)) out.push(action)
