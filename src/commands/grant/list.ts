@@ -88,7 +88,8 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
       const result: GrantListResult = {awsManagedSkipped, failures, grants, keysScanned, scope: 'all-keys', targets: summaries}
       if (!this.jsonEnabled()) {
         this.render(result, grantee, true)
-        if (!this.flags.csv) this.note(renderSummary(summaries, 'grants'))
+        // The closing summary per account-region goes to stderr, also under --csv and --ndjson.
+        this.note(renderSummary(summaries, 'grants'))
       }
 
       for (const f of failures) this.warnLine(`could not list the grants of ${f.keyId}: ${f.message}`)
@@ -160,7 +161,7 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
       {get: (g) => formatDate(g.creationDate), header: 'Created', kind: 'fixed', priority: 5},
     ]
     this.log(this.renderList(r.grants as OrgGrantInfo[], columns.filter((c): c is Column<OrgGrantInfo> => Boolean(c))))
-    if (this.flags.csv) return
+    if (this.rowsOnly()) return
     this.note(`${r.grants.length} grant${r.grants.length === 1 ? '' : 's'}${grantee ? ` of ${grantee}` : ''}${scope}`)
   }
 }
