@@ -59,7 +59,7 @@ The incident responder's first question about a key, in one command. It reads th
     const f = this.flags
     const paths = (argv as string[]).slice(1)
     const spec = buildFilterSpec({key: [this.args.key], since: f.since, until: f.until})
-    const options = await queryOptions(f, paths, spec, this.aws)
+    const options = await queryOptions(f, paths, spec, this.aws, false)
     const events: TrailEvent[] = []
     const progress = this.progress()
     const abort = interruptOnSigint()
