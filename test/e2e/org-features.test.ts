@@ -5,6 +5,8 @@
 // before anything is sent. The sandbox organisation: the management account, three member accounts
 // with OrganizationAccountAccessRole, one account whose role has another name, two regions each,
 // two seeded keys in every account-region (team=payments aliased alias/payments, team=web).
+import {AssumeRoleCommand, STSClient} from '@aws-sdk/client-sts'
+import {KMSClient, PutKeyPolicyCommand} from '@aws-sdk/client-kms'
 import {expect} from 'chai'
 import {mkdtempSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -20,6 +22,13 @@ const BROKEN = '999988887777'
 const REGIONS = ['us-east-1', 'eu-west-1']
 const ROLE = 'OrganizationAccountAccessRole'
 const GOOD = [MANAGEMENT, ...MEMBERS]
+
+/** The SDK's own send (other test files may mock the clients' send for the whole process). */
+function unmocked<T extends {send: unknown}>(client: T, Ctor: {prototype: unknown}): T {
+  const send = Object.getPrototypeOf(Ctor.prototype).send as (...a: unknown[]) => unknown
+  ;(client as unknown as {send: unknown}).send = send.bind(client)
+  return client
+}
 
 interface SeededKey {
   account: string
@@ -51,6 +60,15 @@ describe('e2e: listings and changes across accounts, their output and their refu
     }
 
     return count
+  }
+
+  /** A KMS client in a member account, through the role (to set a test's scene with the SDK). */
+  async function memberKms(account: string, region: string): Promise<KMSClient> {
+    const base = {accessKeyId: server.env.AWS_ACCESS_KEY_ID!, secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY!}
+    const sts = unmocked(new STSClient({credentials: base, endpoint: server.url, region}), STSClient)
+    const out = await sts.send(new AssumeRoleCommand({RoleArn: `arn:aws:iam::${account}:role/${ROLE}`, RoleSessionName: 'e2e-setup'}))
+    const c = out.Credentials!
+    return unmocked(new KMSClient({credentials: {accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken}, endpoint: server.url, region}), KMSClient)
   }
 
   /** The key's state, read through kmsctl (key describe with the key ARN, through the role). */
@@ -164,6 +182,143 @@ describe('e2e: listings and changes across accounts, their output and their refu
       const events = readFileSync(join(server.dir, 'events.jsonl'), 'utf8').split('\n').slice(before).filter(Boolean).map((l) => JSON.parse(l) as {eventName: string})
       expect(events.map((e) => e.eventName)).not.to.include('DisableKey')
       expect(await stateOf(member)).to.equal('Enabled')
+    })
+  })
+  describe('--csv and --ndjson of the listings across accounts', () => {
+    it('key list --ndjson: one JSON object a line, each with its account and region, the summary on stderr only', async () => {
+      const r = await cli(['key', 'list', '--org', '--exclude-accounts', BROKEN, '--regions', REGIONS.join(','), '--role-name', ROLE, '--tag', 'team=payments', '--ndjson'])
+      expect(r.code, r.stderr).to.equal(0)
+      const lines = r.stdout.trimEnd().split('\n')
+      expect(lines).to.have.length(8)
+      const rows = lines.map((l) => JSON.parse(l) as {account: string; keyId: string; region: string})
+      expect(rows.map((k) => `${k.account}/${k.region}/${k.keyId}`).sort()).to.deep.equal(payments().filter((k) => k.account !== BROKEN).map((k) => `${k.account}/${k.region}/${k.keyId}`).sort())
+      expect(Object.keys(rows[0]).slice(0, 2)).to.deep.equal(['account', 'region'])
+      expect(r.stderr).to.contain('8 account-regions: 8 keys')
+    })
+
+    it('key list, alias list and grant list --csv: Account and Region lead the header', async () => {
+      const where = ['--accounts', MEMBERS.join(','), '--regions', REGIONS.join(','), '--role-name', ROLE]
+      const k = await cli(['key', 'list', ...where, '--csv', '--columns', 'account,region,key-id,state'])
+      expect(k.code, k.stderr).to.equal(0)
+      const klines = k.stdout.trimEnd().split('\n')
+      expect(klines[0]).to.equal('account,region,key-id,state')
+      expect(klines).to.have.length(13)
+      expect(klines).to.include(`${MEMBERS[1]},eu-west-1,${payments().find((x) => x.account === MEMBERS[1] && x.region === 'eu-west-1')!.keyId},Enabled`)
+      const a = await cli(['alias', 'list', '--customer', ...where, '--csv'])
+      expect(a.code, a.stderr).to.equal(0)
+      expect(a.stdout.split('\n')[0]).to.match(/^account,region,alias,key-id/)
+      expect(a.stdout.trimEnd().split('\n')).to.have.length(7)
+      const g = await cli(['grant', 'list', '--grantee', `arn:aws:iam::${MANAGEMENT}:root`, ...where, '--ndjson'])
+      expect(g.code, g.stderr).to.equal(0)
+      expect(g.stdout).to.equal('')
+      expect(g.stderr).to.contain('6 account-regions: 0 grants')
+    })
+
+    it('refuses --ndjson with --json or --csv (exit 2)', async () => {
+      const r = await cli(['key', 'list', '--ndjson', '--csv'])
+      expect(r.code).to.equal(2)
+      expect(r.stderr).to.match(/--(ndjson|csv) and --(ndjson|csv) exclude each other\./)
+    })
+  })
+
+  describe('policy lint over many keys, across accounts', () => {
+    it('lints every customer-managed key of every account-region: one row per finding with Account and Region, the broken account named (exit 3)', async () => {
+      const target = payments().find((k) => k.account === MEMBERS[1] && k.region === 'eu-west-1')!
+      const kms = await memberKms(MEMBERS[1], 'eu-west-1')
+      const policy = {
+        Statement: [
+          {Action: 'kms:*', Effect: 'Allow', Principal: {AWS: `arn:aws:iam::${MEMBERS[1]}:root`}, Resource: '*', Sid: 'Root'},
+          {Action: 'kms:Decrypt', Effect: 'Allow', Principal: {AWS: `arn:aws:iam::${MANAGEMENT}:root`}, Resource: '*', Sid: 'Partner'},
+        ],
+        Version: '2012-10-17',
+      }
+      await kms.send(new PutKeyPolicyCommand({KeyId: target.keyId, Policy: JSON.stringify(policy), PolicyName: 'default'}))
+      const r = await cli(['policy', 'lint', '--org', '--regions', REGIONS.join(','), '--role-name', ROLE, '--json'])
+      expect(r.code, r.stderr).to.equal(3)
+      const out = json<{errors: number; findings: Array<{account: string; code: string; keyId: string; region: string; sid?: string}>; keys: Array<{account: string}>; kind: string; targets: Array<{account: string; error?: {message: string}}>; warnings: number}>(r)
+      expect(out.kind).to.equal('keys')
+      expect(out.keys).to.have.length(16)
+      expect(out.errors).to.equal(0)
+      expect(out.findings).to.deep.equal([{account: MEMBERS[1], alias: 'alias/payments', code: 'cross-account', keyArn: arnOf(target), keyId: target.keyId, message: out.findings[0].message, region: 'eu-west-1', severity: 'warning', sid: 'Partner', statement: 1}])
+      expect(out.targets.filter((t) => t.error).map((t) => t.account)).to.deep.equal([BROKEN, BROKEN])
+      // --strict: the warning fails the lint (exit 1 takes precedence over 3); the table and CSV show where.
+      const strict = await cli(['policy', 'lint', '--org', '--regions', REGIONS.join(','), '--role-name', ROLE, '--strict'])
+      expect(strict.code).to.equal(1)
+      expect(strict.stdout.split('\n')[0]).to.match(/^Account\s+Region\s+Key\s+Severity\s+Rule/)
+      expect(strict.stdout).to.contain(`${MEMBERS[1]}  eu-west-1`)
+      expect(strict.stderr).to.contain('16 key policies linted: 0 errors, 1 warning in 1 key.')
+      expect(strict.stderr).to.contain(`Failed: ${BROKEN}/us-east-1: Cannot assume`)
+      const csv = await cli(['policy', 'lint', '--accounts', MEMBERS[1], '--regions', 'eu-west-1', '--role-name', ROLE, '--csv'])
+      expect(csv.code, csv.stderr).to.equal(0)
+      expect(csv.stdout.split('\n')[0]).to.equal('account,region,key,key-id,severity,rule,statement,finding')
+      expect(csv.stdout.split('\n')[1]).to.match(new RegExp(`^${MEMBERS[1]},eu-west-1,alias/payments,${target.keyId},warning,cross-account,Partner,`))
+      // One region, no organisation flags: --all-keys, and --tag narrows it.
+      const here = await cli(['policy', 'lint', '--all-keys', '--tag', 'team=web', '--json'])
+      expect(here.code, here.stderr).to.equal(0)
+      expect(json<{keys: unknown[]}>(here).keys).to.have.length(1)
+    })
+  })
+
+  describe('trail query --source api across accounts', () => {
+    it('reads LookupEvents in every account-region through the role: events gain Account and Region, the unreachable account is a failed row (exit 3)', async () => {
+      const r = await cli(['trail', 'query', '--org', '--regions', REGIONS.join(','), '--role-name', ROLE, '--event', 'DisableKey', '--since', '1h', '--json'])
+      expect(r.code, r.stderr).to.equal(3)
+      const out = json<{events: Array<{account: string; event: string; keyId: string; region: string}>; targets: Array<{account: string; error?: {message: string}; region: string; role?: string; seen: number}>}>(r)
+      // The first test disabled the 8 payments keys outside the broken account; one more disable in MEMBERS[0]/eu-west-1.
+      const places = new Set(out.events.map((e) => `${e.account}/${e.region}`))
+      expect([...places].sort()).to.deep.equal(GOOD.flatMap((a) => REGIONS.map((g) => `${a}/${g}`)).sort())
+      for (const e of out.events) {
+        expect(e.event).to.equal('DisableKey')
+        expect(e.keyId).to.equal(payments().find((k) => k.account === e.account && k.region === e.region)!.keyId)
+      }
+
+      expect(out.targets).to.have.length(10)
+      const failed = out.targets.filter((t) => t.error)
+      expect(failed.map((t) => `${t.account}/${t.region}`).sort()).to.deep.equal(REGIONS.map((g) => `${BROKEN}/${g}`).sort())
+      expect(failed[0].error!.message).to.contain(`Cannot assume arn:aws:iam::${BROKEN}:role/${ROLE}`)
+      expect(out.targets.find((t) => t.account === MEMBERS[2] && t.region === 'us-east-1')!.role).to.equal(`arn:aws:iam::${MEMBERS[2]}:role/${ROLE}`)
+    })
+
+    it('resolves --key alias/payments in each account, streams --ndjson and --csv with the account, and says which account-region failed', async () => {
+      const where = ['--accounts', [MANAGEMENT, MEMBERS[0], BROKEN].join(','), '--regions', 'eu-west-1', '--role-name', ROLE]
+      const nd = await cli(['trail', 'query', ...where, '--key', 'alias/payments', '--event', 'DisableKey', '--ndjson'])
+      expect(nd.code).to.equal(3)
+      const events = nd.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as {account: string; keyId: string})
+      expect(new Set(events.map((e) => e.account))).to.deep.equal(new Set([MANAGEMENT, MEMBERS[0]]))
+      for (const e of events) expect(e.keyId).to.equal(payments().find((k) => k.account === e.account && k.region === 'eu-west-1')!.keyId)
+      expect(nd.stderr).to.contain(`Failed: ${BROKEN}/eu-west-1: Cannot assume`)
+      const csv = await cli(['trail', 'query', ...where, '--event', 'DisableKey', '--csv'])
+      expect(csv.code).to.equal(3)
+      const lines = csv.stdout.trimEnd().split('\n')
+      expect(lines[0]).to.match(/^account,region,time,event,who,principalType,principalArn,principalAccount,/)
+      expect(lines.slice(1).every((l) => l.startsWith(`${MANAGEMENT},eu-west-1,`) || l.startsWith(`${MEMBERS[0]},eu-west-1,`))).to.equal(true)
+      // The table: Account and Region columns lead.
+      const table = await cli(['trail', 'query', '--accounts', MEMBERS[0], '--regions', 'eu-west-1', '--role-name', ROLE, '--event', 'DisableKey'])
+      expect(table.code, table.stderr).to.equal(0)
+      expect(table.stdout.split('\n')[0]).to.match(/^Account\s+Region\s+Time\s+Event/)
+    })
+  })
+
+  describe('the progress line', () => {
+    it('shows account-regions done and keys so far on a terminal, then clears it; piped, stderr has no progress and stdout only the table', async () => {
+      const args = ['key', 'list', '--org', '--exclude-accounts', BROKEN, '--regions', REGIONS.join(','), '--role-name', ROLE]
+      const term = runInPty(args, env, {cols: 160})
+      expect(await term.exit).to.equal(0)
+      expect(term.output()).to.contain('Account-regions: 8/8 done, 16 keys so far')
+      // Rewritten in place and erased at the end: it is not left on the screen.
+      expect(term.screenLines().some((l) => l.includes('Account-regions:'))).to.equal(false)
+      expect(term.screenLines().some((l) => /^Account\s+Region\s+Alias/.test(l))).to.equal(true)
+      const piped = await cli(args)
+      expect(piped.code).to.equal(0)
+      expect(piped.stderr).not.to.contain('Account-regions:')
+      expect(piped.stdout.split('\n')[0]).to.match(/^Account\s+Region\s+Alias/)
+      expect(piped.stdout.trimEnd().split('\n')).to.have.length(17)
+    })
+
+    it('shows the progress of trail query across accounts too', async () => {
+      const term = runInPty(['trail', 'query', '--accounts', MEMBERS.join(','), '--regions', 'us-east-1', '--role-name', ROLE, '--event', 'DisableKey'], env, {cols: 160})
+      expect(await term.exit).to.equal(0)
+      expect(term.output()).to.match(/Account-regions: 3\/3 done, \d+ events so far/)
     })
   })
 })
