@@ -6,7 +6,7 @@
 // with OrganizationAccountAccessRole, one account whose role has another name, two regions each,
 // two seeded keys in every account-region (team=payments aliased alias/payments, team=web).
 import {AssumeRoleCommand, STSClient} from '@aws-sdk/client-sts'
-import {KMSClient, PutKeyPolicyCommand} from '@aws-sdk/client-kms'
+import {CreateGrantCommand, KMSClient, PutKeyPolicyCommand} from '@aws-sdk/client-kms'
 import {expect} from 'chai'
 import {mkdtempSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -319,6 +319,61 @@ describe('e2e: listings and changes across accounts, their output and their refu
       const term = runInPty(['trail', 'query', '--accounts', MEMBERS.join(','), '--regions', 'us-east-1', '--role-name', ROLE, '--event', 'DisableKey'], env, {cols: 160})
       expect(await term.exit).to.equal(0)
       expect(term.output()).to.match(/Account-regions: 3\/3 done, \d+ events so far/)
+    })
+  })
+  describe('grants across accounts: revoke by grantee, recreate where they were', () => {
+    const APP = `arn:aws:iam::${MANAGEMENT}:role/app`
+    it('revokes the grantee\'s grants in every account-region after one confirmation, and grant recreate makes them again there, through the recorded role', async () => {
+      for (const a of MEMBERS) {
+        const key = payments().find((k) => k.account === a && k.region === 'us-east-1')!
+        const kms = await memberKms(a, 'us-east-1')
+        await kms.send(new CreateGrantCommand({GranteePrincipal: APP, KeyId: key.keyId, Name: `app-${a}`, Operations: ['Decrypt', 'Encrypt']}))
+      }
+
+      const where = ['--accounts', MEMBERS.join(','), '--regions', 'us-east-1', '--role-name', ROLE]
+      const dry = await cli(['grant', 'revoke', '--grantee', APP, ...where, '--dry-run', '--json'])
+      expect(dry.code, dry.stderr).to.equal(0)
+      expect(json<{grants: Array<{account: string}>}>(dry).grants.map((g) => g.account).sort()).to.deep.equal([...MEMBERS].sort())
+      const wrong = await cli(['grant', 'revoke', '--grantee', APP, ...where, '--confirm', 'revoke 3 grants'])
+      expect(wrong.code).to.equal(2)
+      const r = await cli(['grant', 'revoke', '--grantee', APP, ...where, '--confirm', APP, '--json'])
+      expect(r.code, r.stderr).to.equal(0)
+      const out = json<{batch: string; results: Array<{account: string; region: string; status: string}>; revoked: number; targets: Array<{account: string; changed: number}>}>(r)
+      expect(out.revoked).to.equal(3)
+      expect(out.results.map((x) => `${x.account}/${x.region}/${x.status}`).sort()).to.deep.equal(MEMBERS.map((a) => `${a}/us-east-1/revoked`).sort())
+      for (const e of journalEntries(out.batch)) expect(e.role).to.equal(`arn:aws:iam::${e.account}:role/${ROLE}`)
+      const none = await cli(['grant', 'list', '--grantee', APP, ...where, '--json'])
+      expect(json<{grants: unknown[]}>(none).grants).to.have.length(0)
+
+      const re = await cli(['grant', 'recreate', out.batch, '--json'])
+      expect(re.code, re.stderr).to.equal(0)
+      expect(json<{created: number}>(re).created).to.equal(3)
+      for (const a of MEMBERS) expect(re.stderr).to.contain(`Account ${a}, us-east-1: through role arn:aws:iam::${a}:role/${ROLE}.`)
+      const back = await cli(['grant', 'list', '--grantee', APP, ...where, '--json'])
+      const grants = json<{grants: Array<{account: string; name: string; operations: string[]}>}>(back).grants
+      expect(grants.map((g) => `${g.account}/${g.name}`).sort()).to.deep.equal(MEMBERS.map((a) => `${a}/app-${a}`).sort())
+      // The new grants are journaled in their account too, with the role.
+      const created = journalEntries(json<{batch: string}>(re).batch)
+      expect(created.map((e) => `${e.action}/${e.account}/${e.role}`).sort()).to.deep.equal(MEMBERS.map((a) => `grant.create/${a}/arn:aws:iam::${a}:role/${ROLE}`).sort())
+    })
+
+    it('revokes one grant of a key of another account by its key ARN, and recreates it there from the entry', async () => {
+      const key = payments().find((k) => k.account === MEMBERS[2] && k.region === 'us-east-1')!
+      const list = await cli(['grant', 'list', '--grantee', APP, '--accounts', MEMBERS[2], '--regions', 'us-east-1', '--role-name', ROLE, '--json'])
+      const grantId = json<{grants: Array<{grantId: string}>}>(list).grants[0].grantId
+      const r = await cli(['grant', 'revoke', arnOf(key), grantId, '--role-name', ROLE, '--json'])
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.stderr).to.contain(`Through role arn:aws:iam::${MEMBERS[2]}:role/${ROLE}.`)
+      const entry = json<{results: Array<{journalId: string}>}>(r).results[0].journalId
+      const line = readdirSync(join(home, 'journal')).flatMap((f) => readFileSync(join(home, 'journal', f), 'utf8').split('\n')).find((l) => l.includes(`"id":"${entry}"`) && l.includes('"type":"entry"'))!
+      expect(JSON.parse(line)).to.include({account: MEMBERS[2], action: 'grant.revoke', region: 'us-east-1', role: `arn:aws:iam::${MEMBERS[2]}:role/${ROLE}`})
+      const re = await cli(['grant', 'recreate', entry, '--json'])
+      expect(re.code, re.stderr).to.equal(0)
+      expect(json<{results: Array<{status: string}>}>(re).results[0].status).to.equal('created')
+      const after = await cli(['grant', 'list', arnOf(key), '--role-name', ROLE, '--json'])
+      expect(after.code, after.stderr).to.equal(0)
+      expect(after.stderr).to.contain(`Through role arn:aws:iam::${MEMBERS[2]}:role/${ROLE}.`)
+      expect(json<{grants: Array<{grantId: string; granteePrincipal: string}>}>(after).grants.map((g) => g.granteePrincipal)).to.deep.equal([APP])
     })
   })
 })

@@ -9,7 +9,8 @@ import {validateGrantId, validatePrincipal} from '../../lib/grants/validate.js'
 import {resolveKey} from '../../lib/key-ref.js'
 import {type Column, formatDate} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
-import {orgFlags, progressReporter, renderSummary, targetsFrom, whereColumns} from '../../cli/org-flags.js'
+import {orgFlags, progressReporter, renderSummary, roleFrom, targetsFrom, whereColumns} from '../../cli/org-flags.js'
+import {clientsForKeyRefs} from '../../lib/org/credentials.js'
 import {type TargetSummary, acrossTargets, anyFailed} from '../../lib/org/run.js'
 
 /** The account ID in an ARN (arn:aws:iam::111122223333:root, a key ARN), for tables. */
@@ -98,7 +99,10 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
       return result
     }
 
-    const kms = await this.aws.kms()
+    // A key ARN of another account is read there, through the role (--role-name or KMSCTL_ROLE_NAME).
+    const place = args.key ? await clientsForKeyRefs(this.aws, [args.key], roleFrom(flags)) : undefined
+    if (place?.role) process.stderr.write(`Through role ${place.role}.\n`)
+    const kms = await (place?.clients ?? this.aws).kms()
     const pacer = new Pacer({concurrency: flags.concurrency})
 
     let result: GrantListResult
