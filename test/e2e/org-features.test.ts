@@ -376,4 +376,53 @@ describe('e2e: listings and changes across accounts, their output and their refu
       expect(json<{grants: Array<{grantId: string; granteePrincipal: string}>}>(after).grants.map((g) => g.granteePrincipal)).to.deep.equal([APP])
     })
   })
+  describe('bad input: one line naming the fix, exit 2, nothing sent', () => {
+    it('refuses bad targets, roles and combinations on every command across accounts, before any request', async () => {
+      const file = join(home, 'bad-arns.txt')
+      writeFileSync(file, `arn:aws:kms:eu-west-1:${MEMBERS[0]}:key/${payments()[0].keyId}\nnot a key ref\n`)
+      const good = join(home, 'good-arns.txt')
+      writeFileSync(good, `arn:aws:kms:eu-west-1:${MEMBERS[0]}:key/${payments()[0].keyId}\n`)
+      const template = `arn:aws:iam::${MEMBERS[0]}:role/${ROLE}`
+      const cases: Array<{args: string[]; env?: NodeJS.ProcessEnv; message: string}> = [
+        {args: ['policy', 'lint', '--accounts', '12345', '--role-name', ROLE], message: '--accounts "12345" is not an AWS account ID (12 digits).'},
+        {args: ['policy', 'lint', '--all-keys', '--regions', 'eu-west-9'], message: '--regions "eu-west-9" is not an AWS region.'},
+        {args: ['policy', 'lint', '--org', '--role-arn-template', template], message: 'has no {account} placeholder'},
+        {args: ['policy', 'lint', 'alias/payments', '--org', '--role-name', ROLE], message: 'one policy or key is linted alone'},
+        {args: ['policy', 'lint', '--all-keys', '--account', MEMBERS[0]], message: '--account is for one policy file'},
+        {args: ['policy', 'lint'], message: 'Nothing to lint'},
+        {args: ['trail', 'query', '--accounts', '1111-2222-3333', '--role-name', ROLE], message: '--accounts "1111-2222-3333" is not an AWS account ID (12 digits).'},
+        {args: ['trail', 'query', '--org', '--regions', 'us-east-7', '--role-name', ROLE], message: '--regions "us-east-7" is not an AWS region.'},
+        {args: ['trail', 'query', '--org'], message: 'needs the role to assume'},
+        {args: ['trail', 'query', '--source', 'files', join(home, 'x'), '--org', '--role-name', ROLE], message: '--org is for --source api'},
+        {args: ['trail', 'query', '--org', '--role-name', ROLE, '--external-id', 'x'], message: '--external-id must be 2 to 1,224'},
+        {args: ['trail', 'who', 'alias/payments', '--accounts', MEMBERS[0]], message: '--accounts is for --source s3, athena, files or lake here'},
+        {args: ['key', 'disable', '--file', file, '--role-name', ROLE, '--yes'], message: 'bad-arns.txt, line 2:'},
+        {args: ['key', 'disable', '--file', good, '--accounts', MEMBERS[0], '--role-name', ROLE, '--yes'], message: 'key ARNs already say their account and region'},
+        {args: ['key', 'enable', '--file', good, '--role-arn-template', 'arn:aws:iam::{account}:user/Ops', '--yes'], message: 'does not make an IAM role ARN'},
+        {args: ['key', 'enable', '--file', good, '--yes'], env: {KMSCTL_ROLE_NAME: 'not a role!'}, message: 'KMSCTL_ROLE_NAME "not a role!" is not an IAM role name'},
+        {args: ['grant', 'revoke', '--grantee', `arn:aws:iam::${MANAGEMENT}:role/app`, '--accounts', '99998888777', '--role-name', ROLE, '--yes'], message: '--accounts "99998888777" is not an AWS account ID'},
+        {args: ['grant', 'revoke', 'alias/payments', '--all', '--org', '--role-name', ROLE, '--yes'], message: 'grants are revoked by --grantee'},
+        {args: ['grant', 'list', '--grantee', `arn:aws:iam::${MANAGEMENT}:role/app`, '--org', '--role-name', ROLE, '--max-parallel', '0'], message: '--max-parallel'},
+        {args: ['alias', 'list', '--org', '--role-name', ROLE, '--exclude-accounts', 'abc'], message: '--exclude-accounts "abc" is not an AWS account ID'},
+        {args: ['audit', '--accounts', MEMBERS[0], '--role-name', ROLE, '--role-arn-template', 'arn:aws:iam::{account}:role/Ops'], message: '--role-name and --role-arn-template both name the role to assume.'},
+        {args: ['alias', 'list', '--org', '--role-name', ROLE, '--ndjson', '--columns', 'alias'], message: 'exclude each other'},
+      ]
+      const before = await settledEventCount()
+      for (const c of cases) {
+        // eslint-disable-next-line no-await-in-loop
+        const r = await cli(c.args, c.env)
+        const label = c.args.join(' ')
+        expect(r.code, `${label}\n${r.stderr}`).to.equal(2)
+        expect(r.stdout, label).to.equal('')
+        const lines = r.stderr.trimEnd().split('\n')
+        expect(lines[0], label).to.contain(c.message)
+        expect(lines[0], label).to.match(/^Error: /)
+        // The fix, on the line after (when the error has one), and nothing else.
+        expect(lines.length, label).to.be.at.most(2)
+        if (lines[1]) expect(lines[1], label).to.match(/^Try this|^See --help/)
+      }
+
+      expect(await settledEventCount()).to.equal(before)
+    })
+  })
 })
