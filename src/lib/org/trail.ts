@@ -10,6 +10,7 @@ import type {FilterSpec, KeyForms} from '../trail/filters.js'
 import type {TrailEvent} from '../trail/normalise.js'
 import {type ApiQueryResult, queryApi} from '../trail/sources/api.js'
 import type {FileMatch} from '../trail/sources/file-scan.js'
+import type {AccountCredentials} from './credentials.js'
 import type {TargetOutcome} from './fanout.js'
 import {type TargetSummary, acrossTargets} from './run.js'
 import type {Targets} from './targets.js'
@@ -18,6 +19,8 @@ import type {Targets} from './targets.js'
 export type OrgTrailEvent = TrailEvent & {account: string}
 
 export interface OrgTrailOptions {
+  /** How the accounts are reached (default: the base credentials and the targets' role). */
+  credentials?: AccountCredentials
   maxEvents?: number
   /** Matching events as they are found, each with its account. */
   onMatches?: (matches: Array<FileMatch & {event: OrgTrailEvent}>) => void
@@ -126,6 +129,7 @@ export async function queryApiAcross(base: AwsClients, targets: Targets, options
         },
         release: true,
       },
+      options.credentials,
     )
     const ok = run.outcomes.filter((o) => o.value)
     return {
