@@ -1,8 +1,8 @@
+import type {KMSClient} from '@aws-sdk/client-kms'
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
 import {roleFlags, roleFrom} from '../../cli/org-flags.js'
-import type {KMSClient} from '@aws-sdk/client-kms'
 import type {ChangeContext} from '../../lib/journal.js'
 import {clientsForPlace} from '../../lib/org/credentials.js'
 import {keyIdOf, listKeyGrants} from '../../lib/grants/list.js'

@@ -1,3 +1,4 @@
+import type {KMSClient} from '@aws-sdk/client-kms'
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
@@ -12,7 +13,6 @@ import {type Column, chalk, renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
 import {RETIRE_VS_REVOKE} from '../../cli/help-text.js'
 import {orgFlags, progressReporter, renderSummary, roleFrom, targetsFrom, whereColumns} from '../../cli/org-flags.js'
-import type {KMSClient} from '@aws-sdk/client-kms'
 import type {ChangeContext} from '../../lib/journal.js'
 import {changeContext, commandLine} from '../../lib/journal.js'
 import {clientsForKeyRefs} from '../../lib/org/credentials.js'
