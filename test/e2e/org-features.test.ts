@@ -214,6 +214,15 @@ describe('e2e: listings and changes across accounts, their output and their refu
       expect(g.stderr).to.contain('6 account-regions: 0 grants')
     })
 
+    it('audit --ndjson: one finding a line, each with its account and region', async () => {
+      const r = await cli(['audit', '--accounts', `${MEMBERS[0]},${MEMBERS[1]}`, '--regions', 'eu-west-1', '--role-name', ROLE, '--only', 'rotation-off', '--ndjson'])
+      expect(r.code, r.stderr).to.equal(0)
+      const rows = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as {account: string; check: string; keyId: string; region: string})
+      expect(rows.map((f) => `${f.account}/${f.region}/${f.check}`).sort()).to.deep.equal([MEMBERS[0], MEMBERS[0], MEMBERS[1], MEMBERS[1]].map((a) => `${a}/eu-west-1/rotation-off`).sort())
+      for (const f of rows) expect(keys.find((k) => k.keyId === f.keyId)!.account).to.equal(f.account)
+      expect(r.stderr).to.contain('2 account-regions: 4 keys')
+    })
+
     it('refuses --ndjson with --json or --csv (exit 2)', async () => {
       const r = await cli(['key', 'list', '--ndjson', '--csv'])
       expect(r.code).to.equal(2)
@@ -296,6 +305,24 @@ describe('e2e: listings and changes across accounts, their output and their refu
       const table = await cli(['trail', 'query', '--accounts', MEMBERS[0], '--regions', 'eu-west-1', '--role-name', ROLE, '--event', 'DisableKey'])
       expect(table.code, table.stderr).to.equal(0)
       expect(table.stdout.split('\n')[0]).to.match(/^Account\s+Region\s+Time\s+Event/)
+    })
+  })
+
+  describe('trail who with a key ARN of another account', () => {
+    it('reads that account\'s CloudTrail through the role, and says which role', async () => {
+      const key = payments().find((k) => k.account === MEMBERS[1] && k.region === 'eu-west-1')!
+      const r = await cli(['trail', 'who', arnOf(key), '--since', '1h', '--role-name', ROLE, '--json'])
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.stderr).to.contain(`Through role arn:aws:iam::${MEMBERS[1]}:role/${ROLE}.`)
+      const out = json<{callers: Array<{events: string[]; who: string}>; keyArn: string}>(r)
+      expect(out.keyArn).to.equal(arnOf(key))
+      const ops = out.callers.flatMap((c) => c.events)
+      expect(ops).to.include('DisableKey')
+      expect(ops).to.include('EnableKey')
+      // The role flags are for LookupEvents: with a log source they are refused.
+      const other = await cli(['trail', 'who', arnOf(key), '--since', '1h', '--source', 'files', join(home, 'none'), '--role-name', ROLE])
+      expect(other.code).to.equal(2)
+      expect(other.stderr).to.contain('are for --source api')
     })
   })
 
