@@ -20,7 +20,7 @@ import type {TargetSummary} from '../lib/org/run.js'
 import {DEFAULT_MAX_PARALLEL, type Targets, accountOfArn} from '../lib/org/targets.js'
 import {columnFlags, keyListFlags, parseRate} from './flags.js'
 import {keyLabel, planColumns, refuseMissing, reportColumns} from './key-selection.js'
-import {orgFlags, progressReporter, renderSummary, roleFrom, targetsFrom, whereColumns} from './org-flags.js'
+import {type OrgFlagValues, orgFlags, progressReporter, renderSummary, roleFrom, targetsFrom, whereColumns} from './org-flags.js'
 
 export interface KeyStateResult {
   action: StateAction
@@ -68,7 +68,10 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
     const list = flags.file ? await readRefList(flags.file) : fromStdin ? await readRefList('-') : undefined
     const source = {listName: list?.name, listText: list?.text, refs: args, tags}
     validateSource(source)
-    const targets = targetsFrom(this.flags as never)
+    const orgValues = this.flags as OrgFlagValues
+    const fansOut = [orgValues.accounts?.length, orgValues['accounts-file'], orgValues.org, orgValues.regions?.length, orgValues['all-regions']].some(Boolean)
+    // --max-parallel also bounds a list of key ARNs spread over several account-regions.
+    const targets = targetsFrom(!fansOut && (args.length > 0 || list) ? {...orgValues, 'max-parallel': undefined} : orgValues)
     if (targets) {
       if (args.length > 0 || list) {
         throw usageError(

@@ -116,7 +116,7 @@ describe('e2e: listings and changes across accounts, their output and their refu
       const file = join(home, 'key-arns.txt')
       writeFileSync(file, ['# the payments keys of the organisation', ...chosen.map((k) => arnOf(k))].join('\n') + '\n')
       const before = await settledEventCount()
-      const dry = await cli(['key', 'disable', '--file', file, '--role-name', ROLE, '--dry-run', '--json'])
+      const dry = await cli(['key', 'disable', '--file', file, '--role-name', ROLE, '--max-parallel', '3', '--dry-run', '--json'])
       expect(dry.code, dry.stderr).to.equal(0)
       const plan = json<{dryRun: boolean; keys: Array<{account: string; key: string; region: string}>; summary: {planned: number}}>(dry)
       expect(plan.dryRun).to.equal(true)
