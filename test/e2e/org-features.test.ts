@@ -342,6 +342,22 @@ describe('e2e: listings and changes across accounts, their output and their refu
       expect(piped.stdout.trimEnd().split('\n')).to.have.length(17)
     })
 
+    it('fits the new tables to 80 and 120 columns, Account and Region kept', async () => {
+      for (const cols of [80, 120]) {
+        for (const args of [
+          ['policy', 'lint', '--accounts', MEMBERS[1], '--regions', 'eu-west-1', '--role-name', ROLE],
+          ['trail', 'query', '--accounts', MEMBERS[0], '--regions', 'eu-west-1', '--role-name', ROLE, '--event', 'DisableKey'],
+        ]) {
+          const term = runInPty(args, {...env, COLUMNS: ''}, {cols})
+          // eslint-disable-next-line no-await-in-loop
+          expect(await term.exit, args.join(' ')).to.equal(0)
+          const lines = term.screenLines().filter((l) => l.trim())
+          for (const l of lines) expect(l.length, `${cols}: ${l}`).to.be.at.most(cols)
+          expect(lines.some((l) => /^Account\s+Region\s/.test(l)), `${cols}: ${args[0]}`).to.equal(true)
+        }
+      }
+    })
+
     it('shows the progress of trail query across accounts too', async () => {
       const term = runInPty(['trail', 'query', '--accounts', MEMBERS.join(','), '--regions', 'us-east-1', '--role-name', ROLE, '--event', 'DisableKey'], env, {cols: 160})
       expect(await term.exit).to.equal(0)

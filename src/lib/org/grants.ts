@@ -28,11 +28,15 @@ export async function planGrantRevokeAcross(
   targets: Targets,
   grantee: string,
   onProgress?: (done: number, total: number, seen: number) => void,
+  credentials?: AccountCredentials,
 ): Promise<GrantRevokePlan> {
-  const run = await acrossTargets(base, targets, async ({clients, pacer}) => selectGrants(await clients.kms(), {grantee}, {pacer}), {
-    count: (s) => ({failed: s.failures.length, seen: s.grants.length}),
-    onProgress,
-  })
+  const run = await acrossTargets(
+    base,
+    targets,
+    async ({clients, pacer}) => selectGrants(await clients.kms(), {grantee}, {pacer}),
+    {count: (s) => ({failed: s.failures.length, seen: s.grants.length}), onProgress},
+    credentials,
+  )
   const grants = run.outcomes.flatMap((o) => (o.value?.grants ?? []).map((g) => ({account: o.account, region: o.region, ...g})))
   return {credentials: run.credentials, grants, outcomes: run.outcomes, summaries: run.summaries}
 }
