@@ -41,7 +41,7 @@ The incident responder's first question about a key, in one command. It reads th
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> alias/payments', description: 'Who used the key in the last 7 days'},
     {command: '<%= config.bin %> <%= command.id %> alias/payments --since 30d --all-regions', description: 'The last 30 days, every region'},
-    {command: '<%= config.bin %> <%= command.id %> arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab --role-name OrganizationAccountAccessRole', description: 'A key of another account: its CloudTrail read through the role assumed there'},
+    {command: '<%= config.bin %> <%= command.id %> arn:aws:kms:eu-west-1:444455556666:alias/payments --role-name OrganizationAccountAccessRole', description: 'A key of another account: its CloudTrail read through the role assumed there'},
     {command: '<%= config.bin %> <%= command.id %> 1234abcd-12ab-34cd-56ef-1234567890ab --source files ./AWSLogs --json', description: 'From log files, as JSON'},
     {command: '<%= config.bin %> <%= command.id %> 1234abcd-12ab-34cd-56ef-1234567890ab --source s3 s3://my-org-trail --since 30d', description: 'From an organization trail\'s bucket'},
     {command: '<%= config.bin %> <%= command.id %> 1234abcd-12ab-34cd-56ef-1234567890ab --source athena --table security.cloudtrail --since 90d', description: 'Through Athena'},
