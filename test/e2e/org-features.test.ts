@@ -286,6 +286,12 @@ describe('e2e: listings and changes across accounts, their output and their refu
       expect(failed.map((t) => `${t.account}/${t.region}`).sort()).to.deep.equal(REGIONS.map((g) => `${BROKEN}/${g}`).sort())
       expect(failed[0].error!.message).to.contain(`Cannot assume arn:aws:iam::${BROKEN}:role/${ROLE}`)
       expect(out.targets.find((t) => t.account === MEMBERS[2] && t.region === 'us-east-1')!.role).to.equal(`arn:aws:iam::${MEMBERS[2]}:role/${ROLE}`)
+      // --group-by counts the events of every account-region together.
+      const g = await cli(['trail', 'query', '--org', '--exclude-accounts', BROKEN, '--regions', REGIONS.join(','), '--role-name', ROLE, '--event', 'DisableKey', '--since', '1h', '--group-by', 'event', '--json'])
+      expect(g.code, g.stderr).to.equal(0)
+      const groups = json<{groups: Array<{count: number; value: string}>; targets: unknown[]}>(g)
+      expect(groups.groups).to.deep.equal([{...groups.groups[0], count: out.events.length, value: 'DisableKey'}])
+      expect(groups.targets).to.have.length(8)
     })
 
     it('resolves --key alias/payments in each account, streams --ndjson and --csv with the account, and says which account-region failed', async () => {
