@@ -167,6 +167,24 @@ describe('e2e: listings and changes across accounts, their output and their refu
       expect(await stateOf(member)).to.equal('Enabled')
     })
 
+    it('asks once at the terminal for the whole batch, after the plan of every account-region; a wrong answer is asked again', async () => {
+      const chosen = keys.filter((k) => k.team === 'web' && k.region === 'us-east-1' && k.account !== BROKEN)
+      const file = join(home, 'web-arns.txt')
+      writeFileSync(file, chosen.map((k) => arnOf(k)).join('\n') + '\n')
+      const term = runInPty(['key', 'disable', '--file', file, '--role-name', ROLE], env, {cols: 160})
+      await term.waitFor('To disable 4 keys in 4 account-regions, type disable 4 keys:')
+      // The plan came first: each key with its account and region.
+      for (const k of chosen) expect(term.output()).to.match(new RegExp(`${k.account}\\s+us-east-1\\s+${k.keyId}`))
+      term.write('disable 3 keys\r')
+      await term.waitFor('does not match')
+      term.write('disable 4 keys\r')
+      expect(await term.exit).to.equal(0)
+      for (const k of chosen) expect(await stateOf(k), k.account).to.equal('Disabled')
+      const undo = await cli(['undo', '--last', '--yes'])
+      expect(undo.code, undo.stderr).to.equal(0)
+      for (const k of chosen) expect(await stateOf(k), k.account).to.equal('Enabled')
+    })
+
     it('refuses key ARNs of another account without a role, and a key that is not there, sending nothing', async () => {
       const before = await settledEventCount()
       const member = payments().find((k) => k.account === MEMBERS[2])!
@@ -273,13 +291,16 @@ describe('e2e: listings and changes across accounts, their output and their refu
       const r = await cli(['trail', 'query', '--org', '--regions', REGIONS.join(','), '--role-name', ROLE, '--event', 'DisableKey', '--since', '1h', '--json'])
       expect(r.code, r.stderr).to.equal(3)
       const out = json<{events: Array<{account: string; event: string; keyId: string; region: string}>; targets: Array<{account: string; error?: {message: string}; region: string; role?: string; seen: number}>}>(r)
-      // The first test disabled the 8 payments keys outside the broken account; one more disable in MEMBERS[0]/eu-west-1.
+      // The tests above disabled the payments keys outside the broken account (and the web keys of us-east-1).
       const places = new Set(out.events.map((e) => `${e.account}/${e.region}`))
       expect([...places].sort()).to.deep.equal(GOOD.flatMap((a) => REGIONS.map((g) => `${a}/${g}`)).sort())
       for (const e of out.events) {
         expect(e.event).to.equal('DisableKey')
-        expect(e.keyId).to.equal(payments().find((k) => k.account === e.account && k.region === e.region)!.keyId)
+        // Each event names a key of the account-region it was read in.
+        expect(keys.filter((k) => k.account === e.account && k.region === e.region).map((k) => k.keyId)).to.include(e.keyId)
       }
+
+      for (const k of payments().filter((x) => x.account !== BROKEN)) expect(out.events.map((e) => e.keyId), `${k.account}/${k.region}`).to.include(k.keyId)
 
       expect(out.targets).to.have.length(10)
       const failed = out.targets.filter((t) => t.error)
