@@ -262,7 +262,7 @@ describe('e2e: listings and changes across accounts, their output and their refu
       await kms.send(new PutKeyPolicyCommand({KeyId: target.keyId, Policy: JSON.stringify(policy), PolicyName: 'default'}))
       const r = await cli(['policy', 'lint', '--org', '--regions', REGIONS.join(','), '--role-name', ROLE, '--json'])
       expect(r.code, r.stderr).to.equal(3)
-      const out = json<{errors: number; findings: Array<{account: string; code: string; keyId: string; region: string; sid?: string}>; keys: Array<{account: string}>; kind: string; targets: Array<{account: string; error?: {message: string}}>; warnings: number}>(r)
+      const out = json<{errors: number; findings: Array<{account: string; code: string; keyId: string; message: string; region: string; sid?: string}>; keys: Array<{account: string}>; kind: string; targets: Array<{account: string; error?: {message: string}}>; warnings: number}>(r)
       expect(out.kind).to.equal('keys')
       expect(out.keys).to.have.length(16)
       expect(out.errors).to.equal(0)

@@ -1,4 +1,4 @@
-import {DescribeKeyCommand, GetKeyPolicyCommand, ListAliasesCommand, ListKeysCommand, ListResourceTagsCommand} from '@aws-sdk/client-kms'
+import {DescribeKeyCommand, GetKeyPolicyCommand, ListAliasesCommand, ListKeysCommand, ListResourceTagsCommand, type KeyMetadata} from '@aws-sdk/client-kms'
 import {expect} from 'chai'
 
 import {findingRows, lintKeyPolicies} from '../../../src/lib/policy/lint-keys.js'
@@ -15,7 +15,7 @@ describe('lint the policies of many keys', () => {
   beforeEach(() => {
     sdk.kms.on(ListKeysCommand).resolves({Keys: [1, 2, 3, 4, 5].map((n) => ({KeyArn: arn(n), KeyId: id(n)})), Truncated: false})
     sdk.kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/pay', TargetKeyId: id(1)}, {AliasName: 'alias/aws/s3', TargetKeyId: id(5)}], Truncated: false})
-    const meta = (n: number, extra = {}) => ({KeyMetadata: {AWSAccountId: ACCOUNT, Arn: arn(n), KeyId: id(n), KeyManager: 'CUSTOMER', KeyState: 'Enabled', ...extra}})
+    const meta = (n: number, extra: Partial<KeyMetadata> = {}) => ({KeyMetadata: {AWSAccountId: ACCOUNT, Arn: arn(n), KeyId: id(n), KeyManager: 'CUSTOMER' as const, KeyState: 'Enabled' as const, ...extra}})
     sdk.kms.on(DescribeKeyCommand, {KeyId: id(1)}).resolves(meta(1))
     sdk.kms.on(DescribeKeyCommand, {KeyId: id(2)}).resolves(meta(2))
     sdk.kms.on(DescribeKeyCommand, {KeyId: id(3)}).resolves(meta(3, {KeyState: 'PendingDeletion'}))
