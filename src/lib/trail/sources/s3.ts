@@ -1,8 +1,8 @@
 // The s3 source: CloudTrail log files read straight from the bucket a trail (or an organization
 // trail) delivers to. The accounts, regions and date folders of the query are listed (nothing else),
-// ListObjectsV2 is paged, digest files are left out, and the objects are downloaded a few at a time and
-// scanned in worker threads by the files source's scanner, so memory stays bounded whatever the size
-// of the bucket. SSE-S3 and SSE-KMS objects are decrypted by S3 for a caller allowed to (kms:Decrypt
+// ListObjectsV2 is paged, digest files are left out, and the objects are downloaded a few at a time, by
+// the worker threads that scan them with the files source's scanner, so memory stays bounded whatever
+// the size of the bucket. SSE-S3 and SSE-KMS objects are decrypted by S3 for a caller allowed to (kms:Decrypt
 // on the trail's key); a refusal, by S3 or by KMS, is reported per prefix or object, never skipped.
 import {availableParallelism} from 'node:os'
 
@@ -277,8 +277,9 @@ export async function queryS3(options: S3QueryOptions): Promise<S3QueryResult> {
   const workers = Math.max(0, Math.min(options.workers ?? Math.min(availableParallelism(), 8), listed.length <= 1 ? 0 : listed.length))
   const concurrency = Math.max(1, options.concurrency ?? 8)
   const location = (index: number) => `s3://${bucket}/${listed[index].key}`
-  // Downloads in the scanning threads (each with its own client) when the client's settings can be
-  // given to them; else in this thread, `concurrency` at a time, the bodies moved to the threads.
+  // `concurrency` downloads in flight: in the scanning threads (signed GETs of their own, s3-get.ts)
+  // when the client's settings can be given to them; else in this thread through the SDK client, the
+  // bodies moved to the threads.
   const settings = workers > 0 && options.threads ? await options.threads() : undefined
   const threaded: ThreadS3 | undefined = settings && {...settings, bucket}
   const limited = concurrencyLimit(concurrency)
