@@ -7,7 +7,7 @@
 // Peak memory: VmHWM of the kmsctl process (threads included).
 // Target: s3 <= 1.3x files. Athena: the ratio is reported.
 import {spawn} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {availableParallelism, tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -16,6 +16,7 @@ import {generate} from './trail-gen.js'
 
 const RUNS = Number(process.env.TRAIL_BENCH_RUNS ?? 3)
 const TIMEOUT_MS = 300_000
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
 
 /** CPU time (user + system, ms) a process has used so far, from /proc. */
 const cpuMs = (pid) => {
@@ -45,13 +46,16 @@ function timed(args, env, serverPid) {
     const cpuFile = join(tmpdir(), `kmsctl-trail-s3-cpu-${process.pid}`)
     const server0 = serverPid ? cpuMs(serverPid) : 0
     const t0 = process.hrtime.bigint()
-    const child = spawn('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, process.execPath, binRun, ...args], {env: cleanEnv({NO_COLOR: '1', ...env}), stdio: ['ignore', 'pipe', 'pipe']})
+    // Without /usr/bin/time the CPU time is not measured (reported as 0).
+    const command = TIME ? [TIME, ['-f', '%U %S', '-o', cpuFile, process.execPath, binRun, ...args]] : [process.execPath, [binRun, ...args]]
+    const child = spawn(command[0], command[1], {env: cleanEnv({NO_COLOR: '1', ...env}), stdio: ['ignore', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
     let peakMb = 0
     // The kmsctl process is /usr/bin/time's child.
     const kmsctlPid = () => {
       try {
+        if (!TIME) return child.pid
         return Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]) || child.pid
       } catch {
         return child.pid
@@ -68,7 +72,7 @@ function timed(args, env, serverPid) {
       clearInterval(sampler)
       const ms = Number(process.hrtime.bigint() - t0) / 1e6
       if (code !== 0) return reject(new Error(`kmsctl ${args.join(' ')} exited ${code}: ${stderr.slice(0, 400)}`))
-      const [user, system] = readFileSync(cpuFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number)
+      const [user, system] = TIME ? readFileSync(cpuFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number) : [0, 0]
       rmSync(cpuFile, {force: true})
       const serverCpuMs = serverPid ? cpuMs(serverPid) - server0 : 0
       resolve({cpuMs: (user + system) * 1000, ids: JSON.parse(stdout).map((e) => e.eventId).sort(), ms, peakMb, serverCpuMs, stderr})
