@@ -49,7 +49,7 @@ export interface S3QueryOptions {
   accounts?: string[]
   aliases?: Array<[string, string]>
   client: S3ClientLike
-  /** Objects downloaded at once (default 8). */
+  /** Objects downloaded at once (default 16). */
   concurrency?: number
   location: S3Location
   now?: number
@@ -275,7 +275,7 @@ export async function queryS3(options: S3QueryOptions): Promise<S3QueryResult> {
     skippedByDate,
   }
   const workers = Math.max(0, Math.min(options.workers ?? Math.min(availableParallelism(), 8), listed.length <= 1 ? 0 : listed.length))
-  const concurrency = Math.max(1, options.concurrency ?? 8)
+  const concurrency = Math.max(1, options.concurrency ?? 16)
   const location = (index: number) => `s3://${bucket}/${listed[index].key}`
   // `concurrency` downloads in flight: in the scanning threads (signed GETs of their own, s3-get.ts)
   // when the client's settings can be given to them; else in this thread through the SDK client, the
