@@ -3,12 +3,14 @@
 // Node start that has nothing to do with kmsctl.
 import {spawn, spawnSync} from 'node:child_process'
 import {mkdtempSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const binRun = join(root, 'bin', 'run.js')
+const require = createRequire(`${root}/package.json`)
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 
@@ -108,4 +110,29 @@ export const AWS_CLI = '/usr/bin/aws'
 
 export function fmt(ms) {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`
+}
+
+/**
+ * Creates `n` keys through the API of a running sandbox (`env` from startServer), `batch` at a time.
+ * `tags(i)` gives key i's tags (none by default), `description(i)` its description.
+ */
+export async function seedKeys(env, n, {batch = 20, description = (i) => `bench key ${i}`, region = env.AWS_REGION, tags} = {}) {
+  const {CreateKeyCommand, KMSClient} = require('@aws-sdk/client-kms')
+  const kms = new KMSClient({
+    credentials: {accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY},
+    endpoint: env.AWS_ENDPOINT_URL,
+    region,
+  })
+  try {
+    for (let i = 0; i < n; i += batch) {
+      // eslint-disable-next-line no-await-in-loop
+      await Promise.all(
+        Array.from({length: Math.min(batch, n - i)}, (_, j) =>
+          kms.send(new CreateKeyCommand({Description: description(i + j), ...(tags ? {Tags: tags(i + j)} : {})})),
+        ),
+      )
+    }
+  } finally {
+    kms.destroy()
+  }
 }

@@ -17,13 +17,11 @@
 import {spawnSync} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {binRun, cleanEnv, fmt, root, startServer} from './lib.js'
+import {binRun, cleanEnv, fmt, root, seedKeys, startServer} from './lib.js'
 
-const require = createRequire(`${root}/package.json`)
 const ROLE = 'OrganizationAccountAccessRole'
 const MANAGEMENT = '111122223333'
 const RSS_PRELOAD = join(root, 'bench', 'rss-preload.cjs')
@@ -76,17 +74,8 @@ function seedOrganization(dir, members, regions) {
 }
 
 /** Creates `n` keys in the management account's first region through the API (tagged per `tagOf`). */
-async function seedTemplateKeys(env, region, n, tagOf) {
-  const {CreateKeyCommand, KMSClient} = require('@aws-sdk/client-kms')
-  const kms = new KMSClient({credentials: {accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY}, endpoint: env.AWS_ENDPOINT_URL, region})
-  for (let i = 0; i < n; i += 10) {
-    // eslint-disable-next-line no-await-in-loop
-    await Promise.all(
-      Array.from({length: Math.min(10, n - i)}, (_, j) => kms.send(new CreateKeyCommand({Description: `bench ${i + j}`, Tags: [{TagKey: 'team', TagValue: tagOf(i + j)}]}))),
-    )
-  }
-
-  kms.destroy()
+function seedTemplateKeys(env, region, n, tagOf) {
+  return seedKeys(env, n, {batch: 10, description: (i) => `bench ${i}`, region, tags: (i) => [{TagKey: 'team', TagValue: tagOf(i)}]})
 }
 
 /** Copies the template keys (management account, first region) to every account-region. */
@@ -109,16 +98,22 @@ function cloneKeys(dir, accounts, regions) {
   return Object.keys(state.keys).length
 }
 
-async function listBench() {
-  const accounts = [MANAGEMENT, ...accountIds(19)]
-  const regions = ['us-east-1', 'eu-west-1', 'ap-southeast-2']
-  const perRegion = 50
+/** A sandbox directory holding the organisation and its keys: `perRegion` keys in every account-region. */
+export async function seedOrgDir({accounts: n, perRegion, regions, tagOf}) {
+  const accounts = [MANAGEMENT, ...accountIds(n - 1)]
   const dir = mkdtempSync(join(tmpdir(), 'kmsctl-bench-org-'))
   seedOrganization(dir, accounts.slice(1), regions)
   const seeder = await startServer([], {dir})
-  await seedTemplateKeys(seeder.env, regions[0], perRegion, (i) => (i % 2 === 0 ? 'payments' : 'web'))
+  await seedTemplateKeys(seeder.env, regions[0], perRegion, tagOf)
   await seeder.stop()
   const total = cloneKeys(dir, accounts, regions)
+  return {accounts, dir, total}
+}
+
+async function listBench() {
+  const regions = ['us-east-1', 'eu-west-1', 'ap-southeast-2']
+  const perRegion = 50
+  const {accounts, dir, total} = await seedOrgDir({accounts: 20, perRegion, regions, tagOf: (i) => (i % 2 === 0 ? 'payments' : 'web')})
   const server = await startServer(['--quotas', 'aws', '--quotas-scale', '0.1'], {dir})
   try {
     const env = {...server.env, KMSCTL_QUOTA_SCALE: '0.1', KMSCTL_SANDBOX_DIR: dir}
@@ -153,15 +148,9 @@ async function listBench() {
 }
 
 async function disableBench() {
-  const accounts = [MANAGEMENT, ...accountIds(9)]
   const regions = ['us-east-1', 'eu-west-1']
   const perRegion = 20
-  const dir = mkdtempSync(join(tmpdir(), 'kmsctl-bench-org-'))
-  seedOrganization(dir, accounts.slice(1), regions)
-  const seeder = await startServer([], {dir})
-  await seedTemplateKeys(seeder.env, regions[0], perRegion, () => 'payments')
-  await seeder.stop()
-  const total = cloneKeys(dir, accounts, regions)
+  const {accounts, dir, total} = await seedOrgDir({accounts: 10, perRegion, regions, tagOf: () => 'payments'})
   const server = await startServer(['--quotas', 'aws'], {dir})
   const home = mkdtempSync(join(tmpdir(), 'kmsctl-bench-home-'))
   try {
