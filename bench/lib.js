@@ -2,7 +2,7 @@
 // Timed commands run without NODE_EXTRA_CA_CERTS / AWS_CA_BUNDLE, which add a fixed cost to every
 // Node start that has nothing to do with kmsctl.
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -87,6 +87,8 @@ export function startServer(args = [], {dir} = {}) {
             AWS_SECRET_ACCESS_KEY: 'kmsctl-sandbox-not-a-real-secret-0000000',
             AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
           },
+          /** CPU time (user + system, ms) the server has used so far (Linux /proc; NaN elsewhere). */
+          cpuMs: () => processCpuMs(child.pid),
           stop: () =>
             new Promise((res) => {
               child.once('exit', res)
@@ -98,6 +100,26 @@ export function startServer(args = [], {dir} = {}) {
     })
     child.on('exit', (code) => reject(new Error(`sandbox exited ${code}: ${err}`)))
   })
+}
+
+/** CPU time (user + system, ms) a running process has used, from /proc (NaN where there is none). */
+export function processCpuMs(pid) {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** The 1-minute load average ("n/a" where the system has none). */
+export function loadAverage() {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ')[0]
+  } catch {
+    return 'n/a'
+  }
 }
 
 export function kmsctl(args, env) {
