@@ -82,9 +82,9 @@ export function checkFrameLength(frameLength: number): void {
 /**
  * Runs one message through: opens the input, lets `body` read and write it, then commits the output;
  * on any failure the output is aborted (a temporary file is removed) and the error is given to
- * `failure` to be named.
+ * `failure`, which throws it named for what happened.
  */
-async function transform<T>(input: DataInput, output: DataOutput, readerSize: number, body: (reader: BufferedReader, out: OutputBatch) => Promise<T>, failure: (error: unknown) => Promise<never>): Promise<T> {
+async function transform<T>(input: DataInput, output: DataOutput, readerSize: number, body: (reader: BufferedReader, out: OutputBatch) => Promise<T>, failure: (error: unknown) => never): Promise<T> {
   let source
   try {
     source = await input.open()
@@ -99,7 +99,7 @@ async function transform<T>(input: DataInput, output: DataOutput, readerSize: nu
     return result
   } catch (error) {
     await output.abort()
-    return failure(error)
+    failure(error)
   } finally {
     await source.close().catch(() => {})
   }
@@ -141,7 +141,7 @@ export async function encryptData(input: DataInput, output: DataOutput, kmsFor: 
         info.dispose()
       }
     },
-    async (error) => {
+    (error) => {
       const failure = kms.firstFailure()
       if (failure) throw failure
       if (error instanceof KmsctlError) throw error
@@ -234,7 +234,7 @@ export async function decryptData(input: DataInput, output: DataOutput, kmsFor: 
         helper.dispose()
       }
     },
-    async (error) => {
+    (error) => {
       progress.streamedToStdout = !output.temporary && output.bytes > 0
       const failure = error instanceof KmsctlError ? undefined : kms.firstFailure()
       if (failure?.code === 'INVALID_CIPHERTEXT') {

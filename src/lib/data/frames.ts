@@ -23,8 +23,6 @@ import type {BufferedReader} from './reader.js'
 export const CIPHER_PIECE = 512 * 1024
 /** Output gathered before a write: small frames are written many at a time. */
 export const WRITE_BATCH = 1024 * 1024
-/** The longest signature trailer: a 2-byte length and up to 65535 bytes. */
-const MAX_TRAILER = 2 + 0xff_ff
 
 type EncryptStreamModule = typeof import('@aws-crypto/encrypt-node/build/main/src/encrypt_stream.js')
 type FramedEncryptModule = typeof import('@aws-crypto/encrypt-node/build/main/src/framed_encrypt_stream.js')
@@ -253,23 +251,31 @@ export async function decryptBody(sdk: BodySdk, reader: BufferedReader, out: Out
   }
 
   if (verify) {
-    await reader.fill(MAX_TRAILER + 1)
-    const trailer = reader.take(MAX_TRAILER + 1)
-    const declared = trailer.length >= 2 ? 2 + trailer.readUInt16BE(0) : undefined
-    if (declared === undefined || trailer.length < declared) throw new MessageBodyError('truncated-signature', 'the input ends inside the signature trailer')
-    if (trailer.length > declared || !reader.ended || reader.available > 0) throw new MessageBodyError('extra-bytes', 'bytes follow the signature trailer')
+    const signature = await readTrailer(reader)
     let ok: boolean
     try {
-      ok = verify.awsCryptoVerify(sdk.deserializeSignature(trailer))
+      ok = verify.awsCryptoVerify(sdk.deserializeSignature(signature))
     } catch (error) {
       throw new MessageBodyError('signature', (error as Error).message, {cause: error})
     }
 
     if (!ok) throw new MessageBodyError('signature', 'the signature does not verify')
-  } else if ((await reader.fill(1)) > 0) {
-    throw new MessageBodyError('extra-bytes', 'bytes follow the final frame of an unsigned message')
   }
 
+  if ((await reader.fill(1)) > 0) throw new MessageBodyError('extra-bytes', verify ? 'bytes follow the signature trailer' : 'bytes follow the final frame of an unsigned message')
   await out.flush(true)
   return plaintext
+}
+
+/** Reads the signature trailer (2-byte length, then the signature) into a buffer of its own. */
+async function readTrailer(reader: BufferedReader): Promise<Buffer> {
+  if ((await reader.fill(2)) < 2) throw new MessageBodyError('truncated-signature', 'the input ends before the signature trailer')
+  const trailer = Buffer.alloc(2 + reader.peek().readUInt16BE(0))
+  for (let got = 0; got < trailer.length; ) {
+    // eslint-disable-next-line no-await-in-loop
+    if ((await reader.fill(1)) === 0) throw new MessageBodyError('truncated-signature', 'the input ends inside the signature trailer')
+    got += reader.take(trailer.length - got).copy(trailer, got)
+  }
+
+  return trailer
 }
