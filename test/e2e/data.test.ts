@@ -234,9 +234,24 @@ describe('e2e: data encrypt, decrypt, inspect, sign, verify', function () {
       expect(r.code).to.equal(1)
       expect(r.stderr).to.contain('Authentication failed: the message signature (trailer) does not verify')
       expect(existsSync(path('t.out'))).to.equal(false)
+      // To stdout, the frames are written once authenticated, gathered up to 1 MiB: a small message
+      // is still held when its signature fails, so nothing reaches stdout.
       const piped = await shell(`$KMSCTL data decrypt t.enc --expect-key alias/data-a > t.stdout`)
       expect(piped.code).to.equal(1)
-      expect(piped.stderr).to.contain('Output already written to stdout must not be used.')
+      expect(piped.stderr).to.contain('Authentication failed: the message signature (trailer) does not verify')
+      expect(piped.stderr).to.not.contain('Output already written')
+      expect(statSync(path('t.stdout')).size).to.equal(0)
+      // A larger one has had frames written by then: the warning says so.
+      writeFileSync(path('large'), randomBytes(3 * 1024 * 1024))
+      const enc = await kmsctl('data', 'encrypt', path('large'), '--key', 'alias/data-a', '--frame-length', '65536', '--algorithm', 'committed-signed', '-o', path('large.enc'))
+      expect(enc.code, enc.stderr).to.equal(0)
+      const large = readFileSync(path('large.enc'))
+      large[large.length - 10] ^= 0x01
+      writeFileSync(path('large.bad'), large)
+      const pipedLarge = await shell(`$KMSCTL data decrypt large.bad --expect-key alias/data-a > large.stdout`)
+      expect(pipedLarge.code).to.equal(1)
+      expect(pipedLarge.stderr).to.contain('Output already written to stdout must not be used.')
+      expect(statSync(path('large.stdout')).size).to.be.within(1, 3 * 1024 * 1024 - 1)
     })
 
     it('a truncated file is named as truncated', async () => {

@@ -213,7 +213,11 @@ export function decryptFailure(error: unknown, progress: DecryptProgress): Kmsct
   if (/Invalid Signature/i.test(message)) return auth('the message signature (trailer) does not verify')
   if (GCM_AUTH.test(message)) return auth('a body frame does not match its authentication tag')
   if (/sequence out of order|AuthTag before frame|Malformed/i.test(message)) return auth(`the body is malformed (${firstLine(message)})`)
-  return auth(firstLine(message))
+  // Not the message's fault: the output could not be written (a full disk, a closed pipe).
+  return new KmsctlError('FAILED', `Decryption stopped: ${firstLine(message)}.${stdoutNote}`, {
+    cause: error,
+    remedy: 'Fix the cause (free space, the reading end of the pipe) and run the command again; do not use any output of this run.',
+  })
 }
 
 function firstLine(text: string): string {
