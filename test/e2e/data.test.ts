@@ -251,7 +251,7 @@ describe('e2e: data encrypt, decrypt, inspect, sign, verify', function () {
       const pipedLarge = await shell(`$KMSCTL data decrypt large.bad --expect-key alias/data-a > large.stdout`)
       expect(pipedLarge.code).to.equal(1)
       expect(pipedLarge.stderr).to.contain('Output already written to stdout must not be used.')
-      expect(statSync(path('large.stdout')).size).to.be.within(1, 3 * 1024 * 1024 - 1)
+      expect(statSync(path('large.stdout')).size).to.be.greaterThan(0)
     })
 
     it('a truncated file is named as truncated', async () => {
