@@ -118,9 +118,9 @@ describe('e2e: data encrypt, decrypt, inspect, sign, verify', function () {
       expect(sha(path('big.out'))).to.equal(sha(path('big')))
       const ins = json(await kmsctl('data', 'inspect', path('big.enc'), '--json'))
       expect(ins.header.algorithm).to.deep.include({hex: '0x0478', signed: false})
-      // The default frame length, 4 MiB: 16 full frames, then the final frame, empty.
-      expect(ins.header.frameLength).to.equal(4 * 1024 * 1024)
-      expect(ins.sizes).to.deep.include({frames: 17, plaintext: 64 * 1024 * 1024, trailer: 0})
+      // The default frame length, 1 MiB: 64 full frames, then the final frame, empty.
+      expect(ins.header.frameLength).to.equal(1024 * 1024)
+      expect(ins.sizes).to.deep.include({frames: 65, plaintext: 64 * 1024 * 1024, trailer: 0})
     })
 
     it('multi-key message: decrypts with either key, refuses a key it was not encrypted under', async () => {
@@ -346,10 +346,10 @@ describe('e2e: data encrypt, decrypt, inspect, sign, verify', function () {
       expect(Buffer.from(back.plaintext).toString()).to.equal('two keys can open this\n')
       expect(back.messageHeader.encryptedDataKeys.map((k) => k.providerInfo)).to.deep.equal([arnA, arnB])
 
-      // A many-frame message at kmsctl's default frame length (4 MiB), read by the SDK.
+      // A many-frame message at kmsctl's default frame length (1 MiB), read by the SDK.
       const keyringA = new KmsKeyringNode({clientProvider: () => kms as never, generatorKeyId: arnA})
       const big = await sdk.decrypt(keyringA, readFileSync(path('big.enc')))
-      expect(big.messageHeader.frameLength).to.equal(4 * 1024 * 1024)
+      expect(big.messageHeader.frameLength).to.equal(1024 * 1024)
       expect(createHash('sha256').update(big.plaintext).digest('hex')).to.equal(sha(path('big')))
     })
   })

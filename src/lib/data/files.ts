@@ -3,6 +3,9 @@
 // A file output is written to a temporary file in the same directory (mode 0600) and renamed over
 // the final path only when everything succeeded (optionally flushed to disk first); on any failure (or Ctrl-C) the
 // temporary file is deleted. So the final path never holds partial or unauthenticated output.
+//
+// Inputs are read into a buffer the reader owns (ByteSource), outputs take lists of chunks written
+// in few system calls: no stream objects between the data and the cryptography.
 import {randomBytes} from 'node:crypto'
 import {createReadStream, unlinkSync, writevSync} from 'node:fs'
 import {type FileHandle, open, rename, stat, unlink} from 'node:fs/promises'
