@@ -6,7 +6,7 @@ import {AwsClients} from '../lib/aws/clients.js'
 import {checkRegion} from '../lib/aws/regions.js'
 import {ExitCode, KmsctlError, fromAwsError} from '../lib/errors.js'
 import {type ChangeContext, type ChangeOrigin, Journal, changeOrigin, commandLine} from '../lib/journal.js'
-import {type Column, type TableOptions, Progress, chalk, configureColour, renderCsv, renderTable, messageWidth, selectColumns, terminalWidth, wrapText} from '../lib/output.js'
+import {type Column, type TableOptions, Progress, chalk, configureColour, renderCsv, renderNdjson, renderTable, messageWidth, selectColumns, terminalWidth, wrapText} from '../lib/output.js'
 import {splitList} from '../lib/parse.js'
 import {closest} from '../lib/suggest.js'
 import {type Counts, type Outcome, exitCodeOf} from './exit-code.js'
@@ -170,14 +170,22 @@ export abstract class KmsctlCommand<T extends typeof Command> extends Command {
 
   /**
    * A list for stdout, as the table flags ask (tableFlags / columnFlags in src/cli/flags.ts): a
-   * table fitted to the terminal, the --columns chosen or every column with -o wide, or CSV
-   * with --csv. Commands without those flags get the default table.
+   * table fitted to the terminal, the --columns chosen or every column with -o wide, CSV with
+   * --csv, or one JSON object a line with --ndjson (each row as --json has it). Commands without
+   * those flags get the default table.
    */
   protected renderList<R>(rows: readonly R[], columns: readonly Column<R>[], width?: number): string {
-    const f = this.flags as {columns?: string; csv?: boolean; output?: string}
+    const f = this.flags as {columns?: string; csv?: boolean; ndjson?: boolean; output?: string}
+    if (f.ndjson) return renderNdjson(rows)
     const names = f.columns ? splitList([f.columns]) : undefined
     if (f.csv) return renderCsv(rows, columns, {columns: names})
     return renderTable(rows, columns, {columns: names, wide: f.output === 'wide', width})
+  }
+
+  /** True under --csv or --ndjson: stdout holds only the rows, counts and summaries go to stderr or nowhere. */
+  protected rowsOnly(): boolean {
+    const f = this.flags as {csv?: boolean; ndjson?: boolean}
+    return Boolean(f.csv || f.ndjson)
   }
 
   /** --columns and -o wide as renderTable() options, for lists rendered by a helper. */

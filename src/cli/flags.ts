@@ -51,8 +51,9 @@ export const columnFlags = {
   }),
 }
 
-/** columnFlags and --csv, for the list commands. */
+/** columnFlags, --csv and --ndjson, for the list commands. */
 export const tableFlags = {
   ...columnFlags,
-  csv: Flags.boolean({description: 'CSV with a header line: every column (or --columns), values in full.', exclusive: ['json'], helpGroup: OUTPUT}),
+  csv: Flags.boolean({description: 'CSV with a header line: every column (or --columns), values in full.', exclusive: ['json', 'ndjson'], helpGroup: OUTPUT}),
+  ndjson: Flags.boolean({description: 'One JSON object a line: the rows of --json, each complete, printed as a stream for jq or a log pipeline.', exclusive: ['json', 'csv', 'columns', 'output'], helpGroup: OUTPUT}),
 }

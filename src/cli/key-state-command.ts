@@ -5,7 +5,7 @@ import {Args, Flags} from '@oclif/core'
 import {type ReportRow, type StateAction, STATE_ACTIONS, planStateChange} from '../lib/bulk/plan.js'
 import {summaryLine} from '../lib/bulk/report.js'
 import {runStateChange} from '../lib/bulk/run.js'
-import {readRefList, selectKeys, validateSource} from '../lib/bulk/select.js'
+import {parseRefList, readRefList, selectKeys, validateSource} from '../lib/bulk/select.js'
 import {type Tally, tally} from '../lib/bulk/tally.js'
 import {interruptOnSigint} from '../lib/interrupt.js'
 import {confirmAction} from '../lib/confirm.js'
@@ -15,12 +15,12 @@ import {renderTable, terminalWidth} from '../lib/output.js'
 import {Pacer} from '../lib/pacing.js'
 import {parsePairs} from '../lib/parse.js'
 import {KmsctlCommand} from './base-command.js'
-import {type OrgReportRow, planAcross, rowsOf, runAcross, stateSummaries} from '../lib/org/state-change.js'
+import {type OrgPlan, type OrgReportRow, missingRefs, placeRefs, planAcross, planByPlace, rowsOf, runAcross, stateSummaries} from '../lib/org/state-change.js'
 import type {TargetSummary} from '../lib/org/run.js'
-import type {Targets} from '../lib/org/targets.js'
+import {DEFAULT_MAX_PARALLEL, type Targets, accountOfArn} from '../lib/org/targets.js'
 import {columnFlags, keyListFlags, parseRate} from './flags.js'
 import {keyLabel, planColumns, refuseMissing, reportColumns} from './key-selection.js'
-import {orgFlags, progressReporter, renderSummary, targetsFrom, whereColumns} from './org-flags.js'
+import {type OrgFlagValues, orgFlags, progressReporter, renderSummary, roleFrom, targetsFrom, whereColumns} from './org-flags.js'
 
 export interface KeyStateResult {
   action: StateAction
@@ -68,13 +68,52 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
     const list = flags.file ? await readRefList(flags.file) : fromStdin ? await readRefList('-') : undefined
     const source = {listName: list?.name, listText: list?.text, refs: args, tags}
     validateSource(source)
-    const targets = targetsFrom(this.flags as never)
+    const orgValues = this.flags as OrgFlagValues
+    const fansOut = [orgValues.accounts?.length, orgValues['accounts-file'], orgValues.org, orgValues.regions?.length, orgValues['all-regions']].some(Boolean)
+    // --max-parallel also bounds a list of key ARNs spread over several account-regions.
+    const targets = targetsFrom(!fansOut && (args.length > 0 || list) ? {...orgValues, 'max-parallel': undefined} : orgValues)
     if (targets) {
       if (args.length > 0 || list) {
-        throw usageError('Across accounts and regions, keys are selected by tag.', `Try this: kmsctl key ${action} --tag team=payments --org --role-name OrganizationAccountAccessRole`)
+        throw usageError(
+          'Across accounts and regions (--accounts, --org, --regions), keys are selected by tag; key ARNs already say their account and region.',
+          `Try this: kmsctl key ${action} --tag team=payments --org --role-name NAME, or kmsctl key ${action} --file key-arns.txt --role-name NAME`,
+        )
       }
 
       return this.across(targets, tags, rate, flags)
+    }
+
+    // Key ARNs of other accounts or regions (a --file gathered across the organisation): each key
+    // goes to its own account-region, the other accounts through the role.
+    const refs = [...args, ...(list ? parseRefList(list.text, list.name) : [])]
+    if (refs.some((r) => accountOfArn(r))) {
+      const role = roleFrom(this.flags as never)
+      const caller = await this.aws.callerIdentity()
+      const home = {account: caller.account, region: await this.aws.region()}
+      const groups = placeRefs(refs, home)
+      if (groups.length > 1 || groups[0].account !== home.account || groups[0].region !== home.region) {
+        const foreign = groups.find((g) => g.account !== home.account)
+        if (foreign && !role) {
+          throw usageError(
+            `${foreign.refs[0]} is in account ${foreign.account}, not the caller's (${home.account}), and no role to assume there is named.`,
+            'Try this: --role-name OrganizationAccountAccessRole (the role your organisation uses), --role-arn-template, or export KMSCTL_ROLE_NAME.',
+          )
+        }
+
+        const maxParallel = (this.flags as {'max-parallel'?: number})['max-parallel'] ?? DEFAULT_MAX_PARALLEL
+        const progress = this.progress()
+        const plan = await planByPlace(this.aws, role, groups, action, {maxParallel, onProgress: progressReporter(progress, 'keys')})
+        progress.done()
+        const missing = missingRefs(plan)
+        if (missing.length > 0 && !flags['skip-missing']) {
+          throw usageError(
+            missing.length === 1 ? `No key ${missing[0]}: nothing was sent.` : `${missing.length} references name no key: ${missing.join(', ')}. Nothing was sent.`,
+            `Try this: kmsctl key list --accounts ACCOUNT --regions REGION --role-name NAME to find the key, or --skip-missing to go on without ${missing.length === 1 ? 'it' : 'them'}`,
+          )
+        }
+
+        return this.change(plan, maxParallel, rate, flags)
+      }
     }
 
     const kms = await this.aws.kms()
@@ -170,6 +209,14 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
     const progress = this.progress()
     const plan = await planAcross(this.aws, targets, action, {tags}, progressReporter(progress, 'keys'))
     progress.done()
+    return this.change(plan, targets.maxParallel, rate, flags)
+  }
+
+  /** Shows the plan of every account-region, confirms once for the whole batch, and sends the calls in parallel. */
+  private async change(plan: OrgPlan, maxParallel: number, rate: number, flags: {confirm?: string; 'dry-run'?: boolean; yes?: boolean}): Promise<KeyStateResult> {
+    const {action} = this
+    const spec = STATE_ACTIONS[action]
+    const progress = this.progress()
     const planned = rowsOf(plan.outcomes)
     const where = whereColumns<OrgReportRow>()
     const planSummaries = stateSummaries(plan.outcomes.map((o) => ({...o, value: o.value ? [...o.value.items.map((i) => i.row), ...o.value.unresolved] : undefined})))
@@ -212,7 +259,7 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
       outcomes = await runAcross(plan, {
         action,
         journal: {batch, caller: journal.caller, command: journal.command, journal: journal.journal},
-        maxParallel: targets.maxParallel,
+        maxParallel,
         onProgress: (done, total, changed, failed) => progress.count(verbing, done, total, `${changed} ${spec.target.toLowerCase()}, ${failed} failed`),
         rate,
         signal: interrupt.signal,

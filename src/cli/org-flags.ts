@@ -35,15 +35,30 @@ export const orgFlags = {
   'role-name': Flags.string({description: 'Role to assume in each other account (env KMSCTL_ROLE_NAME); never assumed unless named.', helpGroup: ORG}),
 }
 
+/**
+ * The organisation flags of `trail query` and `trail who`, whose --accounts, --regions and
+ * --all-regions are source flags (see trail-flags.ts): with --source api, --accounts, --accounts-file
+ * or --org read LookupEvents in every account-region through the role.
+ */
+export const trailOrgFlags = {
+  'accounts-file': Flags.string({description: 'api: read the accounts listed in this file (one a line, # comments), through --role-name.', helpGroup: ORG}),
+  'exclude-accounts': Flags.string({description: 'api: leave these accounts out (with --org, --accounts or --accounts-file).', helpGroup: ORG, multiple: true}),
+  'external-id': orgFlags['external-id'],
+  'max-parallel': orgFlags['max-parallel'],
+  org: Flags.boolean({description: 'api: read every ACTIVE account of the organisation (Organizations ListAccounts), through --role-name.', helpGroup: ORG}),
+  'role-arn-template': orgFlags['role-arn-template'],
+  'role-name': orgFlags['role-name'],
+}
+
 export interface OrgFlagValues {
-  accounts?: string[]
+  accounts?: string | string[]
   'accounts-file'?: string
   'all-regions'?: boolean
   'exclude-accounts'?: string[]
   'external-id'?: string
   'max-parallel'?: number
   org?: boolean
-  regions?: string[]
+  regions?: string | string[]
   'role-arn-template'?: string
   'role-name'?: string
 }

@@ -9,17 +9,18 @@ import {LOOKUP_EVENTS_RATE} from '../lib/pacing.js'
 import type {Progress} from '../lib/output.js'
 import {type FilterSpec} from '../lib/trail/filters.js'
 import {type ResolvedKeyForms, TRAIL_SOURCES, type TrailQueryOptions, type TrailSource} from '../lib/trail/query.js'
+import {type OrgFlagValues, targetsFrom} from './org-flags.js'
 
 const SOURCE = 'SOURCE'
 const FILTER = 'FILTER'
 
 export const sourceFlags = {
   accounts: Flags.string({
-    description: 's3, athena: comma-separated account IDs whose logs are read (prefix and partition pruning); files, lake: only events of these accounts.',
+    description: 'api (trail query): read LookupEvents in these accounts through --role-name; s3, athena: comma-separated account IDs whose logs are read (prefix and partition pruning); files, lake: only events of these accounts.',
     helpGroup: SOURCE,
   }),
   'all-regions': Flags.boolean({
-    description: 'api: read every region enabled by default, in parallel.',
+    description: 'api: read every region enabled by default, in parallel (with --accounts, --accounts-file or --org: the regions enabled in each account, account:ListRegions).',
     exclusive: ['regions'],
     helpGroup: SOURCE,
   }),
@@ -83,7 +84,7 @@ export const filterFlags = {
   write: Flags.boolean({description: 'Only calls that change something.', exclusive: ['read-only'], helpGroup: FILTER}),
 }
 
-export interface SourceFlagValues {
+export interface SourceFlagValues extends Omit<OrgFlagValues, 'accounts' | 'all-regions' | 'regions'> {
   accounts?: string
   'all-regions'?: boolean
   'event-data-store'?: string
@@ -131,6 +132,8 @@ export async function queryOptions(
   paths: string[],
   spec: FilterSpec,
   aws: AwsClients,
+  /** false for commands about one key (trail who): --accounts stays a filter of the log sources. */
+  acrossAccounts = true,
 ): Promise<TrailQueryOptions> {
   const source = (flags.source ?? 'api') as TrailSource
   const rate = parseRate(flags.rate)
@@ -161,7 +164,20 @@ export async function queryOptions(
   }
 
   if (source !== 'api' && flags['all-regions']) throw usageError('--all-regions is for --source api.', 'Try this: --regions us-east-1,eu-west-1')
-  if (source === 'api' && flags.accounts) throw usageError('--accounts is for --source s3, athena, files or lake.', 'Try this: --source s3 s3://my-trail-bucket --accounts 111122223333')
+  const reachesAccounts = flags.accounts !== undefined || flags['accounts-file'] !== undefined || Boolean(flags.org)
+  if (source !== 'api') {
+    for (const f of ['org', 'accounts-file', 'exclude-accounts', 'role-name', 'role-arn-template', 'external-id', 'max-parallel'] as const) {
+      if (flags[f] !== undefined && flags[f] !== false) throw usageError(`--${f} is for --source api (LookupEvents in each account through the role).`, source === 's3' || source === 'athena' ? `Try this: --accounts 111122223333 (the accounts whose logs ${source} reads)` : 'Try this: --source api')
+    }
+  }
+
+  if (source === 'api' && flags.accounts && !acrossAccounts) throw usageError('--accounts is for --source s3, athena, files or lake here: a key\'s calls are read in its own account.', 'Try this: --source s3 s3://my-trail-bucket --accounts 111122223333')
+  if (source === 'api' && reachesAccounts) {
+    // LookupEvents in every account-region, through the role: the targets as every org command takes them.
+    const targets = targetsFrom({...flags, accounts: flags.accounts, 'all-regions': flags['all-regions'], regions: flags.regions})!
+    return {maxEvents: flags['max-events'], paths, rate, source, spec, targets}
+  }
+
   const accounts = parseAccounts(flags.accounts)
   const base: TrailQueryOptions = {maxEvents: flags['max-events'], paths, source, spec, workers: flags.workers}
   if (source !== 'api') {

@@ -281,6 +281,11 @@ export function renderCsv<T>(rows: readonly T[], columns: readonly Column<T>[], 
   return lines.join('\n')
 }
 
+/** One JSON object a line (NDJSON): each row whole, as --json shows it, no colour, no trailing newline. */
+export function renderNdjson(rows: readonly unknown[]): string {
+  return rows.map((r) => JSON.stringify(r)).join('\n')
+}
+
 function oneLine(text: string): string {
   return String(text)
     .split('\n')

@@ -1,9 +1,12 @@
 // Loaded before every test file: no test may read the developer's ~/.aws or ~/.kmsctl, or reach AWS.
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+// Every temporary file of the run, the tests' own and those of the processes they start, goes under one
+// directory that is removed when the run ends (KMSCTL_TEST_KEEP_TMP=1 keeps it for a post-mortem).
 const root = mkdtempSync(join(tmpdir(), 'kmsctl-test-'))
+process.env.TMPDIR = root
 process.env.AWS_CONFIG_FILE = join(root, 'aws-config-none')
 process.env.AWS_SHARED_CREDENTIALS_FILE = join(root, 'aws-credentials-none')
 process.env.AWS_ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE'
@@ -25,3 +28,10 @@ delete process.env.AWS_MAX_ATTEMPTS
 delete process.env.DEBUG
 
 export const testRoot = root
+
+export const mochaHooks = {
+  afterAll(): void {
+    if (process.env.KMSCTL_TEST_KEEP_TMP === '1') return
+    rmSync(root, {force: true, maxRetries: 3, recursive: true})
+  },
+}

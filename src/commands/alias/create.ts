@@ -1,9 +1,8 @@
 import {Args} from '@oclif/core'
 
-import {applyAliasPlanJournaled, planAliasCreate} from '../../lib/aliases.js'
-import {KmsctlCommand} from '../../cli/base-command.js'
-import {mutationFlags} from '../../cli/flags.js'
-import {type PlannedRequest, renderFields, renderPlannedRequests} from '../../lib/output.js'
+import {planAliasCreate} from '../../lib/aliases.js'
+import {AliasPointCommand, aliasPointFlags} from '../../cli/alias-point-command.js'
+import {type PlannedRequest} from '../../lib/output.js'
 
 export interface AliasCreateResult {
   aliasName: string
@@ -16,7 +15,7 @@ export interface AliasCreateResult {
   journalId?: string
 }
 
-export default class AliasCreate extends KmsctlCommand<typeof AliasCreate> {
+export default class AliasCreate extends AliasPointCommand {
   static override args = {
     name: Args.string({description: 'The new alias name, starting with alias/ (not under alias/aws/).', required: true}),
     key: Args.string({description: 'The key it points at: key ID, key ARN, alias name or alias ARN.', required: true}),
@@ -31,7 +30,7 @@ Refuses names under alias/aws/ and names KMS would reject, before anything is se
     {command: '<%= config.bin %> <%= command.id %> alias/payments KEY --dry-run', description: 'Show the CreateAlias request, send nothing'},
   ]
 
-  static override flags = {...mutationFlags}
+  static override flags = aliasPointFlags
 
   async run(): Promise<AliasCreateResult> {
     const kms = await this.aws.kms()
@@ -44,22 +43,7 @@ Refuses names under alias/aws/ and names KMS would reject, before anything is se
       targetKeyId: plan.target!.keyId,
       unchanged: plan.unchanged,
     }
-    if (plan.unchanged) {
-      this.note(`${plan.aliasName} already points at ${plan.target!.keyId}: nothing to do.`)
-      return result
-    }
-
-    if (this.flags['dry-run']) {
-      if (!this.jsonEnabled()) this.log(renderPlannedRequests(plan.requests))
-      return result
-    }
-
-    result.journalId = await applyAliasPlanJournaled(kms, plan, await this.journalContext())
-    if (!this.jsonEnabled()) {
-      this.log(renderFields([['Alias', plan.aliasName], ['Target key', plan.target!.keyId], ['Key ARN', plan.target!.arn]]))
-      this.note(`Created ${plan.aliasName} (journal ${result.journalId}).`)
-    }
-
+    result.journalId = await this.applyPointPlan(plan, [['Alias', plan.aliasName], ['Target key', plan.target!.keyId], ['Key ARN', plan.target!.arn]], 'Created')
     return result
   }
 }

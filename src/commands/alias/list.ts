@@ -53,7 +53,8 @@ AWS managed aliases (alias/aws/*) are marked; the ones of AWS services not used 
       const aliases: OrgAliasRow[] = outcomes.flatMap((o) => (o.value?.aliases ?? []).map((a) => ({account: o.account, region: o.region, ...a})))
       if (!this.jsonEnabled()) {
         this.render({aliases}, true)
-        if (!this.flags.csv) this.note(renderSummary(summaries, 'aliases'))
+        // The closing summary per account-region goes to stderr, also under --csv and --ndjson.
+        this.note(renderSummary(summaries, 'aliases'))
       }
 
       // A failed account-region is a partial failure: exit 3.
@@ -85,7 +86,7 @@ AWS managed aliases (alias/aws/*) are marked; the ones of AWS services not used 
         {get: (a) => formatDate(a.lastUpdatedDate), header: 'Updated', kind: 'fixed', priority: 4},
       ]),
     )
-    if (this.flags.csv) return
+    if (this.rowsOnly()) return
     const managed = aliases.filter((a) => a.awsManaged).length
     this.note(`${aliases.length} alias${aliases.length === 1 ? '' : 'es'}${managed > 0 ? ` (${managed} AWS managed)` : ''}`)
   }

@@ -1,9 +1,8 @@
 import {Args} from '@oclif/core'
 
-import {applyAliasPlanJournaled, planAliasUpdate} from '../../lib/aliases.js'
-import {KmsctlCommand} from '../../cli/base-command.js'
-import {mutationFlags} from '../../cli/flags.js'
-import {type PlannedRequest, renderFields, renderPlannedRequests} from '../../lib/output.js'
+import {planAliasUpdate} from '../../lib/aliases.js'
+import {AliasPointCommand, aliasPointFlags} from '../../cli/alias-point-command.js'
+import {type PlannedRequest} from '../../lib/output.js'
 
 export interface AliasUpdateResult {
   aliasName: string
@@ -17,7 +16,7 @@ export interface AliasUpdateResult {
   journalId?: string
 }
 
-export default class AliasUpdate extends KmsctlCommand<typeof AliasUpdate> {
+export default class AliasUpdate extends AliasPointCommand {
   static override args = {
     name: Args.string({description: 'The existing alias name, starting with alias/.', required: true}),
     key: Args.string({description: 'The key it will point at: key ID, key ARN, alias name or alias ARN.', required: true}),
@@ -31,7 +30,7 @@ KMS only moves an alias between keys of the same type (symmetric, asymmetric or 
     {command: '<%= config.bin %> <%= command.id %> alias/payments alias/payments-next --dry-run', description: 'Show the UpdateAlias request, send nothing'},
   ]
 
-  static override flags = {...mutationFlags}
+  static override flags = aliasPointFlags
 
   async run(): Promise<AliasUpdateResult> {
     const kms = await this.aws.kms()
@@ -47,22 +46,7 @@ KMS only moves an alias between keys of the same type (symmetric, asymmetric or 
       targetKeyId: target.keyId,
       unchanged: plan.unchanged,
     }
-    if (plan.unchanged) {
-      this.note(`${plan.aliasName} already points at ${target.keyId}: nothing to do.`)
-      return result
-    }
-
-    if (this.flags['dry-run']) {
-      if (!this.jsonEnabled()) this.log(renderPlannedRequests(plan.requests))
-      return result
-    }
-
-    result.journalId = await applyAliasPlanJournaled(kms, plan, await this.journalContext())
-    if (!this.jsonEnabled()) {
-      this.log(renderFields([['Alias', plan.aliasName], ['Was', previous.keyId], ['Now', target.keyId]]))
-      this.note(`Updated ${plan.aliasName} (journal ${result.journalId}).`)
-    }
-
+    result.journalId = await this.applyPointPlan(plan, [['Alias', plan.aliasName], ['Was', previous.keyId], ['Now', target.keyId]], 'Updated')
     return result
   }
 }

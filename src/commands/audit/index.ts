@@ -17,6 +17,7 @@ import {readRefList, validateSource} from '../../lib/bulk/select.js'
 import {usageError} from '../../lib/errors.js'
 import {Journal} from '../../lib/journal.js'
 import {Pacer} from '../../lib/pacing.js'
+import {renderNdjson} from '../../lib/output.js'
 import {parsePairs, splitList} from '../../lib/parse.js'
 
 export type AuditResult = AuditReport
@@ -60,15 +61,16 @@ Exit codes: 0 no finding at or above --fail-on (or no --fail-on), 1 a finding at
     ...orgFlags,
     'admin-principals': Flags.string({description: "Principal ARNs that administer keys, besides the key account's root (comma-separated or repeated).", multiple: true}),
     baseline: Flags.string({description: 'JSON file of accepted findings, each with a reason and an expiry date (expired entries count again).'}),
-    csv: Flags.boolean({description: 'Print the findings as CSV.', exclusive: ['json', 'sarif', 'junit']}),
+    csv: Flags.boolean({description: 'Print the findings as CSV.', exclusive: ['json', 'sarif', 'junit', 'ndjson']}),
     'disabled-days': Flags.integer({default: DEFAULT_OPTIONS.disabledDays, description: 'A key disabled for longer than this many days is a finding.', min: 1}),
     'fail-on': Flags.string({description: 'Exit 1 when a finding of this severity or higher remains.', options: [...SEVERITIES]}),
     'grant-threshold': Flags.integer({default: DEFAULT_OPTIONS.grantThreshold, description: `Grants on one key from which it is near the quota of ${GRANTS_PER_KEY_QUOTA.toLocaleString('en-US')}.`, max: GRANTS_PER_KEY_QUOTA, min: 1}),
-    junit: Flags.boolean({description: 'Print a JUnit XML report (one test case per key and check).', exclusive: ['json', 'sarif', 'csv']}),
+    junit: Flags.boolean({description: 'Print a JUnit XML report (one test case per key and check).', exclusive: ['json', 'sarif', 'csv', 'ndjson']}),
+    ndjson: Flags.boolean({description: 'Print the findings one JSON object a line (accepted ones too, with their baseline status); across accounts each has its account and region.', exclusive: ['json', 'sarif', 'junit', 'csv']}),
     only: Flags.string({description: 'Run only these checks (IDs, comma-separated or repeated).', multiple: true}),
     'recent-days': Flags.integer({default: DEFAULT_OPTIONS.recentDays, description: 'A key pending deletion that was used within this many days is a finding.', min: 1}),
     'require-tags': Flags.string({description: 'Tags every key must have (comma-separated or repeated; "none" for none).', multiple: true}),
-    sarif: Flags.boolean({description: 'Print SARIF 2.1.0 (GitHub code scanning).', exclusive: ['json', 'csv', 'junit']}),
+    sarif: Flags.boolean({description: 'Print SARIF 2.1.0 (GitHub code scanning).', exclusive: ['json', 'csv', 'junit', 'ndjson']}),
     skip: Flags.string({description: 'Skip these checks (IDs, comma-separated or repeated).', multiple: true}),
     'trusted-accounts': Flags.string({description: 'Accounts whose principals may use the keys (comma-separated or repeated).', multiple: true}),
     'unused-days': Flags.integer({default: DEFAULT_OPTIONS.unusedDays, description: 'An enabled key not used for longer than this many days is a finding.', min: 1}),
@@ -153,10 +155,13 @@ Exit codes: 0 no finding at or above --fail-on (or no --fail-on), 1 a finding at
     if (flags.sarif) process.stdout.write(JSON.stringify(toSarif(report, this.config.version), null, 2) + '\n')
     else if (flags.junit) process.stdout.write(toJunit(report))
     else if (flags.csv) process.stdout.write(toCsv(report))
-    else this.render(report, targets !== undefined)
+    else if (flags.ndjson) {
+      const rows = [...report.findings, ...report.suppressed]
+      if (rows.length > 0) process.stdout.write(renderNdjson(rows) + '\n')
+    } else this.render(report, targets !== undefined)
     // The closing summary per account-region, on stderr under machine formats.
     if (summaryText !== undefined) {
-      if (flags.sarif || flags.junit || flags.csv) process.stderr.write(summaryText + '\n')
+      if (flags.sarif || flags.junit || flags.csv || flags.ndjson) process.stderr.write(summaryText + '\n')
       else this.log('\n' + summaryText)
     }
 

@@ -9,7 +9,8 @@ import {validateGrantId, validatePrincipal} from '../../lib/grants/validate.js'
 import {resolveKey} from '../../lib/key-ref.js'
 import {type Column, formatDate} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
-import {orgFlags, progressReporter, renderSummary, targetsFrom, whereColumns} from '../../cli/org-flags.js'
+import {orgFlags, progressReporter, renderSummary, roleFrom, targetsFrom, whereColumns} from '../../cli/org-flags.js'
+import {clientsForKeyRefs} from '../../lib/org/credentials.js'
 import {type TargetSummary, acrossTargets, anyFailed} from '../../lib/org/run.js'
 
 /** The account ID in an ARN (arn:aws:iam::111122223333:root, a key ARN), for tables. */
@@ -88,7 +89,8 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
       const result: GrantListResult = {awsManagedSkipped, failures, grants, keysScanned, scope: 'all-keys', targets: summaries}
       if (!this.jsonEnabled()) {
         this.render(result, grantee, true)
-        if (!this.flags.csv) this.note(renderSummary(summaries, 'grants'))
+        // The closing summary per account-region goes to stderr, also under --csv and --ndjson.
+        this.note(renderSummary(summaries, 'grants'))
       }
 
       for (const f of failures) this.warnLine(`could not list the grants of ${f.keyId}: ${f.message}`)
@@ -97,7 +99,10 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
       return result
     }
 
-    const kms = await this.aws.kms()
+    // A key ARN of another account is read there, through the role (--role-name or KMSCTL_ROLE_NAME).
+    const place = args.key ? await clientsForKeyRefs(this.aws, [args.key], roleFrom(flags)) : undefined
+    if (place?.role) process.stderr.write(`Through role ${place.role}.\n`)
+    const kms = await (place?.clients ?? this.aws).kms()
     const pacer = new Pacer({concurrency: flags.concurrency})
 
     let result: GrantListResult
@@ -160,7 +165,7 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
       {get: (g) => formatDate(g.creationDate), header: 'Created', kind: 'fixed', priority: 5},
     ]
     this.log(this.renderList(r.grants as OrgGrantInfo[], columns.filter((c): c is Column<OrgGrantInfo> => Boolean(c))))
-    if (this.flags.csv) return
+    if (this.rowsOnly()) return
     this.note(`${r.grants.length} grant${r.grants.length === 1 ? '' : 's'}${grantee ? ` of ${grantee}` : ''}${scope}`)
   }
 }

@@ -1,10 +1,13 @@
+import type {KMSClient} from '@aws-sdk/client-kms'
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
+import {roleFlags, roleFrom} from '../../cli/org-flags.js'
+import type {ChangeContext} from '../../lib/journal.js'
+import {clientsForPlace} from '../../lib/org/credentials.js'
 import {keyIdOf, listKeyGrants} from '../../lib/grants/list.js'
 import {type JournalledGrant, type RecreateResult, createRequestFor, grantsFromJournal, recreateGrantsDetailed} from '../../lib/grants/recreate.js'
-import {newBatchId} from '../../lib/journal.js'
-import {Journal} from '../../lib/journal.js'
+import {Journal, changeContext, commandLine, newBatchId} from '../../lib/journal.js'
 import {chalk, renderTable} from '../../lib/output.js'
 
 export interface GrantRecreateOutcome {
@@ -50,20 +53,40 @@ Grants whose removal failed, that were already gone, or that were already recrea
   ]
 
   static override flags = {
+    ...roleFlags,
     'dry-run': Flags.boolean({description: 'Show the CreateGrant requests, and send nothing.'}),
   }
 
   async run(): Promise<GrantRecreateResult> {
     const journal = new Journal()
     const found = grantsFromJournal(journal, this.args.id.trim())
-    const kms = await this.aws.kms()
+    // Each grant is made again where it was revoked: its account and region, through the role the
+    // journal entry recorded (or the one configured, for an entry of another account without one).
+    const role = roleFrom(this.flags)
+    const places = new Map<string, {account?: string; kms?: KMSClient; region: string; role?: string; via?: string}>()
+    const home = await this.aws.region()
+    for (const f of found) {
+      const id = `${f.record.account ?? ''}/${f.record.region ?? home}/${f.record.role ?? ''}`
+      if (!places.has(id)) places.set(id, {account: f.record.account, region: f.record.region ?? home, role: f.record.role})
+    }
+
+    const placeOf = (f: JournalledGrant) => places.get(`${f.record.account ?? ''}/${f.record.region ?? home}/${f.record.role ?? ''}`)!
+    for (const p of places.values()) {
+      // eslint-disable-next-line no-await-in-loop
+      const reached = await clientsForPlace(this.aws, {account: p.account, region: p.region, role: p.role}, role)
+      p.kms = await reached.clients.kms()
+      p.via = reached.role
+      if (reached.role) process.stderr.write(`Account ${p.account}, ${p.region}: through role ${reached.role}.\n`)
+    }
+
+    const kmsOf = (f: JournalledGrant) => placeOf(f).kms!
 
     // A removal whose outcome was never recorded: recreate only if the grant is really gone.
     for (const item of found) {
       if (!item.unfinished || !item.grant || item.skip) continue
       try {
         // eslint-disable-next-line no-await-in-loop
-        const still = await listKeyGrants(kms, item.grant.KeyId!, {grantId: item.grant.GrantId})
+        const still = await listKeyGrants(kmsOf(item), item.grant.KeyId!, {grantId: item.grant.GrantId})
         if (still.length > 0) item.skip = 'the grant still exists (its revoke never completed)'
       } catch {
         this.warnLine(`could not check whether grant ${item.grant.GrantId} still exists; recreating it.`)
@@ -106,13 +129,25 @@ Grants whose removal failed, that were already gone, or that were already recrea
       return {created: 0, dryRun: false, failed: 0, results: skipped, skipped: skipped.length}
     }
 
-    const ctx = await this.journalContext(journal)
     const batch = todo.length > 1 ? newBatchId() : undefined
-    const results = await recreateGrantsDetailed(
-      kms,
-      todo.map((t) => t.grant),
-      {batch, ctx, reverses: todo.map((t) => t.record.id)},
-    )
+    // One run of CreateGrant per place, in the order of the entries.
+    const byPlace = new Map<ReturnType<typeof placeOf>, typeof todo>()
+    for (const t of todo) byPlace.set(placeOf(t), [...(byPlace.get(placeOf(t)) ?? []), t])
+    const ordered: typeof todo = []
+    const results: RecreateResult[] = []
+    for (const [place, items] of byPlace) {
+      const ctx: ChangeContext = {
+        ...(await changeContext(this.aws, journal, commandLine(this.id, this.argv), {batch, warn: (m) => this.warnLine(m)})),
+        ...(place.account ? {account: place.account} : {}),
+        region: place.region,
+        ...(place.via ? {role: place.via} : {}),
+      }
+      // eslint-disable-next-line no-await-in-loop
+      results.push(...(await recreateGrantsDetailed(place.kms!, items.map((t) => t.grant), {batch, ctx, reverses: items.map((t) => t.record.id)})))
+      ordered.push(...items)
+    }
+
+    todo.splice(0, todo.length, ...ordered)
     const outcomes = results.map((r: RecreateResult, i): GrantRecreateOutcome => ({
       error: r.error,
       from: todo[i].record.id,

@@ -1,3 +1,4 @@
+import type {KMSClient} from '@aws-sdk/client-kms'
 import {Args, Flags} from '@oclif/core'
 
 import {KmsctlCommand} from '../../cli/base-command.js'
@@ -6,13 +7,23 @@ import {KmsctlError, usageError} from '../../lib/errors.js'
 import {confirmFlags} from '../../cli/flags.js'
 import {type GrantInfo, type KeyFailure} from '../../lib/grants/list.js'
 import {type GrantKey, type RevokeResult, keyForGrant, lookupGrant, resultError, revokeGrants, selectGrants} from '../../lib/grants/revoke.js'
-import {newBatchId} from '../../lib/journal.js'
+import {Journal, newBatchId} from '../../lib/journal.js'
 import {validateGrantId, validatePrincipal} from '../../lib/grants/validate.js'
-import {chalk, renderTable} from '../../lib/output.js'
+import {type Column, chalk, renderTable} from '../../lib/output.js'
 import {Pacer} from '../../lib/pacing.js'
 import {RETIRE_VS_REVOKE} from '../../cli/help-text.js'
+import {orgFlags, progressReporter, renderSummary, roleFrom, targetsFrom, whereColumns} from '../../cli/org-flags.js'
+import type {ChangeContext} from '../../lib/journal.js'
+import {changeContext, commandLine} from '../../lib/journal.js'
+import {clientsForKeyRefs} from '../../lib/org/credentials.js'
+import {type PlacedGrant, planGrantRevokeAcross, runGrantRevokeAcross} from '../../lib/org/grants.js'
+import type {TargetSummary} from '../../lib/org/run.js'
+import {type Targets, accountOfArn, regionOfArn} from '../../lib/org/targets.js'
 
 export interface GrantRevokeOutcome {
+  /** Across accounts or regions: where the grant was. */
+  account?: string
+  region?: string
   keyId: string
   grantId: string
   granteePrincipal?: string
@@ -33,6 +44,8 @@ export interface GrantRevokeResult {
   alreadyGone: number
   /** Keys whose grants could not be listed during a --grantee scan (they were not searched). */
   keyFailures: KeyFailure[]
+  /** Across accounts or regions: each account-region's grants found, revoked and failed, or its failure. */
+  targets?: TargetSummary[]
 }
 
 export default class GrantRevoke extends KmsctlCommand<typeof GrantRevoke> {
@@ -62,6 +75,7 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
     grantee: Flags.string({description: 'Revoke the grants whose grantee is this principal ARN (on KEY, or on every customer-managed key).'}),
     ...confirmFlags,
     confirm: Flags.string({description: 'Confirm without a prompt: the grantee ARN (with --grantee), or the key ID or alias (with --all); must match exactly.'}),
+    ...orgFlags,
   }
 
   async run(): Promise<GrantRevokeResult> {
@@ -77,16 +91,95 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
     }
 
     const grantee = flags.grantee === undefined ? undefined : validatePrincipal(flags.grantee, 'grantee')
+    const targets = targetsFrom(flags)
+    if (targets) {
+      if (args.key || !grantee) throw usageError('Across accounts and regions, grants are revoked by --grantee on every customer-managed key.', 'Try this: kmsctl grant revoke --grantee ARN --org --role-name NAME (no KEY)')
+      return this.revokeAcross(targets, grantee)
+    }
+
     return this.revokeMany(args.key, grantee)
   }
 
+  /**
+   * The KMS client and the journal context for a key: a key ARN of another account goes there
+   * through the role (--role-name or KMSCTL_ROLE_NAME), recorded in the journal; any other
+   * reference stays in the caller's account and region.
+   */
+  private async placeOf(ref: string | undefined): Promise<{ctx: () => Promise<ChangeContext>; kms: KMSClient}> {
+    const account = ref ? accountOfArn(ref) : undefined
+    if (!ref || !account) return {ctx: () => this.journalContext(), kms: await this.aws.kms()}
+    const place = await clientsForKeyRefs(this.aws, [ref], roleFrom(this.flags))
+    if (place.role) process.stderr.write(`Through role ${place.role}.\n`)
+    return {
+      ctx: async () => ({
+        ...(await changeContext(place.clients, new Journal(), commandLine(this.id, this.argv), {warn: (m) => this.warnLine(m)})),
+        ...(place.role ? {account, region: regionOfArn(ref)!, role: place.role} : {}),
+      }),
+      kms: await place.clients.kms(),
+    }
+  }
+
+  /** --grantee in every account-region: one plan, one confirmation, the revokes in parallel. */
+  private async revokeAcross(targets: Targets, grantee: string): Promise<GrantRevokeResult> {
+    const {flags} = this
+    const progress = this.progress()
+    const plan = await planGrantRevokeAcross(this.aws, targets, grantee, progressReporter(progress, 'grants'))
+    progress.done()
+    const keyFailures = plan.outcomes.flatMap((o) => o.value?.failures ?? [])
+    for (const f of keyFailures) this.warnLine(`could not list the grants of ${f.keyId} (${f.message}); its grants are not revoked.`)
+    const failedTargets = plan.summaries.some((s) => s.error)
+    const places = new Set(plan.grants.map((g) => `${g.account}/${g.region}`)).size
+    const table = (grants: PlacedGrant[]) => renderTable(grants, [...whereColumns<PlacedGrant>(), ...(this.grantColumns() as never[])])
+    if (plan.grants.length === 0 || flags['dry-run']) {
+      if (!this.jsonEnabled()) {
+        if (plan.grants.length > 0) {
+          this.log(`Dry run: would revoke ${plan.grants.length} grant${plan.grants.length === 1 ? '' : 's'} of ${grantee} in ${places} account-region${places === 1 ? '' : 's'}; nothing was sent.`)
+          this.log(table(plan.grants))
+        } else this.note(`No grants of ${grantee} in any account-region: nothing to revoke.`)
+        this.note(renderSummary(plan.summaries, 'grants'))
+      }
+
+      this.exitWith(keyFailures.length > 0 || failedTargets ? 'partial' : 'ok')
+      return {alreadyGone: 0, dryRun: Boolean(flags['dry-run']), failed: 0, grants: plan.grants, keyFailures, results: [], revoked: 0, targets: plan.summaries}
+    }
+
+    await confirmAction({
+      accepted: [grantee],
+      action: `revoke ${plan.grants.length} grant${plan.grants.length === 1 ? '' : 's'} of ${grantee} in ${places} account-region${places === 1 ? '' : 's'}`,
+      confirm: flags.confirm,
+      json: this.jsonEnabled(),
+      summary: `${chalk.bold(`These ${plan.grants.length} grants will be revoked`)} (their definitions are journalled first):\n${table(plan.grants)}\n${renderSummary(plan.summaries, 'grants')}`,
+      yes: flags.yes,
+    })
+    const batch = newBatchId()
+    const origin = await changeContext(this.aws, new Journal(), commandLine(this.id, this.argv), {batch, warn: (m) => this.warnLine(m)})
+    const revoking = this.progress()
+    const {results, summaries} = await runGrantRevokeAcross(plan, {
+      batch,
+      ctx: {batch, caller: origin.caller, command: origin.command, journal: origin.journal},
+      maxParallel: targets.maxParallel,
+      onResult: (done, total) => revoking.update(`Revoking: ${done}/${total}`),
+    })
+    revoking.done()
+    const out: GrantRevokeResult = {...this.summarise(plan.grants, results, batch, keyFailures), targets: summaries}
+    out.results = out.results.map((o, i) => ({account: results[i].account, region: results[i].region, ...o}))
+    if (!this.jsonEnabled()) {
+      this.renderResults(out, true)
+      this.note(renderSummary(summaries, 'grants'))
+    }
+
+    this.exitWith(out.failed > 0 && out.revoked + out.alreadyGone === 0 ? 'failed' : out.failed > 0 || keyFailures.length > 0 || failedTargets ? 'partial' : 'ok')
+    return out
+  }
+
   private async revokeOne(ref: string, grantId: string): Promise<GrantRevokeResult> {
-    const kms = await this.aws.kms()
+    const place = await this.placeOf(ref)
+    const {kms} = place
     const key = await keyForGrant(kms, ref)
     const found = await lookupGrant(kms, key, grantId)
     if (this.flags['dry-run']) return this.dryRun([found.grant], [])
     if (!found.readable) this.warnLine(`could not read grant ${grantId} before revoking it (${found.reason}); the journal holds only its ID, so grant recreate cannot remake it.`)
-    const ctx = await this.journalContext()
+    const ctx = await place.ctx()
     const results = await revokeGrants(kms, [found.grant], {ctx})
     const [r] = results
     if (r.status === 'already-gone') {
@@ -104,7 +197,8 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
 
   private async revokeMany(ref: string | undefined, grantee: string | undefined): Promise<GrantRevokeResult> {
     const {flags} = this
-    const kms = await this.aws.kms()
+    const place = await this.placeOf(ref)
+    const {kms} = place
     const pacer = new Pacer({concurrency: flags.concurrency})
     let key: GrantKey | undefined
     if (ref) key = await keyForGrant(kms, ref)
@@ -139,7 +233,7 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
       yes: flags.yes,
     })
 
-    const ctx = await this.journalContext()
+    const ctx = await place.ctx()
     const batch = newBatchId()
     const revokeProgress = this.progress()
     const results = await revokeGrants(kms, grants, {
@@ -167,7 +261,11 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
   }
 
   private grantsTable(grants: GrantInfo[]): string {
-    return renderTable(grants, [
+    return renderTable(grants, this.grantColumns())
+  }
+
+  private grantColumns(): Array<Column<GrantInfo>> {
+    return ([
       {get: (g) => g.aliases?.[0] ?? g.keyId, header: 'Key', kind: 'name', minWidth: 14},
       {get: (g) => g.grantId, header: 'Grant ID', kind: 'id', minWidth: 9},
       {get: (g) => g.name ?? '', header: 'Name', kind: 'name', minWidth: 10, priority: 2},
@@ -176,11 +274,12 @@ A result line per grant; exit code 3 when some grants were revoked and others fa
     ])
   }
 
-  private renderResults(r: GrantRevokeResult): void {
+  private renderResults(r: GrantRevokeResult, where = false): void {
     const statusText = (o: GrantRevokeOutcome) =>
       o.status === 'revoked' ? chalk.green('revoked') : o.status === 'already-gone' ? 'already gone' : chalk.red(`failed: ${o.error?.message ?? ''}`)
     this.log(
       renderTable(r.results, [
+        ...(where ? whereColumns<GrantRevokeOutcome>() : []),
         {get: (o) => o.keyId, header: 'Key', kind: 'id', minWidth: 9, priority: 2},
         {get: (o) => o.grantId, header: 'Grant ID', kind: 'id', minWidth: 9},
         {cut: 'start', get: (o) => o.granteePrincipal ?? '', header: 'Grantee', kind: 'name', minWidth: 16},

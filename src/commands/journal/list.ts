@@ -48,7 +48,7 @@ The journal is append-only JSON lines under ~/.kmsctl/journal (KMSCTL_HOME moves
         this.note('No journal entries match.')
       } else {
         this.log(this.renderList(records, journalColumns()))
-        if (!flags.csv) this.note(`${records.length} entr${records.length === 1 ? 'y' : 'ies'}. Details: kmsctl journal show ENTRY; reverse one: kmsctl undo ENTRY.`)
+        if (!this.rowsOnly()) this.note(`${records.length} entr${records.length === 1 ? 'y' : 'ies'}. Details: kmsctl journal show ENTRY; reverse one: kmsctl undo ENTRY.`)
       }
     }
 

@@ -88,7 +88,8 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
     for (const o of outcomes) for (const f of o.value?.failures ?? []) this.warnLine(`${o.account}/${o.region}: ${f.operation}${f.keyId ? ` on ${f.keyId}` : ""}: ${f.message}`)
     if (!this.jsonEnabled()) {
       this.render(keys, true)
-      if (!this.flags.csv) this.note(renderSummary(summaries, 'keys'))
+      // The closing summary per account-region goes to stderr, also under --csv and --ndjson.
+      this.note(renderSummary(summaries, 'keys'))
     }
 
     // A failed account-region (or keys it could not describe) is a partial failure: exit 3.
@@ -103,7 +104,7 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
     }
 
     this.log(this.renderList(keys, keyColumns(keys, where)))
-    if (!where && !this.flags.csv) this.note(`${keys.length} key${keys.length === 1 ? '' : 's'}`)
+    if (!where && !this.rowsOnly()) this.note(`${keys.length} key${keys.length === 1 ? '' : 's'}`)
   }
 }
 

@@ -11,9 +11,24 @@ import {type TrailQuerySummary, byTime, partialQuery, runTrailQuery} from '../..
 import {csvHeader, csvLine, renderEvents, renderGroups} from '../../lib/trail/render.js'
 import {buildFilterSpec} from '../../lib/trail/spec.js'
 import {interruptOnSigint} from '../../lib/interrupt.js'
+import {trailOrgFlags, progressReporter, renderSummary, whereColumns} from '../../cli/org-flags.js'
+import type {TargetSummary} from '../../lib/org/run.js'
+import {type OrgTrailEvent, queryApiAcross} from '../../lib/org/trail.js'
+import {renderTable} from '../../lib/output.js'
+import {EVENT_COLUMNS} from '../../lib/trail/render.js'
+
+/** Across accounts (--source api with --accounts, --accounts-file or --org): the events, each with its account, and each account-region's summary. */
+export interface OrgTrailQueryResult {
+  /** The events (oldest first); the groups with --group-by; the records as they were with --raw. */
+  events?: OrgTrailEvent[]
+  groups?: GroupRow[]
+  records?: CloudTrailRecord[]
+  /** One row per account-region: events matched, or its failure (exit 3). */
+  targets: TargetSummary[]
+}
 
 /** --json: the events (oldest first), the raw records with --raw, or the groups with --group-by. */
-export type TrailQueryResult = CloudTrailRecord[] | GroupRow[] | PrintedSql | TrailEvent[]
+export type TrailQueryResult = CloudTrailRecord[] | GroupRow[] | OrgTrailQueryResult | PrintedSql | TrailEvent[]
 
 /** --print-sql: the statement and its execution parameters (athena), nothing sent. */
 export interface PrintedSql {
@@ -33,7 +48,7 @@ export default class TrailQuery extends KmsctlCommand<typeof TrailQuery> {
   static override description = `Who called which KMS API, when, from where, on which key: CloudTrail events, filtered and normalised.
 
 Sources (--source):
-- api: CloudTrail LookupEvents (the last 90 days) in the current region, or --regions / --all-regions in parallel. One lookup attribute narrows what is read (the key's ARN, an access key, one event name, else the KMS event source); every other filter is applied locally, so any combination is exact. Pages are paced at 2 requests/s per region (--rate) and throttling is waited out. Ctrl-C prints what was found so far.
+- api: CloudTrail LookupEvents (the last 90 days) in the current region, or --regions / --all-regions in parallel. One lookup attribute narrows what is read (the key's ARN, an access key, one event name, else the KMS event source); every other filter is applied locally, so any combination is exact. Pages are paced at 2 requests/s per region (--rate) and throttling is waited out. Ctrl-C prints what was found so far. Across accounts (--accounts, --accounts-file or --org, with --role-name): every account-region is read through the role, in parallel, each at its own 2 requests/s; every event gains its Account (and Region) column, --key aliases are resolved in each account, --json is {"events", "targets"}, and an account-region that cannot be read is named in the closing summary (exit 3).
 - files: CloudTrail log files copied from S3: directories are walked, .json.gz and .json are read, in the account (AWSLogs/<account>/CloudTrail/...) or organization (AWSLogs/o-<org>/<account>/...) layout. Date folders skip files outside --since/--until; files are scanned in worker threads; duplicate events are dropped; a corrupt or truncated file is named on stderr and skipped (exit 3). An alias given to --key is resolved from the logs themselves.
 - s3: The bucket a trail or an organization trail delivers to: s3://BUCKET[/PREFIX]. Only the accounts (--accounts), regions (--regions) and days of --since/--until are listed; objects are downloaded a few at a time and scanned in worker threads; digest files are left out; SSE-KMS objects are read when you may decrypt them. A prefix or object that cannot be read is named on stderr (exit 3).
 - athena: The Athena table over that bucket (--table DATABASE.TABLE, made by kmsctl trail athena setup): the filters and --group-by become one query (values sent as execution parameters), with partition pruning on account, region and day. The data scanned and its cost (USD 5 per TB, 10 MB minimum) are printed on stderr. --print-sql shows the SQL and sends nothing; Ctrl-C stops the query.
@@ -48,6 +63,7 @@ Output: a table (oldest first); --json (an array); --ndjson (one event a line, a
     {command: '<%= config.bin %> <%= command.id %> --event "Disable*,ScheduleKeyDeletion" --since 7d --all-regions', description: 'Who disabled or scheduled the deletion of a key this week, in every region'},
     {command: '<%= config.bin %> <%= command.id %> --key alias/payments --denied --group-by principal', description: 'Refused calls on a key, counted by caller'},
     {command: '<%= config.bin %> <%= command.id %> --principal "role/ci-*" --ip 203.0.113.0/24 --ndjson', description: 'Calls by CI roles from one range, one JSON event a line'},
+    {command: '<%= config.bin %> <%= command.id %> --org --regions us-east-1,eu-west-1 --role-name OrganizationAccountAccessRole --event "Disable*,ScheduleKeyDeletion" --since 1d', description: 'Who disabled or scheduled the deletion of a key, in every account of the organisation'},
     {command: '<%= config.bin %> <%= command.id %> --source files ./AWSLogs --key 1234abcd-12ab-34cd-56ef-1234567890ab --event Decrypt --since 2026-11-01 --csv', description: 'From log files copied from S3, as CSV'},
     {command: '<%= config.bin %> <%= command.id %> --source s3 s3://my-org-trail --accounts 111122223333,444455556666 --regions eu-west-1 --key 1234abcd-12ab-34cd-56ef-1234567890ab --since 7d', description: 'From the organization trail\'s bucket, two accounts, one region'},
     {command: '<%= config.bin %> <%= command.id %> --source athena --table security.cloudtrail --event "Disable*,ScheduleKeyDeletion" --since 30d --group-by principal', description: 'Through Athena (create the table first with kmsctl trail athena setup)'},
@@ -57,6 +73,7 @@ Output: a table (oldest first); --json (an array); --ndjson (one event a line, a
 
   static override flags = {
     ...sourceFlags,
+    ...trailOrgFlags,
     ...filterFlags,
     ...columnFlags,
     csv: Flags.boolean({description: 'CSV with a header line.', exclusive: ['ndjson', 'raw', 'group-by', 'json'], helpGroup: OUTPUT}),
@@ -90,6 +107,7 @@ Output: a table (oldest first); --json (an array); --ndjson (one event a line, a
     })
     const options = await queryOptions(f, argv as string[], spec, this.aws)
     if (f['print-sql']) return this.printSql(options, group)
+    if (options.targets) return this.acrossAccounts(options, group)
     if (options.source === 'athena') options.group = group
 
     const events: TrailEvent[] = []
@@ -145,6 +163,68 @@ Output: a table (oldest first); --json (an array); --ndjson (one event a line, a
     this.note(this.summaryLine(summary))
     const partial = json ? partialQuery(result, summary) : undefined
     if (partial) throw partial
+    return result
+  }
+
+  /** LookupEvents in every account-region (--source api with --accounts, --accounts-file or --org), each at its own 2 requests/s. */
+  private async acrossAccounts(options: Awaited<ReturnType<typeof queryOptions>>, group: ReturnType<typeof parseGroupBy>): Promise<OrgTrailQueryResult> {
+    const f = this.flags
+    const json = this.jsonEnabled()
+    const stream = !json && (f.ndjson || f.csv || f.raw)
+    if (stream && f.csv) process.stdout.write(csvHeader(true) + '\n')
+    const events: OrgTrailEvent[] = []
+    const raws: string[] = []
+    const progress = this.progress()
+    const report = progressReporter(progress, 'events')
+    const abort = interruptOnSigint()
+    let run
+    try {
+      run = await queryApiAcross(this.aws, options.targets!, {
+        maxEvents: options.maxEvents,
+        onMatches(matches) {
+          if (!stream) {
+            for (const m of matches) {
+              events.push(m.event)
+              if (f.raw) raws.push(m.raw ?? '')
+            }
+
+            return
+          }
+
+          progress.done()
+          const lines = f.raw ? matches.map((m) => m.raw ?? '') : f.csv ? matches.map((m) => csvLine(m.event, true)) : matches.map((m) => JSON.stringify(m.event))
+          process.stdout.write(lines.join('\n') + '\n')
+        },
+        onProgress: (done, total, matched) => report(done, total, matched),
+        rate: options.rate,
+        signal: abort.signal,
+        spec: options.spec,
+      })
+    } finally {
+      abort.dispose()
+      progress.done()
+    }
+
+    const sorted = byTime(events, 'api') as OrgTrailEvent[]
+    const result: OrgTrailQueryResult = {targets: run.summaries}
+    if (group) result.groups = groupBy(sorted, group)
+    else if (f.raw) result.records = raws.map((r) => JSON.parse(r) as CloudTrailRecord)
+    else result.events = stream ? [] : sorted
+    if (!json) {
+      if (result.groups) this.log(result.groups.length > 0 ? renderGroups(result.groups, group === 'ip' ? 'From' : group![0].toUpperCase() + group!.slice(1), this.tableOptions()) : '')
+      else if (!stream && sorted.length > 0) this.log(renderTable(sorted, [...whereColumns<OrgTrailEvent>(), ...(EVENT_COLUMNS as never)], this.tableOptions()))
+      this.note(renderSummary(run.summaries, 'events'))
+      this.note(`${run.matched} matching event${run.matched === 1 ? '' : 's'}, ${run.pages} LookupEvents page${run.pages === 1 ? '' : 's'}${run.reachedMaxEvents ? ', stopped at --max-events' : ''}.`)
+    }
+
+    if (run.interrupted) {
+      this.exitWith('interrupted')
+      process.stderr.write(`Interrupted: ${run.matched} matching events found so far.\n`)
+    } else if (run.summaries.some((s) => s.error)) {
+      // An account-region that could not be read is a partial failure: exit 3, each one named.
+      this.exitWith('partial')
+    }
+
     return result
   }
 

@@ -10,6 +10,9 @@ import type {TrailEvent} from '../../lib/trail/normalise.js'
 import {runTrailQuery} from '../../lib/trail/query.js'
 import {buildFilterSpec} from '../../lib/trail/spec.js'
 import {interruptOnSigint} from '../../lib/interrupt.js'
+import {roleFlags, roleFrom} from '../../cli/org-flags.js'
+import {usageError} from '../../lib/errors.js'
+import {clientsForKeyRefs} from '../../lib/org/credentials.js'
 
 export interface TrailWhoResult {
   /** Successful calls on the key, by principal and source. */
@@ -38,6 +41,7 @@ The incident responder's first question about a key, in one command. It reads th
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> alias/payments', description: 'Who used the key in the last 7 days'},
     {command: '<%= config.bin %> <%= command.id %> alias/payments --since 30d --all-regions', description: 'The last 30 days, every region'},
+    {command: '<%= config.bin %> <%= command.id %> arn:aws:kms:eu-west-1:444455556666:alias/payments --role-name OrganizationAccountAccessRole', description: 'A key of another account: its CloudTrail read through the role assumed there'},
     {command: '<%= config.bin %> <%= command.id %> 1234abcd-12ab-34cd-56ef-1234567890ab --source files ./AWSLogs --json', description: 'From log files, as JSON'},
     {command: '<%= config.bin %> <%= command.id %> 1234abcd-12ab-34cd-56ef-1234567890ab --source s3 s3://my-org-trail --since 30d', description: 'From an organization trail\'s bucket'},
     {command: '<%= config.bin %> <%= command.id %> 1234abcd-12ab-34cd-56ef-1234567890ab --source athena --table security.cloudtrail --since 90d', description: 'Through Athena'},
@@ -46,6 +50,7 @@ The incident responder's first question about a key, in one command. It reads th
   static override flags = {
     ...columnFlags,
     ...sourceFlags,
+    ...roleFlags,
     since: Flags.string({default: '7d', description: 'Start of the window: 2h, 7d, or ISO 8601.'}),
     until: Flags.string({description: 'End of the window: 30m, 1d, or ISO 8601.'}),
   }
@@ -59,7 +64,12 @@ The incident responder's first question about a key, in one command. It reads th
     const f = this.flags
     const paths = (argv as string[]).slice(1)
     const spec = buildFilterSpec({key: [this.args.key], since: f.since, until: f.until})
-    const options = await queryOptions(f, paths, spec, this.aws)
+    // A key ARN of another account: its calls are in that account's CloudTrail, read through the role.
+    const role = roleFrom(f)
+    if (role && (f.source ?? 'api') !== 'api') throw usageError(`--role-name, --role-arn-template and --external-id are for --source api (got ${f.source}).`, 'Try this: drop the role flags; the log sources hold every account\'s events.')
+    const place = role ? await clientsForKeyRefs(this.aws, [this.args.key], role) : {clients: this.aws, role: undefined}
+    if (place.role) process.stderr.write(`Through role ${place.role}.\n`)
+    const options = await queryOptions(f, paths, spec, place.clients, false)
     const events: TrailEvent[] = []
     const progress = this.progress()
     const abort = interruptOnSigint()

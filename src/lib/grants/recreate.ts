@@ -79,6 +79,7 @@ export async function recreateGrantsDetailed(kms: KMSClient, grants: readonly Gr
           region: ctx.region,
           request,
           reverses: options.reverses?.[i],
+          ...(ctx?.role ? {role: ctx.role} : {}),
         })
         let result: RecreateResult
         try {

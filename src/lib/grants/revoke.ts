@@ -58,6 +58,7 @@ export async function revokeGrants(kms: KMSClient, grants: readonly GrantInfo[],
           key: {aliases: g.aliases, arn: g.keyArn || undefined, keyId: g.keyId},
           region: ctx.region,
           request,
+          ...(ctx.role ? {role: ctx.role} : {}),
         })
         let result: RevokeResult
         try {

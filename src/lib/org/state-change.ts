@@ -12,7 +12,7 @@ import {Pacer} from '../pacing.js'
 import {AccountCredentials} from './credentials.js'
 import {type AccountRegion, type TargetOutcome, fanOut, failureOf} from './fanout.js'
 import {type TargetSummary, acrossTargets, summarise} from './run.js'
-import type {Targets} from './targets.js'
+import {type RoleSpec, type Targets, accountOfArn, regionOfArn} from './targets.js'
 
 /** A report row of a key in an account-region. */
 export type OrgReportRow = ReportRow & {account: string; region: string}
@@ -45,6 +45,71 @@ export async function planAcross(
   )
   const toSend = outcomes.reduce((n, o) => n + (o.value?.items.filter((i) => i.send).length ?? 0), 0)
   return {credentials, outcomes, toSend}
+}
+
+/** The references of one account-region: the key ARNs naming it, and (for the caller's home) every other reference. */
+export interface PlacedRefs extends AccountRegion {
+  refs: string[]
+}
+
+/**
+ * Groups key references by the account and region their ARN names (key ARNs and alias ARNs);
+ * references without an account (key IDs, alias names) belong to `home`, the caller's account and
+ * region. The groups come in the order their first reference was given.
+ */
+export function placeRefs(refs: readonly string[], home: AccountRegion): PlacedRefs[] {
+  const groups = new Map<string, PlacedRefs>()
+  for (const ref of refs) {
+    const account = accountOfArn(ref) ?? home.account
+    const region = regionOfArn(ref) ?? home.region
+    const id = `${account}/${region}`
+    let group = groups.get(id)
+    if (!group) {
+      group = {account, refs: [], region}
+      groups.set(id, group)
+    }
+
+    if (!group.refs.includes(ref)) group.refs.push(ref)
+  }
+
+  return [...groups.values()]
+}
+
+/**
+ * Plans a change of keys named by reference in several accounts and regions (a --file of key
+ * ARNs): each account-region resolves its own references through its own clients (the caller's
+ * account with the base credentials, any other through the role), in parallel under maxParallel.
+ * Nothing is changed.
+ */
+export async function planByPlace(
+  base: AwsClients,
+  role: RoleSpec | undefined,
+  groups: readonly PlacedRefs[],
+  action: StateAction,
+  options: {maxParallel: number; onProgress?: (done: number, total: number, seen: number) => void},
+  credentials: AccountCredentials = new AccountCredentials(base, role),
+): Promise<OrgPlan> {
+  const refsOf = new Map(groups.map((g) => [`${g.account}/${g.region}`, g.refs]))
+  let seen = 0
+  const outcomes = await fanOut(
+    credentials,
+    groups.map((g) => ({account: g.account, region: g.region})),
+    async ({account, clients, pacer, region}) => planStateChange(action, await selectKeys(await clients.kms(), {refs: refsOf.get(`${account}/${region}`)!}, {pacer})),
+    {
+      maxParallel: options.maxParallel,
+      onSettled(outcome, done, total) {
+        seen += (outcome.value as TargetPlan | undefined)?.items.length ?? 0
+        options.onProgress?.(done, total, seen)
+      },
+    },
+  )
+  const toSend = outcomes.reduce((n, o) => n + (o.value?.items.filter((i) => i.send).length ?? 0), 0)
+  return {credentials, outcomes, toSend}
+}
+
+/** References that name no key in their account-region (NotFound), as "REF (ACCOUNT/REGION)". */
+export function missingRefs(plan: OrgPlan): string[] {
+  return plan.outcomes.flatMap((o) => (o.value?.unresolved ?? []).filter((u) => u.error?.code === 'NOT_FOUND').map((u) => `${u.ref} (${o.account}/${o.region})`))
 }
 
 /** The rows of a plan (or of a run), each with its account and region; failed account-regions as one row each. */

@@ -1,6 +1,7 @@
 // `kmsctl trail query` and `trail who` without oclif: resolve the keys where a source needs it,
 // run the source, hand back matches as they come (for streaming outputs) and the summary.
 import {KmsctlError} from '../errors.js'
+import type {Targets} from '../org/targets.js'
 import type {TableName} from './athena-sql.js'
 import type {FilterSpec, KeyForms} from './filters.js'
 import type {GroupBy, GroupRow} from './group.js'
@@ -24,6 +25,8 @@ export interface ResolvedKeyForms {
 }
 
 export interface TrailQueryOptions {
+  /** api: LookupEvents in every account-region of these targets, through the role (see org/trail.ts). */
+  targets?: Targets
   /** s3, athena: accounts to read (partition pruning). */
   accounts?: string[]
   athena?: () => Promise<AthenaClientLike>

@@ -54,10 +54,20 @@ function csvCell(value: string | undefined): string {
   return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value
 }
 
-export function csvHeader(): string {
-  return CSV_FIELDS.map(([name]) => name).join(',')
+/**
+ * Across accounts, each line leads with the account the event was read in and its region; the
+ * caller's account is then `principalAccount`, so that no two columns share a name.
+ */
+const WHERE_CSV_FIELDS: ReadonlyArray<[string, (e: TrailEvent & {account?: string}) => string | undefined]> = [
+  ['account', (e) => e.account],
+  ['region', (e) => e.region],
+  ...CSV_FIELDS.filter(([name]) => name !== 'region').map(([name, get]): [string, (e: TrailEvent) => string | undefined] => [name === 'account' ? 'principalAccount' : name, get]),
+]
+
+export function csvHeader(where = false): string {
+  return (where ? WHERE_CSV_FIELDS : CSV_FIELDS).map(([name]) => name).join(',')
 }
 
-export function csvLine(event: TrailEvent): string {
-  return CSV_FIELDS.map(([, get]) => csvCell(get(event))).join(',')
+export function csvLine(event: TrailEvent & {account?: string}, where = false): string {
+  return (where ? WHERE_CSV_FIELDS : CSV_FIELDS).map(([, get]) => csvCell(get(event))).join(',')
 }
