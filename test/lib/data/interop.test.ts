@@ -95,6 +95,40 @@ describe('data interop with the AWS Encryption SDK', function () {
     expect(ours.length).to.equal(result.length)
   })
 
+  it('decrypts a non-framed message (which other SDKs can write), one the SDK also reads', async () => {
+    const serialize = await import('@aws-crypto/serialize')
+    const materials = await import('@aws-crypto/material-management-node')
+    const data = randomBytes(10_000)
+    const cmm = new materials.NodeDefaultCryptographicMaterialsManager(keyring(a))
+    const material = await cmm.getEncryptionMaterials({
+      commitmentPolicy: materials.CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
+      encryptionContext: {purpose: 'interop'},
+      suite: new materials.NodeAlgorithmSuite(SUITES.committed as never),
+    })
+    const {getCipherInfo, dispose} = materials.getEncryptHelper(material)
+    const messageId = randomBytes(32)
+    const {getCipher, keyCommitment} = getCipherInfo(messageId) as unknown as {getCipher: (iv: Uint8Array) => import('node:crypto').CipherGCM; keyCommitment: Uint8Array}
+    const s = serialize.serializeFactory((t: string) => Buffer.from(t), {utf8Sorting: true})
+    const built = s.buildMessageHeader({encryptedDataKeys: material.encryptedDataKeys, encryptionContext: material.encryptionContext, frameLength: 0, messageId, suite: material.suite, suiteData: keyCommitment})
+    const header = {...built, contentType: serialize.ContentType.NO_FRAMING}
+    const rawHeader = Buffer.from(s.serializeMessageHeader(header as never))
+    const headerIv = s.headerAuthIv(12)
+    const auth = getCipher(headerIv).setAAD(rawHeader)
+    auth.update(Buffer.alloc(0))
+    auth.final()
+    const iv = s.nonFramedBodyIv(12)
+    const aad = serialize.aadFactory((t: string) => Buffer.from(t)).messageAAD(messageId, serialize.ContentAADString.NON_FRAMED_STRING_ID, 1, data.length)
+    const body = getCipher(iv).setAAD(Buffer.from(aad))
+    const cipherText = Buffer.concat([body.update(data), body.final()])
+    const length = Buffer.alloc(8)
+    length.writeBigUInt64BE(BigInt(data.length))
+    const message = Buffer.concat([rawHeader, serialize.serializeMessageHeaderAuth({headerAuthTag: auth.getAuthTag(), headerIv, messageHeader: header as never}), iv, length, cipherText, body.getAuthTag()])
+    dispose()
+    expect(Buffer.from((await esdk.decrypt(keyring(a), message)).plaintext).equals(data)).to.equal(true)
+    writeFileSync(join(dir, 'nonframed.sdk'), message)
+    expect((await kmsctlDecrypt('nonframed.sdk', [a])).equals(data)).to.equal(true)
+  })
+
   describe('damaged messages are refused, the output never appears', () => {
     let signed: Buffer
     let unsigned: Buffer
