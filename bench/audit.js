@@ -4,37 +4,15 @@
 // per-key reads (DescribeKey, GetKeyRotationStatus, ListGrants, ListResourceTags, GetKeyLastUsage,
 // all 100/s) run beside it. Target: within 1.5x of that floor.
 import {spawnSync} from 'node:child_process'
-import {createRequire} from 'node:module'
 
-import {binRun, cleanEnv, fmt, root, startServer} from './lib.js'
+import {binRun, cleanEnv, fmt, seedKeys, startServer} from './lib.js'
 
-const require = createRequire(`${root}/package.json`)
 const GET_KEY_POLICY_RATE = 30
-
-async function seedKeys(env, n) {
-  const {CreateKeyCommand, KMSClient} = require('@aws-sdk/client-kms')
-  const kms = new KMSClient({
-    credentials: {accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY},
-    endpoint: env.AWS_ENDPOINT_URL,
-    region: env.AWS_REGION,
-  })
-  const batch = 20
-  for (let i = 0; i < n; i += batch) {
-    // eslint-disable-next-line no-await-in-loop
-    await Promise.all(
-      Array.from({length: Math.min(batch, n - i)}, (_, j) =>
-        kms.send(new CreateKeyCommand({Description: `bench key ${i + j}`, Tags: [{TagKey: 'owner', TagValue: 'bench'}]})),
-      ),
-    )
-  }
-
-  kms.destroy()
-}
 
 export async function run({keys = 1000} = {}) {
   // Seed without quotas, then audit on a server with AWS's quotas, on the same state directory.
   const seeder = await startServer()
-  await seedKeys(seeder.env, keys)
+  await seedKeys(seeder.env, keys, {tags: () => [{TagKey: 'owner', TagValue: 'bench'}]})
   await seeder.stop()
   const server = await startServer(['--quotas', 'aws'], {dir: seeder.dir})
   try {

@@ -2,27 +2,8 @@
 // pacing makes unavoidable: each key needs one DescribeKey and one GetKeyRotationStatus, both at
 // 100/s, so 1,000 keys cannot take less than about 10 s. Target: within 1.5x of that.
 import {spawnSync} from 'node:child_process'
-import {createRequire} from 'node:module'
 
-import {binRun, cleanEnv, fmt, root, startServer} from './lib.js'
-
-const require = createRequire(`${root}/package.json`)
-
-async function seedKeys(env, n) {
-  const {CreateKeyCommand, KMSClient} = require('@aws-sdk/client-kms')
-  const kms = new KMSClient({
-    credentials: {accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY},
-    endpoint: env.AWS_ENDPOINT_URL,
-    region: env.AWS_REGION,
-  })
-  const batch = 20
-  for (let i = 0; i < n; i += batch) {
-    // eslint-disable-next-line no-await-in-loop
-    await Promise.all(Array.from({length: Math.min(batch, n - i)}, (_, j) => kms.send(new CreateKeyCommand({Description: `bench key ${i + j}`}))))
-  }
-
-  kms.destroy()
-}
+import {binRun, cleanEnv, fmt, seedKeys, startServer} from './lib.js'
 
 export async function run({keys = 1000} = {}) {
   // Seed without quotas, then list on a server with AWS's quotas, on the same state directory.

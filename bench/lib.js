@@ -2,13 +2,15 @@
 // Timed commands run without NODE_EXTRA_CA_CERTS / AWS_CA_BUNDLE, which add a fixed cost to every
 // Node start that has nothing to do with kmsctl.
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const binRun = join(root, 'bin', 'run.js')
+const require = createRequire(`${root}/package.json`)
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 
@@ -85,6 +87,8 @@ export function startServer(args = [], {dir} = {}) {
             AWS_SECRET_ACCESS_KEY: 'kmsctl-sandbox-not-a-real-secret-0000000',
             AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
           },
+          /** CPU time (user + system, ms) the server has used so far (Linux /proc; NaN elsewhere). */
+          cpuMs: () => processCpuMs(child.pid),
           stop: () =>
             new Promise((res) => {
               child.once('exit', res)
@@ -99,6 +103,26 @@ export function startServer(args = [], {dir} = {}) {
   })
 }
 
+/** CPU time (user + system, ms) a running process has used, from /proc (NaN where there is none). */
+export function processCpuMs(pid) {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** The 1-minute load average ("n/a" where the system has none). */
+export function loadAverage() {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ')[0]
+  } catch {
+    return 'n/a'
+  }
+}
+
 export function kmsctl(args, env) {
   const r = spawnSync(process.execPath, [binRun, ...args], {encoding: 'utf8', env: cleanEnv(env)})
   if (r.status !== 0) throw new Error(`kmsctl ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
@@ -109,4 +133,29 @@ export const AWS_CLI = '/usr/bin/aws'
 
 export function fmt(ms) {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`
+}
+
+/**
+ * Creates `n` keys through the API of a running sandbox (`env` from startServer), `batch` at a time.
+ * `tags(i)` gives key i's tags (none by default), `description(i)` its description.
+ */
+export async function seedKeys(env, n, {batch = 20, description = (i) => `bench key ${i}`, region = env.AWS_REGION, tags} = {}) {
+  const {CreateKeyCommand, KMSClient} = require('@aws-sdk/client-kms')
+  const kms = new KMSClient({
+    credentials: {accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY},
+    endpoint: env.AWS_ENDPOINT_URL,
+    region,
+  })
+  try {
+    for (let i = 0; i < n; i += batch) {
+      // eslint-disable-next-line no-await-in-loop
+      await Promise.all(
+        Array.from({length: Math.min(batch, n - i)}, (_, j) =>
+          kms.send(new CreateKeyCommand({Description: description(i + j), ...(tags ? {Tags: tags(i + j)} : {})})),
+        ),
+      )
+    }
+  } finally {
+    kms.destroy()
+  }
 }

@@ -9,7 +9,10 @@
 // 2. `key disable --tag` over 10 accounts x 2 regions x 20 tagged keys at the real DisableKey quota
 //    (5/s per account-region), against its per-account-region floor: 20 calls at 5/s. Target <= 1.3x,
 //    no failed key.
-// Peak RSS of each kmsctl run is reported (memory stays flat as accounts are added).
+// Peak RSS of each kmsctl run is reported, and the same `key list` on 5 and 20 account-regions (one
+// region) shows how memory grows as account-regions are added. Each line also gives the CPU time
+// kmsctl and the sandbox server used, and the load average: on a shared machine the wall time follows
+// the CPU time both processes can get, so the CPU figures say what the code costs.
 //
 // The keys are written straight into the sandbox's state file (one account-region is created through
 // the API, then copied to the others with new IDs): thousands of CreateKey calls would spend minutes
@@ -17,13 +20,11 @@
 import {spawnSync} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {binRun, cleanEnv, fmt, root, startServer} from './lib.js'
+import {binRun, cleanEnv, fmt, loadAverage, root, seedKeys, startServer} from './lib.js'
 
-const require = createRequire(`${root}/package.json`)
 const ROLE = 'OrganizationAccountAccessRole'
 const MANAGEMENT = '111122223333'
 const RSS_PRELOAD = join(root, 'bench', 'rss-preload.cjs')
@@ -76,17 +77,8 @@ function seedOrganization(dir, members, regions) {
 }
 
 /** Creates `n` keys in the management account's first region through the API (tagged per `tagOf`). */
-async function seedTemplateKeys(env, region, n, tagOf) {
-  const {CreateKeyCommand, KMSClient} = require('@aws-sdk/client-kms')
-  const kms = new KMSClient({credentials: {accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY}, endpoint: env.AWS_ENDPOINT_URL, region})
-  for (let i = 0; i < n; i += 10) {
-    // eslint-disable-next-line no-await-in-loop
-    await Promise.all(
-      Array.from({length: Math.min(10, n - i)}, (_, j) => kms.send(new CreateKeyCommand({Description: `bench ${i + j}`, Tags: [{TagKey: 'team', TagValue: tagOf(i + j)}]}))),
-    )
-  }
-
-  kms.destroy()
+function seedTemplateKeys(env, region, n, tagOf) {
+  return seedKeys(env, n, {batch: 10, description: (i) => `bench ${i}`, region, tags: (i) => [{TagKey: 'team', TagValue: tagOf(i)}]})
 }
 
 /** Copies the template keys (management account, first region) to every account-region. */
@@ -109,16 +101,22 @@ function cloneKeys(dir, accounts, regions) {
   return Object.keys(state.keys).length
 }
 
-async function listBench() {
-  const accounts = [MANAGEMENT, ...accountIds(19)]
-  const regions = ['us-east-1', 'eu-west-1', 'ap-southeast-2']
-  const perRegion = 50
+/** A sandbox directory holding the organisation and its keys: `perRegion` keys in every account-region. */
+export async function seedOrgDir({accounts: n, perRegion, regions, tagOf}) {
+  const accounts = [MANAGEMENT, ...accountIds(n - 1)]
   const dir = mkdtempSync(join(tmpdir(), 'kmsctl-bench-org-'))
   seedOrganization(dir, accounts.slice(1), regions)
   const seeder = await startServer([], {dir})
-  await seedTemplateKeys(seeder.env, regions[0], perRegion, (i) => (i % 2 === 0 ? 'payments' : 'web'))
+  await seedTemplateKeys(seeder.env, regions[0], perRegion, tagOf)
   await seeder.stop()
   const total = cloneKeys(dir, accounts, regions)
+  return {accounts, dir, total}
+}
+
+async function listBench() {
+  const regions = ['us-east-1', 'eu-west-1', 'ap-southeast-2']
+  const perRegion = 50
+  const {accounts, dir, total} = await seedOrgDir({accounts: 20, perRegion, regions, tagOf: (i) => (i % 2 === 0 ? 'payments' : 'web')})
   const server = await startServer(['--quotas', 'aws', '--quotas-scale', '0.1'], {dir})
   try {
     const env = {...server.env, KMSCTL_QUOTA_SCALE: '0.1', KMSCTL_SANDBOX_DIR: dir}
@@ -133,19 +131,32 @@ async function listBench() {
     }
 
     const floor = Math.max(...alone.map((r) => r.ms))
+    // Memory as account-regions are added: 5 and 20 of them (one region), then all 60.
+    const scale = []
+    for (const n of [5, 20]) {
+      const r = timed(['key', 'list', '--accounts', accounts.slice(0, n).join(','), '--regions', regions[0], '--role-name', ROLE, '--max-parallel', '64', '--json'], env)
+      if (r.code !== 0) throw new Error(`key list over ${n} account-regions exited ${r.code}: ${r.stderr.slice(0, 2000)}`)
+      scale.push({accountRegions: n, cpuMs: r.cpuMs, ms: r.ms, peakRssMb: r.rssMb})
+    }
+
+    const load = loadAverage()
+    const serverCpu0 = server.cpuMs()
     const all = timed(['key', 'list', '--org', '--all-regions', '--role-name', ROLE, '--max-parallel', '64', '--json'], env)
+    const serverCpuMs = server.cpuMs() - serverCpu0
     if (all.code !== 0) throw new Error(`key list --org exited ${all.code}: ${all.stderr.slice(0, 2000)}`)
     const out = JSON.parse(all.stdout)
     if (out.keys.length !== total) throw new Error(`key list --org listed ${out.keys.length} keys, ${total} expected`)
     const ratio = all.ms / floor
+    scale.push({accountRegions: accounts.length * regions.length, cpuMs: all.cpuMs, ms: all.ms, peakRssMb: all.rssMb})
     return {
       lines: [
-        `key list --org --all-regions: ${accounts.length} accounts x ${regions.length} regions x ${perRegion} keys = ${out.keys.length} keys, quotas at 0.1x AWS: ${fmt(all.ms)} (kmsctl CPU ${fmt(all.cpuMs)}), peak RSS ${all.rssMb.toFixed(0)} MB`,
-        `one account-region alone (slowest of 3): ${fmt(floor)} (${alone.map((r) => fmt(r.ms)).join(', ')}), peak RSS ${Math.max(...alone.map((r) => r.rssMb)).toFixed(0)} MB`,
+        `key list --org --all-regions: ${accounts.length} accounts x ${regions.length} regions x ${perRegion} keys = ${out.keys.length} keys, quotas at 0.1x AWS: ${fmt(all.ms)} (CPU: kmsctl ${fmt(all.cpuMs)}, sandbox server ${fmt(serverCpuMs)}; load average ${load}), peak RSS ${all.rssMb.toFixed(0)} MB`,
+        `one account-region alone (slowest of 3): ${fmt(floor)} (${alone.map((r) => fmt(r.ms)).join(', ')}), kmsctl CPU ${fmt(Math.max(...alone.map((r) => r.cpuMs)))}, peak RSS ${Math.max(...alone.map((r) => r.rssMb)).toFixed(0)} MB`,
+        `peak RSS by account-regions: ${scale.map((s) => `${s.accountRegions}: ${s.peakRssMb.toFixed(0)} MB`).join(', ')}`,
         `ratio ${ratio.toFixed(2)}x (target <= 1.3x)`,
       ],
       ratio,
-      results: {accountRegions: accounts.length * regions.length, aloneMs: alone.map((r) => r.ms), cpuMs: all.cpuMs, keys: out.keys.length, ms: all.ms, peakRssMb: all.rssMb},
+      results: {accountRegions: accounts.length * regions.length, aloneMs: alone.map((r) => r.ms), cpuMs: all.cpuMs, keys: out.keys.length, loadAverage: load, ms: all.ms, peakRssMb: all.rssMb, scale, serverCpuMs},
     }
   } finally {
     await server.stop()
@@ -153,32 +164,31 @@ async function listBench() {
 }
 
 async function disableBench() {
-  const accounts = [MANAGEMENT, ...accountIds(9)]
   const regions = ['us-east-1', 'eu-west-1']
   const perRegion = 20
-  const dir = mkdtempSync(join(tmpdir(), 'kmsctl-bench-org-'))
-  seedOrganization(dir, accounts.slice(1), regions)
-  const seeder = await startServer([], {dir})
-  await seedTemplateKeys(seeder.env, regions[0], perRegion, () => 'payments')
-  await seeder.stop()
-  const total = cloneKeys(dir, accounts, regions)
+  const {accounts, dir, total} = await seedOrgDir({accounts: 10, perRegion, regions, tagOf: () => 'payments'})
   const server = await startServer(['--quotas', 'aws'], {dir})
   const home = mkdtempSync(join(tmpdir(), 'kmsctl-bench-home-'))
   try {
     const env = {...server.env, KMSCTL_HOME: home, KMSCTL_SANDBOX_DIR: dir}
+    const load = loadAverage()
+    const serverCpu0 = server.cpuMs()
     const r = timed(['key', 'disable', '--tag', 'team=payments', '--org', '--all-regions', '--role-name', ROLE, '--max-parallel', '64', '--yes', '--json'], env)
+    const serverCpuMs = server.cpuMs() - serverCpu0
     if (r.code !== 0) throw new Error(`key disable --org exited ${r.code}: ${r.stderr.slice(0, 2000)}`)
     const out = JSON.parse(r.stdout)
     const floor = ((perRegion / 5) * 1000)
+    // Calls the SDK had to send again (throttled, or a network error): each costs a back-off.
+    const retried = out.keys.filter((k) => (k.attempts ?? 1) > 1).length
     const ratio = r.ms / floor
     return {
       lines: [
-        `key disable --tag --org --all-regions: ${accounts.length} accounts x ${regions.length} regions x ${perRegion} keys, AWS quotas: ${fmt(r.ms)} (kmsctl CPU ${fmt(r.cpuMs)}), ${out.summary.changed}/${total} disabled, ${out.summary.failed} failed, peak RSS ${r.rssMb.toFixed(0)} MB`,
+        `key disable --tag --org --all-regions: ${accounts.length} accounts x ${regions.length} regions x ${perRegion} keys, AWS quotas: ${fmt(r.ms)} (CPU: kmsctl ${fmt(r.cpuMs)}, sandbox server ${fmt(serverCpuMs)}; load average ${load}), ${out.summary.changed}/${total} disabled, ${out.summary.failed} failed, ${retried} retried, peak RSS ${r.rssMb.toFixed(0)} MB`,
         `per-account-region floor (${perRegion} DisableKey at 5/s): ${fmt(floor)}`,
         `ratio ${ratio.toFixed(2)}x (target <= 1.3x, no failed key)`,
       ],
       ratio,
-      results: {changed: out.summary.changed, cpuMs: r.cpuMs, failed: out.summary.failed, floorMs: floor, keys: total, ms: r.ms, peakRssMb: r.rssMb},
+      results: {changed: out.summary.changed, cpuMs: r.cpuMs, failed: out.summary.failed, floorMs: floor, keys: total, loadAverage: load, ms: r.ms, peakRssMb: r.rssMb, retried, serverCpuMs},
     }
   } finally {
     await server.stop()

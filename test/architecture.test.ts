@@ -67,7 +67,7 @@ describe('architecture: layer rules', () => {
     expect(files).to.include('sandbox/limits/quotas.ts')
     expect(imports.get('sandbox/limits/quotas.ts')!.map((i) => i.target)).to.include('lib/quotas.ts')
     expect(imports.get('lib/pacing.ts')!.map((i) => i.target)).to.include.members(['lib/quotas.ts', 'lib/errors.ts'])
-    expect(imports.get('lib/pacing.ts')!.map((i) => i.from)).to.include.members(['p-limit', 'p-throttle'])
+    expect(imports.get('lib/pacing.ts')!.map((i) => i.from)).to.include.members(['p-limit'])
   })
 
   it('no command imports another command', () => {

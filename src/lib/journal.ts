@@ -1,8 +1,12 @@
 // The journal: every mutating command appends what it is about to overwrite *before* it changes
 // anything, then the outcome. Append-only JSON lines, one file a day under $KMSCTL_HOME/journal/,
-// each line fsync'ed, so a crash mid-batch leaves every entry written so far readable.
+// each line fsync'ed, so a crash mid-batch leaves every entry written so far readable. Bulk changes
+// use the durable variants (beginDurable, finishDurable): lines appended while a write is on its way
+// to disk go together in the next write, under one fsync, off the event loop (group commit); each
+// caller still resumes only once its own line is on disk.
 import {randomBytes} from 'node:crypto'
 import {closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, writeSync} from 'node:fs'
+import {open} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {AwsClients} from './aws/clients.js'
@@ -173,6 +177,72 @@ export class Journal {
     const record: JournalOutcome = {id, time: this.now().toISOString(), ...outcome}
     this.append({type: 'outcome', ...record})
     return record
+  }
+
+  /**
+   * begin(), for many changes at once: resolves once the entry is on disk, sharing one write and one
+   * fsync with the entries and outcomes appended meanwhile. Await it before changing anything.
+   */
+  async beginDurable(input: JournalEntryInput): Promise<JournalEntry> {
+    const time = this.now()
+    const entry: JournalEntry = {id: newJournalId(time), time: time.toISOString(), ...input}
+    await this.appendGrouped({type: 'entry', ...entry})
+    return entry
+  }
+
+  /** finish(), grouped as beginDurable() is: resolves once the outcome is on disk. */
+  async finishDurable(id: string, outcome: JournalOutcomeInput): Promise<JournalOutcome> {
+    const record: JournalOutcome = {id, time: this.now().toISOString(), ...outcome}
+    await this.appendGrouped({type: 'outcome', ...record})
+    return record
+  }
+
+  private grouped: Array<{line: Line; settle: (error?: unknown) => void}> = []
+  private writing = false
+
+  private appendGrouped(line: Line): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.grouped.push({line, settle: (error) => (error === undefined ? resolve() : reject(error))})
+      if (!this.writing) void this.drainGrouped()
+    })
+  }
+
+  /** Writes what is queued, one write and one fsync per file, until nothing is left. */
+  private async drainGrouped(): Promise<void> {
+    this.writing = true
+    try {
+      while (this.grouped.length > 0) {
+        const group = this.grouped.splice(0)
+        const byFile = new Map<string, string>()
+        for (const {line} of group) {
+          const file = join(this.dir, `${line.time.slice(0, 10)}.jsonl`)
+          byFile.set(file, (byFile.get(file) ?? '') + JSON.stringify(line) + '\n')
+        }
+
+        try {
+          mkdirSync(this.dir, {mode: 0o700, recursive: true})
+          for (const [file, text] of byFile) {
+            // eslint-disable-next-line no-await-in-loop
+            const handle = await open(file, 'a', 0o600)
+            try {
+              // eslint-disable-next-line no-await-in-loop
+              await handle.write(text)
+              // eslint-disable-next-line no-await-in-loop
+              await handle.sync()
+            } finally {
+              // eslint-disable-next-line no-await-in-loop
+              await handle.close()
+            }
+          }
+
+          for (const g of group) g.settle()
+        } catch (error) {
+          for (const g of group) g.settle(error)
+        }
+      }
+    } finally {
+      this.writing = false
+    }
   }
 
   /** One entry with its outcome, or undefined. Accepts a unique prefix of the ID. */

@@ -3,7 +3,6 @@
 // a storm of ThrottlingException. The Pacer sits in front of the client's one retry strategy
 // (clients.ts): it never retries. On abort, calls still queued are dropped at once.
 import pLimit from 'p-limit'
-import pThrottle from 'p-throttle'
 
 import {KmsctlError} from './errors.js'
 import {kmsQuota} from './quotas.js'
@@ -54,8 +53,9 @@ export function isNotStarted(error: unknown): boolean {
  * with its own quota (GetKeyRotationStatus): both proceed at their own rates.
  */
 export class Pacer {
-  private readonly throttles = new Map<string, <T>(fn: () => Promise<T>) => Promise<T>>()
+  private readonly gates = new Map<string, <T>(fn: () => Promise<T>) => Promise<T>>()
   private readonly limits: Array<ReturnType<typeof pLimit>> = []
+  private readonly windows: StartWindow[] = []
   /** Calls queued and not started yet: each drops its call (rejects with notStarted()). */
   private readonly waiting = new Set<() => void>()
   private readonly options: PacerOptions
@@ -67,6 +67,7 @@ export class Pacer {
       'abort',
       () => {
         for (const l of this.limits) l.clearQueue()
+        for (const w of this.windows) w.close()
         for (const drop of this.waiting) drop()
         this.waiting.clear()
       },
@@ -94,28 +95,27 @@ export class Pacer {
   run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     const {signal} = this.controller
     if (signal.aborted) return Promise.reject(notStarted())
-    let paced = this.throttles.get(operation)
+    let paced = this.gates.get(operation)
     if (!paced) {
       const rate = this.rateOf(operation)
       // Integer calls per window: for rates below 1/s widen the window instead.
       const limit = rate >= 1 ? (this.options.smooth ? Math.max(1, Math.floor(rate / 4)) : Math.floor(rate)) : 1
       const interval = rate >= 1 ? Math.round((1000 * limit) / rate) : Math.round(1000 / rate)
-      const throttle = pThrottle({interval, limit, signal, strict: true})
-      const throttled = throttle(async (start: () => Promise<unknown>) => start())
+      const window = new StartWindow(limit, interval)
+      this.windows.push(window)
       // The concurrency slot is taken first, so that the rate limits when calls really start.
       const slots = pLimit(this.options.concurrency ?? 16)
       this.limits.push(slots)
       paced = <U>(f: () => Promise<U>) => {
         let started = false
-        const start = async () => {
+        const queued = slots(async () => {
+          await window.enter()
           if (signal.aborted) throw notStarted()
           started = true
           return f()
-        }
-
-        const queued = slots(() => throttled(start) as Promise<U>)
-        // On abort a call not started yet settles at once (clearQueue() would leave it pending,
-        // p-throttle rejects it with the signal's reason): no timer holds the process.
+        })
+        // On abort a call not started yet settles at once (clearQueue() would leave it pending):
+        // no timer holds the process.
         return new Promise<U>((resolve, reject) => {
           const drop = () => {
             if (!started) reject(notStarted())
@@ -135,7 +135,7 @@ export class Pacer {
         })
       }
 
-      this.throttles.set(operation, paced)
+      this.gates.set(operation, paced)
     }
 
     return paced(fn)
@@ -153,4 +153,65 @@ export class Pacer {
 export async function mapConcurrent<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const limit = pLimit(Math.max(1, concurrency))
   return Promise.all(items.map((item, i) => limit(() => fn(item, i))))
+}
+
+/**
+ * At most `limit` calls start in any `interval` ms, counted from when they really start. A timer that
+ * fires late (a busy event loop) lets through what the window allows at that moment, never the calls
+ * it "owes": a schedule fixed when calls are queued would release them in a burst after a stall, and
+ * a burst arrives at the server faster than the quota refills, which is what throttles.
+ */
+export class StartWindow {
+  private readonly interval: number
+  private readonly limit: number
+  private readonly queue: Array<{reject: (error: unknown) => void; resolve: () => void}> = []
+  /** When the last `limit` calls started (oldest first). */
+  private readonly starts: number[] = []
+  private closed = false
+  private timer?: NodeJS.Timeout
+
+  private readonly now: () => number
+
+  /** `now`: the time calls start at (tests pass one running ahead of the timers, as a stalled process sees it). */
+  constructor(limit: number, interval: number, now: () => number = Date.now) {
+    this.limit = Math.max(1, limit)
+    this.interval = interval
+    this.now = now
+  }
+
+  /** Resolves when a call may start (rejects with notStarted() once closed). */
+  enter(): Promise<void> {
+    if (this.closed) return Promise.reject(notStarted())
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({reject, resolve})
+      this.pump()
+    })
+  }
+
+  /** Drops every call waiting: each rejects with notStarted(). */
+  close(): void {
+    this.closed = true
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+    for (const w of this.queue.splice(0)) w.reject(notStarted())
+  }
+
+  private pump(): void {
+    if (this.timer || this.closed) return
+    const now = this.now()
+    while (this.queue.length > 0) {
+      while (this.starts.length > 0 && now - this.starts[0] >= this.interval) this.starts.shift()
+      if (this.starts.length < this.limit) {
+        this.starts.push(now)
+        this.queue.shift()!.resolve()
+        continue
+      }
+
+      this.timer = setTimeout(() => {
+        this.timer = undefined
+        this.pump()
+      }, Math.max(1, this.starts[0] + this.interval - now))
+      return
+    }
+  }
 }

@@ -118,9 +118,9 @@ describe('e2e: data encrypt, decrypt, inspect, sign, verify', function () {
       expect(sha(path('big.out'))).to.equal(sha(path('big')))
       const ins = json(await kmsctl('data', 'inspect', path('big.enc'), '--json'))
       expect(ins.header.algorithm).to.deep.include({hex: '0x0478', signed: false})
-      // The default frame length, 4 MiB: 16 full frames, then the final frame, empty.
-      expect(ins.header.frameLength).to.equal(4 * 1024 * 1024)
-      expect(ins.sizes).to.deep.include({frames: 17, plaintext: 64 * 1024 * 1024, trailer: 0})
+      // The default frame length, 1 MiB: 64 full frames, then the final frame, empty.
+      expect(ins.header.frameLength).to.equal(1024 * 1024)
+      expect(ins.sizes).to.deep.include({frames: 65, plaintext: 64 * 1024 * 1024, trailer: 0})
     })
 
     it('multi-key message: decrypts with either key, refuses a key it was not encrypted under', async () => {
@@ -234,9 +234,24 @@ describe('e2e: data encrypt, decrypt, inspect, sign, verify', function () {
       expect(r.code).to.equal(1)
       expect(r.stderr).to.contain('Authentication failed: the message signature (trailer) does not verify')
       expect(existsSync(path('t.out'))).to.equal(false)
+      // To stdout, the frames are written once authenticated, gathered up to 1 MiB: a small message
+      // is still held when its signature fails, so nothing reaches stdout.
       const piped = await shell(`$KMSCTL data decrypt t.enc --expect-key alias/data-a > t.stdout`)
       expect(piped.code).to.equal(1)
-      expect(piped.stderr).to.contain('Output already written to stdout must not be used.')
+      expect(piped.stderr).to.contain('Authentication failed: the message signature (trailer) does not verify')
+      expect(piped.stderr).to.not.contain('Output already written')
+      expect(statSync(path('t.stdout')).size).to.equal(0)
+      // A larger one has had frames written by then: the warning says so.
+      writeFileSync(path('large'), randomBytes(3 * 1024 * 1024))
+      const enc = await kmsctl('data', 'encrypt', path('large'), '--key', 'alias/data-a', '--frame-length', '65536', '--algorithm', 'committed-signed', '-o', path('large.enc'))
+      expect(enc.code, enc.stderr).to.equal(0)
+      const large = readFileSync(path('large.enc'))
+      large[large.length - 10] ^= 0x01
+      writeFileSync(path('large.bad'), large)
+      const pipedLarge = await shell(`$KMSCTL data decrypt large.bad --expect-key alias/data-a > large.stdout`)
+      expect(pipedLarge.code).to.equal(1)
+      expect(pipedLarge.stderr).to.contain('Output already written to stdout must not be used.')
+      expect(statSync(path('large.stdout')).size).to.be.greaterThan(0)
     })
 
     it('a truncated file is named as truncated', async () => {
@@ -331,10 +346,10 @@ describe('e2e: data encrypt, decrypt, inspect, sign, verify', function () {
       expect(Buffer.from(back.plaintext).toString()).to.equal('two keys can open this\n')
       expect(back.messageHeader.encryptedDataKeys.map((k) => k.providerInfo)).to.deep.equal([arnA, arnB])
 
-      // A many-frame message at kmsctl's default frame length (4 MiB), read by the SDK.
+      // A many-frame message at kmsctl's default frame length (1 MiB), read by the SDK.
       const keyringA = new KmsKeyringNode({clientProvider: () => kms as never, generatorKeyId: arnA})
       const big = await sdk.decrypt(keyringA, readFileSync(path('big.enc')))
-      expect(big.messageHeader.frameLength).to.equal(4 * 1024 * 1024)
+      expect(big.messageHeader.frameLength).to.equal(1024 * 1024)
       expect(createHash('sha256').update(big.plaintext).digest('hex')).to.equal(sha(path('big')))
     })
   })

@@ -73,4 +73,26 @@ describe('journal', () => {
       expect(journal.readAll()).to.deep.equal([])
     }
   })
+
+  it('durable entries appended together are each on disk when their promise resolves, whole lines, one per entry', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-group-'))
+    const j = new Journal({dir, now: () => new Date('2026-11-28T10:00:00Z')})
+    const onDiskWhenResolved: boolean[] = []
+    const entries = await Promise.all(
+      Array.from({length: 25}, (_, i) =>
+        j.beginDurable({action: 'key.disable', before: {state: 'Enabled'}, key: {keyId: `k${i}`}, region: 'us-east-1'}).then((e) => {
+          onDiskWhenResolved.push(new Journal({dir}).readAll().some((r) => r.id === e.id))
+          return e
+        }),
+      ),
+    )
+    expect(onDiskWhenResolved).to.have.length(25)
+    expect(onDiskWhenResolved.every(Boolean)).to.equal(true)
+    await Promise.all(entries.map((e, i) => j.finishDurable(e.id, i === 3 ? {error: {code: 'X', message: 'no'}, status: 'failed'} : {status: 'ok'})))
+    const lines = readFileSync(join(dir, '2026-11-28.jsonl'), 'utf8').split('\n').filter(Boolean)
+    expect(lines).to.have.length(50)
+    const records = new Journal({dir}).readAll()
+    expect(records.map((r) => r.key?.keyId).sort()).to.deep.equal(Array.from({length: 25}, (_, i) => `k${i}`).sort())
+    expect(records.filter((r) => r.outcome?.status === 'failed').map((r) => r.key?.keyId)).to.deep.equal(['k3'])
+  })
 })

@@ -1,7 +1,7 @@
 import FakeTimers from '@sinonjs/fake-timers'
 import {expect} from 'chai'
 
-import {KMS_QUOTAS, Pacer, isNotStarted, mapConcurrent} from '../../src/lib/pacing.js'
+import {KMS_QUOTAS, Pacer, StartWindow, isNotStarted, mapConcurrent} from '../../src/lib/pacing.js'
 
 describe('pacing', () => {
   let clock: FakeTimers.InstalledClock
@@ -30,6 +30,29 @@ describe('pacing', () => {
     await all
     expect(starts).to.have.length(7)
     expect(starts[5]).to.equal(1000)
+  })
+
+  it('after a stalled event loop, starts only what the window allows at that moment, never a burst of the calls it fell behind on', async () => {
+    // The timers fire on time on the fake clock; `now` runs 1 s ahead from the second window on, as
+    // a process stalled for a second sees it when its timer finally runs.
+    let stall = 0
+    const window = new StartWindow(2, 200, () => Date.now() + stall)
+    const starts: number[] = []
+    const t0 = Date.now()
+    const all = Promise.all(Array.from({length: 8}, () => window.enter().then(() => starts.push(Date.now() + stall - t0))))
+    await clock.tickAsync(0)
+    expect(starts).to.deep.equal([0, 0])
+    stall = 1000
+    await clock.tickAsync(200)
+    // Five windows went by unseen: still two calls now, the next two one window later.
+    expect(starts).to.deep.equal([0, 0, 1200, 1200])
+    await clock.tickAsync(199)
+    expect(starts).to.have.length(4)
+    await clock.tickAsync(1)
+    expect(starts.slice(4)).to.deep.equal([1400, 1400])
+    await clock.tickAsync(200)
+    await all
+    expect(starts).to.have.length(8)
   })
 
   it('never holds one operation back behind another operation\'s queue', async () => {

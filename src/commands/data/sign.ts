@@ -52,7 +52,7 @@ The key must be an RSA or ECC key with KeyUsage SIGN_VERIFY; the algorithm defau
         process.stdout.write(text)
       } else {
         const out = await openOutput(outPath)
-        out.stream.end(text)
+        await out.write([Buffer.from(text)])
         await out.commit()
       }
 

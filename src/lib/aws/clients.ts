@@ -304,6 +304,9 @@ export class AwsClients {
   private async sharedConfig(service: Service): Promise<Record<string, unknown>> {
     const region = await this.region()
     const config: Record<string, unknown> = {
+      // The middleware stack is resolved once per command class, not on every call (kmsctl adds no
+      // middleware to its clients; a call with per-call options still resolves its own).
+      cacheMiddleware: true,
       credentials: await this.credentialProvider(),
       customUserAgent: [['kmsctl', this.settings.version ?? '0.0.0']],
       maxAttempts: this.settings.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,

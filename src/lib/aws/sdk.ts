@@ -15,10 +15,12 @@ export type OrganizationsSdk = typeof import('@aws-sdk/client-organizations')
 export type AccountSdk = typeof import('@aws-sdk/client-account')
 export type S3Sdk = typeof import('@aws-sdk/client-s3')
 export type AthenaSdk = typeof import('@aws-sdk/client-athena')
-/** The parts of the AWS Encryption SDK for JavaScript kmsctl uses (those @aws-crypto/client-node bundles). */
+/**
+ * The parts of the AWS Encryption SDK for JavaScript kmsctl uses (those @aws-crypto/client-node
+ * bundles): the KMS keyring and the materials; the message body's functions are loaded by
+ * src/lib/data/frames.ts.
+ */
 export interface EncryptionSdk {
-  decrypt: typeof import('@aws-crypto/decrypt-node')
-  encrypt: typeof import('@aws-crypto/encrypt-node')
   kmsKeyring: typeof import('@aws-crypto/kms-keyring')
   materials: typeof import('@aws-crypto/material-management-node')
 }
@@ -75,11 +77,9 @@ export function accountSdk(): Promise<AccountSdk> {
  */
 export function encryptionSdk(): Promise<EncryptionSdk> {
   encryption ??= Promise.all([
-    loadSdkPackage<EncryptionSdk['decrypt']>('@aws-crypto/decrypt-node'),
-    loadSdkPackage<EncryptionSdk['encrypt']>('@aws-crypto/encrypt-node'),
     loadSdkPackage<EncryptionSdk['kmsKeyring']>('@aws-crypto/kms-keyring'),
     loadSdkPackage<EncryptionSdk['materials']>('@aws-crypto/material-management-node'),
-  ]).then(([decrypt, encrypt, kmsKeyring, materials]) => ({decrypt, encrypt, kmsKeyring, materials}))
+  ]).then(([kmsKeyring, materials]) => ({kmsKeyring, materials}))
   return encryption
 }
 

@@ -54,8 +54,10 @@ export async function runStateChange(options: RunOptions): Promise<ReportRow[]> 
     const j = options.journal
     let entryId: string | undefined
     try {
-      const out = await pacer.run(spec.operation, () => {
-        entryId = j?.journal.begin({
+      const out = await pacer.run(spec.operation, async () => {
+        // On disk before the call is sent; entries of keys sent at the same moment (in every
+        // account-region of a batch) share one fsync.
+        entryId = (await j?.journal.beginDurable({
           account: j.account,
           action: spec.journal,
           batch: j.batch,
@@ -66,7 +68,7 @@ export async function runStateChange(options: RunOptions): Promise<ReportRow[]> 
           region: j.region,
           request: {KeyId: k.keyId, operation: spec.operation},
           ...(j.role ? {role: j.role} : {}),
-        }).id
+        }))?.id
         return kms.send(new Command({KeyId: k.keyId}))
       })
       Object.assign(row, {after: spec.target, attempts: attemptsOf(out), outcome: 'changed', reason: undefined})
@@ -84,7 +86,7 @@ export async function runStateChange(options: RunOptions): Promise<ReportRow[]> 
 
     if (entryId) {
       row.journalId = entryId
-      j!.journal.finish(entryId, row.outcome === 'changed' ? {after: {state: spec.target}, status: 'ok'} : {error: row.error, status: 'failed'})
+      await j!.journal.finishDurable(entryId, row.outcome === 'changed' ? {after: {state: spec.target}, status: 'ok'} : {error: row.error, status: 'failed'})
     }
 
     counts.done++

@@ -1,30 +1,38 @@
-// Envelope encryption of a stream with the AWS Encryption SDK: its message format, its KMS keyring
-// (GenerateDataKey under the first key, Encrypt of the same data key under each further key),
-// key commitment required on encrypt and on decrypt. The data never passes through KMS, and the
-// plaintext data key never leaves the SDK's materials (which zero it after use).
+// Envelope encryption with the AWS Encryption SDK: its message format, its KMS keyring
+// (GenerateDataKey under the first key, Encrypt of the same data key under each further key), its
+// materials manager, header serialisation and parsing, key derivation and key commitment (required
+// on encrypt and on decrypt). The data never passes through KMS, and the plaintext data key never
+// leaves the SDK's materials (which zero it after use).
 //
-// Memory stays flat whatever the size: data flows through in chunks of READ_CHUNK bytes and frames
-// of frameLength bytes, with back-pressure from the output.
-import type {EncryptionContext, KeyringNode, NodeDecryptionMaterial, NodeEncryptionMaterial} from '@aws-crypto/material-management-node'
-import {pipeline} from 'node:stream/promises'
+// kmsctl drives the message body itself (frames.ts) over one reused buffer, with the SDK's functions
+// for every byte of the format: the SDK's own streams allocate fresh buffers for every chunk and
+// spend more time in the allocator and the garbage collector than in AES-GCM. Memory stays flat
+// whatever the size: the input buffer, one frame held until its tag is checked, one batch of output.
+import type {EncryptionContext, KeyringNode, NodeDecryptionMaterial} from '@aws-crypto/material-management-node'
+import type {HeaderInfo} from '@aws-crypto/serialize'
 
 import {type EncryptionSdk, encryptionSdk} from '../aws/sdk.js'
 import {KmsctlError, usageError} from '../errors.js'
-import type {DataInput, DataOutput} from './files.js'
-import {structuralProblem} from './inspect.js'
+import {type DataInput, type DataOutput, READ_CHUNK} from './files.js'
+import {OutputBatch, bodySdk, decryptBody, encryptBody} from './frames.js'
 import {KmsAccess, type KmsForRegion} from './kms-access.js'
-import {type HeaderSummary, RESERVED_CONTEXT_PREFIX, SUITES, type SuiteChoice, contextMismatches, decryptFailure, printable, summariseHeader} from './message.js'
+import {type DecryptProgress, type HeaderSummary, RESERVED_CONTEXT_PREFIX, SUITES, type SuiteChoice, contextMismatches, decryptFailure, printable, summariseHeader} from './message.js'
+import {BufferedReader} from './reader.js'
 
 /**
- * Frame length kmsctl writes. Each frame costs the SDK's streams a fixed amount of work (a cipher
- * set-up, a frame header parsed across read boundaries with a copy, a few stream hops): measured on
- * 1 GiB, 4 MiB frames need noticeably less CPU than 1 MiB ones with no more peak memory, while 8 MiB
- * and larger raise peak RSS (a frame is held until its tag is checked) without a clear gain.
+ * Frame length kmsctl writes. A frame costs a cipher set-up and 60 bytes (header and tag), small at
+ * this size; larger frames keep more output alive at once (a decrypted frame is held until its tag
+ * is checked), and measured on 1 GiB, 4 MiB frames made V8 run some twenty full garbage collections
+ * where 1 MiB frames need one.
  */
-export const DEFAULT_FRAME_LENGTH = 4 * 1024 * 1024
+export const DEFAULT_FRAME_LENGTH = 1024 * 1024
 /** The largest frame the SDK accepts (2^32 - 1 bytes); kmsctl caps it lower to keep memory flat. */
 export const MAX_FRAME_LENGTH = 64 * 1024 * 1024
 export const DEFAULT_MAX_ENCRYPTED_DATA_KEYS = 10
+/** A message header is at most a few hundred KB (each data key is up to 64 KB): refuse to buffer more. */
+const MAX_HEADER = 16 * 1024 * 1024
+/** kmsctl writes and reads committed suites only. */
+const COMMITMENT_POLICY = 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT'
 
 export interface EncryptOptions {
   /** Key ARNs: the first generates the data key, each further key encrypts a copy of it. */
@@ -72,8 +80,34 @@ export function checkFrameLength(frameLength: number): void {
   }
 }
 
+/**
+ * Runs one message through: opens the input, lets `body` read and write it, then commits the output;
+ * on any failure the output is aborted (a temporary file is removed) and the error is given to
+ * `failure`, which throws it named for what happened.
+ */
+async function transform<T>(input: DataInput, output: DataOutput, readerSize: number, body: (reader: BufferedReader, out: OutputBatch) => Promise<T>, failure: (error: unknown) => never): Promise<T> {
+  let source
+  try {
+    source = await input.open()
+  } catch (error) {
+    await output.abort()
+    throw new KmsctlError('FAILED', `Cannot read ${input.name}: ${(error as Error).message}`, {cause: error})
+  }
+
+  try {
+    const result = await body(new BufferedReader(source, readerSize, MAX_HEADER), new OutputBatch(output))
+    await output.commit()
+    return result
+  } catch (error) {
+    await output.abort()
+    failure(error)
+  } finally {
+    await source.close().catch(() => {})
+  }
+}
+
 export async function encryptData(input: DataInput, output: DataOutput, kmsFor: KmsForRegion, options: EncryptOptions): Promise<EnvelopeResult & {kms: KmsAccess}> {
-  const sdk = await encryptionSdk()
+  const [sdk, frames] = await Promise.all([encryptionSdk(), bodySdk()])
   if (options.keyArns.length > options.maxEncryptedDataKeys) {
     throw usageError(`${options.keyArns.length} keys is more than --max-encrypted-data-keys ${options.maxEncryptedDataKeys}.`, 'Try this: fewer --key flags, or raise --max-encrypted-data-keys.')
   }
@@ -81,32 +115,40 @@ export async function encryptData(input: DataInput, output: DataOutput, kmsFor: 
   const kms = new KmsAccess(kmsFor)
   const [generatorKeyId, ...keyIds] = options.keyArns
   const keyring = kmsKeyring(sdk, {clientProvider: kms.clientProvider(), generatorKeyId, keyIds})
-  const {encryptStream} = sdk.encrypt.buildEncrypt({commitmentPolicy: sdk.materials.CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT, maxEncryptedDataKeys: options.maxEncryptedDataKeys})
-  const stream = encryptStream(keyring, {
-    encryptionContext: options.context,
-    frameLength: options.frameLength,
-    suiteId: SUITES[options.suite] as never,
-  })
+  const cmm = new sdk.materials.NodeDefaultCryptographicMaterialsManager(keyring)
+  const policy = sdk.materials.CommitmentPolicy[COMMITMENT_POLICY]
   let header: HeaderSummary | undefined
-  stream.once('MessageHeader', (h: Parameters<typeof summariseHeader>[0]) => {
-    header = summariseHeader(h)
-  })
-  const source = input.stream()
-  let bytesIn = 0
-  source.on('data', (chunk: Buffer) => {
-    bytesIn += chunk.length
-  })
-  try {
-    await pipeline(source, stream, output.stream)
-    await output.commit()
-  } catch (error) {
-    await output.abort()
-    const failure = kms.firstFailure()
-    if (failure) throw failure
-    if (error instanceof KmsctlError) throw error
-    throw new KmsctlError('FAILED', `Encryption failed: ${(error as Error)?.message ?? error}`, {cause: error})
-  }
-
+  const bytesIn = await transform(
+    input,
+    output,
+    // The reader holds a whole frame: a frame is final when the input ends before it is full.
+    Math.max(options.frameLength, READ_CHUNK),
+    async (reader, out) => {
+      const suite = new sdk.materials.NodeAlgorithmSuite(SUITES[options.suite] as never)
+      const material = await cmm.getEncryptionMaterials({commitmentPolicy: policy, encryptionContext: options.context, suite})
+      sdk.materials.CommitmentPolicySuites.isEncryptEnabled(policy, material.suite)
+      if (material.encryptedDataKeys.length > options.maxEncryptedDataKeys) throw new Error('maxEncryptedDataKeys exceeded.')
+      const info = frames.getEncryptionInfo(material, options.frameLength)
+      try {
+        header = summariseHeader(info.messageHeader)
+        const signer = info.getSigner?.()
+        for (const part of info.rawHeader) signer?.update(asBuffer(part))
+        out.add(info.rawHeader)
+        const plaintext = await encryptBody(frames, reader, out, {getCipher: info.getCipher as never, messageHeader: info.messageHeader, signer, suite: material.suite})
+        if (signer) out.add([frames.serialize.serializeSignatureInfo(signer.awsCryptoSign())])
+        await out.flush(true)
+        return plaintext
+      } finally {
+        info.dispose()
+      }
+    },
+    (error) => {
+      const failure = kms.firstFailure()
+      if (failure) throw failure
+      if (error instanceof KmsctlError) throw error
+      throw new KmsctlError('FAILED', `Encryption failed: ${(error as Error)?.message ?? error}`, {cause: error})
+    },
+  )
   return {bytesIn, bytesOut: output.bytes, header: header!, kms}
 }
 
@@ -128,80 +170,75 @@ export interface DecryptResult extends EnvelopeResult {
   kms: KmsAccess
 }
 
+/** Reads until the SDK's deserializer has a whole header; returns it parsed from a copy of its bytes (the reader's buffer is reused). */
+async function readMessageHeader(reader: BufferedReader, parse: (buffer: Uint8Array) => HeaderInfo | false): Promise<HeaderInfo> {
+  for (let want = 1; ; ) {
+    // eslint-disable-next-line no-await-in-loop
+    const have = await reader.fill(want)
+    const info = parse(reader.peek())
+    if (info) return parse(Buffer.from(reader.take(info.headerLength + info.headerAuth.headerAuthLength))) as HeaderInfo
+    if (reader.ended) throw new Error('Incomplete Header')
+    want = have + 1
+  }
+}
+
 export async function decryptData(input: DataInput, output: DataOutput, kmsFor: KmsForRegion, options: DecryptOptions): Promise<DecryptResult> {
-  const sdk = await encryptionSdk()
+  const [sdk, frames] = await Promise.all([encryptionSdk(), bodySdk()])
   const kms = new KmsAccess(kmsFor)
   const keyring = options.discovery
     ? kmsKeyring(sdk, {clientProvider: kms.clientProvider(), discovery: true, discoveryFilter: {accountIDs: options.discovery.accountIds, partition: options.discovery.partition}})
     : kmsKeyring(sdk, {clientProvider: kms.clientProvider(), keyIds: options.expectKeyArns ?? []})
-  const progress = {headerAuthenticated: false, headerRead: false, streamedToStdout: false}
+  const cmm = new sdk.materials.NodeDefaultCryptographicMaterialsManager(keyring)
+  const policy = sdk.materials.CommitmentPolicy[COMMITMENT_POLICY]
+  const {deserializeMessageHeader} = frames.serialize.deserializeFactory((b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'), sdk.materials.NodeAlgorithmSuite)
+  const progress: DecryptProgress = {headerAuthenticated: false, headerRead: false, streamedToStdout: false}
   let header: HeaderSummary | undefined
-  const inner = new sdk.materials.NodeDefaultCryptographicMaterialsManager(keyring)
-  // A materials manager around the SDK's default one: it sees the header before any KMS call, so a
-  // message whose context lacks a required pair, or whose data keys are all under other keys, is
-  // refused without calling KMS.
-  const cmm = {
-    decryptMaterials: async (request: {encryptionContext: EncryptionContext; encryptedDataKeys: ReadonlyArray<{providerId: string; providerInfo: string; encryptedDataKey: Uint8Array}>; suite: {id: number}}) => {
+  const bytesIn = await transform(
+    input,
+    output,
+    READ_CHUNK,
+    async (reader, out) => {
+      const info = await readMessageHeader(reader, (b) => deserializeMessageHeader(b, {maxEncryptedDataKeys: options.maxEncryptedDataKeys}))
+      const {messageHeader, algorithmSuite, rawHeader, headerAuth} = info
+      const messageIdHex = Buffer.from(messageHeader.messageId).toString('hex')
+      sdk.materials.CommitmentPolicySuites.isDecryptEnabled(policy, algorithmSuite, messageIdHex)
       progress.headerRead = true
-      header = summariseHeader({
-        contentType: 2,
-        encryptedDataKeys: request.encryptedDataKeys,
-        encryptionContext: request.encryptionContext,
-        frameLength: 0,
-        messageId: new Uint8Array(),
-        suiteId: request.suite.id,
-        version: 0,
-      })
-      if (options.requireSigned && !header.algorithm.signed) {
-        throw new KmsctlError('REFUSED', `The message is not signed (${header.algorithm.name}) and --require-signature was given. Nothing was decrypted.`, {
-          exitCode: 1,
-          remedy: 'Ask the sender to encrypt with --algorithm committed-signed, or drop --require-signature if anyone who may decrypt may also write.',
-        })
-      }
-
-      const mismatches = contextMismatches(options.expectContext, request.encryptionContext)
-      if (mismatches.length > 0) {
-        throw new KmsctlError('CONTEXT_MISMATCH', `The message's encryption context does not match --expect-context: ${mismatches.join('; ')}. Nothing was decrypted.`, {
-          details: {encryptionContext: header.encryptionContext, mismatches},
-          remedy: 'Check that this is the file you mean; kmsctl data inspect FILE shows its context.',
-        })
-      }
-
-      if (options.expectKeyArns) {
-        const kmsKeys = request.encryptedDataKeys.filter((k) => k.providerId === 'aws-kms').map((k) => k.providerInfo)
-        if (!kmsKeys.some((k) => options.expectKeyArns!.includes(k))) {
-          throw new KmsctlError('NO_MATCHING_KEY', `None of the message's data keys is encrypted under an expected key. Nothing was decrypted.`, {
-            details: {expected: options.expectKeyArns, messageKeys: kmsKeys.map((k) => printable(k))},
-            remedy: `The message's keys: ${kmsKeys.map((k) => printable(k)).join(', ') || '(none from KMS)'}. Pass one of them with --expect-key if you trust it; if you expected ${options.expectKeyArns.length === 1 ? 'this key' : 'one of these keys'}, the header may have been altered.`,
-          })
+      header = summariseHeader(messageHeader)
+      // Refused before any KMS call: an unsigned message where a signature is required, a context
+      // without a required pair, data keys all under other keys.
+      refuseBeforeKms(header, messageHeader.encryptionContext, messageHeader.encryptedDataKeys, options)
+      const material = (await cmm.decryptMaterials({
+        encryptedDataKeys: messageHeader.encryptedDataKeys,
+        encryptionContext: messageHeader.encryptionContext,
+        suite: new sdk.materials.NodeAlgorithmSuite(algorithmSuite.id),
+      })) as NodeDecryptionMaterial
+      sdk.materials.CommitmentPolicySuites.isDecryptEnabled(policy, material.suite, messageIdHex)
+      const helper = sdk.materials.getDecryptionHelper(material)
+      try {
+        // Derives the key, checking the header's key commitment, then the header's tag.
+        const getDecipher = helper.getDecipherInfo(messageHeader.messageId, 'suiteData' in messageHeader ? messageHeader.suiteData : undefined)
+        const check = getDecipher(headerAuth.headerIv)
+        check.setAAD(asBuffer(rawHeader))
+        check.setAuthTag(asBuffer(headerAuth.headerAuthTag))
+        check.update(Buffer.alloc(0))
+        check.final()
+        progress.headerAuthenticated = true
+        const verify = helper.getVerify?.()
+        if (verify) {
+          verify.update(asBuffer(rawHeader))
+          verify.update(asBuffer(frames.serialize.serializeMessageHeaderAuth({headerAuthTag: headerAuth.headerAuthTag, headerIv: headerAuth.headerIv, messageHeader})))
         }
+
+        await decryptBody(frames, reader, out, {getDecipher: getDecipher as never, headerInfo: info, verify}, {holdLimit: MAX_FRAME_LENGTH, unverifiedToTemporary: output.temporary})
+        return reader.bytesRead
+      } finally {
+        helper.dispose()
       }
-
-      return inner.decryptMaterials(request as never) as Promise<NodeDecryptionMaterial>
     },
-    getEncryptionMaterials: (request: unknown) => inner.getEncryptionMaterials(request as never) as Promise<NodeEncryptionMaterial>,
-  }
-
-  const {decryptStream} = sdk.decrypt.buildDecrypt({commitmentPolicy: sdk.materials.CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT, maxEncryptedDataKeys: options.maxEncryptedDataKeys})
-  const stream = decryptStream(cmm as never)
-  stream.once('MessageHeader', (h: Parameters<typeof summariseHeader>[0]) => {
-    progress.headerAuthenticated = true
-    header = summariseHeader(h)
-  })
-  const source = input.stream()
-  let bytesIn = 0
-  source.on('data', (chunk: Buffer) => {
-    bytesIn += chunk.length
-  })
-  try {
-    await pipeline(source, stream, output.stream)
-    await output.commit()
-  } catch (error) {
-    progress.streamedToStdout = output.name === '-' && output.bytes > 0
-    await output.abort()
-    const failure = error instanceof KmsctlError ? undefined : kms.firstFailure()
-    if (failure) {
-      if (failure.code === 'INVALID_CIPHERTEXT') {
+    (error) => {
+      progress.streamedToStdout = !output.temporary && output.bytes > 0
+      const failure = error instanceof KmsctlError ? undefined : kms.firstFailure()
+      if (failure?.code === 'INVALID_CIPHERTEXT') {
         throw new KmsctlError('AUTHENTICATION_FAILED', `Authentication failed: KMS could not decrypt the message's data key (${failure.awsCode}): the header was tampered with, or its encryption context differs from the one the data key was encrypted with.`, {
           awsCode: failure.awsCode,
           awsMessage: failure.awsMessage,
@@ -210,22 +247,43 @@ export async function decryptData(input: DataInput, output: DataOutput, kmsFor: 
         })
       }
 
-      throw failure
-    }
+      throw failure ?? decryptFailure(error, progress)
+    },
+  )
+  return {bytesIn, bytesOut: output.bytes, decryptedWith: kms.decryptedWith(), header: header!, kms}
+}
 
-    const failure2 = decryptFailure(error, progress)
-    if (failure2.code === 'AUTHENTICATION_FAILED') {
-      const problem = await structuralProblem(input)
-      if (problem) {
-        throw new KmsctlError('TRUNCATED', `The message is truncated or has bytes added: ${problem.replace(/^The /, 'the ')}${progress.streamedToStdout ? ' Output already written to stdout must not be used.' : ''}`, {
-          cause: error,
-          remedy: 'Get the complete encrypted file (compare its size with the original), and do not use any output of this run.',
-        })
-      }
-    }
+/** A Buffer view of the same bytes (the SDK's functions return Uint8Arrays, node:crypto's types want Buffers). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
 
-    throw failure2
+type EncryptedDataKeys = ReadonlyArray<{providerId: string; providerInfo: string}>
+
+/** The checks that need only the header, made before any KMS call. */
+function refuseBeforeKms(header: HeaderSummary, context: EncryptionContext, dataKeys: EncryptedDataKeys, options: DecryptOptions): void {
+  if (options.requireSigned && !header.algorithm.signed) {
+    throw new KmsctlError('REFUSED', `The message is not signed (${header.algorithm.name}) and --require-signature was given. Nothing was decrypted.`, {
+      exitCode: 1,
+      remedy: 'Ask the sender to encrypt with --algorithm committed-signed, or drop --require-signature if anyone who may decrypt may also write.',
+    })
   }
 
-  return {bytesIn, bytesOut: output.bytes, decryptedWith: kms.decryptedWith(), header: header!, kms}
+  const mismatches = contextMismatches(options.expectContext, context)
+  if (mismatches.length > 0) {
+    throw new KmsctlError('CONTEXT_MISMATCH', `The message's encryption context does not match --expect-context: ${mismatches.join('; ')}. Nothing was decrypted.`, {
+      details: {encryptionContext: header.encryptionContext, mismatches},
+      remedy: 'Check that this is the file you mean; kmsctl data inspect FILE shows its context.',
+    })
+  }
+
+  if (options.expectKeyArns) {
+    const kmsKeys = dataKeys.filter((k) => k.providerId === 'aws-kms').map((k) => k.providerInfo)
+    if (!kmsKeys.some((k) => options.expectKeyArns!.includes(k))) {
+      throw new KmsctlError('NO_MATCHING_KEY', `None of the message's data keys is encrypted under an expected key. Nothing was decrypted.`, {
+        details: {expected: options.expectKeyArns, messageKeys: kmsKeys.map((k) => printable(k))},
+        remedy: `The message's keys: ${kmsKeys.map((k) => printable(k)).join(', ') || '(none from KMS)'}. Pass one of them with --expect-key if you trust it; if you expected ${options.expectKeyArns.length === 1 ? 'this key' : 'one of these keys'}, the header may have been altered.`,
+      })
+    }
+  }
 }

@@ -143,17 +143,3 @@ async function walkFrames(path: string, size: number, start: number, frameLength
     await fh.close()
   }
 }
-
-/**
- * For a file whose decryption failed: whether its structure shows it is cut short (or has bytes
- * added), so that the failure can be named for what it is.
- */
-export async function structuralProblem(input: DataInput): Promise<string | undefined> {
-  if (input.name === '-' || input.size === undefined) return undefined
-  try {
-    const r = await inspectMessage(input)
-    return r.warnings.find((w) => /truncated|extra bytes/.test(w))
-  } catch (error) {
-    return error instanceof KmsctlError && error.code === 'TRUNCATED' ? error.message : undefined
-  }
-}

@@ -2,6 +2,7 @@
 // encrypted data keys and encryption context, and the errors of a message that fails to decrypt,
 // named for what happened (truncated, tampered, wrong key, wrong context).
 import {KmsctlError} from '../errors.js'
+import {MessageBodyError} from './frames.js'
 
 /** The algorithm suites kmsctl writes: both commit to the data key (key commitment). */
 export const SUITES = {
@@ -136,6 +137,49 @@ export function decryptFailure(error: unknown, progress: DecryptProgress): Kmsct
       remedy: 'Get the complete encrypted file (compare its size with the original), and do not use any output of this run.',
     })
 
+  if (error instanceof MessageBodyError) {
+    switch (error.problem) {
+      case 'tag': {
+        return auth('a body frame does not match its authentication tag')
+      }
+
+      case 'signature': {
+        return auth('the message signature (trailer) does not verify')
+      }
+
+      case 'order': {
+        return auth(`the frames are out of order (${error.message})`)
+      }
+
+      case 'malformed': {
+        return auth(`the body is malformed (${firstLine(error.message)})`)
+      }
+
+      case 'truncated-body': {
+        return truncated(`before its final frame (${error.message})`)
+      }
+
+      case 'truncated-signature': {
+        return truncated('inside its signature')
+      }
+
+      case 'extra-bytes': {
+        return new KmsctlError('AUTHENTICATION_FAILED', `The message has bytes added after its end (${error.message}); the file was tampered with or corrupted.${stdoutNote}`, {
+          cause: error,
+          remedy: 'Get an intact copy of the encrypted file; do not use any output of this run.',
+        })
+      }
+
+      case 'frame-too-large': {
+        return new KmsctlError('REFUSED', `The message has a frame too large to authenticate before writing it to stdout: ${error.message}.${stdoutNote}`, {
+          cause: error,
+          exitCode: 1,
+          remedy: 'Decrypt to a file with -o FILE: kmsctl writes it to a temporary file that becomes FILE only once the whole message is authenticated.',
+        })
+      }
+    }
+  }
+
   if (!progress.headerRead) {
     if (/Incomplete Header/.test(message)) return truncated('inside its header (or the input is not an encrypted message at all)')
     if (/maxEncryptedDataKeys exceeded/.test(message)) {
@@ -169,7 +213,11 @@ export function decryptFailure(error: unknown, progress: DecryptProgress): Kmsct
   if (/Invalid Signature/i.test(message)) return auth('the message signature (trailer) does not verify')
   if (GCM_AUTH.test(message)) return auth('a body frame does not match its authentication tag')
   if (/sequence out of order|AuthTag before frame|Malformed/i.test(message)) return auth(`the body is malformed (${firstLine(message)})`)
-  return auth(firstLine(message))
+  // Not the message's fault: the output could not be written (a full disk, a closed pipe).
+  return new KmsctlError('FAILED', `Decryption stopped: ${firstLine(message)}.${stdoutNote}`, {
+    cause: error,
+    remedy: 'Fix the cause (free space, the reading end of the pipe) and run the command again; do not use any output of this run.',
+  })
 }
 
 function firstLine(text: string): string {

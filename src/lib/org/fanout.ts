@@ -143,7 +143,10 @@ export async function resolveTargets(creds: AccountCredentials, targets: Targets
         limit(async () => {
           try {
             const {clients} = await creds.clientsFor(account, home)
-            return await enabledRegions(clients, account)
+            const regions = await enabledRegions(clients, account)
+            // Its KMS work in the home region makes its own clients when its turn comes.
+            creds.forget(account, home)
+            return regions
           } catch (error) {
             const access = await creds.access(account).catch(() => undefined)
             failed.push({account, error: failureOf(error), region: '*', ...(access?.roleArn ? {role: access.roleArn} : {})})

@@ -3,7 +3,7 @@
 // secret), the signature is recomputed with the AWS SDK's own signer (@smithy/signature-v4) and must
 // match. Refusals are AWS's: MissingAuthenticationToken (no Authorization), IncompleteSignature (not a
 // SigV4 header), InvalidSignature / SignatureDoesNotMatch (a wrong signature).
-import {createHash, timingSafeEqual} from 'node:crypto'
+import {createHash, createHmac, timingSafeEqual} from 'node:crypto'
 
 import {Hash} from '@smithy/hash-node'
 import {HttpRequest} from '@smithy/protocol-http'
@@ -75,7 +75,59 @@ function signerFor(accessKeyId: string, secretAccessKey: string, region: string,
 export async function signatureMatches(req: SandboxRequest, auth: SigV4Authorization, secretAccessKey: string): Promise<boolean> {
   // A declared payload hash must be the body's (the signer would otherwise trust the header).
   const declared = req.headers['x-amz-content-sha256']
-  if (declared !== undefined && declared !== createHash('sha256').update(req.body, 'utf8').digest('hex')) return false
+  const bodyHash = createHash('sha256').update(req.body, 'utf8').digest('hex')
+  if (declared !== undefined && declared !== bodyHash) return false
+  const expected = isRootWithoutQuery(req) ? rootSignature(req, auth, secretAccessKey, bodyHash) : await sdkSignature(req, auth, secretAccessKey)
+  return expected.length === auth.signature.length && timingSafeEqual(Buffer.from(expected), Buffer.from(auth.signature))
+}
+
+function isRootWithoutQuery(req: SandboxRequest): boolean {
+  if ((req.path ?? '/') !== '/') return false
+  for (const _ in req.query ?? {}) return false
+  return true
+}
+
+const signingKeys = new Map<string, Buffer>()
+
+/** The day's signing key of a secret, region and service (four HMACs), derived once. */
+function signingKey(secretAccessKey: string, date: string, region: string, service: string): Buffer {
+  const id = `${secretAccessKey}\n${date}\n${region}\n${service}`
+  let key = signingKeys.get(id)
+  if (!key) {
+    const kDate = createHmac('sha256', `AWS4${secretAccessKey}`).update(date).digest()
+    const kRegion = createHmac('sha256', kDate).update(region).digest()
+    const kService = createHmac('sha256', kRegion).update(service).digest()
+    key = createHmac('sha256', kService).update('aws4_request').digest()
+    if (signingKeys.size >= 1000) signingKeys.clear()
+    signingKeys.set(id, key)
+  }
+
+  return key
+}
+
+/**
+ * The signature of a request to "/" with no query string (every JSON and query-protocol call: KMS,
+ * CloudTrail, STS, Organizations), computed as the SDK's signer computes it (canonical request,
+ * string to sign, HMAC with the day's key) without building its request and middleware objects.
+ * Other paths go through the SDK's signer (sdkSignature); a test checks that both agree.
+ */
+export function rootSignature(req: SandboxRequest, auth: SigV4Authorization, secretAccessKey: string, bodyHash: string): string {
+  const names = [...auth.signedHeaders].sort()
+  let canonicalHeaders = ''
+  for (const name of names) {
+    const value = (req.headers[name] ?? '').replaceAll(/[\r\n]/g, ' ').replaceAll(/[ \t]+/g, ' ').replaceAll(/^ | $/g, '')
+    canonicalHeaders += `${name}:${value}\n`
+  }
+
+  const payloadHash = req.headers['x-amz-content-sha256'] ?? bodyHash
+  const canonicalRequest = `${req.method ?? 'POST'}\n/\n\n${canonicalHeaders}\n${names.join(';')}\n${payloadHash}`
+  const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`
+  const stringToSign = `AWS4-HMAC-SHA256\n${req.headers['x-amz-date']}\n${scope}\n${createHash('sha256').update(canonicalRequest, 'utf8').digest('hex')}`
+  return createHmac('sha256', signingKey(secretAccessKey, auth.date, auth.region, auth.service)).update(stringToSign, 'utf8').digest('hex')
+}
+
+/** The signature the SDK's own signer computes for the request. */
+export async function sdkSignature(req: SandboxRequest, auth: SigV4Authorization, secretAccessKey: string): Promise<string> {
   const headers: Record<string, string> = {}
   for (const name of auth.signedHeaders) headers[name] = req.headers[name] ?? ''
   const [, y, mo, d, h, mi, s] = AMZ_DATE.exec(req.headers['x-amz-date']!)!
@@ -85,8 +137,7 @@ export async function signatureMatches(req: SandboxRequest, auth: SigV4Authoriza
     signableHeaders: new Set(auth.signedHeaders),
     signingDate,
   })
-  const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization))?.[1] ?? ''
-  return expected.length === auth.signature.length && timingSafeEqual(Buffer.from(expected), Buffer.from(auth.signature))
+  return /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization))?.[1] ?? ''
 }
 
 /** What AWS answers a request whose signature does not match. */

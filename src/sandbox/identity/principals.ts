@@ -8,7 +8,7 @@
 // signed (identity/authenticate.ts); the signature is checked where the sandbox knows the secret: the
 // default credentials, and principals added with one. A running server sees
 // changes at once: the file is re-read whenever it changes on disk.
-import {readFileSync, statSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import lockfile from 'proper-lockfile'
@@ -18,6 +18,7 @@ import {KMS_ACTIONS} from '../../lib/policy/actions.js'
 import {globMatch} from '../../lib/glob.js'
 import {DEFAULT_ACCESS_KEY_ID, DEFAULT_PRINCIPAL_ARN, DEFAULT_SECRET_ACCESS_KEY} from '../constants.js'
 import {SandboxError} from '../errors.js'
+import {fileSignature} from '../store/signature.js'
 import {makePrivateDir, writeAtomic} from '../store/store.js'
 import {type ParsedArn, parsePrincipalArn, principalFor} from './arn.js'
 
@@ -201,9 +202,7 @@ export class PrincipalDirectory {
   }
 
   private file(): PrincipalsFile {
-    // Not a throwing stat: a missing file is the common case, and exceptions cost more than the stat.
-    const st = statSync(principalsPath(this.dir), {throwIfNoEntry: false})
-    const signature = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : 'none'
+    const signature = fileSignature(principalsPath(this.dir))
 
     if (this.cache?.signature === signature) return this.cache.file
     let file: PrincipalsFile

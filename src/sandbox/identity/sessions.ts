@@ -23,7 +23,7 @@ function expiredToken(service: string): SandboxError {
  */
 export function sessionCaller(org: OrganizationFile | undefined, token: string | undefined, accessKeyId: string, service: string, nowMs: number): ResolvedPrincipal | undefined {
   if (!token || !isSandboxSessionToken(token)) return undefined
-  const claims = org ? decodeSessionToken(org.sessionSecret, token) : undefined
+  const claims = org ? verifiedClaims(org.sessionSecret, token) : undefined
   if (!org || !claims || claims.accessKeyId !== accessKeyId) throw invalidToken(service)
   if (claims.expiresMs <= nowMs) throw expiredToken(service)
   const role = org.accounts[claims.account]?.roles[claims.roleName]
@@ -32,7 +32,7 @@ export function sessionCaller(org: OrganizationFile | undefined, token: string |
   const arn = `arn:aws:sts::${claims.account}:assumed-role/${claims.roleName}/${claims.sessionName}`
   const parsed = parsePrincipalArn(arn)
   const roleArn = `arn:aws:iam::${claims.account}:role/${claims.roleName}`
-  const roleId = roleIdOf(org.sessionSecret, roleArn)
+  const roleId = memo(`role\n${org.sessionSecret}\n${roleArn}`, () => roleIdOf(org.sessionSecret, roleArn))
   const principalId = `${roleId}:${claims.sessionName}`
   const identity = {
     type: 'AssumedRole',
@@ -56,6 +56,24 @@ export function sessionCaller(org: OrganizationFile | undefined, token: string |
 /** The secret access key of a sandbox session's credentials (to check its signatures), when the token is one. */
 export function sessionSecretOf(org: OrganizationFile | undefined, token: string | undefined, accessKeyId: string): string | undefined {
   if (!org || !token || !isSandboxSessionToken(token)) return undefined
-  const claims = decodeSessionToken(org.sessionSecret, token)
-  return claims && claims.accessKeyId === accessKeyId ? secretOf(org.sessionSecret, accessKeyId) : undefined
+  const claims = verifiedClaims(org.sessionSecret, token)
+  return claims && claims.accessKeyId === accessKeyId ? memo(`secret\n${org.sessionSecret}\n${accessKeyId}`, () => secretOf(org.sessionSecret, accessKeyId)) : undefined
+}
+
+// A session signs every request with the same token: its claims (checked against the organisation's
+// secret), its secret key and its role ID are derived once, not with three HMACs per request. Keys
+// include the secret, so a new organisation secret never sees an old answer.
+const derived = new Map<string, unknown>()
+
+function memo<T>(key: string, make: () => T): T {
+  if (derived.has(key)) return derived.get(key) as T
+  const value = make()
+  if (derived.size >= 5000) derived.clear()
+  derived.set(key, value)
+  return value
+}
+
+/** decodeSessionToken(), remembered (undefined, for a forged token, too). */
+function verifiedClaims(secret: string, token: string): ReturnType<typeof decodeSessionToken> {
+  return memo(`token\n${secret}\n${token}`, () => decodeSessionToken(secret, token))
 }

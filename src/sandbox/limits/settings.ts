@@ -1,11 +1,12 @@
 // The sandbox's limits and faults settings: request-rate quotas and injected faults. Off by default. They come
 // from the sandbox directory's config.json (for the in-process sandbox, `kmsctl sandbox config`) and,
 // when serving, from `kmsctl sandbox serve` flags, which win over the file.
-import {readFileSync, statSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {usageError} from '../../lib/errors.js'
 import {tryParseDuration} from '../../lib/parse.js'
+import {fileSignature} from '../store/signature.js'
 import {writeAtomic} from '../store/store.js'
 
 export const CONFIG_FILE = 'config.json'
@@ -128,8 +129,7 @@ export class SettingsSource {
   }
 
   current(): RealismSettings {
-    const st = statSync(configPath(this.dir), {throwIfNoEntry: false})
-    const signature = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : 'none'
+    const signature = fileSignature(configPath(this.dir))
 
     if (this.cache?.signature === signature) return this.cache.settings
     let fromFile: RealismSettings

@@ -5,13 +5,14 @@
 // secret that signs the temporary credentials STS hands out. A running server sees changes at once:
 // the file is re-read whenever it changes on disk.
 import {createHash, randomBytes} from 'node:crypto'
-import {mkdirSync, readFileSync, statSync} from 'node:fs'
+import {mkdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import lockfile from 'proper-lockfile'
 
 import {usageError} from '../../lib/errors.js'
 import {SANDBOX_ACCOUNT} from '../constants.js'
+import {fileSignature} from '../store/signature.js'
 import {writeAtomic} from '../store/store.js'
 
 export const ORGANIZATION_FILE = 'organization.json'
@@ -122,8 +123,7 @@ export class OrganizationSource {
   }
 
   current(): OrganizationFile | undefined {
-    const st = statSync(organizationPath(this.dir), {throwIfNoEntry: false})
-    const signature = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : 'none'
+    const signature = fileSignature(organizationPath(this.dir))
     if (this.cache?.signature === signature) return this.cache.file
     let file: OrganizationFile | undefined
     try {

@@ -14,6 +14,7 @@ import lockfile from 'proper-lockfile'
 
 import {usageError} from '../../lib/errors.js'
 import {type Clock, createClock} from '../clock.js'
+import {fileSignature, forgetSignature} from './signature.js'
 import {type SandboxState, emptyState} from './state.js'
 
 export const STATE_FILE = 'state.json'
@@ -24,12 +25,6 @@ export interface StoreOptions {
   /** Buffer CloudTrail appends and write them in batches (the HTTP server). Default false: append at once. */
   batchEvents?: boolean
   env?: NodeJS.ProcessEnv
-}
-
-interface FileSignature {
-  ino: number
-  mtimeMs: number
-  size: number
 }
 
 export type TrailRecord = Record<string, any>
@@ -47,7 +42,7 @@ export class SandboxStore {
   private readonly batchEvents: boolean
   /** Bumped whenever the in-memory state is replaced or written (for caches derived from it). */
   generation = 0
-  private cache?: {signature: FileSignature; state: SandboxState}
+  private cache?: {signature: string; state: SandboxState}
   private events: TrailRecord[] = []
   private eventsIno = -1
   private eventsOffset = 0
@@ -221,18 +216,11 @@ export class SandboxStore {
 
   /** The current state (from memory unless state.json changed on disk). Do not modify it outside mutate(). */
   read(): SandboxState {
-    let signature: FileSignature | undefined
-    try {
-      const st = statSync(this.statePath)
-      signature = {ino: st.ino, mtimeMs: st.mtimeMs, size: st.size}
-    } catch {
-      signature = undefined
-    }
-
-    if (!signature) {
+    const signature = fileSignature(this.statePath)
+    if (signature === 'none') {
       // No state yet: an empty one in memory (written on the first mutation).
-      if (!this.cache || this.cache.signature.ino !== -1) {
-        this.cache = {signature: {ino: -1, mtimeMs: 0, size: 0}, state: emptyState(Date.now())}
+      if (!this.cache || this.cache.signature !== 'none') {
+        this.cache = {signature: 'none', state: emptyState(Date.now())}
         this.generation++
       }
 
@@ -240,7 +228,7 @@ export class SandboxStore {
     }
 
     const c = this.cache
-    if (c && c.signature.ino === signature.ino && c.signature.size === signature.size && c.signature.mtimeMs === signature.mtimeMs) return c.state
+    if (c && c.signature === signature) return c.state
     const state = parseState(readFileSync(this.statePath, 'utf8'))
     this.cache = {signature, state}
     this.generation++
@@ -334,8 +322,7 @@ export class SandboxStore {
 
   private write(state: SandboxState): void {
     writeAtomic(this.statePath, JSON.stringify(state))
-    const st = statSync(this.statePath)
-    this.cache = {signature: {ino: st.ino, mtimeMs: st.mtimeMs, size: st.size}, state}
+    this.cache = {signature: fileSignature(this.statePath), state}
     this.generation++
   }
 }
@@ -388,6 +375,8 @@ export function writeAtomic(path: string, data: string): void {
   } catch (error) {
     rmSync(tmp, {force: true})
     throw error
+  } finally {
+    forgetSignature(path)
   }
 }
 

@@ -1,24 +1,14 @@
-import {
-  DescribeKeyCommand,
-  GetKeyLastUsageCommand,
-  GetKeyPolicyCommand,
-  GetKeyRotationStatusCommand,
-  KMSClient,
-  ListAliasesCommand,
-  ListGrantsCommand,
-  ListKeysCommand,
-  ListResourceTagsCommand,
-} from '@aws-sdk/client-kms'
+import {DescribeKeyCommand, GetKeyPolicyCommand, GetKeyRotationStatusCommand, ListKeysCommand} from '@aws-sdk/client-kms'
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {mockSdk} from '../../helpers/mock-sdk.js'
+import {ACCT, customerKey, keyId, mockAuditReads} from '../../lib/audit/mock-reads.js'
 
-const acct = '111122223333'
-const id = (n: number) => `${String(n).padStart(8, '0')}-0000-4000-8000-000000000000`
-const arn = (n: number) => `arn:aws:kms:us-east-1:${acct}:key/${id(n)}`
+const acct = ACCT
+const id = keyId
 const dir = mkdtempSync(join(tmpdir(), 'kmsctl-audit-cmd-'))
 
 async function run(args: string[]): Promise<{stdout: string; stderr: string; exitCode?: number}> {
@@ -38,24 +28,11 @@ function baseline(name: string, accepted: object[]): string {
 describe('audit', () => {
   const sdk = mockSdk()
   beforeEach(() => {
-    sdk.kms.on(ListKeysCommand).resolves({Keys: [1, 2].map((n) => ({KeyArn: arn(n), KeyId: id(n)})), Truncated: false})
-    sdk.kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/payments', TargetKeyId: id(1)}, {AliasName: 'alias/orders', TargetKeyId: id(2)}], Truncated: false})
-    for (const n of [1, 2]) {
-      sdk.kms.on(DescribeKeyCommand, {KeyId: id(n)}).resolves({
-        KeyMetadata: {Arn: arn(n), CreationDate: new Date(), Description: 'd', KeyId: id(n), KeyManager: 'CUSTOMER', KeySpec: 'SYMMETRIC_DEFAULT', KeyState: 'Enabled', Origin: 'AWS_KMS'},
-      })
-    }
-
-    sdk.kms.on(DescribeKeyCommand, {KeyId: 'alias/payments'}).resolves({
-      KeyMetadata: {Arn: arn(1), CreationDate: new Date(), Description: 'd', KeyId: id(1), KeyManager: 'CUSTOMER', KeySpec: 'SYMMETRIC_DEFAULT', KeyState: 'Enabled', Origin: 'AWS_KMS'},
-    })
-    sdk.kms.on(GetKeyPolicyCommand).resolves({Policy: JSON.stringify({Statement: [{Action: 'kms:*', Effect: 'Allow', Principal: {AWS: `arn:aws:iam::${acct}:root`}, Resource: '*'}]})})
+    mockAuditReads(sdk.kms, {aliases: [['alias/payments', 1], ['alias/orders', 2]], listed: [1, 2]})
+    sdk.kms.on(DescribeKeyCommand, {KeyId: 'alias/payments'}).resolves({KeyMetadata: customerKey(1)})
     // alias/payments does not rotate: one medium finding.
     sdk.kms.on(GetKeyRotationStatusCommand, {KeyId: id(1)}).resolves({KeyRotationEnabled: false})
     sdk.kms.on(GetKeyRotationStatusCommand, {KeyId: id(2)}).resolves({KeyRotationEnabled: true, RotationPeriodInDays: 365})
-    sdk.kms.on(ListGrantsCommand).resolves({Grants: [], Truncated: false})
-    sdk.kms.on(ListResourceTagsCommand).resolves({Tags: [{TagKey: 'owner', TagValue: 'x'}], Truncated: false})
-    sdk.kms.on(GetKeyLastUsageCommand).resolves({KeyLastUsage: {Operation: 'Decrypt', Timestamp: new Date()}, TrackingStartDate: new Date('2026-01-01T00:00:00Z')})
   })
 
   it('prints the findings grouped by key, a summary by check, and exits 0 without --fail-on', async () => {

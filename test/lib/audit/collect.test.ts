@@ -1,12 +1,9 @@
 import {
-  DescribeKeyCommand,
   GetKeyLastUsageCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   KMSClient,
-  ListAliasesCommand,
   ListGrantsCommand,
-  ListKeysCommand,
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms'
 import {expect} from 'chai'
@@ -17,29 +14,17 @@ import {CHECKS, selectChecks} from '../../../src/lib/audit/registry.js'
 import {DEFAULT_OPTIONS} from '../../../src/lib/audit/types.js'
 import {Pacer} from '../../../src/lib/pacing.js'
 import {mockSdk} from '../../helpers/mock-sdk.js'
+import {keyId, mockAuditReads} from './mock-reads.js'
 
-const acct = '111122223333'
-const id = (n: number) => `${String(n).padStart(8, '0')}-0000-4000-8000-000000000000`
-const arn = (n: number) => `arn:aws:kms:us-east-1:${acct}:key/${id(n)}`
+const id = keyId
 const READS = new Set(['DescribeKey', 'GetKeyLastUsage', 'GetKeyPolicy', 'GetKeyRotationStatus', 'ListAliases', 'ListGrants', 'ListKeys', 'ListResourceTags'])
 
 describe('audit reads', () => {
   const sdk = mockSdk()
   beforeEach(() => {
-    sdk.kms.on(ListKeysCommand).resolves({Keys: [1, 2, 3].map((n) => ({KeyArn: arn(n), KeyId: id(n)})), Truncated: false})
-    sdk.kms.on(ListAliasesCommand).resolves({Aliases: [{AliasName: 'alias/app', TargetKeyId: id(1)}, {AliasName: 'alias/aws/s3', TargetKeyId: id(3)}], Truncated: false})
-    for (const n of [1, 2]) {
-      sdk.kms.on(DescribeKeyCommand, {KeyId: id(n)}).resolves({
-        KeyMetadata: {Arn: arn(n), CreationDate: new Date(), Description: 'd', KeyId: id(n), KeyManager: 'CUSTOMER', KeySpec: 'SYMMETRIC_DEFAULT', KeyState: 'Enabled', Origin: 'AWS_KMS'},
-      })
-    }
-
-    sdk.kms.on(GetKeyPolicyCommand, {KeyId: id(1)}).resolves({Policy: JSON.stringify({Statement: [{Action: 'kms:*', Effect: 'Allow', Principal: {AWS: `arn:aws:iam::${acct}:root`}, Resource: '*'}]})})
+    // Key 3 is listed but AWS-managed (alias/aws/s3): never described, never read.
+    mockAuditReads(sdk.kms, {aliases: [['alias/app', 1], ['alias/aws/s3', 3]], described: [1, 2], listed: [1, 2, 3]})
     sdk.kms.on(GetKeyPolicyCommand, {KeyId: id(2)}).rejects(Object.assign(new Error('User is not authorized to perform: kms:GetKeyPolicy'), {$metadata: {httpStatusCode: 400}, name: 'AccessDeniedException'}))
-    sdk.kms.on(GetKeyRotationStatusCommand).resolves({KeyRotationEnabled: true})
-    sdk.kms.on(ListGrantsCommand).resolves({Grants: [], Truncated: false})
-    sdk.kms.on(ListResourceTagsCommand).resolves({Tags: [{TagKey: 'owner', TagValue: 'x'}], Truncated: false})
-    sdk.kms.on(GetKeyLastUsageCommand).resolves({KeyLastUsage: {Operation: 'Decrypt', Timestamp: new Date()}, TrackingStartDate: new Date('2026-01-01T00:00:00Z')})
   })
 
   const deps = () => ({journal: {readAll: () => []}, kms: new KMSClient({region: 'us-east-1'}), region: 'us-east-1'})

@@ -24,6 +24,21 @@ const acct = '111122223333'
 const id = (n: number) => `${String(n).padStart(8, '0')}-0000-4000-8000-000000000000`
 const arn = (n: number) => `arn:aws:kms:us-east-1:${acct}:key/${id(n)}`
 
+/**
+ * Lets the event loop turn until `done()`, at most 10,000 turns: real I/O completes, and the fake
+ * clock runs what is due now without moving forward.
+ */
+async function until(clock: FakeTimers.InstalledClock, done: () => boolean): Promise<void> {
+  for (let i = 0; i < 10_000 && !done(); i++) {
+    // eslint-disable-next-line no-await-in-loop
+    await clock.tickAsync(0)
+    // eslint-disable-next-line no-await-in-loop
+    await new Promise<void>((resolve) => {
+      setImmediate(resolve)
+    })
+  }
+}
+
 describe('bulk/run', () => {
   const sdk = mockSdk()
   const journalDir = () => mkdtempSync(join(tmpdir(), 'bulk-journal-'))
@@ -37,14 +52,16 @@ describe('bulk/run', () => {
   it('journals each key before sending, then records the outcome', async () => {
     const journal = new Journal({dir: journalDir()})
     const order: string[] = []
-    const origBegin = journal.begin.bind(journal)
-    journal.begin = (input) => {
+    const origBegin = journal.beginDurable.bind(journal)
+    journal.beginDurable = async (input) => {
       order.push(`journal ${input.key?.keyId}`)
       return origBegin(input)
     }
 
     sdk.kms.on(DisableKeyCommand).callsFake((input: {KeyId: string}) => {
-      order.push(`send ${input.KeyId}`)
+      // The entry is on disk before the call is sent.
+      const onDisk = new Journal({dir: journal.dir}).readAll().map((r) => r.key?.keyId)
+      order.push(`send ${input.KeyId}${onDisk.includes(input.KeyId) ? '' : ' (not journaled)'}`)
       return {}
     })
     const rows = await runStateChange({
@@ -128,12 +145,13 @@ describe('bulk/run', () => {
       }).finally(() => {
         settled = true
       })
-      await clock.tickAsync(0)
+      // The journal is written off the event loop: let real I/O complete, with the fake clock still.
+      await until(clock, () => sent.length > 0)
       expect(sent).to.deep.equal([id(1)])
       expect(settled).to.equal(false)
       release()
       // No time passes on the clock: the run ends because the queue was dropped, not waited out.
-      await clock.tickAsync(0)
+      await until(clock, () => settled)
       expect(settled).to.equal(true)
       const rows = await run
       expect(sent).to.deep.equal([id(1)])

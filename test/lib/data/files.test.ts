@@ -15,12 +15,12 @@ describe('data files: input, and output through a temporary file', () => {
   it('writes to a 0600 temporary file beside the target, renamed on commit', async () => {
     const target = join(dir, 'out.txt')
     const out = await openOutput(target)
-    out.stream.write('hello ')
+    await out.write([Buffer.from('hello ')])
     const during = readdirSync(dir)
     expect(during).to.have.length(1)
     expect(during[0]).to.match(/^\.out\.txt\.[0-9a-f]{12}\.part$/)
     expect(statSync(join(dir, during[0])).mode & 0o777).to.equal(0o600)
-    out.stream.end('world')
+    await out.write([Buffer.from('wor'), Buffer.alloc(0), Buffer.from('ld')])
     await out.commit()
     expect(readdirSync(dir)).to.deep.equal(['out.txt'])
     expect(readFileSync(target, 'utf8')).to.equal('hello world')
@@ -29,7 +29,7 @@ describe('data files: input, and output through a temporary file', () => {
 
   it('abort removes the temporary file and leaves no target', async () => {
     const out = await openOutput(join(dir, 'out.txt'), {fsync: true})
-    out.stream.write('partial')
+    await out.write([Buffer.from('partial')])
     await out.abort()
     await out.abort()
     expect(readdirSync(dir)).to.deep.equal([])
@@ -46,6 +46,16 @@ describe('data files: input, and output through a temporary file', () => {
     expect((same as KmsctlError).message).to.contain('is the input file')
     await checkOutputPath(undefined, {})
     await checkOutputPath('-', {})
+  })
+
+  it('a file input reads into the caller\'s buffer, to the end', async () => {
+    writeFileSync(join(dir, 'in'), 'abcdefghij')
+    const source = await (await openInput(join(dir, 'in'))).open()
+    const buffer = Buffer.alloc(4)
+    const got: string[] = []
+    for (let n = await source.read(buffer, 0, 4); n > 0; n = await source.read(buffer, 0, 4)) got.push(buffer.toString('utf8', 0, n))
+    await source.close()
+    expect(got).to.deep.equal(['abcd', 'efgh', 'ij'])
   })
 
   it('a missing input is a usage error; a file reports its size', async () => {

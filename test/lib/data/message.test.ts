@@ -1,5 +1,6 @@
 import {expect} from 'chai'
 
+import {type BodyProblem, MessageBodyError} from '../../../src/lib/data/frames.js'
 import {contextMismatches, decryptFailure, printable, suiteInfo, summariseHeader} from '../../../src/lib/data/message.js'
 import {KmsctlError} from '../../../src/lib/errors.js'
 
@@ -54,8 +55,34 @@ describe('data message: suites, headers, failures', () => {
     }
 
     expect(decryptFailure(new Error('Invalid Signature'), {...body, streamedToStdout: true}).message).to.contain('Output already written to stdout must not be used.')
+    // An output that cannot be written is not an authentication failure.
+    const full = decryptFailure(new Error('ENOSPC: no space left on device, write'), body)
+    expect(full.code).to.equal('FAILED')
+    expect(full.message).to.equal('Decryption stopped: ENOSPC: no space left on device, write.')
     const own = new KmsctlError('CONTEXT_MISMATCH', 'x')
     expect(decryptFailure(own, start)).to.equal(own)
+  })
+
+  it('names each problem of the body kmsctl reads itself', () => {
+    const body = {headerAuthenticated: true, headerRead: true, streamedToStdout: false}
+    const cases: Array<[BodyProblem, string, RegExp]> = [
+      ['tag', 'AUTHENTICATION_FAILED', /^Authentication failed: a body frame does not match its authentication tag; the message was tampered with or corrupted\.$/],
+      ['signature', 'AUTHENTICATION_FAILED', /^Authentication failed: the message signature \(trailer\) does not verify/],
+      ['order', 'AUTHENTICATION_FAILED', /^Authentication failed: the frames are out of order \(detail\)/],
+      ['malformed', 'AUTHENTICATION_FAILED', /^Authentication failed: the body is malformed \(detail\)/],
+      ['truncated-body', 'TRUNCATED', /^The message is truncated: it ends before its final frame \(detail\)\.$/],
+      ['truncated-signature', 'TRUNCATED', /^The message is truncated: it ends inside its signature\.$/],
+      ['extra-bytes', 'AUTHENTICATION_FAILED', /^The message has bytes added after its end \(detail\)/],
+      ['frame-too-large', 'REFUSED', /too large to authenticate before writing it to stdout/],
+    ]
+    for (const [problem, code, text] of cases) {
+      const e = decryptFailure(new MessageBodyError(problem, 'detail'), body)
+      expect(e.code, problem).to.equal(code)
+      expect(e.message, problem).to.match(text)
+      expect(e.exitCode, problem).to.equal(1)
+    }
+
+    expect(decryptFailure(new MessageBodyError('tag', 'detail'), {...body, streamedToStdout: true}).message).to.match(/Output already written to stdout must not be used\.$/)
   })
 
   it('escapes control characters from header text', () => {

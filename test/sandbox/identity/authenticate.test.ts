@@ -1,7 +1,9 @@
 import {expect} from 'chai'
+import {createHash} from 'node:crypto'
 
 import {SANDBOX_ACCOUNT} from '../../../src/sandbox/constants.js'
 import {SandboxCore} from '../../../src/sandbox/core.js'
+import {parseAuthorization, rootSignature, sdkSignature} from '../../../src/sandbox/identity/authenticate.js'
 import {addPrincipal, listPrincipals} from '../../../src/sandbox/identity/principals.js'
 import {ADMIN, READER, READER_ARN, newDir, signRequest} from '../raw-client.js'
 
@@ -40,6 +42,28 @@ describe('sandbox identity: request signatures', () => {
     expect(refused.json.__type).to.equal('InvalidSignatureException')
     // The body is part of the signature: the same headers over another body do not verify.
     expect((await call(core, good, '{"Limit": 1}')).json.__type).to.equal('InvalidSignatureException')
+  })
+
+  it('computes the signature of a request to "/" exactly as the SDK signer does (session token, spaces in values, signed headers in any order)', async () => {
+    const cases: Array<Record<string, string>> = [
+      KMS_HEADERS,
+      {...KMS_HEADERS, 'x-amz-security-token': 'token.with.dots', 'x-amz-user-agent': '  aws-sdk-js/3  ua/2.1   os/linux  '},
+      {'content-type': 'application/x-www-form-urlencoded', host: 'localhost:4599', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD-NOT-USED'},
+    ]
+    for (const [i, headers] of cases.entries()) {
+      const body = i === 2 ? 'Action=GetCallerIdentity&Version=2011-06-15' : '{"KeyId":"alias/x"}'
+      // eslint-disable-next-line no-await-in-loop
+      const signed = await signRequest(ADMIN, i === 2 ? 'sts' : 'kms', i === 2 ? {'content-type': headers['content-type'], host: headers.host} : headers, body)
+      const lower: Record<string, string> = {}
+      for (const [k, v] of Object.entries(signed)) lower[k.toLowerCase()] = v
+      const auth = parseAuthorization(lower.authorization)!
+      const req = {body, headers: lower, method: 'POST', path: '/', query: {}, sourceIp: '127.0.0.1'}
+      // eslint-disable-next-line no-await-in-loop
+      const bySdk = await sdkSignature(req, auth, 'kmsctl-sandbox-not-a-real-secret-0000000')
+      const bodyHash = createHash('sha256').update(body).digest('hex')
+      expect(rootSignature(req, auth, 'kmsctl-sandbox-not-a-real-secret-0000000', bodyHash)).to.equal(bySdk)
+      expect(bySdk).to.equal(auth.signature)
+    }
   })
 
   it('checks a principal signature when it was added with its secret, and never lists the secret', async () => {

@@ -105,6 +105,10 @@ describe('sandbox state directory', () => {
     })
     expect(one.read().clockOffsetMs).to.equal(42)
     writeFileSync(join(dir, 'state.json'), '{"hello": 1}')
+    // Files are stat'ed once per turn of the event loop: another process's write is seen from the next one.
+    await new Promise<void>((resolve) => {
+      setImmediate(resolve)
+    })
     expect(() => one.read()).to.throw(/not a kmsctl sandbox state/)
   })
 
