@@ -29,7 +29,7 @@ describe('e2e: SSE-KMS trail objects in the sandbox S3', function () {
   }
 
   const aws = async (...args: string[]) => {
-    const r = await runAws({accessKeyId: server.env.AWS_ACCESS_KEY_ID, home: work, secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY, url: server.url}, args)
+    const r = await runAws({accessKeyId: server.env.AWS_ACCESS_KEY_ID!, home: work, secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY!, url: server.url}, args)
     return {code: r.code, errorCode: r.errorCode, errorMessage: r.errorMessage, stderr: r.stderr, stdout: r.stdout}
   }
 
