@@ -8,8 +8,9 @@
 // for every byte of the format: the SDK's own streams allocate fresh buffers for every chunk and
 // spend more time in the allocator and the garbage collector than in AES-GCM. Memory stays flat
 // whatever the size: the input buffer, one frame held until its tag is checked, one batch of output.
-import type {EncryptionContext, KeyringNode, NodeDecryptionMaterial} from '@aws-crypto/material-management-node'
+import type {EncryptionContext, KeyringNode, NodeDecryptionMaterial, NodeEncryptionMaterial} from '@aws-crypto/material-management-node'
 import type {HeaderInfo} from '@aws-crypto/serialize'
+import {createPrivateKey, createPublicKey} from 'node:crypto'
 
 import {type EncryptionSdk, encryptionSdk} from '../aws/sdk.js'
 import {KmsctlError, usageError} from '../errors.js'
@@ -18,6 +19,7 @@ import {OutputBatch, bodySdk, decryptBody, encryptBody} from './frames.js'
 import {KmsAccess, type KmsForRegion} from './kms-access.js'
 import {type DecryptProgress, type HeaderSummary, RESERVED_CONTEXT_PREFIX, SUITES, type SuiteChoice, contextMismatches, decryptFailure, printable, summariseHeader} from './message.js'
 import {BufferedReader} from './reader.js'
+import {HashThread, HashThreadError} from './signature-thread.js'
 
 /**
  * Frame length kmsctl writes. A frame costs a cipher set-up and 60 bytes (header and tag), small at
@@ -41,6 +43,30 @@ export interface EncryptOptions {
   suite: SuiteChoice
   frameLength: number
   maxEncryptedDataKeys: number
+  /** Where signed suites hash the message (see signatureThread()); "auto" when absent. */
+  signatureThread?: SignatureThreadChoice
+}
+
+/**
+ * Whether the signature of a signed suite is computed in a thread of its own, beside AES-GCM:
+ * "auto" does for inputs of THREAD_THRESHOLD bytes or more (and stdin), unless KMSCTL_DATA_THREADS=0.
+ */
+export type SignatureThreadChoice = 'always' | 'auto' | 'never'
+/** Below this size, starting a thread costs more than hashing in the main thread saves. */
+export const THREAD_THRESHOLD = 4 * 1024 * 1024
+
+function hashThread(choice: SignatureThreadChoice | undefined, input: DataInput): HashThread | undefined {
+  const use =
+    choice === 'always' || ((choice ?? 'auto') === 'auto' && process.env.KMSCTL_DATA_THREADS !== '0' && (input.size === undefined || input.size >= THREAD_THRESHOLD))
+  return use ? HashThread.open() : undefined
+}
+
+/** The failure of the hashing thread, named (it is never the message's fault). */
+function threadFailure(error: HashThreadError): KmsctlError {
+  return new KmsctlError('FAILED', `The signature could not be computed: ${error.message}.`, {
+    cause: error,
+    remedy: 'Run the command again; KMSCTL_DATA_THREADS=0 computes the signature in the main thread. Do not use any output of this run.',
+  })
 }
 
 export interface EnvelopeResult {
@@ -118,6 +144,8 @@ export async function encryptData(input: DataInput, output: DataOutput, kmsFor: 
   const cmm = new sdk.materials.NodeDefaultCryptographicMaterialsManager(keyring)
   const policy = sdk.materials.CommitmentPolicy[COMMITMENT_POLICY]
   let header: HeaderSummary | undefined
+  // Started before KMS is asked for the data key, so that it is up by the time the body starts.
+  const thread = options.suite === 'committed-signed' ? hashThread(options.signatureThread, input) : undefined
   const bytesIn = await transform(
     input,
     output,
@@ -131,11 +159,11 @@ export async function encryptData(input: DataInput, output: DataOutput, kmsFor: 
       const info = frames.getEncryptionInfo(material, options.frameLength)
       try {
         header = summariseHeader(info.messageHeader)
-        const signer = info.getSigner?.()
+        const signer = info.getSigner ? await messageSigner(material, thread, () => info.getSigner!()) : undefined
         for (const part of info.rawHeader) signer?.update(asBuffer(part))
         out.add(info.rawHeader)
         const plaintext = await encryptBody(frames, reader, out, {getCipher: info.getCipher as never, messageHeader: info.messageHeader, signer, suite: material.suite})
-        if (signer) out.add([frames.serialize.serializeSignatureInfo(signer.awsCryptoSign())])
+        if (signer) out.add([frames.serialize.serializeSignatureInfo(await signer.sign())])
         await out.flush(true)
         return plaintext
       } finally {
@@ -146,9 +174,10 @@ export async function encryptData(input: DataInput, output: DataOutput, kmsFor: 
       const failure = kms.firstFailure()
       if (failure) throw failure
       if (error instanceof KmsctlError) throw error
+      if (error instanceof HashThreadError) throw threadFailure(error)
       throw new KmsctlError('FAILED', `Encryption failed: ${(error as Error)?.message ?? error}`, {cause: error})
     },
-  )
+  ).finally(() => thread?.close())
   return {bytesIn, bytesOut: output.bytes, header: header!, kms}
 }
 
@@ -162,6 +191,8 @@ export interface DecryptOptions {
   maxEncryptedDataKeys: number
   /** Refuse messages without a signature (suites other than committed-signed). */
   requireSigned?: boolean
+  /** Where signed suites hash the message (see signatureThread()); "auto" when absent. */
+  signatureThread?: SignatureThreadChoice
 }
 
 export interface DecryptResult extends EnvelopeResult {
@@ -193,6 +224,7 @@ export async function decryptData(input: DataInput, output: DataOutput, kmsFor: 
   const {deserializeMessageHeader} = frames.serialize.deserializeFactory((b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'), sdk.materials.NodeAlgorithmSuite)
   const progress: DecryptProgress = {headerAuthenticated: false, headerRead: false, streamedToStdout: false}
   let header: HeaderSummary | undefined
+  let thread: HashThread | undefined
   const bytesIn = await transform(
     input,
     output,
@@ -207,6 +239,8 @@ export async function decryptData(input: DataInput, output: DataOutput, kmsFor: 
       // Refused before any KMS call: an unsigned message where a signature is required, a context
       // without a required pair, data keys all under other keys.
       refuseBeforeKms(header, messageHeader.encryptionContext, messageHeader.encryptedDataKeys, options)
+      // Started before KMS is asked for the data key, so that it is up by the time the body starts.
+      if (header.algorithm.signed) thread = hashThread(options.signatureThread, input)
       const material = (await cmm.decryptMaterials({
         encryptedDataKeys: messageHeader.encryptedDataKeys,
         encryptionContext: messageHeader.encryptionContext,
@@ -223,7 +257,7 @@ export async function decryptData(input: DataInput, output: DataOutput, kmsFor: 
         check.update(Buffer.alloc(0))
         check.final()
         progress.headerAuthenticated = true
-        const verify = helper.getVerify?.()
+        const verify = helper.getVerify ? await messageVerifier(material, thread, () => helper.getVerify!()) : undefined
         if (verify) {
           verify.update(asBuffer(rawHeader))
           verify.update(asBuffer(frames.serialize.serializeMessageHeaderAuth({headerAuthTag: headerAuth.headerAuthTag, headerIv: headerAuth.headerIv, messageHeader})))
@@ -237,6 +271,7 @@ export async function decryptData(input: DataInput, output: DataOutput, kmsFor: 
     },
     (error) => {
       progress.streamedToStdout = !output.temporary && output.bytes > 0
+      if (error instanceof HashThreadError) throw threadFailure(error)
       const failure = error instanceof KmsctlError ? undefined : kms.firstFailure()
       if (failure?.code === 'INVALID_CIPHERTEXT') {
         throw new KmsctlError('AUTHENTICATION_FAILED', `Authentication failed: KMS could not decrypt the message's data key (${failure.awsCode}): the header was tampered with, or its encryption context differs from the one the data key was encrypted with.`, {
@@ -249,8 +284,48 @@ export async function decryptData(input: DataInput, output: DataOutput, kmsFor: 
 
       throw failure ?? decryptFailure(error, progress)
     },
-  )
+  ).finally(() => thread?.close())
   return {bytesIn, bytesOut: output.bytes, decryptedWith: kms.decryptedWith(), header: header!, kms}
+}
+
+interface MessageSigner {
+  update(data: Uint8Array): void
+  ready?(): Promise<void>
+  sign(): Promise<Uint8Array>
+}
+
+/**
+ * The signer of a signed message: in the thread when there is one and it came up (given the
+ * material's private key as a KeyObject), else the SDK's signer in this thread. Both sign the same
+ * bytes with the same key and hash, and return the DER signature the SDK writes in the trailer.
+ */
+async function messageSigner(material: NodeEncryptionMaterial, thread: HashThread | undefined, sdkSigner: () => {update(d: Uint8Array): unknown; awsCryptoSign(): Uint8Array}): Promise<MessageSigner> {
+  const privateKey = material.signatureKey?.privateKey
+  if (thread && material.suite.signatureHash && typeof privateKey === 'string' && (await thread.begin('sign', material.suite.signatureHash, createPrivateKey(privateKey)))) {
+    return {ready: () => thread.ready(), sign: () => thread.sign(), update: (d) => thread.update(d)}
+  }
+
+  await thread?.close()
+  const signer = sdkSigner()
+  return {sign: async () => signer.awsCryptoSign(), update: (d) => signer.update(d)}
+}
+
+interface MessageVerifier {
+  update(data: Uint8Array): void
+  ready?(): Promise<void>
+  awsCryptoVerify(signature: Uint8Array): boolean | Promise<boolean>
+}
+
+/** The verifier of a signed message: in the thread (given the material's public key) or the SDK's, as messageSigner. */
+async function messageVerifier(material: NodeDecryptionMaterial, thread: HashThread | undefined, sdkVerifier: () => {update(d: Uint8Array): unknown; awsCryptoVerify(s: Uint8Array): boolean}): Promise<MessageVerifier> {
+  const publicKey = material.verificationKey?.publicKey
+  if (thread && material.suite.signatureHash && typeof publicKey === 'string' && (await thread.begin('verify', material.suite.signatureHash, createPublicKey(publicKey)))) {
+    return {awsCryptoVerify: (s) => thread.verify(s), ready: () => thread.ready(), update: (d) => thread.update(d)}
+  }
+
+  await thread?.close()
+  const verify = sdkVerifier()
+  return {awsCryptoVerify: (s) => verify.awsCryptoVerify(s), update: (d) => verify.update(d)}
 }
 
 /** A Buffer view of the same bytes (the SDK's functions return Uint8Arrays, node:crypto's types want Buffers). */

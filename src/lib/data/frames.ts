@@ -106,9 +106,14 @@ export class OutputBatch {
   }
 }
 
-/** Something that takes the message bytes in order (the ECDSA signer or verifier of signed suites). */
+/**
+ * Something that takes the message bytes in order (the ECDSA signer or verifier of signed suites).
+ * update() must not keep `data` (it is a view of a reused buffer); ready(), when there is one, is
+ * awaited after each frame (a signer in another thread holds back the producer with it).
+ */
 interface Digest {
   update(data: Uint8Array): unknown
+  ready?(): Promise<void>
 }
 
 export interface EncryptingMessage {
@@ -154,6 +159,8 @@ export async function encryptBody(sdk: BodySdk, reader: BufferedReader, out: Out
     plaintext += data.length
     // eslint-disable-next-line no-await-in-loop
     await out.flush()
+    // eslint-disable-next-line no-await-in-loop
+    await m.signer?.ready?.()
     if (isFinalFrame) return plaintext
   }
 }
@@ -161,7 +168,7 @@ export async function encryptBody(sdk: BodySdk, reader: BufferedReader, out: Out
 export interface DecryptingMessage {
   headerInfo: HeaderInfo
   getDecipher: (iv: Uint8Array) => DecipherGCM
-  verify?: Digest & {awsCryptoVerify(signature: Uint8Array): boolean}
+  verify?: Digest & {awsCryptoVerify(signature: Uint8Array): boolean | Promise<boolean>}
 }
 
 export interface DecryptBodyOptions {
@@ -247,19 +254,22 @@ export async function decryptBody(sdk: BodySdk, reader: BufferedReader, out: Out
     out.add(clear)
     // eslint-disable-next-line no-await-in-loop
     await out.flush()
+    // eslint-disable-next-line no-await-in-loop
+    await verify?.ready?.()
     if (isFinalFrame) break
   }
 
   if (verify) {
     const signature = await readTrailer(reader)
-    let ok: boolean
+    let ok: boolean | Promise<boolean>
     try {
       ok = verify.awsCryptoVerify(sdk.deserializeSignature(signature))
     } catch (error) {
       throw new MessageBodyError('signature', (error as Error).message, {cause: error})
     }
 
-    if (!ok) throw new MessageBodyError('signature', 'the signature does not verify')
+    // A verifier in another thread answers later; its own failures (the thread stopped) are not the message's.
+    if (!(await ok)) throw new MessageBodyError('signature', 'the signature does not verify')
   }
 
   if ((await reader.fill(1)) > 0) throw new MessageBodyError('extra-bytes', verify ? 'bytes follow the signature trailer' : 'bytes follow the final frame of an unsigned message')
