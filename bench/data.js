@@ -6,12 +6,16 @@
 // authentication kmsctl also computes.
 // Each side is run under /usr/bin/time -v: wall time, CPU time (user + sys; fairer when other work
 // shares the machine) and the peak RSS of the process. Interleaved, median of RUNS.
+// The signed suite runs twice each round: with its signature computed in a worker thread (the
+// default) and in the main thread (KMSCTL_DATA_THREADS=0), interleaved, so that the two compare under
+// the same load. The load average is printed at the start and the end, and the spread (min..max) of
+// the wall times beside their medians. DATA_BENCH_SIGN=0 leaves out sign and verify.
 // Targets: encrypt and decrypt >= 0.5x openssl's throughput; peak RSS < 150 MB; sign and verify
 // <= 1.3x the time of sha256sum.
 import {spawn, spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {closeSync, mkdtempSync, openSync, rmSync, writeSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {binRun, cleanEnv, median, startServer} from './lib.js'
@@ -19,6 +23,14 @@ import {binRun, cleanEnv, median, startServer} from './lib.js'
 const SIZE = Number(process.env.DATA_BENCH_BYTES ?? 1024 * 1024 * 1024)
 const RUNS = Number(process.env.DATA_BENCH_RUNS ?? 3)
 const RSS_LIMIT_MB = 150
+const SIGN = process.env.DATA_BENCH_SIGN !== '0'
+/** Variants: the name in the output, the suite, the environment kmsctl runs with. */
+const VARIANTS = [
+  ['committed-signed', 'committed-signed', {}],
+  ['committed-signed, one thread', 'committed-signed', {KMSCTL_DATA_THREADS: '0'}],
+  ['committed', 'committed', {}],
+]
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ')
 
 /** Runs argv under /usr/bin/time -v; resolves with wall, cpu (s) and peak RSS (MB). */
 function timed(argv, env = {}) {
@@ -82,6 +94,7 @@ export async function run() {
     const ossl = join(dir, 'out.ossl')
     const osslDec = join(dir, 'out.ossl.dec')
     const sig = join(dir, 'data.sig.json')
+    const loadStart = load()
     const samples = {}
     const add = (name, r) => (samples[name] ??= []).push(r)
 
@@ -90,13 +103,14 @@ export async function run() {
       add('openssl-dec', await timed(['openssl', 'enc', '-d', `-${cipher.name}`, '-K', key, '-iv', cipher.iv, '-in', ossl, '-out', osslDec]))
       rmSync(ossl, {force: true})
       rmSync(osslDec, {force: true})
-      for (const suite of ['committed-signed', 'committed']) {
-        add(`encrypt-${suite}`, await timed(kmsctl('data', 'encrypt', file, '--key', 'alias/bench-data', '--context', 'bench=data', '--algorithm', suite, '-o', enc, '--force'), env))
-        add(`decrypt-${suite}`, await timed(kmsctl('data', 'decrypt', enc, '--expect-key', 'alias/bench-data', '--expect-context', 'bench=data', '-o', dec, '--force'), env))
+      for (const [name, suite, extra] of VARIANTS) {
+        add(`encrypt-${name}`, await timed(kmsctl('data', 'encrypt', file, '--key', 'alias/bench-data', '--context', 'bench=data', '--algorithm', suite, '-o', enc, '--force'), {...env, ...extra}))
+        add(`decrypt-${name}`, await timed(kmsctl('data', 'decrypt', enc, '--expect-key', 'alias/bench-data', '--expect-context', 'bench=data', '-o', dec, '--force'), {...env, ...extra}))
         rmSync(enc, {force: true})
         rmSync(dec, {force: true})
       }
 
+      if (!SIGN) continue
       add('sha256sum', await timed(['sha256sum', file]))
       add('sign', await timed(kmsctl('data', 'sign', file, '--key', 'alias/bench-sign', '-o', sig, '--force'), env))
       add('verify', await timed(kmsctl('data', 'verify', file, sig), env))
@@ -105,31 +119,34 @@ export async function run() {
 
     const m = {}
     for (const [name, rs] of Object.entries(samples)) {
-      m[name] = {cpu: median(rs.map((r) => r.cpu)), rssMb: Math.max(...rs.map((r) => r.rssMb)), wall: median(rs.map((r) => r.wall))}
+      const walls = rs.map((r) => r.wall)
+      m[name] = {cpu: median(rs.map((r) => r.cpu)), max: Math.max(...walls), min: Math.min(...walls), rssMb: Math.max(...rs.map((r) => r.rssMb)), wall: median(walls)}
     }
 
     const mib = SIZE / 1024 / 1024
     const lines = [
       `file: ${fmt(mib, 0)} MiB, ${RUNS} runs (median), baseline openssl enc -${cipher.name}${cipher.name.endsWith('ctr') ? ' (this openssl enc refuses GCM)' : ''}`,
+      `load average (1, 5, 15 min): ${loadStart} at the start, ${load()} at the end`,
     ]
     const result = {baseline: `openssl enc -${cipher.name}`, bytes: SIZE, runs: RUNS}
     for (const [op, base] of [
       ['encrypt', 'openssl-enc'],
       ['decrypt', 'openssl-dec'],
     ]) {
-      for (const suite of ['committed-signed', 'committed']) {
+      lines.push(`${base}: ${fmt(m[base].wall)} s wall (${fmt(m[base].min)}..${fmt(m[base].max)}), CPU ${fmt(m[base].cpu)} s`)
+      for (const [suite] of VARIANTS) {
         const k = m[`${op}-${suite}`]
         const b = m[base]
         const wallRatio = b.wall / k.wall
         const cpuRatio = b.cpu / k.cpu
         result[`${op}-${suite}`] = {cpuRatio, mibPerS: mib / k.wall, rssMb: k.rssMb, wallRatio, wallS: k.wall}
         lines.push(
-          `${op} (${suite}): ${fmt(mib / k.wall, 0)} MiB/s wall, ${fmt(k.wall)} s vs openssl ${fmt(b.wall)} s: ${fmt(wallRatio)}x openssl's throughput (CPU time ${fmt(cpuRatio)}x; target >= 0.5x); peak RSS ${fmt(k.rssMb, 0)} MB (limit ${RSS_LIMIT_MB})`,
+          `${op} (${suite}): ${fmt(mib / k.wall, 0)} MiB/s wall, ${fmt(k.wall)} s (${fmt(k.min)}..${fmt(k.max)}), CPU ${fmt(k.cpu)} s; vs openssl ${fmt(b.wall)} s: ${fmt(wallRatio)}x openssl's throughput (CPU time ${fmt(cpuRatio)}x; target >= 0.5x); peak RSS ${fmt(k.rssMb, 0)} MB (limit ${RSS_LIMIT_MB})`,
         )
       }
     }
 
-    for (const op of ['sign', 'verify', 'verify-offline']) {
+    for (const op of SIGN ? ['sign', 'verify', 'verify-offline'] : []) {
       const k = m[op]
       const b = m.sha256sum
       result[op] = {cpuRatio: k.cpu / b.cpu, rssMb: k.rssMb, wallRatio: k.wall / b.wall, wallS: k.wall}

@@ -97,10 +97,14 @@ export class HashThread {
     await this.worker.terminate().catch(() => {})
   }
 
-  /** Resolves once every byte given to update() is in the ring (rejects if the thread failed). */
+  /**
+   * Resolves once every byte given to update() is in the ring and half the ring is free again, so
+   * that the next frame (of up to half the ring) is copied straight in, not queued (rejects if the
+   * thread failed).
+   */
   ready(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure)
-    if (this.overflow.length === 0) return Promise.resolve()
+    if (this.roomy()) return Promise.resolve()
     return new Promise((resolve, reject) => this.waiting.push({reject, resolve}))
   }
 
@@ -179,7 +183,11 @@ export class HashThread {
       this.overflow.shift()
     }
 
-    for (const w of this.waiting.splice(0)) w.resolve()
+    if (this.roomy()) for (const w of this.waiting.splice(0)) w.resolve()
+  }
+
+  private roomy(): boolean {
+    return this.overflow.length === 0 && this.free.length >= SLOTS / 2
   }
 
   private async end(end: {signature?: Uint8Array}): Promise<HashThreadAnswer> {
