@@ -11,6 +11,7 @@
 import type {EncryptionContext, KeyringNode, NodeDecryptionMaterial, NodeEncryptionMaterial} from '@aws-crypto/material-management-node'
 import type {HeaderInfo} from '@aws-crypto/serialize'
 import {createPrivateKey, createPublicKey} from 'node:crypto'
+import {availableParallelism, loadavg} from 'node:os'
 
 import {type EncryptionSdk, encryptionSdk} from '../aws/sdk.js'
 import {KmsctlError, usageError} from '../errors.js'
@@ -48,24 +49,32 @@ export interface EncryptOptions {
 }
 
 /**
- * Whether the signature of a signed suite is computed in a thread of its own, beside AES-GCM:
- * "auto" does for inputs of THREAD_THRESHOLD bytes or more (and stdin), unless KMSCTL_DATA_THREADS=0.
+ * Whether the signature of a signed suite is computed in a thread of its own, beside AES-GCM.
+ * "auto" does when the input is THREAD_THRESHOLD bytes or more (or of unknown size) and the machine
+ * has a core to spare (its 1-minute load average is below the cores less one): on a busy machine the
+ * second thread only competes with other work for the same cores and costs more than it saves.
+ * KMSCTL_DATA_THREADS=1 makes "auto" always use the thread, KMSCTL_DATA_THREADS=0 never.
  */
 export type SignatureThreadChoice = 'always' | 'auto' | 'never'
 /** Below this size, starting a thread costs more than hashing in the main thread saves. */
 export const THREAD_THRESHOLD = 4 * 1024 * 1024
 
+export function useSignatureThread(choice: SignatureThreadChoice | undefined, input: Pick<DataInput, 'size'>, machine = {cores: availableParallelism(), load: loadavg()[0]}): boolean {
+  if (choice === 'always' || choice === 'never') return choice === 'always'
+  const env = process.env.KMSCTL_DATA_THREADS
+  if (env === '0' || env === '1') return env === '1'
+  return (input.size === undefined || input.size >= THREAD_THRESHOLD) && machine.cores >= 2 && machine.load < machine.cores - 1
+}
+
 function hashThread(choice: SignatureThreadChoice | undefined, input: DataInput): HashThread | undefined {
-  const use =
-    choice === 'always' || ((choice ?? 'auto') === 'auto' && process.env.KMSCTL_DATA_THREADS !== '0' && (input.size === undefined || input.size >= THREAD_THRESHOLD))
-  return use ? HashThread.open() : undefined
+  return useSignatureThread(choice, input) ? HashThread.open() : undefined
 }
 
 /** The failure of the hashing thread, named (it is never the message's fault). */
 function threadFailure(error: HashThreadError): KmsctlError {
   return new KmsctlError('FAILED', `The signature could not be computed: ${error.message}.`, {
     cause: error,
-    remedy: 'Run the command again; KMSCTL_DATA_THREADS=0 computes the signature in the main thread. Do not use any output of this run.',
+    remedy: 'Run the command again with KMSCTL_DATA_THREADS=0 (the signature is then computed in the main thread); do not use any output of this run.',
   })
 }
 

@@ -10,7 +10,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Worker} from 'node:worker_threads'
 
-import {type SignatureThreadChoice, decryptData, encryptData} from '../../../src/lib/data/envelope.js'
+import {type SignatureThreadChoice, THREAD_THRESHOLD, decryptData, encryptData, useSignatureThread} from '../../../src/lib/data/envelope.js'
 import {openInput, openOutput} from '../../../src/lib/data/files.js'
 import {SUITES} from '../../../src/lib/data/message.js'
 import {HashThread, SLOTS, SLOT_SIZE} from '../../../src/lib/data/signature-thread.js'
@@ -150,8 +150,28 @@ describe('data: the signature computed in a thread', function () {
     writeFileSync(join(dir, 'small'), randomBytes(1000))
     await encryptData(await openInput(join(dir, 'small')), await openOutput(join(dir, 'small.enc')), kmsFor, {context: {purpose: 'thread'}, frameLength: FRAME, keyArns: [a], maxEncryptedDataKeys: 10, suite: 'committed-signed'})
     expect(opened).to.equal(0)
-    await encrypt('auto.enc', 'auto')
-    expect(opened).to.equal(1)
+  })
+
+  it('auto uses the thread for a large input on a machine with a core to spare; KMSCTL_DATA_THREADS decides over it', () => {
+    const saved = process.env.KMSCTL_DATA_THREADS
+    try {
+      delete process.env.KMSCTL_DATA_THREADS
+      const large = {size: THREAD_THRESHOLD}
+      expect(useSignatureThread('auto', large, {cores: 2, load: 0.3})).to.equal(true)
+      expect(useSignatureThread(undefined, {size: undefined}, {cores: 2, load: 0.3})).to.equal(true)
+      expect(useSignatureThread('auto', {size: THREAD_THRESHOLD - 1}, {cores: 2, load: 0.3})).to.equal(false)
+      expect(useSignatureThread('auto', large, {cores: 2, load: 1.5})).to.equal(false)
+      expect(useSignatureThread('auto', large, {cores: 1, load: 0})).to.equal(false)
+      expect(useSignatureThread('never', large, {cores: 8, load: 0})).to.equal(false)
+      process.env.KMSCTL_DATA_THREADS = '1'
+      expect(useSignatureThread('auto', large, {cores: 2, load: 5})).to.equal(true)
+      process.env.KMSCTL_DATA_THREADS = '0'
+      expect(useSignatureThread('auto', large, {cores: 8, load: 0})).to.equal(false)
+      expect(useSignatureThread('always', {size: 0}, {cores: 1, load: 9})).to.equal(true)
+    } finally {
+      if (saved === undefined) delete process.env.KMSCTL_DATA_THREADS
+      else process.env.KMSCTL_DATA_THREADS = saved
+    }
   })
 })
 
