@@ -143,9 +143,16 @@ export class AccountCredentials {
     return {access, clients}
   }
 
-  /** Lets go of an account-region's clients (the credentials stay cached for the account). */
-  forget(account: string, region: string): void {
-    this.clients.delete(`${account}/${region}`)
+  /**
+   * Lets go of an account-region's clients and closes them (their HTTP agents and sockets); the
+   * credentials stay cached for the account. Asking for the account-region again builds new clients.
+   */
+  async forget(account: string, region: string): Promise<void> {
+    const id = `${account}/${region}`
+    const clients = this.clients.get(id)
+    if (!clients) return
+    this.clients.delete(id)
+    await clients.destroy()
   }
 
   private async assumeRoleProvider(access: AccountAccess): Promise<AwsCredentialIdentityProvider> {
