@@ -160,6 +160,9 @@ export class AccountCredentials {
     if (this.assume) return this.assume(input)
     const {fromTemporaryCredentials} = await loadSdkPackage<typeof import('@aws-sdk/credential-providers')>('@aws-sdk/credential-providers')
     const clientConfig = await this.base.serviceConfig('sts')
+    // Every account's AssumeRole goes through the base STS client's HTTP handler: one agent and its
+    // few sockets for the run, rather than an agent (and kept-alive sockets) per account.
+    clientConfig.requestHandler ??= (await this.base.sts()).config.requestHandler
     return fromTemporaryCredentials({
       clientConfig,
       masterCredentials: await this.base.baseCredentials(),
