@@ -93,6 +93,30 @@ describe('trail s3 source (mocked S3)', () => {
     expect(listed.filter((p) => p.includes('/2026/11/01/') || p.endsWith('/us-east-1/'))).to.deep.equal([])
   })
 
+  it('scans in threads started while the bucket is listed; one object is scanned here and the threads stop', async function () {
+    this.timeout(30_000)
+    const match = f.record({eventTime: '2026-11-02T10:00:00Z'})
+    const root = `AWSLogs/${ORG}/111122223333/CloudTrail/us-east-1/`
+    const keys = ['a', 'b', 'c'].map((id) => `${dayPrefix('111122223333', 'us-east-1', '2026/11/02')}111122223333_CloudTrail_us-east-1_20261102T1000Z_${id.repeat(16)}.json.gz`)
+    s3.on(ListObjectsV2Command, {Delimiter: '/', Prefix: `AWSLogs/${ORG}/111122223333/CloudTrail/`}).resolves({CommonPrefixes: [{Prefix: root}]})
+    s3.on(GetObjectCommand).callsFake(() => {
+      const data = body([match])
+      return {Body: Readable.from([data]), ContentLength: data.length}
+    })
+    const spec = buildFilterSpec({event: ['Decrypt']})
+    const location = {bucket: 'trail', prefix: `AWSLogs/${ORG}/111122223333/`}
+    for (const listed of [keys, keys.slice(0, 1)]) {
+      s3.on(ListObjectsV2Command, {Prefix: root}).resolves({Contents: listed.map((Key) => ({Key, Size: 10}))})
+      const found: string[] = []
+      // eslint-disable-next-line no-await-in-loop
+      const r = await queryS3({client, location, onMatches: (m) => found.push(...m.map((x) => x.event.eventId)), spec, workers: 2})
+      expect(r.objects).to.equal(listed.length)
+      expect(r.failures).to.deep.equal([])
+      expect(found).to.deep.equal([match.eventID])
+      expect(r.duplicates).to.equal(listed.length - 1)
+    }
+  })
+
   it('reports a prefix S3 refuses and an object KMS refuses to decrypt, and reads the rest', async () => {
     const good = f.record({eventTime: '2026-11-02T10:00:00Z'})
     const denied = Object.assign(new Error('Access Denied'), {$metadata: {httpStatusCode: 403}, name: 'AccessDenied'})

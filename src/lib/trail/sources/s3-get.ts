@@ -47,6 +47,11 @@ export function s3ErrorFrom(status: number, body: string, requestId?: string): E
   return Object.assign(new Error(field('Message') ?? `S3 answered HTTP ${status}`), {$metadata: {httpStatusCode: status, requestId}, name})
 }
 
+/** Loads the signer's packages now (a thread started before its first download). */
+export function preloadSigning(): void {
+  for (const name of ['@smithy/signature-v4', '@smithy/hash-node', '@smithy/protocol-http']) void loadSdkPackage(name).catch(() => {})
+}
+
 export interface ObjectGetter {
   /** The whole body of one object; throws S3's refusal as an error named by its code. */
   get(key: string, size?: number): Promise<Buffer>

@@ -12,7 +12,7 @@ import type {FilterSpec} from '../filters.js'
 import type {FileMatch, FileResult} from './file-scan.js'
 import {fileInWindow, logFileDates} from './files.js'
 import {type S3ClientLike, fetchError, getObjectBody, toFetchFailure} from './s3-fetch.js'
-import {type ScanPool, type ThreadS3, scanPool} from './scan-pool.js'
+import {type ScanPool, type ScanThreads, type ThreadS3, scanPool, startScanThreads} from './scan-pool.js'
 import {concurrencyLimit, runOrdered, scanLogs} from './scan-run.js'
 import {
   ACCOUNT_ID,
@@ -234,6 +234,25 @@ async function plan(options: S3QueryOptions, failures: S3Failure[]): Promise<{ac
 }
 
 export async function queryS3(options: S3QueryOptions): Promise<S3QueryResult> {
+  const most = Math.max(0, options.workers ?? Math.min(availableParallelism(), 8))
+  // The scanning threads start, and their S3 settings are resolved, while the bucket is listed: the
+  // first downloads begin as soon as the listing ends.
+  const ahead = most > 0 ? startScanThreads(most, {s3: Boolean(options.threads)}) : undefined
+  const settings = most > 0 && options.threads ? options.threads() : undefined
+  settings?.catch(() => {})
+  try {
+    return await listAndScan(options, most, ahead, settings)
+  } finally {
+    await ahead?.close()
+  }
+}
+
+async function listAndScan(
+  options: S3QueryOptions,
+  most: number,
+  ahead: ScanThreads | undefined,
+  threadSettings: Promise<Omit<ThreadS3, 'bucket'> | undefined> | undefined,
+): Promise<S3QueryResult> {
   const {bucket} = options.location
   const failures: S3Failure[] = []
   const {accounts, prefixes, regions} = await plan(options, failures)
@@ -274,13 +293,13 @@ export async function queryS3(options: S3QueryOptions): Promise<S3QueryResult> {
     regions,
     skippedByDate,
   }
-  const workers = Math.max(0, Math.min(options.workers ?? Math.min(availableParallelism(), 8), listed.length <= 1 ? 0 : listed.length))
+  const workers = Math.min(most, listed.length <= 1 ? 0 : listed.length)
   const concurrency = Math.max(1, options.concurrency ?? 16)
   const location = (index: number) => `s3://${bucket}/${listed[index].key}`
   // `concurrency` downloads in flight: in the scanning threads (signed GETs of their own, s3-get.ts)
   // when the client's settings can be given to them; else in this thread through the SDK client, the
   // bodies moved to the threads.
-  const settings = workers > 0 && options.threads ? await options.threads() : undefined
+  const settings = workers > 0 ? await threadSettings : undefined
   const threaded: ThreadS3 | undefined = settings && {...settings, bucket}
   const limited = concurrencyLimit(concurrency)
   const task = (pool: ScanPool, index: number): Promise<FileResult> => {
@@ -324,7 +343,7 @@ export async function queryS3(options: S3QueryOptions): Promise<S3QueryResult> {
     },
     raw: options.raw,
     async run(job, deliver) {
-      const pool = scanPool(job, workers, threaded)
+      const pool = scanPool(job, workers, threaded, ahead)
       try {
         return await runOrdered(listed.length, Math.max(concurrency, workers * 2), (index) => task(pool, index), deliver, options.signal)
       } finally {

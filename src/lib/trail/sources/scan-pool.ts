@@ -28,6 +28,11 @@ export interface ScanWorkerData {
   s3?: {bucket: string; settings: S3ThreadSettings}
 }
 
+/** The first message a scanning thread receives. */
+export interface ScanStart {
+  start: ScanWorkerData
+}
+
 /** A thread's request for credentials, and the answer. */
 export interface CredentialsRequest {
   credentials: 'request'
@@ -44,12 +49,51 @@ export interface ScanPool {
 
 const WORKER = 'lib/trail/sources/scan-worker'
 
-function startWorker(workerData: ScanWorkerData): Worker {
+/** What a thread is told at its start, before its job: whether it will download S3 objects. */
+export interface ScanThreadData {
+  s3?: boolean
+}
+
+/** A scanning thread, started without its job: the first message it receives is {start: ScanWorkerData}. */
+function startWorker(workerData: ScanThreadData = {}): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(workerScript(WORKER), {workerData})
   // Running from the TypeScript sources (unit tests): load the worker's source through tsx.
   const ts = pathToFileURL(join(packageRoot(), 'src', `${WORKER}.ts`)).href
   const source = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ts)}) })`
   return new Worker(source, {eval: true, workerData})
+}
+
+/** Threads started ahead of their job, while the work to do is still being found out. */
+export interface ScanThreads {
+  /** Terminates the threads no pool took. */
+  close(): Promise<void>
+  /** The threads started and not yet taken by a pool. */
+  idle: Worker[]
+}
+
+/**
+ * Starts `size` scanning threads now, so that loading their code overlaps what comes before the first
+ * task (an S3 listing); a pool given them takes them instead of starting its own. With s3, they also
+ * load the request signer while they wait.
+ */
+export function startScanThreads(size: number, data: ScanThreadData = {}): ScanThreads {
+  const idle: Worker[] = []
+  for (let i = 0; i < size; i++) {
+    const worker = startWorker(data)
+    // A thread that fails to start is dropped; the pool starts another, whose failure it reports.
+    worker.once('error', () => {
+      const at = idle.indexOf(worker)
+      if (at !== -1) idle.splice(at, 1)
+    })
+    idle.push(worker)
+  }
+
+  return {
+    async close() {
+      await Promise.all(idle.splice(0).map((w) => w.terminate()))
+    },
+    idle,
+  }
 }
 
 function inlinePool(job: ScanJob): ScanPool {
@@ -64,15 +108,19 @@ function inlinePool(job: ScanJob): ScanPool {
   }
 }
 
-/** A pool of `size` scanning threads (0: this thread), started on first use (a query that reads nothing starts none). */
-export function scanPool(job: ScanJob, size: number, s3?: ThreadS3): ScanPool {
+/**
+ * A pool of `size` scanning threads (0: this thread), started on first use (a query that reads nothing
+ * starts none), or taken from threads started ahead.
+ */
+export function scanPool(job: ScanJob, size: number, s3?: ThreadS3, ahead?: ScanThreads): ScanPool {
   if (size <= 0) return inlinePool(job)
   const workers: Array<{busy: number; worker: Worker}> = []
   const pending = new Map<number, {reject: (e: Error) => void; resolve: (r: FileResult) => void}>()
   let failure: Error | undefined
   const workerData: ScanWorkerData = {job, ...(s3 ? {s3: {bucket: s3.bucket, settings: s3.settings}} : {})}
   const start = () => {
-    const worker = startWorker(workerData)
+    const worker = ahead?.idle.shift() ?? startWorker()
+    worker.postMessage({start: workerData} satisfies ScanStart)
     const slot = {busy: 0, worker}
     worker.on('message', (message: CredentialsRequest | FileResult) => {
       if ('credentials' in message) {

@@ -3,14 +3,17 @@
 import type {AwsCredentialIdentity} from '@smithy/types'
 import {parentPort, workerData} from 'node:worker_threads'
 
-import {type FileResult, prepareJob, scanBuffer, scanFile} from './file-scan.js'
+import {type FileResult, type PreparedJob, prepareJob, scanBuffer, scanFile} from './file-scan.js'
 import {toFetchFailure} from './s3-fetch.js'
-import {type ObjectGetter, objectGetter} from './s3-get.js'
-import type {CredentialsAnswer, ScanTask, ScanWorkerData} from './scan-pool.js'
+import {type ObjectGetter, objectGetter, preloadSigning} from './s3-get.js'
+import type {CredentialsAnswer, ScanStart, ScanTask, ScanThreadData, ScanWorkerData} from './scan-pool.js'
 
-const data = workerData as ScanWorkerData
-const prepared = prepareJob(data.job)
+// The job comes in the first message (the thread may be started before the job is known).
+let data: ScanWorkerData
+let prepared: PreparedJob
 const port = parentPort!
+// A thread started ahead of an S3 query loads its signer while the bucket is listed.
+if ((workerData as ScanThreadData | undefined)?.s3) setImmediate(preloadSigning)
 const waiting: Array<{reject: (e: Error) => void; resolve: (c: AwsCredentialIdentity) => void}> = []
 
 /** Credentials from the main thread (the SDK keeps them until they are about to expire). */
@@ -32,7 +35,13 @@ async function fetchAndScan(task: {index: number; key: string; size?: number}): 
   }
 }
 
-port.on('message', (message: CredentialsAnswer | ScanTask) => {
+port.on('message', (message: CredentialsAnswer | ScanStart | ScanTask) => {
+  if ('start' in message) {
+    data = message.start
+    prepared = prepareJob(data.job)
+    return
+  }
+
   if ('credentials' in message) {
     const answer = message.credentials
     for (const w of waiting.splice(0)) {
