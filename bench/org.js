@@ -10,7 +10,8 @@
 //    (5/s per account-region), against its per-account-region floor: 20 calls at 5/s. Target <= 1.3x,
 //    no failed key.
 // Peak RSS of each kmsctl run is reported, and the same `key list` on 5 and 20 account-regions (one
-// region) shows how memory grows as account-regions are added. Each line also gives the CPU time
+// region) shows how memory grows as account-regions are added, all of them at once (--max-parallel
+// 64); then 5, 20 and 60 at the default --max-parallel 8, where memory should follow the 8 running. Each line also gives the CPU time
 // kmsctl and the sandbox server used, and the load average: on a shared machine the wall time follows
 // the CPU time both processes can get, so the CPU figures say what the code costs.
 //
@@ -139,6 +140,17 @@ async function listBench() {
       scale.push({accountRegions: n, cpuMs: r.cpuMs, ms: r.ms, peakRssMb: r.rssMb})
     }
 
+    // The same at the default --max-parallel (8): more account-regions than run at once, so memory
+    // should follow the 8 running, not the total (each closes its clients when done).
+    const bounded = []
+    for (const n of [5, 20, 60]) {
+      const r = timed(['key', 'list', '--accounts', accounts.slice(0, Math.min(n, accounts.length)).join(','), '--regions', regions.slice(0, Math.ceil(n / accounts.length)).join(','), '--role-name', ROLE, '--json'], env)
+      if (r.code !== 0) throw new Error(`key list over ${n} account-regions (--max-parallel 8) exited ${r.code}: ${r.stderr.slice(0, 2000)}`)
+      const listed = JSON.parse(r.stdout).keys.length
+      if (listed !== n * perRegion) throw new Error(`key list over ${n} account-regions listed ${listed} keys, ${n * perRegion} expected`)
+      bounded.push({accountRegions: n, cpuMs: r.cpuMs, ms: r.ms, peakRssMb: r.rssMb})
+    }
+
     const load = loadAverage()
     const serverCpu0 = server.cpuMs()
     const all = timed(['key', 'list', '--org', '--all-regions', '--role-name', ROLE, '--max-parallel', '64', '--json'], env)
@@ -152,11 +164,12 @@ async function listBench() {
       lines: [
         `key list --org --all-regions: ${accounts.length} accounts x ${regions.length} regions x ${perRegion} keys = ${out.keys.length} keys, quotas at 0.1x AWS: ${fmt(all.ms)} (CPU: kmsctl ${fmt(all.cpuMs)}, sandbox server ${fmt(serverCpuMs)}; load average ${load}), peak RSS ${all.rssMb.toFixed(0)} MB`,
         `one account-region alone (slowest of 3): ${fmt(floor)} (${alone.map((r) => fmt(r.ms)).join(', ')}), kmsctl CPU ${fmt(Math.max(...alone.map((r) => r.cpuMs)))}, peak RSS ${Math.max(...alone.map((r) => r.rssMb)).toFixed(0)} MB`,
-        `peak RSS by account-regions: ${scale.map((s) => `${s.accountRegions}: ${s.peakRssMb.toFixed(0)} MB`).join(', ')}`,
+        `peak RSS by account-regions (--max-parallel 64, all at once): ${scale.map((s) => `${s.accountRegions}: ${s.peakRssMb.toFixed(0)} MB`).join(', ')}`,
+        `peak RSS by account-regions (--max-parallel 8, the default): ${bounded.map((s) => `${s.accountRegions}: ${s.peakRssMb.toFixed(0)} MB`).join(', ')}`,
         `ratio ${ratio.toFixed(2)}x (target <= 1.3x)`,
       ],
       ratio,
-      results: {accountRegions: accounts.length * regions.length, aloneMs: alone.map((r) => r.ms), cpuMs: all.cpuMs, keys: out.keys.length, loadAverage: load, ms: all.ms, peakRssMb: all.rssMb, scale, serverCpuMs},
+      results: {accountRegions: accounts.length * regions.length, aloneMs: alone.map((r) => r.ms), bounded, cpuMs: all.cpuMs, keys: out.keys.length, loadAverage: load, ms: all.ms, peakRssMb: all.rssMb, scale, serverCpuMs},
     }
   } finally {
     await server.stop()

@@ -47,7 +47,6 @@ AWS managed aliases (alias/aws/*) are marked; the ones of AWS services not used 
       const {outcomes, summaries} = await acrossTargets(this.aws, targets, async ({clients}) => listAliases(await clients.kms(), {customerOnly: this.flags.customer}), {
         count: (l) => ({seen: l.aliases.length}),
         onProgress: progressReporter(progress, 'aliases'),
-        release: true,
       })
       progress.done()
       const aliases: OrgAliasRow[] = outcomes.flatMap((o) => (o.value?.aliases ?? []).map((a) => ({account: o.account, region: o.region, ...a})))

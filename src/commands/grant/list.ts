@@ -79,7 +79,7 @@ Exit code 3 when the grants of some keys could not be listed (they are named on 
         this.aws,
         targets,
         async ({clients, pacer}) => scanAllGrants(await clients.kms(), {grantId, grantee, pacer}),
-        {count: (scan) => ({failed: scan.failures.length, seen: scan.grants.length}), onProgress: progressReporter(progress, 'grants'), release: true},
+        {count: (scan) => ({failed: scan.failures.length, seen: scan.grants.length}), onProgress: progressReporter(progress, 'grants')},
       )
       progress.done()
       const grants: OrgGrantInfo[] = outcomes.flatMap((o) => (o.value?.grants ?? []).map((g) => ({account: o.account, region: o.region, ...g})))

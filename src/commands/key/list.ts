@@ -81,7 +81,6 @@ Reads every page of ListKeys and ListAliases, then describes the keys concurrent
       // Keys that could not be described count as that account-region's failures (exit 3).
       count: (listing) => ({failed: listing.failures.length, seen: listing.keys.length}),
       onProgress: progressReporter(progress, 'keys'),
-      release: true,
     })
     progress.done()
     const keys: OrgKeySummary[] = outcomes.flatMap((o) => (o.value?.keys ?? []).map((k) => ({account: o.account, region: o.region, ...k})))

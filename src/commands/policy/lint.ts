@@ -155,7 +155,6 @@ Exit 1 when there are errors (or warnings, with --strict); else 3 when some keys
       const run = await acrossTargets(this.aws, targets, async ({clients, pacer}) => lintKeyPolicies(await clients.kms(), {pacer, tags}), {
         count: (l: KeysLint) => ({failed: l.failures.length, seen: l.keys.length}),
         onProgress: progressReporter(progress, 'keys'),
-        release: true,
       })
       summaries = run.summaries
       keys = run.outcomes.flatMap((o) => (o.value?.keys ?? []).map((k) => ({account: o.account, region: o.region, ...k})))

@@ -219,6 +219,24 @@ export class AwsClients {
     return new AwsClients({...this.settings, region, ...(credentials ? {credentials} : {})})
   }
 
+  /**
+   * Closes the clients built so far (their HTTP agents and kept-alive sockets) and forgets them: for
+   * an account-region of a fan-out whose work is done. A request handler given in the settings is
+   * its owner's to close, so clients sending through one are only forgotten. Later calls build anew.
+   */
+  async destroy(): Promise<void> {
+    const made = [...this.clients.values()]
+    this.clients.clear()
+    this.caller = undefined
+    const shared = this.settings.requestHandler !== undefined
+    await Promise.all(
+      made.map(async (p) => {
+        const client = (await p.catch(() => undefined)) as {destroy?: () => void} | undefined
+        if (!shared) client?.destroy?.()
+      }),
+    )
+  }
+
   organizations(): Promise<OrganizationsClient> {
     return this.client('organizations', async (config) => {
       const {OrganizationsClient} = await organizationsSdk()

@@ -143,9 +143,16 @@ export class AccountCredentials {
     return {access, clients}
   }
 
-  /** Lets go of an account-region's clients (the credentials stay cached for the account). */
-  forget(account: string, region: string): void {
-    this.clients.delete(`${account}/${region}`)
+  /**
+   * Lets go of an account-region's clients and closes them (their HTTP agents and sockets); the
+   * credentials stay cached for the account. Asking for the account-region again builds new clients.
+   */
+  async forget(account: string, region: string): Promise<void> {
+    const id = `${account}/${region}`
+    const clients = this.clients.get(id)
+    if (!clients) return
+    this.clients.delete(id)
+    await clients.destroy()
   }
 
   private async assumeRoleProvider(access: AccountAccess): Promise<AwsCredentialIdentityProvider> {
@@ -153,6 +160,9 @@ export class AccountCredentials {
     if (this.assume) return this.assume(input)
     const {fromTemporaryCredentials} = await loadSdkPackage<typeof import('@aws-sdk/credential-providers')>('@aws-sdk/credential-providers')
     const clientConfig = await this.base.serviceConfig('sts')
+    // Every account's AssumeRole goes through the base STS client's HTTP handler: one agent and its
+    // few sockets for the run, rather than an agent (and kept-alive sockets) per account.
+    clientConfig.requestHandler ??= (await this.base.sts()).config.requestHandler
     return fromTemporaryCredentials({
       clientConfig,
       masterCredentials: await this.base.baseCredentials(),

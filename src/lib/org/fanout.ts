@@ -145,7 +145,7 @@ export async function resolveTargets(creds: AccountCredentials, targets: Targets
             const {clients} = await creds.clientsFor(account, home)
             const regions = await enabledRegions(clients, account)
             // Its KMS work in the home region makes its own clients when its turn comes.
-            creds.forget(account, home)
+            await creds.forget(account, home)
             return regions
           } catch (error) {
             const access = await creds.access(account).catch(() => undefined)
@@ -170,8 +170,6 @@ export interface FanOutOptions {
   onSettled?: (outcome: TargetOutcome<unknown>, done: number, total: number) => void
   /** A Pacer per account-region (default: KMS's quotas). */
   pacer?: () => Pacer
-  /** Let go of each account-region's clients once its work is done (a read that needs them no more). */
-  release?: boolean
 }
 
 /**
@@ -197,7 +195,8 @@ export async function fanOut<T>(creds: AccountCredentials, list: readonly Accoun
           outcome = {...target, ...(role ? {role} : {}), error: failureOf(error)}
         }
 
-        if (options.release) creds.forget(target.account, target.region)
+        // Its clients, their sockets and its pacer go now: memory follows maxParallel, not the total.
+        await creds.forget(target.account, target.region)
         options.onSettled?.(outcome, ++done, list.length)
         return outcome
       }),

@@ -33,8 +33,6 @@ export interface AcrossOptions<T> {
   /** Progress: account-regions done, their total, and the running count of what was seen. */
   onProgress?: (done: number, total: number, seen: number) => void
   pacer?: () => Pacer
-  /** Let go of each account-region's clients when its work is done (reads that need them no more). */
-  release?: boolean
 }
 
 export interface AcrossResult<T> {
@@ -79,7 +77,6 @@ export async function acrossTargets<T>(
       options.onProgress?.(done, total, seen)
     },
     pacer: options.pacer,
-    release: options.release,
   })
   const all: Array<TargetOutcome<T>> = [...failed, ...outcomes]
   return {credentials, names, outcomes: all, summaries: summarise(all, options.count)}

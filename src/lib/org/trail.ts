@@ -127,7 +127,6 @@ export async function queryApiAcross(base: AwsClients, targets: Targets, options
           total = t
           options.onProgress?.(d, t, matched)
         },
-        release: true,
       },
       options.credentials,
     )
