@@ -7,7 +7,7 @@
 // Inputs are read into a buffer the reader owns (ByteSource), outputs take lists of chunks written
 // in few system calls: no stream objects between the data and the cryptography.
 import {randomBytes} from 'node:crypto'
-import {createReadStream, unlinkSync, writevSync} from 'node:fs'
+import {createReadStream, readSync, unlinkSync, writevSync} from 'node:fs'
 import {type FileHandle, open, rename, stat, unlink} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import type {Readable} from 'node:stream'
@@ -55,8 +55,21 @@ export function streamSource(stream: Readable): ByteSource {
   }
 }
 
-async function fileSource(path: string): Promise<ByteSource> {
+/**
+ * A ByteSource over a file. A regular file is read synchronously, as the outputs are written: a read
+ * from a local file is in effect a copy out of the page cache, and handing each one to the thread
+ * pool left the process idle between reads for about a third of a 1 GiB encrypt. Pipes and devices
+ * named by path are read asynchronously, since they may block.
+ */
+async function fileSource(path: string, regular: boolean): Promise<ByteSource> {
   const fh = await open(path, 'r')
+  if (regular) {
+    return {
+      close: () => fh.close(),
+      read: async (buffer, offset, length) => readSync(fh.fd, buffer, offset, length, null),
+    }
+  }
+
   return {
     close: () => fh.close(),
     read: async (buffer, offset, length) => (await fh.read(buffer, offset, length, null)).bytesRead,
@@ -76,7 +89,7 @@ export async function openInput(file: string): Promise<DataInput> {
   if (info.isDirectory()) throw usageError(`${file} is a directory.`, 'Try this: give a file, or - to read stdin.')
   return {
     name: file,
-    open: () => fileSource(file),
+    open: () => fileSource(file, info.isFile()),
     size: info.isFile() ? info.size : undefined,
     stream: () => createReadStream(file, {highWaterMark: READ_CHUNK}),
   }

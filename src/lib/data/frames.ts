@@ -19,8 +19,13 @@ import {loadSdkPackage} from '../aws/sdk.js'
 import type {DataOutput} from './files.js'
 import type {BufferedReader} from './reader.js'
 
-/** Plaintext handed to AES-GCM per update: small enough that each output buffer is cheap to allocate and reuse. */
-export const CIPHER_PIECE = 512 * 1024
+/**
+ * Plaintext handed to AES-GCM per update. Each update() returns a new buffer; at 32 KiB and below
+ * the allocator reuses the memory of the ones already written, while larger ones come as fresh pages
+ * from the kernel (measured: 1 GiB through AES-256-GCM in 512 KiB pieces spends some 0.5 s in page
+ * faults, in 32 KiB pieces 0.03 s).
+ */
+export const CIPHER_PIECE = 32 * 1024
 /** Output gathered before a write: small frames are written many at a time. */
 export const WRITE_BATCH = 1024 * 1024
 
