@@ -14,7 +14,7 @@ import {interruptOnSigint} from '../../lib/interrupt.js'
 import {trailOrgFlags, progressReporter, renderSummary, whereColumns} from '../../cli/org-flags.js'
 import type {TargetSummary} from '../../lib/org/run.js'
 import {type OrgTrailEvent, queryApiAcross} from '../../lib/org/trail.js'
-import {renderTable} from '../../lib/output.js'
+import {type Progress, renderTable} from '../../lib/output.js'
 import {EVENT_COLUMNS} from '../../lib/trail/render.js'
 
 /** Across accounts (--source api with --accounts, --accounts-file or --org): the events, each with its account, and each account-region's summary. */
@@ -39,6 +39,11 @@ export interface PrintedSql {
 }
 
 const OUTPUT = 'OUTPUT'
+
+/** The column title of a --group-by table. */
+function groupTitle(group: NonNullable<ReturnType<typeof parseGroupBy>>): string {
+  return group === 'ip' ? 'From' : group[0].toUpperCase() + group.slice(1)
+}
 
 export default class TrailQuery extends KmsctlCommand<typeof TrailQuery> {
   static override args = {
@@ -110,30 +115,14 @@ Output: a table (oldest first); --json (an array); --ndjson (one event a line, a
     if (options.targets) return this.acrossAccounts(options, group)
     if (options.source === 'athena') options.group = group
 
-    const events: TrailEvent[] = []
-    const raws: string[] = []
-    const stream = !json && (f.ndjson || f.csv || f.raw)
-    if (stream && f.csv) process.stdout.write(csvHeader() + '\n')
     const progress = this.progress()
+    const {events, onMatches, raws, stream} = this.matchSink<TrailEvent>(progress, false)
     const abort = interruptOnSigint()
     let summary: TrailQuerySummary
     try {
       summary = await runTrailQuery({
         ...options,
-        onMatches(matches) {
-          if (!stream) {
-            for (const m of matches) {
-              events.push(m.event)
-              if (f.raw) raws.push(m.raw ?? '')
-            }
-
-            return
-          }
-
-          progress.done()
-          const lines = f.raw ? matches.map((m) => m.raw ?? '') : f.csv ? matches.map((m) => csvLine(m.event)) : matches.map((m) => JSON.stringify(m.event))
-          process.stdout.write(lines.join('\n') + '\n')
-        },
+        onMatches,
         onProgress: trailProgress(progress, spec),
         raw: f.raw,
         signal: abort.signal,
@@ -152,7 +141,7 @@ Output: a table (oldest first); --json (an array); --ndjson (one event a line, a
     let result: TrailQueryResult
     if (group) {
       result = summary.groups ?? groupBy(events, group)
-      if (!json) this.log(result.length > 0 ? renderGroups(result, group === 'ip' ? 'From' : group[0].toUpperCase() + group.slice(1), this.tableOptions()) : '')
+      if (!json) this.log(result.length > 0 ? renderGroups(result, groupTitle(group), this.tableOptions()) : '')
     } else if (f.raw && json) {
       result = raws.map((r) => JSON.parse(r) as CloudTrailRecord)
     } else {
@@ -170,31 +159,15 @@ Output: a table (oldest first); --json (an array); --ndjson (one event a line, a
   private async acrossAccounts(options: Awaited<ReturnType<typeof queryOptions>>, group: ReturnType<typeof parseGroupBy>): Promise<OrgTrailQueryResult> {
     const f = this.flags
     const json = this.jsonEnabled()
-    const stream = !json && (f.ndjson || f.csv || f.raw)
-    if (stream && f.csv) process.stdout.write(csvHeader(true) + '\n')
-    const events: OrgTrailEvent[] = []
-    const raws: string[] = []
     const progress = this.progress()
+    const {events, onMatches, raws, stream} = this.matchSink<OrgTrailEvent>(progress, true)
     const report = progressReporter(progress, 'events')
     const abort = interruptOnSigint()
     let run
     try {
       run = await queryApiAcross(this.aws, options.targets!, {
         maxEvents: options.maxEvents,
-        onMatches(matches) {
-          if (!stream) {
-            for (const m of matches) {
-              events.push(m.event)
-              if (f.raw) raws.push(m.raw ?? '')
-            }
-
-            return
-          }
-
-          progress.done()
-          const lines = f.raw ? matches.map((m) => m.raw ?? '') : f.csv ? matches.map((m) => csvLine(m.event, true)) : matches.map((m) => JSON.stringify(m.event))
-          process.stdout.write(lines.join('\n') + '\n')
-        },
+        onMatches,
         onProgress: (done, total, matched) => report(done, total, matched),
         rate: options.rate,
         signal: abort.signal,
@@ -211,7 +184,7 @@ Output: a table (oldest first); --json (an array); --ndjson (one event a line, a
     else if (f.raw) result.records = raws.map((r) => JSON.parse(r) as CloudTrailRecord)
     else result.events = stream ? [] : sorted
     if (!json) {
-      if (result.groups) this.log(result.groups.length > 0 ? renderGroups(result.groups, group === 'ip' ? 'From' : group![0].toUpperCase() + group!.slice(1), this.tableOptions()) : '')
+      if (result.groups) this.log(result.groups.length > 0 ? renderGroups(result.groups, groupTitle(group!), this.tableOptions()) : '')
       else if (!stream && sorted.length > 0) this.log(renderTable(sorted, [...whereColumns<OrgTrailEvent>(), ...(EVENT_COLUMNS as never)], this.tableOptions()))
       this.note(renderSummary(run.summaries, 'events'))
       this.note(`${run.matched} matching event${run.matched === 1 ? '' : 's'}, ${run.pages} LookupEvents page${run.pages === 1 ? '' : 's'}${run.reachedMaxEvents ? ', stopped at --max-events' : ''}.`)
@@ -226,6 +199,34 @@ Output: a table (oldest first); --json (an array); --ndjson (one event a line, a
     }
 
     return result
+  }
+
+  /**
+   * Where matching events go as they come: kept for the table, JSON and --group-by, or, with --ndjson,
+   * --csv or --raw (and no --json), written to stdout at once (the CSV header first).
+   */
+  private matchSink<E extends TrailEvent>(progress: Progress, acrossAccounts: boolean) {
+    const f = this.flags
+    const stream = !this.jsonEnabled() && Boolean(f.ndjson || f.csv || f.raw)
+    if (stream && f.csv) process.stdout.write(csvHeader(acrossAccounts) + '\n')
+    const events: E[] = []
+    const raws: string[] = []
+    const onMatches = (matches: Array<{event: E; raw?: string}>): void => {
+      if (!stream) {
+        for (const m of matches) {
+          events.push(m.event)
+          if (f.raw) raws.push(m.raw ?? '')
+        }
+
+        return
+      }
+
+      progress.done()
+      const lines = f.raw ? matches.map((m) => m.raw ?? '') : f.csv ? matches.map((m) => csvLine(m.event, acrossAccounts)) : matches.map((m) => JSON.stringify(m.event))
+      process.stdout.write(lines.join('\n') + '\n')
+    }
+
+    return {events, onMatches, raws, stream}
   }
 
   private async printSql(options: Awaited<ReturnType<typeof queryOptions>>, group: ReturnType<typeof parseGroupBy>): Promise<PrintedSql> {
