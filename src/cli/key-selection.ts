@@ -4,10 +4,11 @@
 import type {KMSClient} from '@aws-sdk/client-kms'
 
 import type {ReportRow} from '../lib/bulk/plan.js'
-import type {Selection} from '../lib/bulk/select.js'
+import {type KeySource, type Selection, selectKeys} from '../lib/bulk/select.js'
 import {usageError} from '../lib/errors.js'
 import {listAllAliases} from '../lib/aws/paging.js'
-import {type Column, chalk} from '../lib/output.js'
+import {type Column, type Progress, chalk} from '../lib/output.js'
+import type {Pacer} from '../lib/pacing.js'
 import {closest} from '../lib/suggest.js'
 
 /**
@@ -31,6 +32,28 @@ export async function refuseMissing(kms: KMSClient, selection: Selection, skipMi
     missing.length === 1 ? `No key ${described[0]}: nothing was sent.` : `${missing.length} references name no key: ${described.join(', ')}. Nothing was sent.`,
     guess ? `Try this: ${guess} instead of ${first}, or --skip-missing to go on without ${missing.length === 1 ? 'it' : 'them'}` : `Try this: kmsctl key list to find the key, or --skip-missing to go on without ${missing.length === 1 ? 'it' : 'them'}`,
   )
+}
+
+/**
+ * Resolves the keys a command acts on under a progress line, refuses a plan with a missing key (see
+ * refuseMissing()), and warns when the aliases could not be read (the keys are then shown by ID).
+ */
+export async function resolveSelection(
+  kms: KMSClient,
+  source: KeySource,
+  options: {pacer: Pacer; progress: Progress; skipMissing: boolean | undefined; warn: (message: string) => void},
+): Promise<Selection> {
+  options.progress.update('Resolving keys…', true)
+  let selection
+  try {
+    selection = await selectKeys(kms, source, {pacer: options.pacer})
+    await refuseMissing(kms, selection, options.skipMissing)
+  } finally {
+    options.progress.done()
+  }
+
+  if (selection.aliasesUnavailable) options.warn(`Aliases could not be read (${selection.aliasesUnavailable}); keys are shown by ID.`)
+  return selection
 }
 
 const OUTCOME_TEXT: Record<ReportRow['outcome'], string> = {

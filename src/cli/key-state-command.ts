@@ -5,7 +5,7 @@ import {Args, Flags} from '@oclif/core'
 import {type ReportRow, type StateAction, STATE_ACTIONS, planStateChange} from '../lib/bulk/plan.js'
 import {summaryLine} from '../lib/bulk/report.js'
 import {runStateChange} from '../lib/bulk/run.js'
-import {parseRefList, readRefList, selectKeys, validateSource} from '../lib/bulk/select.js'
+import {parseRefList, readRefList, validateSource} from '../lib/bulk/select.js'
 import {type Tally, tally} from '../lib/bulk/tally.js'
 import {interruptOnSigint} from '../lib/interrupt.js'
 import {confirmAction} from '../lib/confirm.js'
@@ -19,7 +19,7 @@ import {type OrgPlan, type OrgReportRow, missingRefs, placeRefs, planAcross, pla
 import type {TargetSummary} from '../lib/org/run.js'
 import {DEFAULT_MAX_PARALLEL, type Targets, accountOfArn} from '../lib/org/targets.js'
 import {columnFlags, keyListFlags, parseRate} from './flags.js'
-import {keyLabel, planColumns, refuseMissing, reportColumns} from './key-selection.js'
+import {keyLabel, planColumns, reportColumns, resolveSelection} from './key-selection.js'
 import {type OrgFlagValues, orgFlags, progressReporter, renderSummary, roleFrom, targetsFrom, whereColumns} from './org-flags.js'
 
 export interface KeyStateResult {
@@ -119,22 +119,13 @@ export abstract class KeyStateCommand extends KmsctlCommand<typeof KeyStateComma
     const kms = await this.aws.kms()
     const pacer = new Pacer({concurrency: 100, rates: {[spec.operation]: rate}})
     const progress = this.progress()
-    progress.update('Resolving keys…', true)
     // Who is calling (for the journal) is asked while the keys are resolved.
     const batch = newBatchId()
     const journalPromise = flags['dry-run']
       ? undefined
       : changeContext(this.aws, new Journal(), commandLine(this.id, this.argv), {batch, warn: (m) => this.warnLine(m)})
     journalPromise?.catch(() => {})
-    let selection
-    try {
-      selection = await selectKeys(kms, source, {pacer})
-      await refuseMissing(kms, selection, flags['skip-missing'])
-    } finally {
-      progress.done()
-    }
-
-    if (selection.aliasesUnavailable) this.warnLine(`Aliases could not be read (${selection.aliasesUnavailable}); keys are shown by ID.`)
+    const selection = await resolveSelection(kms, source, {pacer, progress, skipMissing: flags['skip-missing'], warn: (m) => this.warnLine(m)})
     this.aliasesUnavailable = selection.aliasesUnavailable
     const plan = planStateChange(action, selection)
     const planned = [...plan.items.map((i) => i.row), ...plan.unresolved]

@@ -3,12 +3,12 @@ import {Args, Flags} from '@oclif/core'
 import {KmsctlCommand} from '../../cli/base-command.js'
 import {roleFlags, roleFrom} from '../../cli/org-flags.js'
 import {clientsForKeyRefs} from '../../lib/org/credentials.js'
-import {readRefList, selectKeys, validateSource} from '../../lib/bulk/select.js'
+import {readRefList, validateSource} from '../../lib/bulk/select.js'
 import {interruptOnSigint} from '../../lib/interrupt.js'
 import {confirmAction} from '../../lib/confirm.js'
 import {usageError} from '../../lib/errors.js'
 import {columnFlags, keyListFlags} from '../../cli/flags.js'
-import {refuseMissing} from '../../cli/key-selection.js'
+import {resolveSelection} from '../../cli/key-selection.js'
 import {parsePairs} from '../../lib/parse.js'
 import {type ContainResult, containKeys} from '../../lib/incident/contain.js'
 import {assertNoLockout, lockPolicy, normaliseAdmins} from '../../lib/incident/lock-policy.js'
@@ -77,16 +77,7 @@ Exit codes: 0 contained, 1 every key failed, 3 some keys failed, 130 interrupted
     const kms = await place.clients.kms()
     const pacer = new Pacer({concurrency: 32})
     const progress = this.progress()
-    progress.update('Resolving keys…', true)
-    let selection
-    try {
-      selection = await selectKeys(kms, source, {pacer})
-      await refuseMissing(kms, selection, flags['skip-missing'])
-    } finally {
-      progress.done()
-    }
-
-    if (selection.aliasesUnavailable) this.warnLine(`Aliases could not be read (${selection.aliasesUnavailable}); keys are shown by ID.`)
+    const selection = await resolveSelection(kms, source, {pacer, progress, skipMissing: flags['skip-missing'], warn: (m) => this.warnLine(m)})
     const unresolved = selection.unresolved.map((u) => ({error: {code: u.error.code, message: u.error.message}, ref: u.ref}))
     const policy = admins ? lockPolicy(admins) : undefined
     const batch = selection.keys.length > 1 ? newBatchId() : undefined
