@@ -62,6 +62,12 @@ describe('e2e: listings and changes across accounts, their output and their refu
     return count
   }
 
+  /** The events recorded after the first `before`, once the server's batched appends have settled (no line half-written). */
+  const settledEventsSince = async (before: number) => {
+    await settledEventCount()
+    return readFileSync(join(server.dir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).slice(before).map((l) => JSON.parse(l) as {eventName: string})
+  }
+
   /** A KMS client in a member account, through the role (to set a test's scene with the SDK). */
   async function memberKms(account: string, region: string): Promise<KMSClient> {
     const base = {accessKeyId: server.env.AWS_ACCESS_KEY_ID!, secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY!}
@@ -123,7 +129,7 @@ describe('e2e: listings and changes across accounts, their output and their refu
       expect(plan.summary.planned).to.equal(8)
       expect(plan.keys.map((k) => `${k.account}/${k.region}/${k.key}`).sort()).to.deep.equal(chosen.map((k) => `${k.account}/${k.region}/${k.keyId}`).sort())
       // The dry run reads (DescribeKey, AssumeRole, ListAliases) but changes nothing.
-      const events = readFileSync(join(server.dir, 'events.jsonl'), 'utf8').split('\n').slice(before).filter(Boolean).map((l) => JSON.parse(l) as {eventName: string})
+      const events = await settledEventsSince(before)
       expect(events.map((e) => e.eventName)).not.to.include('DisableKey')
 
       // One confirmation for the whole batch: the text naming the total.
@@ -197,7 +203,7 @@ describe('e2e: listings and changes across accounts, their output and their refu
       expect(missing.code).to.equal(2)
       expect(missing.stderr).to.contain(`No key ${ghost} (${MEMBERS[1]}/eu-west-1): nothing was sent.`)
       // Reads only: nothing disabled.
-      const events = readFileSync(join(server.dir, 'events.jsonl'), 'utf8').split('\n').slice(before).filter(Boolean).map((l) => JSON.parse(l) as {eventName: string})
+      const events = await settledEventsSince(before)
       expect(events.map((e) => e.eventName)).not.to.include('DisableKey')
       expect(await stateOf(member)).to.equal('Enabled')
     })
