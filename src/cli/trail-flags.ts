@@ -195,8 +195,8 @@ export async function queryOptions(
     const s3Threads = async () => {
       const settings = await aws.s3ThreadSettings()
       if (!settings) return undefined
-      const client = await aws.s3()
-      return {credentials: () => client.config.credentials(), settings}
+      const provider = await aws.baseCredentials()
+      return {credentials: () => provider(), settings}
     }
 
     return {...base, paths: [], s3: () => aws.s3(), s3Location: parseS3Url(paths[0]), s3Threads}

@@ -242,7 +242,7 @@ async function runS3(options: TrailQueryOptions, progress: (line: string) => voi
   const limit = matchLimit(options)
   const r = await queryS3({
     accounts: options.accounts,
-    client: await options.s3(),
+    client: options.s3,
     location: options.s3Location,
     onMatches: limit.onMatches,
     onProgress: (p) => progress(`s3 objects ${p.objectsDone}/${p.listed}, ${mb(p.bytes)} read, ${limit.matched} matched`),

@@ -1,8 +1,13 @@
 import {expect} from 'chai'
 import {type IncomingMessage, type Server, type ServerResponse, createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {gzipSync} from 'node:zlib'
 
-import {encodeKey, objectGetter, objectUrl, s3ErrorFrom} from '../../../src/lib/trail/sources/s3-get.js'
+import {buildFilterSpec} from '../../../src/lib/trail/spec.js'
+import {listAll, queryS3} from '../../../src/lib/trail/sources/s3.js'
+import * as f from './fixtures.js'
+
+import {encodeKey, listPageFrom, objectUrl, s3ErrorFrom, signedS3} from '../../../src/lib/trail/sources/s3-get.js'
 
 describe('trail/sources/s3-get: GetObject without the SDK client', () => {
   let server: Server
@@ -30,7 +35,7 @@ describe('trail/sources/s3-get: GetObject without the SDK client', () => {
   })
 
   const getter = (credentials = {accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token'}) =>
-    objectGetter({customUserAgent: [['kmsctl', '1.2.3']], endpoint, forcePathStyle: true, maxAttempts: 3, region: 'eu-west-1'}, 'trail', async () => credentials)
+    signedS3({customUserAgent: [['kmsctl', '1.2.3']], endpoint, forcePathStyle: true, maxAttempts: 3, region: 'eu-west-1'}, 'trail', async () => credentials)
 
   it('sends one SigV4-signed GET, path style, the key encoded once, and returns the body', async () => {
     handler = (_req, res) => {
@@ -92,5 +97,92 @@ describe('trail/sources/s3-get: GetObject without the SDK client', () => {
     expect(objectUrl({region: 'cn-north-1'}, 'trail', 'a').href).to.equal('https://trail.s3.cn-north-1.amazonaws.com.cn/a')
     expect(encodeKey("a/b(c)!*'~.gz")).to.equal('a/b%28c%29%21%2A%27~.gz')
     expect(s3ErrorFrom(404, '').name).to.equal('NoSuchKey')
+  })
+
+  const xmlPage = (body: string) => `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${body}</ListBucketResult>`
+
+  it('lists with one signed GET a page: list-type=2, encoding-type=url, the prefix, delimiter and token; keys decoded', async () => {
+    const pages = [
+      xmlPage('<Name>trail</Name><Prefix>AWSLogs/</Prefix><EncodingType>url</EncodingType><IsTruncated>true</IsTruncated><NextContinuationToken>t+2/=</NextContinuationToken><Contents><Key>AWSLogs/a%20b%2Bc.json.gz</Key><Size>12</Size></Contents><CommonPrefixes><Prefix>AWSLogs/o-abc/</Prefix></CommonPrefixes>'),
+      xmlPage('<EncodingType>url</EncodingType><IsTruncated>false</IsTruncated><Contents><Key>AWSLogs/%C3%A9t%C3%A9+x.json.gz</Key><Size>3</Size></Contents><Contents><Key>AWSLogs/z.json.gz</Key><Size>4</Size></Contents>'),
+    ]
+    handler = (_req, res) => {
+      const xml = pages[seen.length - 1]
+      res.writeHead(200, {'content-length': String(Buffer.byteLength(xml)), 'content-type': 'application/xml'})
+      res.end(xml)
+    }
+
+    const s3 = getter()
+    try {
+      const all = await listAll(s3.list, 'trail', 'AWSLogs/', '/')
+      expect(all).to.deep.equal({
+        folders: ['AWSLogs/o-abc/'],
+        objects: [
+          {key: 'AWSLogs/a b+c.json.gz', size: 12},
+          {key: 'AWSLogs/été x.json.gz', size: 3},
+          {key: 'AWSLogs/z.json.gz', size: 4},
+        ],
+      })
+    } finally {
+      s3.close()
+    }
+
+    expect(seen.map((r) => r.url)).to.deep.equal([
+      '/trail/?delimiter=%2F&encoding-type=url&list-type=2&prefix=AWSLogs%2F',
+      '/trail/?continuation-token=t%2B2%2F%3D&delimiter=%2F&encoding-type=url&list-type=2&prefix=AWSLogs%2F',
+    ])
+    for (const r of seen) expect(r.headers.authorization).to.match(/^AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE\/\d{8}\/eu-west-1\/s3\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/)
+  })
+
+  it('reads a page without encoding-type as it is, and refuses a document that is not a listing', async () => {
+    expect(await listPageFrom(xmlPage('<IsTruncated>false</IsTruncated><Contents><Key>a&amp;b+c</Key><Size>1</Size></Contents>'))).to.deep.equal({folders: [], objects: [{key: 'a&b+c', size: 1}]})
+    expect(await listPageFrom(xmlPage('<IsTruncated>false</IsTruncated>'))).to.deep.equal({folders: [], objects: []})
+    const error = await listPageFrom('<Error><Code>AccessDenied</Code></Error>').then(
+      () => undefined,
+      (e: Error) => e,
+    )
+    expect(error?.message).to.match(/not a ListBucketResult/)
+  })
+
+  it('a query with the threads\' settings lists and downloads with signed GETs, and never makes the SDK client', async () => {
+    const day = 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/02/'
+    const keys = ['A', 'B', 'C'].map((id) => `${day}111122223333_CloudTrail_us-east-1_20261102T1000Z_${id.repeat(16)}.json.gz`)
+    const match = f.record({eventTime: '2026-11-02T10:00:00Z'})
+    const other = f.record({eventName: 'Encrypt', eventTime: '2026-11-02T10:00:00Z'})
+    const bodies = new Map(keys.map((k, i) => [`/trail/${k}`, gzipSync(JSON.stringify({Records: i === 1 ? [match, other] : [other]}))]))
+    handler = (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x')
+      let body: Buffer
+      if (url.pathname === '/trail/') {
+        const prefix = url.searchParams.get('prefix') ?? ''
+        const folders: Record<string, string[]> = {'AWSLogs/': ['AWSLogs/111122223333/'], 'AWSLogs/111122223333/CloudTrail/': [`AWSLogs/111122223333/CloudTrail/us-east-1/`]}
+        const contents = url.searchParams.has('delimiter') ? '' : keys.filter((k) => k.startsWith(prefix)).map((k) => `<Contents><Key>${encodeURIComponent(k)}</Key><Size>${bodies.get(`/trail/${k}`)!.length}</Size></Contents>`).join('')
+        const prefixes = url.searchParams.has('delimiter') ? (folders[prefix] ?? []).map((p) => `<CommonPrefixes><Prefix>${encodeURIComponent(p)}</Prefix></CommonPrefixes>`).join('') : ''
+        body = Buffer.from(xmlPage(`<EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>${contents}${prefixes}`))
+      } else {
+        body = bodies.get(url.pathname)!
+      }
+
+      res.writeHead(200, {'content-length': String(body.length)})
+      res.end(body)
+    }
+
+    const found: string[] = []
+    const r = await queryS3({
+      client: async () => {
+        throw new Error('the SDK client was made')
+      },
+      location: {bucket: 'trail', prefix: ''},
+      onMatches: (m) => found.push(...m.map((x) => x.event.eventId)),
+      spec: buildFilterSpec({event: ['Decrypt']}),
+      threads: async () => ({credentials: async () => ({accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret'}), settings: {customUserAgent: [['kmsctl', '1.2.3']], endpoint, forcePathStyle: true, maxAttempts: 3, region: 'eu-west-1'}}),
+      workers: 2,
+    })
+    expect(found).to.deep.equal([match.eventID])
+    expect(r.failures).to.deep.equal([])
+    expect(r.objects).to.equal(3)
+    const gets = seen.filter((req) => !req.url!.startsWith('/trail/?')).map((req) => req.url)
+    expect(gets.sort()).to.deep.equal(keys.map((k) => `/trail/${k}`).sort())
+    expect(seen.filter((req) => req.url!.startsWith('/trail/?'))).to.have.length(3)
   })
 })

@@ -12,6 +12,7 @@ import type {FilterSpec} from '../filters.js'
 import type {FileMatch, FileResult} from './file-scan.js'
 import {fileInWindow, logFileDates} from './files.js'
 import {type S3ClientLike, fetchError, getObjectBody, toFetchFailure} from './s3-fetch.js'
+import {type ListPage, type SignedS3, signedS3} from './s3-get.js'
 import {type ScanPool, type ScanThreads, type ThreadS3, scanPool, startScanThreads} from './scan-pool.js'
 import {concurrencyLimit, runOrdered, scanLogs} from './scan-run.js'
 import {
@@ -48,7 +49,8 @@ export interface S3QueryOptions {
   /** Accounts to read (default: every account folder found). */
   accounts?: string[]
   aliases?: Array<[string, string]>
-  client: S3ClientLike
+  /** The SDK's S3 client, or how to make it (only made when the listing or downloads need it). */
+  client: S3ClientLike | (() => Promise<S3ClientLike>)
   /** Objects downloaded at once (default 16). */
   concurrency?: number
   location: S3Location
@@ -139,22 +141,38 @@ function fatal(error: unknown, location: string): KmsctlError | undefined {
   return undefined
 }
 
+/** One page of ListObjectsV2 (prefix, delimiter, continuation token), by the SDK's client or a signed GET (s3-get.ts). */
+export type PageLister = (prefix: string, delimiter?: string, token?: string) => Promise<ListPage>
+
+/** ListObjectsV2 pages through the SDK's client. */
+export function sdkPages(client: S3ClientLike, bucket: string): PageLister {
+  return async (prefix, delimiter, token) => {
+    const {ListObjectsV2Command} = await s3Sdk()
+    const page = await client.send(new ListObjectsV2Command({Bucket: bucket, ContinuationToken: token, Delimiter: delimiter, Prefix: prefix}))
+    return {
+      folders: (page.CommonPrefixes ?? []).flatMap((p) => (p.Prefix ? [p.Prefix] : [])),
+      objects: (page.Contents ?? []).flatMap((o) => (o.Key ? [{key: o.Key, size: o.Size}] : [])),
+      ...(page.IsTruncated && page.NextContinuationToken ? {next: page.NextContinuationToken} : {}),
+    }
+  }
+}
+
 /** Every page of a listing, as keys (objects) and common prefixes (folders). */
-export async function listAll(client: S3ClientLike, bucket: string, prefix: string, delimiter?: string): Promise<{folders: string[]; objects: S3Object[]}> {
-  const {ListObjectsV2Command} = await s3Sdk()
+export async function listAll(client: PageLister | S3ClientLike, bucket: string, prefix: string, delimiter?: string): Promise<{folders: string[]; objects: S3Object[]}> {
+  const pages = typeof client === 'function' ? client : sdkPages(client, bucket)
   const folders: string[] = []
   const objects: S3Object[] = []
   let token: string | undefined
   const seen = new Set<string>()
   for (;;) {
     // eslint-disable-next-line no-await-in-loop
-    const page = await client.send(new ListObjectsV2Command({Bucket: bucket, ContinuationToken: token, Delimiter: delimiter, Prefix: prefix}))
-    for (const p of page.CommonPrefixes ?? []) if (p.Prefix) folders.push(p.Prefix)
-    for (const o of page.Contents ?? []) if (o.Key) objects.push({key: o.Key, size: o.Size})
-    if (!page.IsTruncated || !page.NextContinuationToken) break
-    if (seen.has(page.NextContinuationToken)) throw new KmsctlError('FAILED', `S3 repeated a continuation token listing ${bucket}/${prefix}.`)
-    seen.add(page.NextContinuationToken)
-    token = page.NextContinuationToken
+    const page = await pages(prefix, delimiter, token)
+    folders.push(...page.folders)
+    objects.push(...page.objects)
+    if (!page.next) break
+    if (seen.has(page.next)) throw new KmsctlError('FAILED', `S3 repeated a continuation token listing ${bucket}/${prefix}.`)
+    seen.add(page.next)
+    token = page.next
   }
 
   return {folders, objects}
@@ -175,12 +193,12 @@ async function eachLimited<T>(items: T[], limit: number, task: (item: T) => Prom
 }
 
 /** Finds what to list: the organization folders, accounts and regions, then the pruned prefixes. */
-async function plan(options: S3QueryOptions, failures: S3Failure[]): Promise<{accounts: string[]; prefixes: string[]; regions: string[]}> {
+async function plan(options: S3QueryOptions, pages: PageLister, failures: S3Failure[]): Promise<{accounts: string[]; prefixes: string[]; regions: string[]}> {
   const {bucket} = options.location
   const root = trailRoot(options.location.prefix)
   const list = async (prefix: string): Promise<string[]> => {
     try {
-      return (await listAll(options.client, bucket, prefix, '/')).folders.map((f) => f.slice(prefix.length).replace(/\/$/, ''))
+      return (await listAll(pages, bucket, prefix, '/')).folders.map((f) => f.slice(prefix.length).replace(/\/$/, ''))
     } catch (error) {
       const f = fatal(error, s3Url(options.location, prefix))
       if (f) throw f
@@ -191,8 +209,9 @@ async function plan(options: S3QueryOptions, failures: S3Failure[]): Promise<{ac
 
   // The organization folders, or accounts directly under AWSLogs/.
   let orgs: Array<string | undefined> = [root.org]
+  let top: string[] | undefined
   if (!root.org && !root.account) {
-    const top = await list(root.base)
+    top = await list(root.base)
     const found = top.filter((n) => ORG_ID.test(n))
     orgs = top.some((n) => ACCOUNT_ID.test(n)) ? [undefined, ...found] : found
     if (orgs.length === 0 && failures.length === 0) {
@@ -208,6 +227,8 @@ async function plan(options: S3QueryOptions, failures: S3Failure[]): Promise<{ac
     let accounts: string[]
     if (root.account) accounts = wanted([root.account], options.accounts)
     else if (options.accounts) accounts = options.accounts
+    // Accounts directly under AWSLogs/ are in the listing already made.
+    else if (!org && top) accounts = top.filter((n) => ACCOUNT_ID.test(n))
     // eslint-disable-next-line no-await-in-loop
     else accounts = (await list(`${root.base}${org ? `${org}/` : ''}`)).filter((n) => ACCOUNT_ID.test(n))
     for (const account of accounts) accountsByOrg.push({account, org})
@@ -235,27 +256,39 @@ async function plan(options: S3QueryOptions, failures: S3Failure[]): Promise<{ac
 
 export async function queryS3(options: S3QueryOptions): Promise<S3QueryResult> {
   const most = Math.max(0, options.workers ?? Math.min(availableParallelism(), 8))
-  // The scanning threads start, and their S3 settings are resolved, while the bucket is listed: the
-  // first downloads begin as soon as the listing ends.
+  // The scanning threads start while the bucket is listed: the first downloads begin as soon as the
+  // listing ends.
   const ahead = most > 0 ? startScanThreads(most, {s3: Boolean(options.threads)}) : undefined
-  const settings = most > 0 && options.threads ? options.threads() : undefined
-  settings?.catch(() => {})
+  let signed: SignedS3 | undefined
   try {
-    return await listAndScan(options, most, ahead, settings)
+    // With the threads' S3 settings, this thread lists (and downloads a lone object) with the same
+    // signed requests as theirs, and the SDK's client is never loaded; without them (--workers 0, a
+    // client that cannot leave this thread), everything goes through the SDK's client.
+    const threads = most > 0 && options.threads ? await options.threads() : undefined
+    if (threads) signed = signedS3(threads.settings, options.location.bucket, threads.credentials)
+    let made: Promise<S3ClientLike> | undefined
+    const client = () => (made ??= typeof options.client === 'function' ? options.client() : Promise.resolve(options.client))
+    const pages: PageLister = signed ? signed.list : async (prefix, delimiter, token) => sdkPages(await client(), options.location.bucket)(prefix, delimiter, token)
+    return await listAndScan(options, {ahead, client, most, pages, signed, threads})
   } finally {
+    signed?.close()
     await ahead?.close()
   }
 }
 
-async function listAndScan(
-  options: S3QueryOptions,
-  most: number,
-  ahead: ScanThreads | undefined,
-  threadSettings: Promise<Omit<ThreadS3, 'bucket'> | undefined> | undefined,
-): Promise<S3QueryResult> {
+interface ScanSetup {
+  ahead?: ScanThreads
+  client: () => Promise<S3ClientLike>
+  most: number
+  pages: PageLister
+  signed?: SignedS3
+  threads?: Omit<ThreadS3, 'bucket'>
+}
+
+async function listAndScan(options: S3QueryOptions, {ahead, client, most, pages, signed, threads}: ScanSetup): Promise<S3QueryResult> {
   const {bucket} = options.location
   const failures: S3Failure[] = []
-  const {accounts, prefixes, regions} = await plan(options, failures)
+  const {accounts, prefixes, regions} = await plan(options, pages, failures)
   const since = options.spec.since ? Date.parse(options.spec.since) : undefined
   const until = options.spec.until ? Date.parse(options.spec.until) : undefined
 
@@ -265,7 +298,7 @@ async function listAndScan(
   await eachLimited(prefixes, 8, async (prefix) => {
     if (options.signal?.aborted) return
     try {
-      const {objects} = await listAll(options.client, bucket, prefix)
+      const {objects} = await listAll(pages, bucket, prefix)
       for (const o of objects) {
         if (!isLogObject(o.key)) continue
         if (fileInWindow({path: o.key, ...logFileDates(o.key)}, since, until)) listed.push(o)
@@ -297,17 +330,17 @@ async function listAndScan(
   const concurrency = Math.max(1, options.concurrency ?? 16)
   const location = (index: number) => `s3://${bucket}/${listed[index].key}`
   // `concurrency` downloads in flight: in the scanning threads (signed GETs of their own, s3-get.ts)
-  // when the client's settings can be given to them; else in this thread through the SDK client, the
-  // bodies moved to the threads.
-  const settings = workers > 0 ? await threadSettings : undefined
-  const threaded: ThreadS3 | undefined = settings && {...settings, bucket}
+  // when the client's settings can be given to them; else in this thread (a signed GET, or the SDK's
+  // client), the bodies moved to the threads.
+  const threaded: ThreadS3 | undefined = workers > 0 && threads ? {...threads, bucket} : undefined
   const limited = concurrencyLimit(concurrency)
+  const download = async (key: string, size?: number): Promise<Buffer> => (signed ? signed.get(key, size) : getObjectBody(await client(), bucket, key, size, options.signal))
   const task = (pool: ScanPool, index: number): Promise<FileResult> => {
     const {key, size} = listed[index]
     if (threaded) return pool.run({index, key, size})
     return limited(async () => {
       try {
-        return await getObjectBody(options.client, bucket, key, size, options.signal)
+        return await download(key, size)
       } catch (error) {
         return toFetchFailure(error)
       }

@@ -5,7 +5,7 @@ import {parentPort, workerData} from 'node:worker_threads'
 
 import {type FileResult, type PreparedJob, prepareJob, scanBuffer, scanFile} from './file-scan.js'
 import {toFetchFailure} from './s3-fetch.js'
-import {type ObjectGetter, objectGetter, preloadSigning} from './s3-get.js'
+import {type SignedS3, preloadSigning, signedS3} from './s3-get.js'
 import type {CredentialsAnswer, ScanStart, ScanTask, ScanThreadData, ScanWorkerData} from './scan-pool.js'
 
 // The job comes in the first message (the thread may be started before the job is known).
@@ -23,11 +23,11 @@ const credentials = () =>
     if (waiting.length === 1) port.postMessage({credentials: 'request'})
   })
 
-let getter: ObjectGetter | undefined
+let getter: SignedS3 | undefined
 
 async function fetchAndScan(task: {index: number; key: string; size?: number}): Promise<FileResult> {
   try {
-    getter ??= objectGetter(data.s3!.settings, data.s3!.bucket, credentials)
+    getter ??= signedS3(data.s3!.settings, data.s3!.bucket, credentials)
     const body = await getter.get(task.key, task.size)
     return scanBuffer(body, task.key, task.index, prepared)
   } catch (error) {
