@@ -3,11 +3,13 @@
 // SSE-KMS, see sse.ts), path-style and virtual-host-style. Object bodies up to 8 MiB are read in one
 // piece, larger ones streamed from disk. The buckets are folders (buckets.ts) that exports, mounts
 // and PutObject fill.
-import {createHash, createHmac, randomUUID} from 'node:crypto'
+import {createHash, randomUUID} from 'node:crypto'
 import {closeSync, createReadStream, mkdirSync, openSync, readSync, writeFileSync} from 'node:fs'
 import {dirname, relative, resolve} from 'node:path'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
+import {canonicalQuery, signature} from '../../lib/aws/sigv4.js'
+import {BufferPool} from '../../lib/buffer-pool.js'
 import {SANDBOX_ACCOUNT} from '../constants.js'
 import {parseAuthorization} from '../identity/authenticate.js'
 import {type BucketMounts, bucketDir, listBuckets, listObjects, objectFile, writableKey} from './buckets.js'
@@ -239,34 +241,7 @@ function readRangeSync(path: string, start: number, length: number, into: Buffer
   }
 }
 
-/**
- * Buffers for object bodies, used again from one GetObject to the next: a fresh buffer of a few
- * hundred KB costs a page fault per 4 KB page as it is filled, and its collection later. At most
- * POOL_BYTES are kept.
- */
-class BufferPool {
-  private free: Buffer[] = []
-  private kept = 0
-
-  constructor(private readonly max: number) {}
-
-  /** A buffer of exactly `length` bytes (a view on a pooled one when one is large enough). */
-  take(length: number): Buffer {
-    const i = this.free.findIndex((b) => b.length >= length)
-    if (i === -1) return Buffer.allocUnsafeSlow(length)
-    const [b] = this.free.splice(i, 1)
-    this.kept -= b.length
-    return b.length === length ? b : b.subarray(0, length)
-  }
-
-  give(buffer: Buffer): void {
-    const whole = buffer.byteOffset === 0 && buffer.buffer.byteLength > buffer.length ? Buffer.from(buffer.buffer) : buffer
-    if (this.kept + whole.length > this.max) return
-    this.free.push(whole)
-    this.kept += whole.length
-  }
-}
-
+/** Object bodies are read into reused buffers (at most 32 MiB of them kept). */
 const POOL_BYTES = 32 * 1024 * 1024
 const bodyBuffers = new BufferPool(POOL_BYTES)
 
@@ -381,10 +356,20 @@ export type S3Authorizer = (accessKeyId: string, action: string) => string | und
 export function serveS3(req: IncomingMessage, res: ServerResponse, mounts: BucketMounts, authorize?: S3Authorizer, kms?: S3Kms): void {
   const method = (req.method ?? 'GET').toUpperCase()
   if (method !== 'PUT') req.resume()
-  const url = new URL(req.url ?? '/', 'http://sandbox')
+  // The path as sent (S3 takes keys literally: no dot-segment resolution) and the query.
+  const raw = req.url ?? '/'
+  const q = raw.indexOf('?')
+  const searchParams = new URLSearchParams(q === -1 ? '' : raw.slice(q + 1))
+  const url = {pathname: q === -1 ? raw : raw.slice(0, q), searchParams}
   const head = method === 'HEAD'
   const hostBucket = bucketFromHost(req.headers.host)
-  const path = url.pathname.split('/').slice(1).map((p) => decodeURIComponent(p))
+  let path: string[]
+  try {
+    path = url.pathname.split('/').slice(1).map((p) => decodeURIComponent(p))
+  } catch {
+    return error(res, 400, 'InvalidURI', "Couldn't parse the specified URI.", {URI: raw}, head)
+  }
+
   let bucket: string | undefined
   let key: string
   if (hostBucket) {
@@ -450,32 +435,11 @@ export function serveS3(req: IncomingMessage, res: ServerResponse, mounts: Bucke
 
 const CREDENTIAL_REGION = /Credential=[^/,\s]+\/\d{8}\/([^/]+)\//
 
-const signingKeys = new Map<string, Buffer>()
-
-/** RFC 3986 encoding, as SigV4 wants query keys and values. */
-const sigv4Encode = (s: string) => encodeURIComponent(s).replaceAll(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-
-/** The day's signing key (four HMACs), derived once per secret, day, region and service. */
-function signingKey(secret: string, day: string, region: string, service: string): Buffer {
-  const id = `${secret}\n${day}\n${region}\n${service}`
-  let key = signingKeys.get(id)
-  if (!key) {
-    if (signingKeys.size >= 64) signingKeys.clear()
-    const kDate = createHmac('sha256', `AWS4${secret}`).update(day).digest()
-    const kRegion = createHmac('sha256', kDate).update(region).digest()
-    const kService = createHmac('sha256', kRegion).update(service).digest()
-    key = createHmac('sha256', kService).update('aws4_request').digest()
-    signingKeys.set(id, key)
-  }
-
-  return key
-}
-
 /**
  * S3's SigV4 signature check: the canonical request from the path as sent (S3 does not encode it
  * twice), the sorted query, the signed headers and the declared payload hash; the string to sign
- * HMAC'd with the day's cached signing key. Computed here with node:crypto directly: it runs on every
- * GetObject, and the generic signer cost several times as much.
+ * HMAC'd with the day's cached signing key (src/lib/aws/sigv4.ts, node:crypto directly: it runs on
+ * every GetObject, and the generic signer cost several times as much).
  */
 export async function s3SignatureMatches(req: Pick<IncomingMessage, 'headers' | 'method' | 'url'>, secretAccessKey: string): Promise<boolean> {
   const auth = parseAuthorization(String(req.headers.authorization ?? ''))
@@ -483,28 +447,26 @@ export async function s3SignatureMatches(req: Pick<IncomingMessage, 'headers' | 
   if (!auth || !/^\d{8}T\d{6}Z$/.test(amzDate) || !auth.signedHeaders.includes('host')) return false
   const raw = req.url ?? '/'
   const q = raw.indexOf('?')
-  const path = q === -1 ? raw : raw.slice(0, q)
-  const pairs: Array<[string, string]> = []
-  if (q !== -1) for (const [k, v] of new URLSearchParams(raw.slice(q + 1))) pairs.push([sigv4Encode(k), sigv4Encode(v)])
-  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
-  const signed = [...auth.signedHeaders].sort()
-  const headers = signed.map((name) => {
+  const headers: Record<string, string> = {}
+  for (const name of auth.signedHeaders) {
     const value = req.headers[name]
-    return `${name}:${(Array.isArray(value) ? value.join(',') : String(value ?? '')).trim().replaceAll(/\s+/g, ' ')}\n`
-  })
-  const canonical = [
-    req.method ?? 'GET',
-    path || '/',
-    pairs.map(([k, v]) => `${k}=${v}`).join('&'),
-    headers.join(''),
-    signed.join(';'),
-    String(req.headers['x-amz-content-sha256'] ?? 'UNSIGNED-PAYLOAD'),
-  ].join('\n')
-  const day = amzDate.slice(0, 8)
-  const scope = `${day}/${auth.region}/${auth.service}/aws4_request`
-  const toSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonical).digest('hex')}`
-  const expected = createHmac('sha256', signingKey(secretAccessKey, day, auth.region, auth.service)).update(toSign).digest('hex')
-  return expected === auth.signature
+    headers[name] = Array.isArray(value) ? value.join(',') : String(value ?? '')
+  }
+
+  const expected = signature(
+    {
+      headers,
+      method: req.method ?? 'GET',
+      path: q === -1 ? raw : raw.slice(0, q),
+      payloadHash: String(req.headers['x-amz-content-sha256'] ?? 'UNSIGNED-PAYLOAD'),
+      query: q === -1 ? '' : canonicalQuery([...new URLSearchParams(raw.slice(q + 1))]),
+    },
+    secretAccessKey,
+    amzDate,
+    auth.region,
+    auth.service,
+  )
+  return expected.signature === auth.signature
 }
 
 /** Answers S3's refusal of a request that is not signed, or not signed with the access key's secret. */

@@ -134,14 +134,16 @@ describe('trail/sources/s3-get: GetObject without the SDK client', () => {
     for (const r of seen) expect(r.headers.authorization).to.match(/^AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE\/\d{8}\/eu-west-1\/s3\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/)
   })
 
-  it('reads a page without encoding-type as it is, and refuses a document that is not a listing', async () => {
-    expect(await listPageFrom(xmlPage('<IsTruncated>false</IsTruncated><Contents><Key>a&amp;b+c</Key><Size>1</Size></Contents>'))).to.deep.equal({folders: [], objects: [{key: 'a&b+c', size: 1}]})
-    expect(await listPageFrom(xmlPage('<IsTruncated>false</IsTruncated>'))).to.deep.equal({folders: [], objects: []})
-    const error = await listPageFrom('<Error><Code>AccessDenied</Code></Error>').then(
-      () => undefined,
-      (e: Error) => e,
-    )
-    expect(error?.message).to.match(/not a ListBucketResult/)
+  it('reads a page without encoding-type as it is (entities decoded), tells folders and the token from the prefix asked for, and refuses a document that is not a listing', () => {
+    expect(listPageFrom(xmlPage('<IsTruncated>false</IsTruncated><Contents><Key>a&amp;b+c&#x2F;&lt;&#233;</Key><Size>1</Size></Contents>'))).to.deep.equal({folders: [], objects: [{key: 'a&b+c/<é', size: 1}]})
+    expect(listPageFrom(xmlPage('<IsTruncated>false</IsTruncated>'))).to.deep.equal({folders: [], objects: []})
+    // A Prefix inside CommonPrefixes is a folder, the request's Prefix is not; the token is read after the objects.
+    expect(listPageFrom(xmlPage('<Prefix>logs/</Prefix><CommonPrefixes><Prefix>logs/a/</Prefix></CommonPrefixes><Contents><Key>logs/x</Key><Size>7</Size><StorageClass>STANDARD</StorageClass></Contents><IsTruncated>true</IsTruncated><NextContinuationToken>abc</NextContinuationToken>'))).to.deep.equal({
+      folders: ['logs/a/'],
+      next: 'abc',
+      objects: [{key: 'logs/x', size: 7}],
+    })
+    expect(() => listPageFrom('<?xml version="1.0"?><Error><Code>AccessDenied</Code></Error>')).to.throw(/not a ListBucketResult/)
   })
 
   it('a query with the threads\' settings lists and downloads with signed GETs, and never makes the SDK client', async () => {

@@ -3,6 +3,7 @@
 // as the scanning threads (s3-get.ts) send it back.
 import type {GetObjectCommandOutput, S3Client} from '@aws-sdk/client-s3'
 
+import type {BufferPool} from '../../buffer-pool.js'
 import {s3Sdk} from '../../aws/sdk.js'
 
 export type S3ClientLike = Pick<S3Client, 'send'>
@@ -34,8 +35,9 @@ export class BodyBuffer {
   private readonly chunks: Buffer[] = []
   private out?: Buffer
 
-  constructor(length?: number) {
-    if (length !== undefined && Number.isSafeInteger(length) && length >= 0) this.out = Buffer.allocUnsafeSlow(length)
+  /** With a pool, the buffer of the announced size is taken from it (give it back when done with it). */
+  constructor(length?: number, pool?: BufferPool) {
+    if (length !== undefined && Number.isSafeInteger(length) && length >= 0) this.out = pool ? pool.take(length) : Buffer.allocUnsafeSlow(length)
   }
 
   /** Bytes received so far. */

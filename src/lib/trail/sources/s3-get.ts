@@ -1,30 +1,24 @@
 // S3 for the s3 source without the SDK's client: GetObject in the scanning threads, and ListObjectsV2
-// in the main thread, each one SigV4-signed GET (@smithy/signature-v4, the SDK's own signer) over a
-// keep-alive agent. A body is read into one buffer of its announced size; S3's XML error becomes an
-// error shaped as the SDK's (name, $metadata.httpStatusCode); a listing is read with the SDK's own XML
-// parser (@aws-sdk/xml-builder), keys asked for and decoded with encoding-type=url. The SDK client
+// in the main thread, each one SigV4-signed GET (sigv4.ts) over a keep-alive agent. A body is read
+// into one buffer of its announced size; S3's XML error becomes an error shaped as the SDK's (name,
+// $metadata.httpStatusCode); listings ask for encoding-type=url and decode the keys. The SDK client
 // costs 1.5-2 ms of CPU per GetObject in its middleware, endpoint rules and response parsing (a log
-// file takes about 4 ms to scan), and loading it costs the main thread about 100 ms before the first
-// listing: those decided how close the s3 source could come to reading the same files from disk.
-// Retries as the SDK's standard mode: throttling, 5xx and dropped connections, up to maxAttempts,
-// with jittered exponential backoff.
+// file takes about 4 ms to scan), loading it costs the main thread about 100 ms before the first
+// listing, and the SDK's signer costs each thread 25 ms to load and 0.05 ms a request: those decided
+// how close the s3 source could come to reading the same files from disk. Retries as the SDK's
+// standard mode: throttling, 5xx and dropped connections, up to maxAttempts, with jittered
+// exponential backoff.
 import type {AwsCredentialIdentity} from '@smithy/types'
 import {Agent as HttpAgent, type IncomingMessage, request as httpRequest} from 'node:http'
 import {Agent as HttpsAgent, request as httpsRequest} from 'node:https'
 
 import type {S3ThreadSettings} from '../../aws/s3-config.js'
-import {loadSdkPackage} from '../../aws/sdk.js'
+import type {BufferPool} from '../../buffer-pool.js'
+import {canonicalQuery, rfc3986, signedGetHeaders} from '../../aws/sigv4.js'
 import {BodyBuffer} from './s3-fetch.js'
-
-type Signer = InstanceType<typeof import('@smithy/signature-v4').SignatureV4>
 
 const RETRYABLE_CODES = new Set(['InternalError', 'RequestTimeout', 'ServiceUnavailable', 'SlowDown', 'Throttling', 'ThrottlingException'])
 const RETRYABLE_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN'])
-
-/** RFC 3986 percent-encoding, as SigV4 and S3 want it. */
-function rfc3986(value: string): string {
-  return encodeURIComponent(value).replaceAll(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-}
 
 /** S3's path encoding of a key: each segment percent-encoded as RFC 3986 asks, "/" kept. */
 export function encodeKey(key: string): string {
@@ -52,11 +46,6 @@ export function s3ErrorFrom(status: number, body: string, requestId?: string): E
   return Object.assign(new Error(field('Message') ?? `S3 answered HTTP ${status}`), {$metadata: {httpStatusCode: status, requestId}, name})
 }
 
-/** Loads the signer's packages now (a thread started before its first download). */
-export function preloadSigning(): void {
-  for (const name of ['@smithy/signature-v4', '@smithy/hash-node', '@smithy/protocol-http']) void loadSdkPackage(name).catch(() => {})
-}
-
 /** One page of ListObjectsV2: folders (common prefixes) and objects, with the key to the next page. */
 export interface ListPage {
   folders: string[]
@@ -78,83 +67,91 @@ function urlDecoded(value: string): string {
   return decodeURIComponent(value.replaceAll('+', ' '))
 }
 
-/** Elements that S3 may send once or several times, as a list. */
-function many<T>(value: T | T[] | undefined): T[] {
-  if (value === undefined || value === '') return []
-  return Array.isArray(value) ? value : [value]
+/** The text of XML character data: the five predefined entities and character references. */
+function xmlText(value: string): string {
+  return value.replaceAll(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, e: string) => {
+    if (e[0] === '#') return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? Number.parseInt(e.slice(2), 16) : Number(e.slice(1)))
+    return {amp: '&', apos: "'", gt: '>', lt: '<', quot: '"'}[e.toLowerCase()]!
+  })
 }
 
-type XmlValue = string | {[name: string]: XmlValue | XmlValue[]}
+/** The text of the first <name> element in a piece of XML, or undefined. */
+function element(xml: string, name: string): string | undefined {
+  const start = xml.indexOf(`<${name}>`)
+  if (start === -1) return undefined
+  const end = xml.indexOf(`</${name}>`, start)
+  return end === -1 ? undefined : xmlText(xml.slice(start + name.length + 2, end))
+}
 
-/** A ListBucketResult document as a page. */
-export async function listPageFrom(xml: string): Promise<ListPage> {
-  const {parseXML} = await loadSdkPackage<typeof import('@aws-sdk/xml-builder')>('@aws-sdk/xml-builder')
-  const doc = parseXML(xml) as {ListBucketResult?: Record<string, XmlValue | XmlValue[]>}
-  const result = doc.ListBucketResult
-  if (!result || typeof result !== 'object') throw Object.assign(new Error('S3 answered ListObjectsV2 with a document that is not a ListBucketResult.'), {name: 'InvalidResponse'})
-  const text = (v: XmlValue | XmlValue[] | undefined): string | undefined => (typeof v === 'string' ? v : undefined)
-  const decode = text(result.EncodingType) === 'url' ? urlDecoded : (v: string) => v
-  const folders = many(result.CommonPrefixes as XmlValue | XmlValue[] | undefined)
-    .map((p) => (typeof p === 'object' ? text(p.Prefix) : undefined))
-    .filter((p): p is string => p !== undefined)
-    .map((p) => decode(p))
-  const objects = many(result.Contents as XmlValue | XmlValue[] | undefined).flatMap((o) => {
-    const key = typeof o === 'object' ? text(o.Key) : undefined
+/** The inner XML of every <name> element (not nested in one another: Contents, CommonPrefixes). */
+function blocks(xml: string, name: string): string[] {
+  const out: string[] = []
+  const open = `<${name}>`
+  const close = `</${name}>`
+  for (let at = xml.indexOf(open); at !== -1; at = xml.indexOf(open, at)) {
+    const end = xml.indexOf(close, at)
+    if (end === -1) break
+    out.push(xml.slice(at + open.length, end))
+    at = end + close.length
+  }
+
+  return out
+}
+
+/**
+ * A ListBucketResult document as a page. Read by element, not by a general XML parser: the document
+ * is flat (Contents and CommonPrefixes hold only leaf elements, and Key appears nowhere else), and a
+ * day of an organization trail lists thousands of keys before the first download can start; the
+ * SDK's parser spent 25-30 ms on a 500-key page.
+ */
+export function listPageFrom(xml: string): ListPage {
+  const open = /<ListBucketResult[\s>]/.exec(xml)
+  if (!open) throw Object.assign(new Error('S3 answered ListObjectsV2 with a document that is not a ListBucketResult.'), {name: 'InvalidResponse'})
+  const body = xml.slice(open.index)
+  const decode = element(body, 'EncodingType') === 'url' ? urlDecoded : (v: string) => v
+  const objects = blocks(body, 'Contents').flatMap((c) => {
+    const key = element(c, 'Key')
     if (key === undefined) return []
-    const size = typeof o === 'object' ? Number(text(o.Size)) : Number.NaN
+    const size = Number(element(c, 'Size'))
     return [{key: decode(key), ...(Number.isSafeInteger(size) ? {size} : {})}]
   })
-  const next = text(result.IsTruncated) === 'true' ? text(result.NextContinuationToken) : undefined
+  const folders = blocks(body, 'CommonPrefixes').flatMap((c) => {
+    const prefix = element(c, 'Prefix')
+    return prefix === undefined ? [] : [decode(prefix)]
+  })
+  // The top-level elements come after the last Contents or CommonPrefixes, or before the first.
+  const outside = body.replaceAll(/<(Contents|CommonPrefixes)>[\s\S]*?<\/\1>/g, '')
+  const next = element(outside, 'IsTruncated') === 'true' ? element(outside, 'NextContinuationToken') : undefined
   return {folders, objects, ...(next ? {next} : {})}
 }
 
-export function signedS3(settings: S3ThreadSettings, bucket: string, credentials: () => Promise<AwsCredentialIdentity>): SignedS3 {
+/** With a pool, object bodies are read into its buffers: give each back once it is scanned. */
+export function signedS3(settings: S3ThreadSettings, bucket: string, credentials: () => Promise<AwsCredentialIdentity>, pool?: BufferPool): SignedS3 {
   const secure = settings.endpoint ? settings.endpoint.startsWith('https:') : true
   // Enough sockets for every download a thread has in flight, kept open between objects.
   const agent = secure ? new HttpsAgent({keepAlive: true, maxSockets: 32}) : new HttpAgent({keepAlive: true, maxSockets: 32})
   const send = secure ? httpsRequest : httpRequest
   const userAgent = `kmsctl/${settings.customUserAgent[0]?.[1] ?? '0.0.0'} md/s3-get`
-  let signer: Promise<Signer> | undefined
-  let signerFor: AwsCredentialIdentity | undefined
   let current: AwsCredentialIdentity | undefined
 
-  /** Credentials, asked again within 5 minutes of their expiry; one signer per set (it caches the day's key). */
-  const signing = async (): Promise<Signer> => {
+  /** Credentials, asked again of the provider within 5 minutes of their expiry. */
+  const identity = async (): Promise<AwsCredentialIdentity> => {
     const expiring = current?.expiration && current.expiration.getTime() - Date.now() < 300_000
     if (!current || expiring) current = await credentials()
-    if (!signer || signerFor !== current) {
-      signerFor = current
-      const identity = current
-      signer = Promise.all([loadSdkPackage<typeof import('@smithy/signature-v4')>('@smithy/signature-v4'), loadSdkPackage<typeof import('@smithy/hash-node')>('@smithy/hash-node')]).then(
-        ([sigv4, hash]) => new sigv4.SignatureV4({applyChecksum: false, credentials: identity, region: settings.region, service: 's3', sha256: hash.Hash.bind(null, 'sha256'), uriEscapePath: false}),
-      )
-    }
-
-    return signer
+    return current
   }
 
   /** One signed GET: the body of a 200 (of its announced size), else S3's error. */
   const once = async (url: URL, query: Array<[string, string]> = []): Promise<Buffer> => {
-    const s = await signing()
-    const {HttpRequest} = await loadSdkPackage<typeof import('@smithy/protocol-http')>('@smithy/protocol-http')
-    const signed = await s.sign(
-      new HttpRequest({
-        headers: {host: url.host, 'user-agent': userAgent, 'x-amz-content-sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'},
-        hostname: url.hostname,
-        method: 'GET',
-        path: url.pathname,
-        port: url.port ? Number(url.port) : undefined,
-        protocol: url.protocol,
-        query: Object.fromEntries(query),
-      }),
-    )
-    const search = query.length > 0 ? `?${query.map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`).join('&')}` : ''
+    const headers = signedGetHeaders(await identity(), {host: url.host, path: url.pathname, query, region: settings.region, service: 's3'})
+    headers['user-agent'] = userAgent
+    const search = query.length > 0 ? `?${canonicalQuery(query)}` : ''
     return new Promise<Buffer>((resolve, reject) => {
-      const req = send({agent, headers: signed.headers, host: url.hostname, method: 'GET', path: url.pathname + search, port: url.port || undefined}, (res: IncomingMessage) => {
+      const req = send({agent, headers, host: url.hostname, method: 'GET', path: url.pathname + search, port: url.port || undefined}, (res: IncomingMessage) => {
         const status = res.statusCode ?? 0
         const length = Number(res.headers['content-length'])
         const sized = status === 200 && Number.isSafeInteger(length) && length >= 0
-        const body = new BodyBuffer(sized ? length : undefined)
+        const body = new BodyBuffer(sized ? length : undefined, pool)
         res.on('data', (chunk: Buffer) => body.push(chunk))
         res.on('error', reject)
         res.on('end', () => {
@@ -201,7 +198,6 @@ export function signedS3(settings: S3ThreadSettings, bucket: string, credentials
       const query: Array<[string, string]> = [['list-type', '2'], ['encoding-type', 'url'], ['prefix', prefix]]
       if (delimiter) query.push(['delimiter', delimiter])
       if (token) query.push(['continuation-token', token])
-      query.sort((a, b) => (a[0] < b[0] ? -1 : 1))
       return listPageFrom((await retried(objectUrl(settings, bucket, ''), query)).toString('utf8'))
     },
   }

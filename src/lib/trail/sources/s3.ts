@@ -258,7 +258,7 @@ export async function queryS3(options: S3QueryOptions): Promise<S3QueryResult> {
   const most = Math.max(0, options.workers ?? Math.min(availableParallelism(), 8))
   // The scanning threads start while the bucket is listed: the first downloads begin as soon as the
   // listing ends.
-  const ahead = most > 0 ? startScanThreads(most, {s3: Boolean(options.threads)}) : undefined
+  const ahead = most > 0 ? startScanThreads(most) : undefined
   let signed: SignedS3 | undefined
   try {
     // With the threads' S3 settings, this thread lists (and downloads a lone object) with the same

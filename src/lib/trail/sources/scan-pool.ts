@@ -1,7 +1,7 @@
 // Threads that scan CloudTrail log files with the scanner of file-scan.ts, for the files and s3
 // sources. A task is a file on disk (by path), bytes read elsewhere (moved to the thread, not copied),
-// or an S3 object that the thread downloads itself with its own S3 client (built from the main
-// thread's settings; credentials are asked of the main thread), so that the SDK's per-request work
+// or an S3 object that the thread downloads itself with signed GETs of its own (s3-get.ts, from the
+// main thread's settings; credentials are asked of the main thread), so that the per-request work
 // runs on every core and not only on the main thread's. Size 0 scans in the calling thread.
 import type {AwsCredentialIdentity} from '@smithy/types'
 import {join} from 'node:path'
@@ -49,18 +49,13 @@ export interface ScanPool {
 
 const WORKER = 'lib/trail/sources/scan-worker'
 
-/** What a thread is told at its start, before its job: whether it will download S3 objects. */
-export interface ScanThreadData {
-  s3?: boolean
-}
-
 /** A scanning thread, started without its job: the first message it receives is {start: ScanWorkerData}. */
-function startWorker(workerData: ScanThreadData = {}): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(workerScript(WORKER), {workerData})
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(workerScript(WORKER))
   // Running from the TypeScript sources (unit tests): load the worker's source through tsx.
   const ts = pathToFileURL(join(packageRoot(), 'src', `${WORKER}.ts`)).href
   const source = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ts)}) })`
-  return new Worker(source, {eval: true, workerData})
+  return new Worker(source, {eval: true})
 }
 
 /** Threads started ahead of their job, while the work to do is still being found out. */
@@ -73,13 +68,12 @@ export interface ScanThreads {
 
 /**
  * Starts `size` scanning threads now, so that loading their code overlaps what comes before the first
- * task (an S3 listing); a pool given them takes them instead of starting its own. With s3, they also
- * load the request signer while they wait.
+ * task (an S3 listing); a pool given them takes them instead of starting its own.
  */
-export function startScanThreads(size: number, data: ScanThreadData = {}): ScanThreads {
+export function startScanThreads(size: number): ScanThreads {
   const idle: Worker[] = []
   for (let i = 0; i < size; i++) {
-    const worker = startWorker(data)
+    const worker = startWorker()
     // A thread that fails to start is dropped; the pool starts another, whose failure it reports.
     worker.once('error', () => {
       const at = idle.indexOf(worker)

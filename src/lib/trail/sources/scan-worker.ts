@@ -1,19 +1,19 @@
 // A scanning thread of the files and s3 sources (scan-pool.ts): a file by path, bytes moved here, or
 // an S3 object downloaded here with this thread's own client; answers with the file's matches.
 import type {AwsCredentialIdentity} from '@smithy/types'
-import {parentPort, workerData} from 'node:worker_threads'
+import {parentPort} from 'node:worker_threads'
+
+import {BufferPool} from '../../buffer-pool.js'
 
 import {type FileResult, type PreparedJob, prepareJob, scanBuffer, scanFile} from './file-scan.js'
 import {toFetchFailure} from './s3-fetch.js'
-import {type SignedS3, preloadSigning, signedS3} from './s3-get.js'
-import type {CredentialsAnswer, ScanStart, ScanTask, ScanThreadData, ScanWorkerData} from './scan-pool.js'
+import {type SignedS3, signedS3} from './s3-get.js'
+import type {CredentialsAnswer, ScanStart, ScanTask, ScanWorkerData} from './scan-pool.js'
 
 // The job comes in the first message (the thread may be started before the job is known).
 let data: ScanWorkerData
 let prepared: PreparedJob
 const port = parentPort!
-// A thread started ahead of an S3 query loads its signer while the bucket is listed.
-if ((workerData as ScanThreadData | undefined)?.s3) setImmediate(preloadSigning)
 const waiting: Array<{reject: (e: Error) => void; resolve: (c: AwsCredentialIdentity) => void}> = []
 
 /** Credentials from the main thread (the SDK keeps them until they are about to expire). */
@@ -25,11 +25,18 @@ const credentials = () =>
 
 let getter: SignedS3 | undefined
 
+// The downloads in flight (8 or so) each have a body buffer; a scanned body's buffer takes the next one.
+const bodies = new BufferPool(32 * 1024 * 1024)
+
 async function fetchAndScan(task: {index: number; key: string; size?: number}): Promise<FileResult> {
   try {
-    getter ??= signedS3(data.s3!.settings, data.s3!.bucket, credentials)
+    getter ??= signedS3(data.s3!.settings, data.s3!.bucket, credentials, bodies)
     const body = await getter.get(task.key, task.size)
-    return scanBuffer(body, task.key, task.index, prepared)
+    try {
+      return scanBuffer(body, task.key, task.index, prepared)
+    } finally {
+      bodies.give(body)
+    }
   } catch (error) {
     return {bindings: [], bytes: 0, failure: toFetchFailure(error), index: task.index, matches: [], records: 0}
   }
