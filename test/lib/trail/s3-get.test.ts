@@ -187,4 +187,28 @@ describe('trail/sources/s3-get: GetObject without the SDK client', () => {
     expect(gets.sort()).to.deep.equal(keys.map((k) => `/trail/${k}`).sort())
     expect(seen.filter((req) => req.url!.startsWith('/trail/?'))).to.have.length(3)
   })
+
+  it('a bucket in another region stops the query with the region to give, from S3\'s redirect', async () => {
+    handler = (_req, res) => {
+      const xml = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message><Endpoint>trail.s3.eu-west-2.amazonaws.com</Endpoint><Bucket>trail</Bucket></Error>'
+      res.writeHead(301, {'content-length': String(xml.length), 'content-type': 'application/xml'})
+      res.end(xml)
+    }
+
+    const error = await queryS3({
+      client: async () => {
+        throw new Error('the SDK client was made')
+      },
+      location: {bucket: 'trail', prefix: ''},
+      spec: buildFilterSpec({}),
+      threads: async () => ({credentials: async () => ({accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret'}), settings: {customUserAgent: [['kmsctl', '1.2.3']], endpoint, forcePathStyle: true, maxAttempts: 3, region: 'eu-west-1'}}),
+      workers: 2,
+    }).then(
+      () => undefined,
+      (e: Error & {remedy?: string}) => e,
+    )
+    expect(error?.message).to.equal('S3 answered PermanentRedirect: s3://trail/AWSLogs/ is in region eu-west-2.')
+    expect(error?.remedy).to.equal('Try this: --region eu-west-2')
+    expect(seen).to.have.length(1)
+  })
 })

@@ -43,7 +43,9 @@ export function objectUrl(settings: Pick<S3ThreadSettings, 'endpoint' | 'forcePa
 export function s3ErrorFrom(status: number, body: string, requestId?: string): Error {
   const field = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(body)?.[1]?.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&quot;', '"').replaceAll('&apos;', "'").replaceAll('&amp;', '&')
   const name = field('Code') ?? (status === 403 ? 'AccessDenied' : status === 404 ? 'NoSuchKey' : `Http${status}`)
-  return Object.assign(new Error(field('Message') ?? `S3 answered HTTP ${status}`), {$metadata: {httpStatusCode: status, requestId}, name})
+  // A bucket in another region: S3 names it (Region) or the endpoint to use (Endpoint).
+  const region = field('Region') ?? /\.s3[.-]([a-z0-9-]+)\.amazonaws\.com/.exec(field('Endpoint') ?? '')?.[1]
+  return Object.assign(new Error(field('Message') ?? `S3 answered HTTP ${status}`), {$metadata: {httpStatusCode: status, requestId}, name, ...(region ? {Region: region} : {})})
 }
 
 /** One page of ListObjectsV2: folders (common prefixes) and objects, with the key to the next page. */

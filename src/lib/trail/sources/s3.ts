@@ -125,6 +125,16 @@ function fatal(error: unknown, location: string): KmsctlError | undefined {
     return new KmsctlError('NOT_FOUND', `No such bucket: ${location}.`, {awsCode: name, cause: error, remedy: 'Check the bucket name (aws s3 ls), and the region (--region).'})
   }
 
+  if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed') {
+    // The bucket is in another region than the one the request was signed for.
+    const region = (error as {Region?: string}).Region
+    return new KmsctlError('FAILED', `S3 answered ${name}: ${location} is in ${region ? `region ${region}` : 'another region'}.`, {
+      awsCode: name,
+      cause: error,
+      remedy: region ? `Try this: --region ${region}` : "Give the bucket's region with --region (aws s3api get-bucket-location --bucket BUCKET).",
+    })
+  }
+
   if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'CredentialsProviderError'].includes(name)) {
     return new KmsctlError(name === 'ExpiredToken' ? 'EXPIRED_TOKEN' : 'NO_CREDENTIALS', `S3 rejected the credentials (${name}).`, {
       awsCode: name,
