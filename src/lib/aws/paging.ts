@@ -120,7 +120,7 @@ export async function listAllGrants(kms: KMSClient, keyId: string, pacer?: Pacer
 export async function* lookupEventPages(
   cloudtrail: Pick<CloudTrailClient, 'send'>,
   input: LookupEventsCommandInput,
-  options: {abortSignal?: AbortSignal; maxPages?: number; pacer?: Pacer} = {},
+  options: {abortSignal?: AbortSignal; maxPages?: number; pacer?: Pacer; throttlePausesMs?: number[]} = {},
 ): AsyncGenerator<LookupEventsCommandOutput> {
   const {LookupEventsCommand} = await cloudtrailSdk()
   let token: string | undefined
@@ -128,11 +128,51 @@ export async function* lookupEventPages(
   do {
     const NextToken = token
     // eslint-disable-next-line no-await-in-loop
-    const page = await paced(options.pacer, 'LookupEvents', () => cloudtrail.send(new LookupEventsCommand({...input, NextToken}), {abortSignal: options.abortSignal}))
+    const page = await waitingOutThrottling(
+      () => paced(options.pacer, 'LookupEvents', () => cloudtrail.send(new LookupEventsCommand({...input, NextToken}), {abortSignal: options.abortSignal})),
+      options.abortSignal,
+      options.throttlePausesMs,
+    )
     pages++
     yield page
     token = page.NextToken
   } while (token && (options.maxPages === undefined || pages < options.maxPages))
+}
+
+/** Pauses before the next try of a page LookupEvents throttled (after the client's own retries): 1, 2, 4, 8 and 16 s. */
+export const LOOKUP_THROTTLE_PAUSES_MS = [1000, 2000, 4000, 8000, 16_000]
+
+function isThrottling(error: unknown): boolean {
+  const e = error as {$metadata?: {httpStatusCode?: number}; name?: string}
+  return e?.name === 'ThrottlingException' || e?.name === 'TooManyRequestsException' || e?.$metadata?.httpStatusCode === 429
+}
+
+/**
+ * A LookupEvents page, asked again while CloudTrail throttles it: the quota is 2 requests per second per
+ * account and region for everyone using it (a console, another script), so a query waits it out
+ * rather than fail half-way. An abort ends the wait at once.
+ */
+async function waitingOutThrottling<T>(call: () => Promise<T>, signal?: AbortSignal, pauses = LOOKUP_THROTTLE_PAUSES_MS): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      // eslint-disable-next-line no-await-in-loop
+      return await call()
+    } catch (error) {
+      if (!isThrottling(error) || attempt >= pauses.length || signal?.aborted) throw error
+      // eslint-disable-next-line no-await-in-loop
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, pauses[attempt])
+        function done() {
+          clearTimeout(timer)
+          signal?.removeEventListener('abort', done)
+          resolve()
+        }
+
+        signal?.addEventListener('abort', done, {once: true})
+      })
+      if (signal?.aborted) throw error
+    }
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {listAllPages} from '../../../src/lib/aws/paging.js'
+import {listAllPages, lookupEventPages} from '../../../src/lib/aws/paging.js'
 import {KmsctlError} from '../../../src/lib/errors.js'
 
 describe('listAllPages', () => {
@@ -42,5 +42,77 @@ describe('listAllPages', () => {
     expect(error).to.be.instanceOf(KmsctlError)
     expect((error as KmsctlError).message).to.equal('ListGrants on key-1 returned the same page marker twice.')
     expect(calls).to.equal(2)
+  })
+})
+
+describe('lookupEventPages: throttling is waited out', () => {
+  const throttled = () => Object.assign(new Error('Rate exceeded'), {$metadata: {httpStatusCode: 400}, name: 'ThrottlingException'})
+
+  it('asks for a throttled page again after a pause, and goes on with its token', async () => {
+    const sent: Array<string | undefined> = []
+    let failures = 2
+    const client = {
+      async send(command: {input: {NextToken?: string}}) {
+        sent.push(command.input.NextToken)
+        if (command.input.NextToken === 't1' && failures-- > 0) throw throttled()
+        return command.input.NextToken ? {Events: [{EventId: 'b'}]} : {Events: [{EventId: 'a'}], NextToken: 't1'}
+      },
+    }
+    const ids: string[] = []
+    for await (const page of lookupEventPages(client as never, {}, {throttlePausesMs: [1, 1, 1]})) ids.push(...(page.Events ?? []).map((e) => e.EventId!))
+    expect(ids).to.deep.equal(['a', 'b'])
+    expect(sent).to.deep.equal([undefined, 't1', 't1', 't1'])
+  })
+
+  it('gives up after the last pause, and at once on other errors', async () => {
+    let calls = 0
+    const always = {
+      async send() {
+        calls++
+        throw throttled()
+      },
+    }
+    const first = await lookupEventPages(always as never, {}, {throttlePausesMs: [1, 1]})
+      .next()
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      )
+    expect(first?.name).to.equal('ThrottlingException')
+    expect(calls).to.equal(3)
+    calls = 0
+    const denied = {
+      async send() {
+        calls++
+        throw Object.assign(new Error('denied'), {name: 'AccessDeniedException'})
+      },
+    }
+    const second = await lookupEventPages(denied as never, {}, {throttlePausesMs: [1, 1]})
+      .next()
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      )
+    expect(second?.name).to.equal('AccessDeniedException')
+    expect(calls).to.equal(1)
+  })
+
+  it('stops waiting when the query is interrupted', async () => {
+    const controller = new AbortController()
+    const client = {
+      async send() {
+        setTimeout(() => controller.abort(), 5)
+        throw throttled()
+      },
+    }
+    const t0 = Date.now()
+    const error = await lookupEventPages(client as never, {}, {abortSignal: controller.signal, throttlePausesMs: [60_000]})
+      .next()
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      )
+    expect(error?.name).to.equal('ThrottlingException')
+    expect(Date.now() - t0).to.be.below(30_000)
   })
 })
