@@ -62,12 +62,21 @@ describe('trail api source (LookupEvents)', () => {
     expect(matches).to.have.length(1)
   })
 
-  it('gives up on a page that is still throttled after the client\'s retries, without retrying it again', async () => {
+  it('asks again for a page still throttled after the client\'s retries, once after each pause, then gives up', async () => {
     sdk.cloudtrail.on(LookupEventsCommand).rejects(throttle())
-    const err = await queryApi({clientFor: async () => client, rate: 100, regions: ['us-east-1'], spec: {}}).catch((error) => error)
+    const err = await queryApi({clientFor: async () => client, rate: 100, regions: ['us-east-1'], spec: {}, throttlePausesMs: [1, 1, 1]}).catch((error) => error)
     expect(err).to.be.instanceOf(KmsctlError)
     expect(err.code).to.equal('THROTTLED')
-    expect(sdk.cloudtrail.commandCalls(LookupEventsCommand)).to.have.length(1)
+    expect(sdk.cloudtrail.commandCalls(LookupEventsCommand)).to.have.length(4)
+  })
+
+  it('goes on with the query once a throttled page gets through', async () => {
+    sdk.cloudtrail.on(LookupEventsCommand).rejectsOnce(throttle()).resolves({Events: [entry(f.record())]})
+    const matches: FileMatch[] = []
+    const r = await queryApi({clientFor: async () => client, onMatches: (m) => matches.push(...m), rate: 100, regions: ['us-east-1'], spec: {}, throttlePausesMs: [1]})
+    expect(matches).to.have.length(1)
+    expect(r.pages).to.equal(1)
+    expect(sdk.cloudtrail.commandCalls(LookupEventsCommand)).to.have.length(2)
   })
 
   it('reads regions in parallel and reports a failing one without losing the others', async () => {

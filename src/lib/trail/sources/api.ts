@@ -48,6 +48,8 @@ export interface ApiProgress {
 export interface ApiQueryOptions {
   aliases?: Array<[string, string]>
   clientFor: (region: string) => Promise<LookupClient>
+  /** Pauses before a throttled page is asked again (default LOOKUP_THROTTLE_PAUSES_MS). */
+  throttlePausesMs?: number[]
   maxEvents?: number
   onMatches?: (matches: FileMatch[]) => void
   onProgress?: (progress: ApiProgress) => void
@@ -142,7 +144,7 @@ export async function queryApi(options: ApiQueryOptions): Promise<ApiQueryResult
     if (options.spec.since) input.StartTime = new Date(options.spec.since)
     if (options.spec.until) input.EndTime = new Date(options.spec.until)
     if (stop.signal.aborted) return
-    const pages = lookupEventPages(client, input, {abortSignal: stop.signal, pacer})
+    const pages = lookupEventPages(client, input, {abortSignal: stop.signal, pacer, throttlePausesMs: options.throttlePausesMs})
     for (;;) {
       let next: IteratorResult<LookupEventsCommandOutput>
       try {
