@@ -139,8 +139,8 @@ export async function* lookupEventPages(
   } while (token && (options.maxPages === undefined || pages < options.maxPages))
 }
 
-/** Pauses before the next try of a page LookupEvents throttled (after the client's own retries): 1, 2, 4, 8 and 16 s. */
-export const LOOKUP_THROTTLE_PAUSES_MS = [1000, 2000, 4000, 8000, 16_000]
+/** Pauses before the next try of a page LookupEvents throttled (after the client's own retries): 1, 2, 4 and 8 s (docs/trail.md). */
+export const LOOKUP_THROTTLE_PAUSES_MS = [1000, 2000, 4000, 8000]
 
 function isThrottling(error: unknown): boolean {
   const e = error as {$metadata?: {httpStatusCode?: number}; name?: string}

@@ -1,7 +1,7 @@
 // The api source: CloudTrail LookupEvents, one region per loop and the regions in parallel. One lookup
 // attribute narrows what is read (chooseLookupAttribute), every filter is applied locally, pages are
 // paced under the 2 requests/s quota per region (throttling is retried by the client's one retry
-// strategy, and counted; a page still throttled is asked again after 1, 2, 4, 8 and 16 s, in
+// strategy, and counted; a page still throttled is asked again after 1, 2, 4 and 8 s, in
 // lookupEventPages), and an abort (Ctrl-C) or --max-events ends the reading with what was found so far.
 import type {CloudTrailClient, LookupEventsCommandInput, LookupEventsCommandOutput} from '@aws-sdk/client-cloudtrail'
 
