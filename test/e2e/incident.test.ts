@@ -270,6 +270,24 @@ describe('e2e: incident response', function () {
     }
 
     const report = json(res)
+    if (report.error) {
+      // The listing of the keys itself failed every attempt (about 0.35^5 a call): nothing was changed,
+      // and the error names the call.
+      expect(report.error.message).to.match(/ListKeys|GetCallerIdentity/)
+      expect(res.code).to.equal(1)
+      const clean = await startSandboxServer({dir: seed.dir})
+      const check = client(clean)
+      try {
+        // eslint-disable-next-line no-await-in-loop
+        for (const id of ids) expect(await stateOf(check, id)).to.equal('Enabled')
+      } finally {
+        check.destroy()
+        await clean.stop()
+      }
+
+      return
+    }
+
     expect(report.keys, JSON.stringify(report.error)).to.have.length(20)
     const failed = report.keys.filter((k: {outcome: string}) => k.outcome === 'failed')
     expect(res.code).to.equal(failed.length === 0 ? 0 : failed.length === report.keys.length ? 1 : 3)
