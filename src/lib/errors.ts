@@ -185,6 +185,13 @@ export function stateFromMessage(message: string | undefined): string | undefine
   return undefined
 }
 
+/** AWS's answer that the caller is over a request quota (what is left once the client's retries are spent). */
+export function isThrottling(error: unknown): boolean {
+  const e = (error ?? {}) as AwsLikeError
+  const name = e.name ?? e.Code ?? e.code
+  return name === 'ThrottlingException' || name === 'TooManyRequestsException' || name === 'Throttling' || e.$metadata?.httpStatusCode === 429
+}
+
 /**
  * Maps an error thrown by the AWS SDK (or the credential chain, or the network) to a KmsctlError.
  * A KmsctlError passes through unchanged.
@@ -286,7 +293,7 @@ export function fromAwsError(error: unknown, ctx: AwsErrorContext = {}): KmsctlE
     return new KmsctlError('LIMIT_EXCEEDED', `A KMS limit was exceeded: ${message}`, {...base, remedy: 'See the KMS quotas for this resource.'})
   }
 
-  if (name === 'ThrottlingException' || name === 'TooManyRequestsException' || name === 'Throttling' || e.$metadata?.httpStatusCode === 429) {
+  if (isThrottling(error)) {
     return new KmsctlError('THROTTLED', `AWS throttled ${op}${key} and retries did not get through.`, {
       ...base,
       remedy: 'Retry later, lower --rate or --concurrency, or raise --max-attempts.',

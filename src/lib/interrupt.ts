@@ -21,3 +21,18 @@ export function interruptOnSigint(onFirst?: () => void): Interrupt {
   process.on('SIGINT', handler)
   return {dispose: () => process.off('SIGINT', handler), signal: controller.signal}
 }
+
+/** Waits `ms`, or less when the signal aborts (it resolves either way, never rejects). */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve()
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+
+    signal?.addEventListener('abort', done, {once: true})
+  })
+}

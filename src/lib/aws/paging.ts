@@ -4,7 +4,8 @@
 import type {CloudTrailClient, LookupEventsCommandInput, LookupEventsCommandOutput} from '@aws-sdk/client-cloudtrail'
 import type {AliasListEntry, GrantListEntry, KMSClient} from '@aws-sdk/client-kms'
 
-import {KmsctlError} from '../errors.js'
+import {KmsctlError, isThrottling} from '../errors.js'
+import {abortableSleep} from '../interrupt.js'
 import type {Pacer} from '../pacing.js'
 import {cloudtrailSdk, kmsSdk} from './sdk.js'
 
@@ -142,11 +143,6 @@ export async function* lookupEventPages(
 /** Pauses before the next try of a page LookupEvents throttled (after the client's own retries): 1, 2, 4 and 8 s (docs/trail.md). */
 export const LOOKUP_THROTTLE_PAUSES_MS = [1000, 2000, 4000, 8000]
 
-function isThrottling(error: unknown): boolean {
-  const e = error as {$metadata?: {httpStatusCode?: number}; name?: string}
-  return e?.name === 'ThrottlingException' || e?.name === 'TooManyRequestsException' || e?.$metadata?.httpStatusCode === 429
-}
-
 /**
  * A LookupEvents page, asked again while CloudTrail throttles it: the quota is 2 requests per second per
  * account and region for everyone using it (a console, another script), so a query waits it out
@@ -160,16 +156,7 @@ async function waitingOutThrottling<T>(call: () => Promise<T>, signal?: AbortSig
     } catch (error) {
       if (!isThrottling(error) || attempt >= pauses.length || signal?.aborted) throw error
       // eslint-disable-next-line no-await-in-loop
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, pauses[attempt])
-        function done() {
-          clearTimeout(timer)
-          signal?.removeEventListener('abort', done)
-          resolve()
-        }
-
-        signal?.addEventListener('abort', done, {once: true})
-      })
+      await abortableSleep(pauses[attempt], signal)
       if (signal?.aborted) throw error
     }
   }

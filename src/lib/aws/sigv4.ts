@@ -1,13 +1,14 @@
 // Signature Version 4 for the requests kmsctl makes most often without an SDK client (the s3 source's
 // GetObject and ListObjectsV2: hundreds of thousands on an organization trail), and the same steps
-// for the sandbox's check of S3 signatures. AWS's algorithm, step by step: the canonical request
-// (method, path as sent, sorted query, signed headers, payload hash), the string to sign, and the
-// HMAC with the day's signing key, derived once per secret, day, region and service. Tested against
-// the SDK's signer (@smithy/signature-v4) on the same requests.
+// for the sandbox's checks of signatures (S3's, and every JSON or query call to "/"). AWS's algorithm,
+// step by step: the canonical request (method, path as sent, sorted query, signed headers, payload
+// hash), the string to sign, and the HMAC with the day's signing key, derived once per secret, day,
+// region and service. Tested against the SDK's signer (@smithy/signature-v4) on the same requests.
+import type {AwsCredentialIdentity} from '@smithy/types'
 import {createHash, createHmac} from 'node:crypto'
 
 /** The SHA-256 of an empty payload (a GET). */
-export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
 
 /** RFC 3986 percent-encoding, as SigV4 wants query names and values (and S3 its key segments). */
 export function rfc3986(value: string): string {
@@ -17,11 +18,11 @@ export function rfc3986(value: string): string {
 const signingKeys = new Map<string, Buffer>()
 
 /** The day's signing key (four HMACs), kept for the next request of the same secret, day, region and service. */
-export function signingKey(secret: string, day: string, region: string, service: string): Buffer {
+function signingKey(secret: string, day: string, region: string, service: string): Buffer {
   const id = `${secret}\n${day}\n${region}\n${service}`
   let key = signingKeys.get(id)
   if (!key) {
-    if (signingKeys.size >= 64) signingKeys.clear()
+    if (signingKeys.size >= 1000) signingKeys.clear()
     const kDate = createHmac('sha256', `AWS4${secret}`).update(day).digest()
     const kRegion = createHmac('sha256', kDate).update(region).digest()
     const kService = createHmac('sha256', kRegion).update(service).digest()
@@ -52,8 +53,11 @@ export interface CanonicalInput {
   query: string
 }
 
-/** The signature (hex) of a canonical request, for a date (YYYYMMDDTHHMMSSZ), region and service. */
-export function signature(input: CanonicalInput, secret: string, amzDate: string, region: string, service: string): {signature: string; signedHeaders: string} {
+/**
+ * The signature (hex) of a canonical request, for a date (YYYYMMDDTHHMMSSZ), region and service; the
+ * credential scope's day is the date's unless given (a request's Authorization names its own).
+ */
+export function signature(input: CanonicalInput, secret: string, amzDate: string, region: string, service: string, day = amzDate.slice(0, 8)): {signature: string; signedHeaders: string} {
   const names = Object.keys(input.headers).sort()
   const canonical = [
     input.method,
@@ -63,22 +67,15 @@ export function signature(input: CanonicalInput, secret: string, amzDate: string
     names.join(';'),
     input.payloadHash,
   ].join('\n')
-  const day = amzDate.slice(0, 8)
   const toSign = `AWS4-HMAC-SHA256\n${amzDate}\n${day}/${region}/${service}/aws4_request\n${createHash('sha256').update(canonical).digest('hex')}`
   return {signature: createHmac('sha256', signingKey(secret, day, region, service)).update(toSign).digest('hex'), signedHeaders: names.join(';')}
-}
-
-export interface Credentials {
-  accessKeyId: string
-  secretAccessKey: string
-  sessionToken?: string
 }
 
 /**
  * The headers of a signed GET with no body: host, x-amz-date, x-amz-content-sha256, the session
  * token if any, and Authorization. `now` is for tests.
  */
-export function signedGetHeaders(credentials: Credentials, request: {host: string; path: string; query?: Array<[string, string]>; region: string; service: string}, now = new Date()): Record<string, string> {
+export function signedGetHeaders(credentials: AwsCredentialIdentity, request: {host: string; path: string; query?: Array<[string, string]>; region: string; service: string}, now = new Date()): Record<string, string> {
   const amzDate = now.toISOString().replaceAll(/[-:]/g, '').replace(/\.\d{3}/, '')
   const headers: Record<string, string> = {host: request.host, 'x-amz-content-sha256': EMPTY_SHA256, 'x-amz-date': amzDate}
   if (credentials.sessionToken) headers['x-amz-security-token'] = credentials.sessionToken

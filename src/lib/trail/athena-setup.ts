@@ -5,7 +5,7 @@ import {athenaSdk} from '../aws/sdk.js'
 import {KmsctlError, usageError} from '../errors.js'
 import {type TableName, buildCreateTable, createDatabaseSql} from './athena-sql.js'
 import {type AthenaClientLike, athenaError} from './sources/athena.js'
-import {abortableSleep} from './sources/api.js'
+import {abortableSleep} from '../interrupt.js'
 import {ACCOUNT_ID, ORG_ID, REGION, type S3Location, accountPrefix, s3Url, trailRoot} from './sources/s3-layout.js'
 import {type S3ClientLike, describeS3Failure, listAll} from './sources/s3.js'
 

@@ -3,12 +3,13 @@
 // secret), the signature is recomputed with the AWS SDK's own signer (@smithy/signature-v4) and must
 // match. Refusals are AWS's: MissingAuthenticationToken (no Authorization), IncompleteSignature (not a
 // SigV4 header), InvalidSignature / SignatureDoesNotMatch (a wrong signature).
-import {createHash, createHmac, timingSafeEqual} from 'node:crypto'
+import {createHash, timingSafeEqual} from 'node:crypto'
 
 import {Hash} from '@smithy/hash-node'
 import {HttpRequest} from '@smithy/protocol-http'
 import {SignatureV4} from '@smithy/signature-v4'
 
+import {signature} from '../../lib/aws/sigv4.js'
 import {SandboxError} from '../errors.js'
 import type {SandboxRequest} from '../request.js'
 
@@ -87,24 +88,6 @@ function isRootWithoutQuery(req: SandboxRequest): boolean {
   return true
 }
 
-const signingKeys = new Map<string, Buffer>()
-
-/** The day's signing key of a secret, region and service (four HMACs), derived once. */
-function signingKey(secretAccessKey: string, date: string, region: string, service: string): Buffer {
-  const id = `${secretAccessKey}\n${date}\n${region}\n${service}`
-  let key = signingKeys.get(id)
-  if (!key) {
-    const kDate = createHmac('sha256', `AWS4${secretAccessKey}`).update(date).digest()
-    const kRegion = createHmac('sha256', kDate).update(region).digest()
-    const kService = createHmac('sha256', kRegion).update(service).digest()
-    key = createHmac('sha256', kService).update('aws4_request').digest()
-    if (signingKeys.size >= 1000) signingKeys.clear()
-    signingKeys.set(id, key)
-  }
-
-  return key
-}
-
 /**
  * The signature of a request to "/" with no query string (every JSON and query-protocol call: KMS,
  * CloudTrail, STS, Organizations), computed as the SDK's signer computes it (canonical request,
@@ -112,18 +95,10 @@ function signingKey(secretAccessKey: string, date: string, region: string, servi
  * Other paths go through the SDK's signer (sdkSignature); a test checks that both agree.
  */
 export function rootSignature(req: SandboxRequest, auth: SigV4Authorization, secretAccessKey: string, bodyHash: string): string {
-  const names = [...auth.signedHeaders].sort()
-  let canonicalHeaders = ''
-  for (const name of names) {
-    const value = (req.headers[name] ?? '').replaceAll(/[\r\n]/g, ' ').replaceAll(/[ \t]+/g, ' ').replaceAll(/^ | $/g, '')
-    canonicalHeaders += `${name}:${value}\n`
-  }
-
-  const payloadHash = req.headers['x-amz-content-sha256'] ?? bodyHash
-  const canonicalRequest = `${req.method ?? 'POST'}\n/\n\n${canonicalHeaders}\n${names.join(';')}\n${payloadHash}`
-  const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`
-  const stringToSign = `AWS4-HMAC-SHA256\n${req.headers['x-amz-date']}\n${scope}\n${createHash('sha256').update(canonicalRequest, 'utf8').digest('hex')}`
-  return createHmac('sha256', signingKey(secretAccessKey, auth.date, auth.region, auth.service)).update(stringToSign, 'utf8').digest('hex')
+  const headers: Record<string, string> = {}
+  for (const name of auth.signedHeaders) headers[name] = req.headers[name] ?? ''
+  const input = {headers, method: req.method ?? 'POST', path: '/', payloadHash: req.headers['x-amz-content-sha256'] ?? bodyHash, query: ''}
+  return signature(input, secretAccessKey, req.headers['x-amz-date'] ?? '', auth.region, auth.service, auth.date).signature
 }
 
 /** The signature the SDK's own signer computes for the request. */

@@ -47,6 +47,14 @@ describe('listAllPages', () => {
 
 describe('lookupEventPages: throttling is waited out', () => {
   const throttled = () => Object.assign(new Error('Rate exceeded'), {$metadata: {httpStatusCode: 400}, name: 'ThrottlingException'})
+  /** The error the first page ends with (undefined when it is read). */
+  const firstPageError = (client: unknown, options: Parameters<typeof lookupEventPages>[2]) =>
+    lookupEventPages(client as never, {}, options)
+      .next()
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      )
 
   it('asks for a throttled page again after a pause, and goes on with its token', async () => {
     const sent: Array<string | undefined> = []
@@ -72,12 +80,7 @@ describe('lookupEventPages: throttling is waited out', () => {
         throw throttled()
       },
     }
-    const first = await lookupEventPages(always as never, {}, {throttlePausesMs: [1, 1]})
-      .next()
-      .then(
-        () => undefined,
-        (e: Error) => e,
-      )
+    const first = await firstPageError(always, {throttlePausesMs: [1, 1]})
     expect(first?.name).to.equal('ThrottlingException')
     expect(calls).to.equal(3)
     calls = 0
@@ -87,12 +90,7 @@ describe('lookupEventPages: throttling is waited out', () => {
         throw Object.assign(new Error('denied'), {name: 'AccessDeniedException'})
       },
     }
-    const second = await lookupEventPages(denied as never, {}, {throttlePausesMs: [1, 1]})
-      .next()
-      .then(
-        () => undefined,
-        (e: Error) => e,
-      )
+    const second = await firstPageError(denied, {throttlePausesMs: [1, 1]})
     expect(second?.name).to.equal('AccessDeniedException')
     expect(calls).to.equal(1)
   })
@@ -106,12 +104,7 @@ describe('lookupEventPages: throttling is waited out', () => {
       },
     }
     const t0 = Date.now()
-    const error = await lookupEventPages(client as never, {}, {abortSignal: controller.signal, throttlePausesMs: [60_000]})
-      .next()
-      .then(
-        () => undefined,
-        (e: Error) => e,
-      )
+    const error = await firstPageError(client, {abortSignal: controller.signal, throttlePausesMs: [60_000]})
     expect(error?.name).to.equal('ThrottlingException')
     expect(Date.now() - t0).to.be.below(30_000)
   })

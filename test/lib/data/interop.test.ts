@@ -2,8 +2,8 @@
 // body (empty, one byte, exactly a frame, a frame and a byte, many frames), both suites kmsctl
 // writes, one and two keys; and damaged messages are refused whatever part is damaged. KMS is the
 // in-process sandbox, for kmsctl and for the SDK alike.
-import {CommitmentPolicy, KmsKeyringNode, buildClient} from '@aws-crypto/client-node'
-import {CreateKeyCommand, DecryptCommand, EncryptCommand, GenerateDataKeyCommand} from '@aws-sdk/client-kms'
+import {CommitmentPolicy, buildClient} from '@aws-crypto/client-node'
+import {CreateKeyCommand} from '@aws-sdk/client-kms'
 import {expect} from 'chai'
 import {randomBytes} from 'node:crypto'
 import {existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
@@ -14,6 +14,7 @@ import {decryptData, encryptData} from '../../../src/lib/data/envelope.js'
 import {openInput, openOutput} from '../../../src/lib/data/files.js'
 import {SUITES, type SuiteChoice} from '../../../src/lib/data/message.js'
 import {KmsctlError} from '../../../src/lib/errors.js'
+import {sandboxKeyring} from '../../helpers/esdk.js'
 import {type Sandbox, newSandbox} from '../../sandbox/helpers.js'
 
 const FRAME = 4096
@@ -26,17 +27,7 @@ describe('data interop with the AWS Encryption SDK', function () {
   let b: string
   const kmsFor = async () => sb.kms
   const esdk = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT)
-  const keyring = (generatorKeyId: string, keyIds: string[] = []) =>
-    new KmsKeyringNode({
-      clientProvider: () =>
-        ({
-          decrypt: (args: never) => sb.kms.send(new DecryptCommand(args)),
-          encrypt: (args: never) => sb.kms.send(new EncryptCommand(args)),
-          generateDataKey: (args: never) => sb.kms.send(new GenerateDataKeyCommand(args)),
-        }) as never,
-      generatorKeyId,
-      keyIds,
-    })
+  const keyring = (generatorKeyId: string, keyIds: string[] = []) => sandboxKeyring(() => sb.kms, generatorKeyId, keyIds)
 
   before(async () => {
     sb = await newSandbox()

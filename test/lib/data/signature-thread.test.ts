@@ -1,8 +1,8 @@
 // The signature of signed suites computed in a thread of its own: what it writes the AWS Encryption
 // SDK reads and the other way round, a tampered signature is refused with nothing released, and a
 // thread that fails stops the run cleanly (named error, no output, thread terminated).
-import {CommitmentPolicy, KmsKeyringNode, buildClient} from '@aws-crypto/client-node'
-import {CreateKeyCommand, DecryptCommand, EncryptCommand, GenerateDataKeyCommand} from '@aws-sdk/client-kms'
+import {CommitmentPolicy, buildClient} from '@aws-crypto/client-node'
+import {CreateKeyCommand} from '@aws-sdk/client-kms'
 import {expect} from 'chai'
 import {randomBytes} from 'node:crypto'
 import {existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
@@ -15,6 +15,7 @@ import {openInput, openOutput} from '../../../src/lib/data/files.js'
 import {SUITES} from '../../../src/lib/data/message.js'
 import {HashThread, SLOTS, SLOT_SIZE} from '../../../src/lib/data/signature-thread.js'
 import {KmsctlError} from '../../../src/lib/errors.js'
+import {sandboxKeyring} from '../../helpers/esdk.js'
 import {type Sandbox, newSandbox} from '../../sandbox/helpers.js'
 
 const FRAME = 64 * 1024
@@ -26,16 +27,7 @@ describe('data: the signature computed in a thread', function () {
   let a: string
   const kmsFor = async () => sb.kms
   const esdk = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT)
-  const keyring = (generatorKeyId: string) =>
-    new KmsKeyringNode({
-      clientProvider: () =>
-        ({
-          decrypt: (args: never) => sb.kms.send(new DecryptCommand(args)),
-          encrypt: (args: never) => sb.kms.send(new EncryptCommand(args)),
-          generateDataKey: (args: never) => sb.kms.send(new GenerateDataKeyCommand(args)),
-        }) as never,
-      generatorKeyId,
-    })
+  const keyring = (generatorKeyId: string) => sandboxKeyring(() => sb.kms, generatorKeyId)
   // More than the ring holds, so that the producer is held back and bytes wait in the queue.
   const data = randomBytes(SLOTS * SLOT_SIZE + 3 * FRAME + 123)
   const originalOpen = HashThread.open

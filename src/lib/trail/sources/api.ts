@@ -6,7 +6,7 @@
 import type {CloudTrailClient, LookupEventsCommandInput, LookupEventsCommandOutput} from '@aws-sdk/client-cloudtrail'
 
 import {lookupEventPages} from '../../aws/paging.js'
-import {KmsctlError, fromAwsError} from '../../errors.js'
+import {KmsctlError, fromAwsError, isThrottling} from '../../errors.js'
 import {LOOKUP_EVENTS_RATE, Pacer} from '../../pacing.js'
 import {chooseLookupAttribute} from '../attribute.js'
 import {type FilterSpec, compileFilter} from '../filters.js'
@@ -76,25 +76,6 @@ export interface ApiQueryResult {
   throttled: number
 }
 
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-
-    signal?.addEventListener('abort', done, {once: true})
-  })
-}
-
-function isThrottle(error: unknown): boolean {
-  const e = error as {$metadata?: {httpStatusCode?: number}; name?: string}
-  return e?.name === 'ThrottlingException' || e?.name === 'TooManyRequestsException' || e?.$metadata?.httpStatusCode === 429
-}
-
 /** CloudTrail's errors in CloudTrail's words (fromAwsError speaks of KMS operations). */
 export function cloudtrailError(error: unknown, operation: string): KmsctlError {
   if (error instanceof KmsctlError) return error
@@ -107,7 +88,7 @@ export function cloudtrailError(error: unknown, operation: string): KmsctlError 
     })
   }
 
-  if (isThrottle(error)) {
+  if (isThrottling(error)) {
     return new KmsctlError('THROTTLED', `CloudTrail throttled ${operation} and retries did not get through.`, {
       ...base,
       remedy: 'Retry later, or lower --rate.',

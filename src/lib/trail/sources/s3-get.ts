@@ -41,7 +41,7 @@ export function objectUrl(settings: Pick<S3ThreadSettings, 'endpoint' | 'forcePa
 
 /** S3's error document: its Code and Message. */
 export function s3ErrorFrom(status: number, body: string, requestId?: string): Error {
-  const field = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(body)?.[1]?.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&quot;', '"').replaceAll('&apos;', "'").replaceAll('&amp;', '&')
+  const field = (name: string) => element(body, name)
   const name = field('Code') ?? (status === 403 ? 'AccessDenied' : status === 404 ? 'NoSuchKey' : `Http${status}`)
   // A bucket in another region: S3 names it (Region) or the endpoint to use (Endpoint).
   const region = field('Region') ?? /\.s3[.-]([a-z0-9-]+)\.amazonaws\.com/.exec(field('Endpoint') ?? '')?.[1]

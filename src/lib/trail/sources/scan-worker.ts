@@ -1,10 +1,9 @@
 // A scanning thread of the files and s3 sources (scan-pool.ts): a file by path, bytes moved here, or
-// an S3 object downloaded here with this thread's own client; answers with the file's matches.
+// an S3 object downloaded here with signed GETs of its own (s3-get.ts); answers with the file's matches.
 import type {AwsCredentialIdentity} from '@smithy/types'
 import {parentPort} from 'node:worker_threads'
 
 import {BufferPool} from '../../buffer-pool.js'
-
 import {type FileResult, type PreparedJob, prepareJob, scanBuffer, scanFile} from './file-scan.js'
 import {toFetchFailure} from './s3-fetch.js'
 import {type SignedS3, signedS3} from './s3-get.js'

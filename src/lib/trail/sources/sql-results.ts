@@ -4,7 +4,7 @@
 // them, up to --max-events).
 import {type FilterSpec, compileFilter} from '../filters.js'
 import {type CloudTrailRecord, normalise} from '../normalise.js'
-import {abortableSleep} from './api.js'
+import {abortableSleep} from '../../interrupt.js'
 import type {FileMatch} from './file-scan.js'
 
 export interface PollOptions {
